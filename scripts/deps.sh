@@ -1,0 +1,28 @@
+# Sourced by the other scripts: installs the Debian packages heapprof needs to build and test.
+heapprof_packages=(
+  meson ninja-build pkg-config gcc g++ python3
+  libunwind-dev libdw-dev libelf-dev libzstd-dev zlib1g-dev
+  libprotobuf-c-dev protobuf-c-compiler
+  golang-go
+)
+
+heapprof_install_deps() {
+  local missing=()
+  for package in "${heapprof_packages[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "heapprof: missing packages: ${missing[*]} (run as root, or install them)" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+heapprof_build() {
+  [ -d build ] || meson setup build >/dev/null
+  meson compile -C build >/dev/null
+}

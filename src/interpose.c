@@ -1,0 +1,235 @@
+/* The malloc family as the program sees it. Each entry point's fast path is a
+   countdown update (allocation) or a one-byte filter read (free) before forwarding
+   to the next allocator; everything else is in out-of-line slow paths. */
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bootstrap.h"
+#include "live.h"
+#include "next_allocator.h"
+#include "recorder.h"
+#include "sampler.h"
+
+#define EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define SLOW_PATH __attribute__((noinline, cold))
+
+static void *recorded(void *pointer, size_t size, bool sampled)
+{
+	if (sampled && pointer)
+		recorder_alloc(pointer, size);
+	return pointer;
+}
+
+SLOW_PATH static void *malloc_slow(size_t size)
+{
+	if (next_allocator_bootstrapping())
+		return bootstrap_alloc(16, size);
+	bool sampled = sampler_take(size);
+	return recorded(next.malloc(size), size, sampled);
+}
+
+EXPORT void *malloc(size_t size)
+{
+	if (likely(sampler_skip(size)))
+		return next.malloc(size);
+	return malloc_slow(size);
+}
+
+SLOW_PATH static void free_flagged(void *pointer)
+{
+	if (recorder_free(pointer))
+		next.free(pointer);
+}
+
+EXPORT void free(void *pointer)
+{
+	if (unlikely(bootstrap_owns(pointer)))
+		return;
+	if (likely(!live_maybe_sampled(pointer))) {
+		next.free(pointer);
+		return;
+	}
+	free_flagged(pointer);
+}
+
+SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes)
+{
+	if (next_allocator_bootstrapping())
+		return bootstrap_alloc(16, bytes);
+	bool sampled = sampler_take(bytes);
+	return recorded(next.calloc(count, size), bytes, sampled);
+}
+
+EXPORT void *calloc(size_t count, size_t size)
+{
+	size_t bytes;
+	/* On overflow the allocator itself reports ENOMEM. */
+	if (unlikely(__builtin_mul_overflow(count, size, &bytes)) || likely(sampler_skip(bytes)))
+		return next.calloc(count, size);
+	return calloc_slow(count, size, bytes);
+}
+
+/* Bootstrap blocks cannot be resized in place: move them to the real allocator. */
+static void *realloc_bootstrap(void *pointer, size_t size)
+{
+	void *moved = malloc(size);
+	if (moved) {
+		size_t old_size = bootstrap_usable_size(pointer);
+		memcpy(moved, pointer, old_size < size ? old_size : size);
+	}
+	return moved;
+}
+
+/* realloc is a free of the old block and an allocation of the new one. `counted` says
+   whether the countdown was already charged for `size`. */
+SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted)
+{
+	if (next_allocator_bootstrapping())
+		return bootstrap_alloc(16, size);
+	bool sampled = counted ? sampler_take(size) : sampler_decide(size);
+	/* Detach first: once the allocator has the block back, another thread may get
+	   the same address and sample it. */
+	struct site *site = pointer && live_maybe_sampled(pointer) ? recorder_detach(pointer) : NULL;
+	void *result = next.realloc(pointer, size);
+	if (!result && size != 0 && pointer) {
+		recorder_reattach(pointer, site);
+		return NULL;
+	}
+	recorder_detached_freed(site);
+	return recorded(result, size, sampled);
+}
+
+EXPORT void *realloc(void *pointer, size_t size)
+{
+	if (unlikely(bootstrap_owns(pointer)))
+		return realloc_bootstrap(pointer, size);
+	if (likely(!live_maybe_sampled(pointer))) {
+		if (likely(sampler_skip(size)))
+			return next.realloc(pointer, size);
+		return realloc_slow(pointer, size, true);
+	}
+	return realloc_slow(pointer, size, false);
+}
+
+EXPORT void *reallocarray(void *pointer, size_t count, size_t size)
+{
+	size_t bytes;
+	if (unlikely(__builtin_mul_overflow(count, size, &bytes))) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return realloc(pointer, bytes);
+}
+
+/* The aligned allocators share one shape: charge the countdown, forward, record. */
+SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t alignment, size_t size)
+{
+	if (next_allocator_bootstrapping())
+		return bootstrap_alloc(alignment, size);
+	bool sampled = sampler_take(size);
+	return recorded(allocate(alignment, size), size, sampled);
+}
+
+static void *call_aligned_alloc(size_t alignment, size_t size)
+{
+	return next.aligned_alloc(alignment, size);
+}
+
+static void *call_memalign(size_t alignment, size_t size)
+{
+	return next.memalign(alignment, size);
+}
+
+EXPORT void *aligned_alloc(size_t alignment, size_t size)
+{
+	if (likely(sampler_skip(size)))
+		return next.aligned_alloc(alignment, size);
+	return aligned_slow(call_aligned_alloc, alignment, size);
+}
+
+EXPORT void *memalign(size_t alignment, size_t size)
+{
+	if (likely(sampler_skip(size)))
+		return next.memalign(alignment, size);
+	return aligned_slow(call_memalign, alignment, size);
+}
+
+SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t size)
+{
+	if (next_allocator_bootstrapping()) {
+		void *pointer = bootstrap_alloc(alignment, size);
+		if (!pointer)
+			return ENOMEM;
+		*result = pointer;
+		return 0;
+	}
+	bool sampled = sampler_take(size);
+	int error = next.posix_memalign(result, alignment, size);
+	if (!error)
+		recorded(*result, size, sampled);
+	return error;
+}
+
+EXPORT int posix_memalign(void **result, size_t alignment, size_t size)
+{
+	if (likely(sampler_skip(size)))
+		return next.posix_memalign(result, alignment, size);
+	return posix_memalign_slow(result, alignment, size);
+}
+
+SLOW_PATH static void *page_aligned_slow(void *(*allocate)(size_t), size_t size)
+{
+	if (next_allocator_bootstrapping())
+		return bootstrap_alloc(4096, size);
+	bool sampled = sampler_take(size);
+	return recorded(allocate(size), size, sampled);
+}
+
+EXPORT void *valloc(size_t size)
+{
+	if (likely(sampler_skip(size)))
+		return next.valloc(size);
+	return page_aligned_slow(next.valloc, size);
+}
+
+EXPORT void *pvalloc(size_t size)
+{
+	if (likely(sampler_skip(size)))
+		return next.pvalloc(size);
+	return page_aligned_slow(next.pvalloc, size);
+}
+
+EXPORT size_t malloc_usable_size(void *pointer)
+{
+	if (unlikely(bootstrap_owns(pointer)))
+		return bootstrap_usable_size(pointer);
+	return next.malloc_usable_size(pointer);
+}
+
+EXPORT void free_sized(void *pointer, size_t size)
+{
+	if (unlikely(bootstrap_owns(pointer)))
+		return;
+	if (likely(!live_maybe_sampled(pointer))) {
+		next.free_sized(pointer, size);
+		return;
+	}
+	if (recorder_free(pointer))
+		next.free_sized(pointer, size);
+}
+
+EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
+{
+	if (unlikely(bootstrap_owns(pointer)))
+		return;
+	if (likely(!live_maybe_sampled(pointer))) {
+		next.free_aligned_sized(pointer, alignment, size);
+		return;
+	}
+	if (recorder_free(pointer))
+		next.free_aligned_sized(pointer, alignment, size);
+}

@@ -1,0 +1,45 @@
+/* The elfutils functions symbolize.c uses, as a table: the preload library fills it
+   from a private dlopen (libdw_dlopen.c), the CLI from its link (libdw_linked.c). */
+#ifndef HEAPPROF_LIBDW_API_H
+#define HEAPPROF_LIBDW_API_H
+
+#include <stddef.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+#define LIBDW_FUNCTIONS(X)                 \
+	X(dwfl_begin)                      \
+	X(dwfl_end)                        \
+	X(dwfl_report_begin_add)           \
+	X(dwfl_report_elf)                 \
+	X(dwfl_report_end)                 \
+	X(dwfl_addrmodule)                 \
+	X(dwfl_module_addrinfo)            \
+	X(dwfl_module_getsrc)              \
+	X(dwfl_lineinfo)                   \
+	X(dwfl_module_addrdie)             \
+	X(dwfl_standard_find_debuginfo)    \
+	X(dwfl_build_id_find_elf)          \
+	X(dwfl_offline_section_address)    \
+	X(dwarf_getscopes)                 \
+	X(dwarf_tag)                       \
+	X(dwarf_attr_integrate)            \
+	X(dwarf_formstring)                \
+	X(dwarf_formudata)                 \
+	X(dwarf_getsrcfiles)               \
+	X(dwarf_filesrc)                   \
+	X(dwarf_decl_line)                 \
+	X(dwarf_diecu)
+
+#define LIBDW_MEMBER(name) __typeof__(name) *name;
+
+struct libdw_api {
+	LIBDW_FUNCTIONS(LIBDW_MEMBER)
+	/* The C++ ABI's demangler, or NULL: names then stay mangled. */
+	char *(*demangle)(const char *mangled, char *buffer, size_t *length, int *status);
+};
+
+/* The table, or NULL when elfutils cannot be used (a "heapprof:" line says why). */
+const struct libdw_api *libdw_api_load(void);
+
+#endif

@@ -1,0 +1,44 @@
+/* libdw_api for the preload library: elfutils and the demangler are opened with
+   RTLD_LOCAL only when a profile is written, so they never join the host's scope
+   and cost nothing at start-up. */
+#include "libdw_api.h"
+
+#include <dlfcn.h>
+#include <stdbool.h>
+
+#include "log.h"
+
+static struct libdw_api api;
+static bool loaded, failed;
+
+#define LIBDW_RESOLVE(name)                                       \
+	if (!(*(void **)&api.name = dlsym(library, #name)))      \
+		return false;
+
+static bool resolve_all(void *library)
+{
+	LIBDW_FUNCTIONS(LIBDW_RESOLVE)
+	return true;
+}
+
+static void load_demangler(void)
+{
+	void *runtime = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+	if (runtime)
+		*(void **)&api.demangle = dlsym(runtime, "__cxa_demangle");
+}
+
+const struct libdw_api *libdw_api_load(void)
+{
+	if (loaded || failed)
+		return loaded ? &api : NULL;
+	void *library = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+	if (!library || !resolve_all(library)) {
+		log_message("cannot load libdw.so.1 (elfutils); the profile has addresses but no symbols");
+		failed = true;
+		return NULL;
+	}
+	load_demangler();
+	loaded = true;
+	return &api;
+}

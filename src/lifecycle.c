@@ -1,0 +1,50 @@
+/* Start-up, fork and exit: everything heavy happens here, outside malloc. */
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "dump.h"
+#include "modules.h"
+#include "next_allocator.h"
+#include "options.h"
+#include "output.h"
+#include "recorder.h"
+#include "sampler.h"
+#include "thread_state.h"
+#include "unwind.h"
+
+static void before_fork(void)
+{
+	dump_lock();
+	recorder_fork_prepare();
+}
+
+static void after_fork_in_parent(void)
+{
+	recorder_fork_parent();
+	dump_unlock();
+}
+
+static void after_fork_in_child(void)
+{
+	recorder_fork_child();
+	dump_unlock();
+	output_forget_written();
+}
+
+__attribute__((constructor)) static void heapprof_start(void)
+{
+	struct thread_state *state = &thread_state;
+	/* dlopen and friends allocate: those allocations are ours, not the program's. */
+	state->busy = true;
+	next_allocator_resolve();
+	options_read();
+	dump_start_clock();
+	unwind_load();
+	modules_refresh();
+	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+	/* Registered now, after libc's own exit work and before the program's: the
+	   program's atexit handlers and static destructors run first. */
+	atexit(dump_at_exit);
+	state->busy = false;
+	sampler_start();
+}

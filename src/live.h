@@ -1,0 +1,38 @@
+/* Which live blocks were sampled, and from which site: lets free attribute a block
+   back to its sample. */
+#ifndef HEAPPROF_LIVE_H
+#define HEAPPROF_LIVE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sites.h"
+
+/* A counting filter over 64-byte address slots: free reads one byte, shared and
+   read-mostly, to learn that a block was not sampled — no lock, no write. Adjacent
+   blocks share cache lines, so a run of frees stays in cache. */
+#define LIVE_FILTER_BITS 18
+
+extern _Atomic uint8_t live_filter[(size_t)1 << LIVE_FILTER_BITS];
+
+static inline bool live_maybe_sampled(const void *pointer)
+{
+	size_t slot = ((uintptr_t)pointer >> 6) & (((size_t)1 << LIVE_FILTER_BITS) - 1);
+	return atomic_load_explicit(&live_filter[slot], memory_order_relaxed) != 0;
+}
+
+/* False when out of memory (the sample is then not tracked for frees). */
+bool live_insert(const void *pointer, struct site *site);
+
+/* Removes the block and returns its site, or NULL when it was not sampled.
+   With `wait` false, returns LIVE_BUSY instead of blocking on a held lock. */
+#define LIVE_BUSY ((struct site *)1)
+struct site *live_remove(const void *pointer, bool wait);
+
+uint64_t live_count(void);
+
+void live_lock_all(void);
+void live_unlock_all(void);
+
+#endif

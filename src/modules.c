@@ -1,0 +1,252 @@
+#include "modules.h"
+
+#include <elf.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "arena.h"
+
+struct snapshot {
+	size_t count;
+	struct module modules[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct arena arena;   /* under `lock` */
+static _Atomic(struct snapshot *) current;
+static unsigned long long seen_adds = ~0ULL, seen_subs;
+
+const struct module *modules_list(size_t *count)
+{
+	struct snapshot *snapshot = atomic_load_explicit(&current, memory_order_acquire);
+	*count = snapshot ? snapshot->count : 0;
+	return snapshot ? snapshot->modules : NULL;
+}
+
+const struct module *modules_find(const struct module *list, size_t count, uintptr_t pc)
+{
+	size_t low = 0, high = count;
+	while (low < high) {
+		size_t middle = low + (high - low) / 2;
+		if (pc < list[middle].start)
+			high = middle;
+		else if (pc >= list[middle].limit)
+			low = middle + 1;
+		else
+			return &list[middle];
+	}
+	return NULL;
+}
+
+static const char *copy_string(const char *text)
+{
+	size_t length = strlen(text) + 1;
+	char *copy = arena_alloc(&arena, length);
+	if (copy)
+		memcpy(copy, text, length);
+	return copy;
+}
+
+/* The path of the main program, which dl_iterate_phdr reports with an empty name. */
+static const char *program_path(void)
+{
+	static const char *path;
+	if (!path) {
+		char buffer[4096];
+		ssize_t length = readlink("/proc/self/exe", buffer, sizeof buffer - 1);
+		if (length <= 0)
+			return NULL;
+		buffer[length] = '\0';
+		path = copy_string(buffer);
+	}
+	return path;
+}
+
+static void read_build_id(const struct dl_phdr_info *info, struct module *module)
+{
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
+		if (segment->p_type != PT_NOTE)
+			continue;
+		const char *note = (const char *)(info->dlpi_addr + segment->p_vaddr);
+		const char *end = note + segment->p_memsz;
+		while (note + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *header = (const ElfW(Nhdr) *)note;
+			const char *name = note + sizeof *header;
+			const char *descriptor = name + ((header->n_namesz + 3) & ~3u);
+			const char *following = descriptor + ((header->n_descsz + 3) & ~3u);
+			if (following > end)
+				break;
+			if (header->n_type == NT_GNU_BUILD_ID && header->n_namesz == 4 &&
+			    memcmp(name, "GNU", 4) == 0 && header->n_descsz <= MODULE_BUILD_ID_MAX) {
+				memcpy(module->build_id, descriptor, header->n_descsz);
+				module->build_id_length = header->n_descsz;
+				return;
+			}
+			note = following;
+		}
+	}
+}
+
+struct collection {
+	struct module *modules;
+	size_t count, capacity;
+	bool seen_main;
+};
+
+static int collect(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct collection *collection = data;
+	const char *path = info->dlpi_name && info->dlpi_name[0] ? info->dlpi_name : NULL;
+	bool main_program = !path && !collection->seen_main;
+	if (main_program) {
+		collection->seen_main = true;
+		path = program_path();
+	}
+	if (!path || strncmp(path, "linux-vdso", 10) == 0)
+		return 0;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
+		if (segment->p_type != PT_LOAD || !(segment->p_flags & PF_X) ||
+		    collection->count == collection->capacity)
+			continue;
+		uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		struct module *module = &collection->modules[collection->count];
+		memset(module, 0, sizeof *module);
+		module->start = (info->dlpi_addr + segment->p_vaddr) & ~(page - 1);
+		module->limit = info->dlpi_addr + segment->p_vaddr + segment->p_memsz;
+		module->file_offset = segment->p_offset & ~(uint64_t)(page - 1);
+		module->path = path;
+		module->main_program = main_program;
+		read_build_id(info, module);
+		collection->count++;
+	}
+	return 0;
+}
+
+static int by_start(const void *left, const void *right)
+{
+	const struct module *a = left, *b = right;
+	return a->start < b->start ? -1 : a->start > b->start;
+}
+
+static bool overlaps_any(const struct module *module, const struct collection *collection)
+{
+	for (size_t i = 0; i < collection->count; i++) {
+		if (module->start < collection->modules[i].limit && collection->modules[i].start < module->limit)
+			return true;
+	}
+	return false;
+}
+
+static bool same_module(const struct module *a, const struct module *b)
+{
+	return a->start == b->start && a->limit == b->limit && strcmp(a->path, b->path) == 0;
+}
+
+/* Interns each path once, so snapshots share strings. */
+static void intern_paths(struct collection *fresh, const struct snapshot *old)
+{
+	for (size_t i = 0; i < fresh->count; i++) {
+		const char *interned = NULL;
+		for (size_t j = 0; old && j < old->count && !interned; j++) {
+			if (strcmp(old->modules[j].path, fresh->modules[i].path) == 0)
+				interned = old->modules[j].path;
+		}
+		fresh->modules[i].path = interned ? interned : copy_string(fresh->modules[i].path);
+	}
+}
+
+static void insertion_sort(struct module *modules, size_t count)
+{
+	/* qsort may allocate; module lists are short. */
+	for (size_t i = 1; i < count; i++) {
+		struct module key = modules[i];
+		size_t j = i;
+		while (j > 0 && by_start(&modules[j - 1], &key) > 0) {
+			modules[j] = modules[j - 1];
+			j--;
+		}
+		modules[j] = key;
+	}
+}
+
+static void refresh_locked(void)
+{
+	struct snapshot *old = atomic_load_explicit(&current, memory_order_relaxed);
+	size_t old_count = old ? old->count : 0;
+	size_t capacity = old_count + 1024;
+	struct snapshot *fresh = arena_alloc(&arena, sizeof *fresh + capacity * sizeof(struct module));
+	if (!fresh)
+		return;
+	struct collection collection = {fresh->modules, 0, capacity, false};
+	dl_iterate_phdr(collect, &collection);
+	intern_paths(&collection, old);
+	for (size_t i = 0; i < old_count && collection.count < capacity; i++) {
+		const struct module *previous = &old->modules[i];
+		bool still_loaded = false;
+		for (size_t j = 0; j < collection.count && !still_loaded; j++)
+			still_loaded = same_module(previous, &collection.modules[j]);
+		if (!still_loaded && !overlaps_any(previous, &collection)) {
+			collection.modules[collection.count] = *previous;
+			collection.modules[collection.count++].unloaded = true;
+		}
+	}
+	fresh->count = collection.count;
+	insertion_sort(fresh->modules, fresh->count);
+	atomic_store_explicit(&current, fresh, memory_order_release);
+}
+
+struct load_counters {
+	unsigned long long adds, subs;
+};
+
+static int read_counters(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct load_counters *counters = data;
+	if (size < offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs)
+		return 1;
+	counters->adds = info->dlpi_adds;
+	counters->subs = info->dlpi_subs;
+	return 1;
+}
+
+void modules_refresh(void)
+{
+	struct load_counters counters = {0, 0};
+	pthread_mutex_lock(&lock);
+	dl_iterate_phdr(read_counters, &counters);
+	seen_adds = counters.adds;
+	seen_subs = counters.subs;
+	refresh_locked();
+	pthread_mutex_unlock(&lock);
+}
+
+void modules_notice(const uintptr_t *pcs, unsigned count)
+{
+	size_t module_count;
+	const struct module *list = modules_list(&module_count);
+	unsigned i = 0;
+	while (i < count && modules_find(list, module_count, pcs[i]))
+		i++;
+	if (i == count)
+		return;
+	struct load_counters counters = {0, 0};
+	dl_iterate_phdr(read_counters, &counters);
+	if (counters.adds != seen_adds || counters.subs != seen_subs)
+		modules_refresh();
+}
+
+void modules_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void modules_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,248 @@
+#include "next_allocator.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bootstrap.h"
+#include "thread_state.h"
+
+enum { UNRESOLVED, RESOLVING, RESOLVED };
+
+static _Atomic int resolution = UNRESOLVED;
+static __thread bool resolving_thread TLS_MODEL;
+
+/* Stubs used until resolution: they resolve, then forward (or serve the bootstrap
+   area when called from inside the lookup itself). */
+static void *first_malloc(size_t size)
+{
+	next_allocator_resolve();
+	return resolving_thread ? bootstrap_alloc(16, size) : next.malloc(size);
+}
+
+static void first_free(void *pointer)
+{
+	next_allocator_resolve();
+	if (!resolving_thread)
+		next.free(pointer);
+}
+
+static void *first_calloc(size_t count, size_t size)
+{
+	next_allocator_resolve();
+	if (!resolving_thread)
+		return next.calloc(count, size);
+	size_t bytes;
+	if (__builtin_mul_overflow(count, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return bootstrap_alloc(16, bytes);
+}
+
+static void *first_realloc(void *pointer, size_t size)
+{
+	next_allocator_resolve();
+	if (!resolving_thread)
+		return next.realloc(pointer, size);
+	/* dlsym never reallocates; keep it simple and correct for fresh blocks only. */
+	if (pointer) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return bootstrap_alloc(16, size);
+}
+
+static void *first_memalign(size_t alignment, size_t size)
+{
+	next_allocator_resolve();
+	return resolving_thread ? bootstrap_alloc(alignment, size) : next.memalign(alignment, size);
+}
+
+/* Emulations for functions the next allocator lacks, built on the ones it has, so that
+   every block still comes from (and returns to) that one allocator. */
+static void *emulated_reallocarray(void *pointer, size_t count, size_t size)
+{
+	size_t bytes;
+	if (__builtin_mul_overflow(count, size, &bytes)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return next.realloc(pointer, bytes);
+}
+
+static int emulated_posix_memalign(void **result, size_t alignment, size_t size)
+{
+	if (alignment < sizeof(void *) || (alignment & (alignment - 1)))
+		return EINVAL;
+	int saved = errno;
+	void *pointer = next.memalign(alignment, size);
+	int error = pointer ? 0 : errno;
+	errno = saved;
+	if (!pointer)
+		return error;
+	*result = pointer;
+	return 0;
+}
+
+static void *emulated_memalign(size_t alignment, size_t size)
+{
+	void *result;
+	/* memalign accepts any alignment; round it up to a valid one as glibc does. */
+	size_t valid = sizeof(void *);
+	while (valid < alignment)
+		valid <<= 1;
+	int error = next.posix_memalign(&result, valid, size);
+	if (error) {
+		errno = error;
+		return NULL;
+	}
+	return result;
+}
+
+static void *emulated_aligned_alloc(size_t alignment, size_t size)
+{
+	return next.memalign(alignment, size);
+}
+
+static void *emulated_valloc(size_t size)
+{
+	return next.memalign((size_t)sysconf(_SC_PAGESIZE), size);
+}
+
+static void *emulated_pvalloc(size_t size)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t rounded;
+	if (__builtin_add_overflow(size, page - 1, &rounded)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	rounded &= ~(page - 1);
+	return next.memalign(page, rounded ? rounded : page);
+}
+
+static size_t missing_malloc_usable_size(void *pointer)
+{
+	(void)pointer;
+	return 0;
+}
+
+static void emulated_free_sized(void *pointer, size_t size)
+{
+	(void)size;
+	next.free(pointer);
+}
+
+static void emulated_free_aligned_sized(void *pointer, size_t alignment, size_t size)
+{
+	(void)alignment;
+	(void)size;
+	next.free(pointer);
+}
+
+struct next_allocator next = {
+	.malloc = first_malloc,
+	.free = first_free,
+	.calloc = first_calloc,
+	.realloc = first_realloc,
+	.reallocarray = emulated_reallocarray,
+	.posix_memalign = emulated_posix_memalign,
+	.aligned_alloc = emulated_aligned_alloc,
+	.memalign = first_memalign,
+	.valloc = emulated_valloc,
+	.pvalloc = emulated_pvalloc,
+	.malloc_usable_size = missing_malloc_usable_size,
+	.free_sized = emulated_free_sized,
+	.free_aligned_sized = emulated_free_aligned_sized,
+};
+
+/* The next definition of `name`, provided it lives in the same object as the next
+   malloc: mixing glibc's memalign with jemalloc's free would corrupt the heap. */
+static void *lookup(const char *name, const void *malloc_object)
+{
+	void *function = dlsym(RTLD_NEXT, name);
+	Dl_info info;
+	if (!function || !dladdr(function, &info) || info.dli_fbase != malloc_object)
+		return NULL;
+	return function;
+}
+
+/* glibc's own names for its allocator: the fallback when the lookup finds nothing. */
+extern void *__libc_malloc(size_t size);
+extern void __libc_free(void *pointer);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *pointer, size_t size);
+extern void *__libc_memalign(size_t alignment, size_t size);
+
+static void use_glibc_entry_points(void)
+{
+	next.malloc = __libc_malloc;
+	next.free = __libc_free;
+	next.calloc = __libc_calloc;
+	next.realloc = __libc_realloc;
+	next.memalign = __libc_memalign;
+	next.posix_memalign = emulated_posix_memalign;
+}
+
+#define TAKE(member, object)                                              \
+	do {                                                              \
+		void *found = lookup(#member, object);                    \
+		if (found)                                                \
+			memcpy(&resolved.member, &found, sizeof found);   \
+	} while (0)
+
+static void resolve_all(void)
+{
+	struct next_allocator resolved = next;
+	void *malloc_function = dlsym(RTLD_NEXT, "malloc");
+	Dl_info info;
+	if (!malloc_function || !dladdr(malloc_function, &info)) {
+		use_glibc_entry_points();
+		return;
+	}
+	const void *object = info.dli_fbase;
+	TAKE(malloc, object);
+	TAKE(free, object);
+	TAKE(calloc, object);
+	TAKE(realloc, object);
+	TAKE(memalign, object);
+	TAKE(posix_memalign, object);
+	TAKE(aligned_alloc, object);
+	TAKE(reallocarray, object);
+	TAKE(valloc, object);
+	TAKE(pvalloc, object);
+	TAKE(malloc_usable_size, object);
+	TAKE(free_sized, object);
+	TAKE(free_aligned_sized, object);
+	if (resolved.memalign == first_memalign) {
+		/* Without memalign, alignment must come from posix_memalign; we rely on it. */
+		resolved.memalign = emulated_memalign;
+	}
+	next = resolved;
+}
+
+void next_allocator_resolve(void)
+{
+	if (atomic_load_explicit(&resolution, memory_order_acquire) == RESOLVED || resolving_thread)
+		return;
+	int expected = UNRESOLVED;
+	if (atomic_compare_exchange_strong(&resolution, &expected, RESOLVING)) {
+		resolving_thread = true;
+		resolve_all();
+		resolving_thread = false;
+		atomic_store_explicit(&resolution, RESOLVED, memory_order_release);
+		return;
+	}
+	while (atomic_load_explicit(&resolution, memory_order_acquire) != RESOLVED)
+		sched_yield();
+}
+
+bool next_allocator_bootstrapping(void)
+{
+	return resolving_thread;
+}

@@ -1,0 +1,156 @@
+#include "options.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct options options = {
+	.rate = OPTIONS_DEFAULT_RATE,
+	.depth = OPTIONS_DEFAULT_DEPTH,
+	.compression = COMPRESSION_AUTO,
+	.out = OPTIONS_DEFAULT_OUT,
+};
+
+bool options_parse_size(const char *text, uint64_t max, uint64_t *value)
+{
+	uint64_t result = 0;
+	const char *cursor = text;
+	if (*cursor < '0' || *cursor > '9')
+		return false;
+	for (; *cursor >= '0' && *cursor <= '9'; cursor++) {
+		unsigned digit = (unsigned)(*cursor - '0');
+		if (result > (UINT64_MAX - digit) / 10)
+			return false;
+		result = result * 10 + digit;
+	}
+	unsigned shift = 0;
+	switch (*cursor) {
+	case 'k': case 'K': shift = 10; cursor++; break;
+	case 'm': case 'M': shift = 20; cursor++; break;
+	case 'g': case 'G': shift = 30; cursor++; break;
+	}
+	if (*cursor != '\0' || (shift && result > (UINT64_MAX >> shift)))
+		return false;
+	result <<= shift;
+	if (result > max)
+		return false;
+	*value = result;
+	return true;
+}
+
+/* Writes "NAME="VALUE" is not EXPECTED; using " and leaves the line open for the fallback. */
+static void warn_begin(struct log_line *line, const char *name, const char *value, const char *expected)
+{
+	log_begin(line);
+	log_text(line, name);
+	log_text(line, "=\"");
+	log_text(line, value);
+	log_text(line, "\" is not ");
+	log_text(line, expected);
+	log_text(line, "; using ");
+}
+
+static void warn_invalid(const char *name, const char *value, const char *expected, const char *fallback)
+{
+	struct log_line line;
+	warn_begin(&line, name, value, expected);
+	log_text(&line, fallback);
+	log_end(&line);
+}
+
+static void warn_invalid_number(const char *name, const char *value, const char *expected, uint64_t fallback)
+{
+	struct log_line line;
+	warn_begin(&line, name, value, expected);
+	log_unsigned(&line, fallback);
+	log_end(&line);
+}
+
+/* Returns the variable's value, or NULL when it is unset. */
+static const char *setting(const char *name)
+{
+	return getenv(name);
+}
+
+static void read_number(const char *name, uint64_t min, uint64_t max, const char *expected,
+			uint64_t *target)
+{
+	const char *value = setting(name);
+	uint64_t parsed;
+	if (!value)
+		return;
+	if (options_parse_size(value, max, &parsed) && parsed >= min)
+		*target = parsed;
+	else
+		warn_invalid_number(name, value, expected, *target);
+}
+
+static void read_compression(void)
+{
+	static const struct { const char *name; enum compression compression; } names[] = {
+		{"auto", COMPRESSION_AUTO}, {"gzip", COMPRESSION_GZIP},
+		{"zstd", COMPRESSION_ZSTD}, {"none", COMPRESSION_NONE},
+	};
+	const char *value = setting("HEAPPROF_COMPRESS");
+	if (!value)
+		return;
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (strcmp(value, names[i].name) == 0) {
+			options.compression = names[i].compression;
+			return;
+		}
+	}
+	warn_invalid("HEAPPROF_COMPRESS", value, "auto, gzip, zstd or none", "auto");
+}
+
+/* A template is valid when it fits, is not empty and uses only the escapes we expand. */
+static bool valid_template(const char *value)
+{
+	if (value[0] == '\0' || strlen(value) >= sizeof options.out)
+		return false;
+	for (const char *cursor = value; *cursor; cursor++) {
+		if (*cursor != '%')
+			continue;
+		cursor++;
+		if (*cursor != 'p' && *cursor != 'e' && *cursor != 'n' && *cursor != '%')
+			return false;
+	}
+	return true;
+}
+
+static void read_out(void)
+{
+	const char *value = setting("HEAPPROF_OUT");
+	if (!value)
+		return;
+	if (valid_template(value))
+		memcpy(options.out, value, strlen(value) + 1);
+	else
+		warn_invalid("HEAPPROF_OUT", value,
+			     "a file name template shorter than PATH_MAX (escapes: %p %e %n %%)",
+			     OPTIONS_DEFAULT_OUT);
+}
+
+void options_read(void)
+{
+	uint64_t rate = options.rate, depth = options.depth, verbose = 0, seed = 0;
+	read_number("HEAPPROF_RATE", 0, (uint64_t)1 << 40, "a byte count from 0 to 1T", &rate);
+	read_number("HEAPPROF_DEPTH", 1, OPTIONS_MAX_DEPTH, "a frame count from 1 to 256", &depth);
+	read_number("HEAPPROF_VERBOSE", 0, 1, "0 or 1", &verbose);
+	options.rate = (size_t)rate;
+	options.depth = (unsigned)depth;
+	options.verbose = verbose != 0;
+
+	const char *seed_value = setting("HEAPPROF_SEED");
+	if (seed_value) {
+		if (options_parse_size(seed_value, UINT64_MAX, &seed) && !strpbrk(seed_value, "kKmMgG")) {
+			options.seeded = true;
+			options.seed = seed;
+		} else {
+			warn_invalid("HEAPPROF_SEED", seed_value, "a decimal number", "a random seed");
+		}
+	}
+	read_compression();
+	read_out();
+}

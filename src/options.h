@@ -1,0 +1,42 @@
+/* Every HEAPPROF_* setting, read from the environment once, in one place. */
+#ifndef HEAPPROF_OPTIONS_H
+#define HEAPPROF_OPTIONS_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum compression {
+	COMPRESSION_AUTO, /* chosen by the output name's suffix */
+	COMPRESSION_GZIP,
+	COMPRESSION_ZSTD,
+	COMPRESSION_NONE,
+};
+
+#define OPTIONS_DEFAULT_RATE ((size_t)512 * 1024)
+#define OPTIONS_DEFAULT_DEPTH 64
+#define OPTIONS_MAX_DEPTH 256
+#define OPTIONS_DEFAULT_OUT "heapprof.%e.%p.pb.gz"
+
+struct options {
+	size_t rate;              /* HEAPPROF_RATE: mean bytes between samples; 0 = off */
+	unsigned depth;           /* HEAPPROF_DEPTH: frames kept per stack */
+	enum compression compression; /* HEAPPROF_COMPRESS */
+	bool seeded;              /* HEAPPROF_SEED given */
+	uint64_t seed;
+	bool verbose;             /* HEAPPROF_VERBOSE */
+	char out[PATH_MAX];       /* HEAPPROF_OUT: template with %p, %e, %n, %% */
+};
+
+extern struct options options;
+
+/* Reads the environment; a malformed value prints one "heapprof:" line and keeps the default.
+   Uses neither malloc nor stdio, so it may run inside the first malloc. */
+void options_read(void);
+
+/* Parses a byte count: decimal digits with an optional K, M or G (binary) suffix.
+   Returns false when `text` is not one or exceeds `max`. */
+bool options_parse_size(const char *text, uint64_t max, uint64_t *value);
+
+#endif

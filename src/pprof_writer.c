@@ -1,0 +1,108 @@
+#include "pprof_writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { WIRE_VARINT = 0, WIRE_LENGTH_DELIMITED = 2 };
+
+void pprof_buffer_reset(struct pprof_buffer *buffer)
+{
+	buffer->length = 0;
+}
+
+void pprof_buffer_free(struct pprof_buffer *buffer)
+{
+	free(buffer->data);
+	*buffer = (struct pprof_buffer){0};
+}
+
+static bool reserve(struct pprof_buffer *buffer, size_t extra)
+{
+	if (buffer->failed)
+		return false;
+	if (buffer->capacity - buffer->length >= extra)
+		return true;
+	size_t capacity = buffer->capacity ? buffer->capacity : 256;
+	while (capacity - buffer->length < extra)
+		capacity *= 2;
+	uint8_t *data = realloc(buffer->data, capacity);
+	if (!data) {
+		buffer->failed = true;
+		return false;
+	}
+	buffer->data = data;
+	buffer->capacity = capacity;
+	return true;
+}
+
+static void append(struct pprof_buffer *buffer, const void *data, size_t length)
+{
+	if (!reserve(buffer, length))
+		return;
+	memcpy(buffer->data + buffer->length, data, length);
+	buffer->length += length;
+}
+
+static void varint(struct pprof_buffer *buffer, uint64_t value)
+{
+	uint8_t bytes[10];
+	size_t length = 0;
+	do {
+		bytes[length] = (uint8_t)(value & 0x7f);
+		value >>= 7;
+		if (value)
+			bytes[length] |= 0x80;
+		length++;
+	} while (value);
+	append(buffer, bytes, length);
+}
+
+static void key(struct pprof_buffer *buffer, unsigned field, unsigned wire_type)
+{
+	varint(buffer, (uint64_t)field << 3 | wire_type);
+}
+
+void pprof_uint(struct pprof_buffer *buffer, unsigned field, uint64_t value)
+{
+	if (!value)
+		return;
+	key(buffer, field, WIRE_VARINT);
+	varint(buffer, value);
+}
+
+void pprof_int(struct pprof_buffer *buffer, unsigned field, int64_t value)
+{
+	pprof_uint(buffer, field, (uint64_t)value);
+}
+
+void pprof_bool(struct pprof_buffer *buffer, unsigned field, bool value)
+{
+	pprof_uint(buffer, field, value);
+}
+
+void pprof_bytes(struct pprof_buffer *buffer, unsigned field, const void *data, size_t length)
+{
+	key(buffer, field, WIRE_LENGTH_DELIMITED);
+	varint(buffer, length);
+	append(buffer, data, length);
+}
+
+void pprof_packed(struct pprof_buffer *buffer, unsigned field, const uint64_t *values, size_t count)
+{
+	if (!count)
+		return;
+	struct pprof_buffer packed = {0};
+	for (size_t i = 0; i < count; i++)
+		varint(&packed, values[i]);
+	pprof_message(buffer, field, &packed);
+	pprof_buffer_free(&packed);
+}
+
+void pprof_message(struct pprof_buffer *buffer, unsigned field, const struct pprof_buffer *message)
+{
+	if (message->failed) {
+		buffer->failed = true;
+		return;
+	}
+	pprof_bytes(buffer, field, message->data, message->length);
+}

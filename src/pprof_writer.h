@@ -1,0 +1,31 @@
+/* A protobuf writer for profile.proto: just the wire types a profile uses.
+   Buffers come from malloc; a failed allocation marks the buffer and is reported
+   once at the end, so callers need not check every call. */
+#ifndef HEAPPROF_PPROF_WRITER_H
+#define HEAPPROF_PPROF_WRITER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pprof_buffer {
+	uint8_t *data;
+	size_t length;
+	size_t capacity;
+	bool failed;
+};
+
+void pprof_buffer_reset(struct pprof_buffer *buffer);
+void pprof_buffer_free(struct pprof_buffer *buffer);
+
+/* Fields with zero values are omitted, as proto3 encoders do. */
+void pprof_uint(struct pprof_buffer *buffer, unsigned field, uint64_t value);
+void pprof_int(struct pprof_buffer *buffer, unsigned field, int64_t value);
+void pprof_bool(struct pprof_buffer *buffer, unsigned field, bool value);
+/* Always written, even when empty: the string table needs its "" entry. */
+void pprof_bytes(struct pprof_buffer *buffer, unsigned field, const void *data, size_t length);
+void pprof_packed(struct pprof_buffer *buffer, unsigned field, const uint64_t *values, size_t count);
+/* Appends `message` as a length-delimited field. */
+void pprof_message(struct pprof_buffer *buffer, unsigned field, const struct pprof_buffer *message);
+
+#endif

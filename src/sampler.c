@@ -1,0 +1,124 @@
+#include "sampler.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "options.h"
+
+/* At rate 0 a thread still re-enters the slow path once per this many bytes, so a
+   later heapprof_set_rate reaches threads that were not sampling. */
+#define RECHECK_BYTES ((uint64_t)16 << 20)
+
+__thread struct thread_state thread_state TLS_MODEL;
+
+static _Atomic size_t current_rate;
+/* The last nonzero rate: samples taken before recording was turned off were taken at it. */
+static _Atomic size_t last_sampling_rate = OPTIONS_DEFAULT_RATE;
+/* Bumped on every rate change; 0 means not started. Threads redraw on a mismatch. */
+static _Atomic uint32_t generation;
+static _Atomic uint64_t thread_ordinal;
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* With HEAPPROF_SEED the n-th thread to allocate always gets the same stream. */
+static void seed_thread(struct thread_state *state)
+{
+	uint64_t ordinal = atomic_fetch_add_explicit(&thread_ordinal, 1, memory_order_relaxed);
+	uint64_t seed;
+	if (options.seeded) {
+		seed = options.seed ^ (ordinal * 0xd1b54a32d192ed03ULL);
+	} else {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		seed = (uint64_t)now.tv_nsec ^ ((uint64_t)now.tv_sec << 32) ^
+		       ((uint64_t)syscall(SYS_gettid) << 16) ^ (uint64_t)(uintptr_t)state;
+	}
+	uint64_t mixer = seed;
+	state->random_state = splitmix64(&mixer) | 1;
+}
+
+uint64_t sampler_random(void)
+{
+	struct thread_state *state = &thread_state;
+	if (!state->random_state)
+		seed_thread(state);
+	/* xorshift64*: fast, and plenty for choosing intervals. */
+	uint64_t x = state->random_state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	state->random_state = x;
+	return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* Exponential with mean `rate`, by inverting the CDF of a uniform draw in (0, 1]. */
+static uint64_t draw_interval(size_t rate)
+{
+	if (rate == 0)
+		return RECHECK_BYTES;
+	if (rate == 1)
+		return 0;
+	double uniform = (double)((sampler_random() >> 11) + 1) * 0x1.0p-53;
+	double interval = -log(uniform) * (double)rate;
+	if (interval < 1)
+		return 1;
+	if (interval > 0x1.0p62)
+		return (uint64_t)1 << 62;
+	return (uint64_t)interval;
+}
+
+bool sampler_take(size_t size)
+{
+	struct thread_state *state = &thread_state;
+	uint32_t current = atomic_load_explicit(&generation, memory_order_acquire);
+	if (state->busy || current == 0)
+		return false;
+	size_t rate = atomic_load_explicit(&current_rate, memory_order_relaxed);
+	if (state->rate_generation != current) {
+		/* A new thread or a new rate: start from a fresh interval. */
+		state->rate_generation = current;
+		state->bytes_until_sample = draw_interval(rate);
+		if (sampler_skip(size))
+			return false;
+	}
+	state->bytes_until_sample = draw_interval(rate);
+	return rate != 0;
+}
+
+bool sampler_decide(size_t size)
+{
+	return sampler_skip(size) ? false : sampler_take(size);
+}
+
+void sampler_set_rate(size_t rate)
+{
+	atomic_store_explicit(&current_rate, rate, memory_order_relaxed);
+	if (rate)
+		atomic_store_explicit(&last_sampling_rate, rate, memory_order_relaxed);
+	uint32_t next = atomic_load_explicit(&generation, memory_order_relaxed) + 1;
+	atomic_store_explicit(&generation, next ? next : 1, memory_order_release);
+}
+
+size_t sampler_get_rate(void)
+{
+	return atomic_load_explicit(&current_rate, memory_order_relaxed);
+}
+
+void sampler_start(void)
+{
+	sampler_set_rate(options.rate);
+}
+
+size_t sampler_profile_rate(void)
+{
+	return atomic_load_explicit(&last_sampling_rate, memory_order_relaxed);
+}

@@ -1,0 +1,44 @@
+/* Chooses which allocations to record: a Poisson process over allocated bytes with
+   mean `rate`, as Go's runtime does, so an allocation of S bytes is recorded with
+   probability 1 - exp(-S / rate). */
+#ifndef HEAPPROF_SAMPLER_H
+#define HEAPPROF_SAMPLER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "thread_state.h"
+
+/* The fast path: true when the allocation falls short of the next sample point. */
+static inline bool sampler_skip(size_t size)
+{
+	struct thread_state *state = &thread_state;
+	if (__builtin_expect(size < state->bytes_until_sample, 1)) {
+		state->bytes_until_sample -= size;
+		return true;
+	}
+	return false;
+}
+
+/* The slow path, for an allocation that sampler_skip did not pass: true when it is
+   to be recorded. Also draws the next interval. Never records on a busy thread or
+   before sampler_start. */
+bool sampler_take(size_t size);
+
+/* Both sampler_skip and, when that fails, sampler_take. */
+bool sampler_decide(size_t size);
+
+/* Starts sampling at options.rate. */
+void sampler_start(void);
+
+/* Applies to every thread from its next slow path on. */
+void sampler_set_rate(size_t rate);
+size_t sampler_get_rate(void);
+
+/* The rate a profile's samples were taken at: the last nonzero one. */
+size_t sampler_profile_rate(void);
+
+/* A uniform 64-bit draw from this thread's generator. */
+uint64_t sampler_random(void);
+
+#endif

@@ -1,0 +1,45 @@
+/* Interned stacks and, per (stack, size), the sampled allocation counters: the rows
+   of the profile. Sites are never removed, so a pointer to one stays valid forever. */
+#ifndef HEAPPROF_SITES_H
+#define HEAPPROF_SITES_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct stack {
+	uint64_t hash;
+	uint32_t depth;
+	uintptr_t pcs[];
+};
+
+struct site {
+	const struct stack *stack;
+	size_t size;
+	_Atomic uint64_t alloc_objects;
+	_Atomic uint64_t free_objects;
+	struct site *next_site; /* the list of all sites, newest first */
+};
+
+/* Finds or creates the site and counts one allocation on it. NULL when out of memory. */
+struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size);
+
+static inline void sites_record_free(struct site *site)
+{
+	atomic_fetch_add_explicit(&site->free_objects, 1, memory_order_relaxed);
+}
+
+/* Every site created so far, newest first; safe to walk while others record. */
+struct site *sites_first(void);
+
+struct sites_counts {
+	uint64_t stacks;
+	uint64_t sites;
+};
+struct sites_counts sites_counts(void);
+
+/* Around fork: no shard may be locked by a thread that does not exist in the child. */
+void sites_lock_all(void);
+void sites_unlock_all(void);
+
+#endif

@@ -1,0 +1,263 @@
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elf.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct symbolizer {
+	const struct libdw_api *dw;
+	Dwfl *dwfl;
+	Dwfl_Callbacks callbacks;
+	char *debuginfo_path;
+	bool reporting; /* between dwfl_report_begin_add and dwfl_report_end */
+};
+
+struct symbolizer *symbolizer_create(const struct libdw_api *dw)
+{
+	struct symbolizer *symbolizer = calloc(1, sizeof *symbolizer);
+	if (!symbolizer)
+		return NULL;
+	symbolizer->dw = dw;
+	symbolizer->callbacks.find_elf = dw->dwfl_build_id_find_elf;
+	symbolizer->callbacks.find_debuginfo = dw->dwfl_standard_find_debuginfo;
+	symbolizer->callbacks.section_address = dw->dwfl_offline_section_address;
+	symbolizer->callbacks.debuginfo_path = &symbolizer->debuginfo_path;
+	symbolizer->dwfl = dw->dwfl_begin(&symbolizer->callbacks);
+	if (!symbolizer->dwfl) {
+		free(symbolizer);
+		return NULL;
+	}
+	return symbolizer;
+}
+
+void symbolizer_destroy(struct symbolizer *symbolizer)
+{
+	if (!symbolizer)
+		return;
+	symbolizer->dw->dwfl_end(symbolizer->dwfl);
+	free(symbolizer);
+}
+
+/* The load bias that places the segment at `file_offset` at `start`, from the
+   file's program headers. */
+static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, uint64_t *bias)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	Elf64_Ehdr header;
+	bool found = false;
+	if (pread(fd, &header, sizeof header, 0) == (ssize_t)sizeof header &&
+	    memcmp(header.e_ident, ELFMAG, SELFMAG) == 0 && header.e_ident[EI_CLASS] == ELFCLASS64 &&
+	    header.e_phentsize == sizeof(Elf64_Phdr)) {
+		for (unsigned i = 0; i < header.e_phnum && !found; i++) {
+			Elf64_Phdr segment;
+			if (pread(fd, &segment, sizeof segment, (off_t)(header.e_phoff + i * sizeof segment)) !=
+			    (ssize_t)sizeof segment)
+				break;
+			uint64_t align = segment.p_align > 1 ? segment.p_align : 1;
+			uint64_t offset = segment.p_offset & ~(align - 1);
+			if (segment.p_type != PT_LOAD || file_offset < offset ||
+			    file_offset >= segment.p_offset + segment.p_filesz)
+				continue;
+			uint64_t vaddr = segment.p_vaddr - (segment.p_offset - file_offset);
+			*bias = start - vaddr;
+			found = true;
+		}
+	}
+	close(fd);
+	return found;
+}
+
+bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start,
+			    uint64_t limit, uint64_t file_offset)
+{
+	(void)limit;
+	uint64_t bias;
+	if (!load_bias(path, start, file_offset, &bias))
+		return false;
+	if (!symbolizer->reporting) {
+		symbolizer->dw->dwfl_report_begin_add(symbolizer->dwfl);
+		symbolizer->reporting = true;
+	}
+	/* For ET_DYN, BASE with add_p_vaddr is the load bias; ET_EXEC ignores it. */
+	return symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, -1, bias, true) != NULL;
+}
+
+void symbolize_simplify_name(const char *name, char *out)
+{
+	static const char anonymous[] = "(anonymous namespace)";
+	int templates = 0;
+	const char *cursor = name;
+	while (*cursor) {
+		if (strncmp(cursor, anonymous, sizeof anonymous - 1) == 0) {
+			if (!templates)
+				out = stpcpy(out, anonymous);
+			cursor += sizeof anonymous - 1;
+			continue;
+		}
+		if (strncmp(cursor, "operator", 8) == 0 && !templates) {
+			/* Operators may contain <, >, ( and ): copy the whole operator name. */
+			const char *end = cursor + 8;
+			if (strncmp(end, "()", 2) == 0)
+				end += 2;
+			while (*end && strchr("<>=!+-*/%^&|~[],", *end))
+				end++;
+			memcpy(out, cursor, (size_t)(end - cursor));
+			out += end - cursor;
+			cursor = end;
+			continue;
+		}
+		if (*cursor == '<') {
+			templates++;
+		} else if (*cursor == '>' && templates) {
+			templates--;
+		} else if (*cursor == '(' && !templates) {
+			break; /* the parameter list: the rest is parameters and qualifiers */
+		} else if (!templates) {
+			*out++ = *cursor;
+		}
+		cursor++;
+	}
+	*out = '\0';
+}
+
+/* A function's pprof name from its ELF or DWARF linkage name: demangled and
+   simplified for C++, as is for C. */
+static const char *display_name(const struct libdw_api *dw, const char *name, char **scratch)
+{
+	if (!name || strncmp(name, "_Z", 2) != 0 || !dw->demangle)
+		return name;
+	int status = -1;
+	char *demangled = dw->demangle(name, NULL, NULL, &status);
+	if (status != 0 || !demangled) {
+		free(demangled);
+		return name;
+	}
+	char *simple = malloc(strlen(demangled) + 1);
+	if (simple)
+		symbolize_simplify_name(demangled, simple);
+	free(demangled);
+	free(*scratch);
+	*scratch = simple;
+	return simple ? simple : name;
+}
+
+static const char *die_linkage_name(const struct libdw_api *dw, Dwarf_Die *die)
+{
+	Dwarf_Attribute attribute;
+	const char *name = NULL;
+	if (dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) ||
+	    dw->dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute))
+		name = dw->dwarf_formstring(&attribute);
+	if (!name && dw->dwarf_attr_integrate(die, DW_AT_name, &attribute))
+		name = dw->dwarf_formstring(&attribute);
+	return name;
+}
+
+static int64_t die_unsigned(const struct libdw_api *dw, Dwarf_Die *die, int name)
+{
+	Dwarf_Attribute attribute;
+	Dwarf_Word value;
+	if (!dw->dwarf_attr_integrate(die, name, &attribute) || dw->dwarf_formudata(&attribute, &value) != 0)
+		return 0;
+	return (int64_t)value;
+}
+
+/* The file an inlined call was made from, by index into its unit's file table. */
+static const char *call_file(const struct libdw_api *dw, Dwarf_Die *inlined)
+{
+	Dwarf_Die unit;
+	Dwarf_Files *files;
+	size_t count;
+	int64_t index = die_unsigned(dw, inlined, DW_AT_call_file);
+	if (!dw->dwarf_diecu(inlined, &unit, NULL, NULL) || dw->dwarf_getsrcfiles(&unit, &files, &count) != 0 ||
+	    index <= 0 || (size_t)index >= count)
+		return NULL;
+	return dw->dwarf_filesrc(files, (size_t)index, NULL, NULL);
+}
+
+struct position {
+	const char *file;
+	int64_t line;
+};
+
+static struct position line_at(const struct libdw_api *dw, Dwfl_Module *module, Dwarf_Addr pc)
+{
+	struct position position = {NULL, 0};
+	Dwfl_Line *line = dw->dwfl_module_getsrc(module, pc);
+	int number = 0;
+	if (line)
+		position.file = dw->dwfl_lineinfo(line, NULL, &number, NULL, NULL, NULL);
+	position.line = position.file ? number : 0;
+	return position;
+}
+
+static void emit(const struct libdw_api *dw, symbolize_callback *callback, void *context,
+		 const char *system_name, struct position position, int64_t start_line)
+{
+	char *scratch = NULL;
+	struct symbolized_frame frame = {
+		.function = display_name(dw, system_name, &scratch),
+		.system_name = system_name,
+		.file = position.file,
+		.line = position.line,
+		.start_line = start_line,
+	};
+	callback(context, &frame);
+	free(scratch);
+}
+
+/* Walks the DWARF scopes at pc from the innermost inlined call outwards. */
+static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
+			       struct position position, symbolize_callback *callback, void *context)
+{
+	const struct libdw_api *dw = symbolizer->dw;
+	Dwarf_Addr bias;
+	Dwarf_Die *unit = dw->dwfl_module_addrdie(module, pc, &bias);
+	Dwarf_Die *scopes = NULL;
+	int count = unit ? dw->dwarf_getscopes(unit, pc - bias, &scopes) : 0;
+	unsigned frames = 0;
+	for (int i = 0; i < count; i++) {
+		int tag = dw->dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+			continue;
+		const char *name = die_linkage_name(dw, &scopes[i]);
+		int64_t start_line = die_unsigned(dw, &scopes[i], DW_AT_decl_line);
+		emit(dw, callback, context, name, position, start_line);
+		frames++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		position.file = call_file(dw, &scopes[i]);
+		position.line = die_unsigned(dw, &scopes[i], DW_AT_call_line);
+	}
+	free(scopes);
+	return frames;
+}
+
+unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
+			   void *context)
+{
+	const struct libdw_api *dw = symbolizer->dw;
+	if (symbolizer->reporting) {
+		dw->dwfl_report_end(symbolizer->dwfl, NULL, NULL);
+		symbolizer->reporting = false;
+	}
+	Dwfl_Module *module = dw->dwfl_addrmodule(symbolizer->dwfl, pc);
+	if (!module)
+		return 0;
+	struct position position = line_at(dw, module, pc);
+	unsigned frames = inlined_frames(symbolizer, module, pc, position, callback, context);
+	if (frames)
+		return frames;
+	GElf_Off offset;
+	GElf_Sym symbol;
+	const char *name = dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
+	if (!name && !position.file)
+		return 0;
+	emit(dw, callback, context, name, position, 0);
+	return 1;
+}

@@ -1,0 +1,40 @@
+/* Addresses to function names, files and lines (inlined frames included), with
+   elfutils. Shared by the preload library (at dump time) and the CLI. */
+#ifndef HEAPPROF_SYMBOLIZE_H
+#define HEAPPROF_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libdw_api.h"
+
+struct symbolized_frame {
+	const char *function;    /* demangled and simplified as pprof shows it; NULL if unknown */
+	const char *system_name; /* the linker's (mangled) name */
+	const char *file;        /* NULL without line information */
+	int64_t line;
+	int64_t start_line;      /* the function's declaration line, or 0 */
+};
+
+typedef void symbolize_callback(void *context, const struct symbolized_frame *frame);
+
+struct symbolizer;
+
+struct symbolizer *symbolizer_create(const struct libdw_api *api);
+void symbolizer_destroy(struct symbolizer *symbolizer);
+
+/* Adds the ELF file `path` whose bytes at `file_offset` are mapped at `start`, up to
+   `limit`. False when the file cannot be read or does not match. */
+bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start,
+			    uint64_t limit, uint64_t file_offset);
+
+/* Calls `callback` for each frame at `pc`, innermost inlined function first, the
+   function containing pc last. Returns the number of frames (0: nothing known). */
+unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
+			   void *context);
+
+/* Writes pprof's simplified form of a demangled C++ name (no parameters, no template
+   arguments) into `out`, which has room for strlen(name) + 1 bytes. */
+void symbolize_simplify_name(const char *name, char *out);
+
+#endif

@@ -1,0 +1,29 @@
+/* Per-thread profiler state. Initial-exec TLS: a dynamic model would call
+   __tls_get_addr, which may allocate, from inside malloc. */
+#ifndef HEAPPROF_THREAD_STATE_H
+#define HEAPPROF_THREAD_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define TLS_MODEL __attribute__((tls_model("initial-exec")))
+
+#define DEFERRED_FREES 16
+
+struct thread_state {
+	/* Bytes this thread may still allocate before the next sample point. */
+	uint64_t bytes_until_sample;
+	/* Set while the thread is inside the profiler: nested allocations (from the
+	   unwinder, the loader, a signal handler) are forwarded without sampling. */
+	bool busy;
+	uint32_t rate_generation;
+	uint64_t random_state;
+	/* Frees of sampled blocks that arrived while busy (a signal handler); completed,
+	   block release included, when the thread leaves the profiler. */
+	unsigned deferred_count;
+	void *deferred[DEFERRED_FREES];
+};
+
+extern __thread struct thread_state thread_state TLS_MODEL;
+
+#endif

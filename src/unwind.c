@@ -1,0 +1,89 @@
+#include "unwind.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "options.h"
+
+/* Frames of libunwind and of heapprof above the allocation function's caller. */
+#define MAX_OWN_FRAMES 16
+
+typedef int (*backtrace_function)(void **buffer, int size);
+
+static backtrace_function capture_backtrace;
+static uintptr_t own_text_start, own_text_end;
+
+/* The bounds of this library's executable segment, from its own program headers. */
+static void find_own_text(void)
+{
+	extern const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+	const ElfW(Ehdr) *header = &__ehdr_start;
+	const ElfW(Phdr) *segments = (const ElfW(Phdr) *)((const char *)header + header->e_phoff);
+	uintptr_t bias = 0;
+	for (unsigned i = 0; i < header->e_phnum; i++) {
+		if (segments[i].p_type == PT_LOAD) {
+			bias = (uintptr_t)header - (segments[i].p_vaddr & ~(uintptr_t)(segments[i].p_align - 1));
+			break;
+		}
+	}
+	for (unsigned i = 0; i < header->e_phnum; i++) {
+		if (segments[i].p_type == PT_LOAD && (segments[i].p_flags & PF_X)) {
+			own_text_start = bias + segments[i].p_vaddr;
+			own_text_end = own_text_start + segments[i].p_memsz;
+			return;
+		}
+	}
+}
+
+bool unwind_load(void)
+{
+	find_own_text();
+	void *library = dlopen("libunwind.so.8", RTLD_LAZY | RTLD_LOCAL);
+	if (!library) {
+		log_message("cannot load libunwind.so.8; samples will have no stacks");
+		return false;
+	}
+	typedef int (*caching_function)(void *address_space, int policy);
+	caching_function set_caching = (caching_function)dlsym(library, "_ULx86_64_set_caching_policy");
+	void **address_space = (void **)dlsym(library, "_ULx86_64_local_addr_space");
+	if (set_caching && address_space)
+		set_caching(*address_space, 2 /* UNW_CACHE_PER_THREAD */);
+	capture_backtrace = (backtrace_function)dlsym(library, "unw_backtrace");
+	if (!capture_backtrace) {
+		log_message("libunwind.so.8 has no unw_backtrace; samples will have no stacks");
+		return false;
+	}
+	/* The first capture in a process sets up libunwind's caches: pay for it here,
+	   not inside the program's first sampled malloc. */
+	uintptr_t warm[4];
+	unwind_capture(warm, 4);
+	return true;
+}
+
+static bool is_own(uintptr_t pc)
+{
+	return pc >= own_text_start && pc < own_text_end;
+}
+
+unsigned unwind_capture(uintptr_t *pcs, unsigned max)
+{
+	void *frames[OPTIONS_MAX_DEPTH + MAX_OWN_FRAMES];
+	if (!capture_backtrace)
+		return 0;
+	if (max > OPTIONS_MAX_DEPTH)
+		max = OPTIONS_MAX_DEPTH;
+	int count = capture_backtrace(frames, (int)(max + MAX_OWN_FRAMES));
+	int first = 0;
+	/* Skip libunwind's frame(s), then ours: what follows is the program. */
+	while (first < count && !is_own((uintptr_t)frames[first]))
+		first++;
+	while (first < count && is_own((uintptr_t)frames[first]))
+		first++;
+	unsigned kept = 0;
+	for (int i = first; i < count && kept < max; i++)
+		pcs[kept++] = (uintptr_t)frames[i] - 1;
+	return kept;
+}
