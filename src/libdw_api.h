@@ -22,6 +22,8 @@
 	X(dwfl_build_id_find_elf)          \
 	X(dwfl_offline_section_address)    \
 	X(dwarf_getscopes)                 \
+	X(dwarf_getscopes_die)             \
+	X(dwarf_attr)                      \
 	X(dwarf_tag)                       \
 	X(dwarf_attr_integrate)            \
 	X(dwarf_formstring)                \

@@ -39,12 +39,22 @@ bool options_parse_size(const char *text, uint64_t max, uint64_t *value)
 	return true;
 }
 
+#define VALUE_SHOWN 64
+
 /* Writes "NAME="VALUE" is not EXPECTED; using " and leaves the line open for the fallback. */
 static void warn_begin(struct log_line *line, const char *name, const char *value, const char *expected)
 {
 	log_begin(line);
 	log_text(line, name);
 	log_text(line, "=\"");
+	/* Echo enough of the value to recognise it, never so much that the line is cut. */
+	char shown[VALUE_SHOWN + 4];
+	size_t length = strlen(value);
+	if (length > VALUE_SHOWN) {
+		memcpy(shown, value, VALUE_SHOWN);
+		strcpy(shown + VALUE_SHOWN, "...");
+		value = shown;
+	}
 	log_text(line, value);
 	log_text(line, "\" is not ");
 	log_text(line, expected);

@@ -211,30 +211,89 @@ static void emit(const struct libdw_api *dw, symbolize_callback *callback, void 
 	free(scratch);
 }
 
-/* Walks the DWARF scopes at pc from the innermost inlined call outwards. */
+/* A path from the line table made absolute against the unit's compilation directory
+   and cleaned of "." and ".." components, so pprof -list finds the source. */
+static const char *absolute_path(const char *file, const char *directory, char *buffer, size_t size)
+{
+	if (!file || file[0] == '/' || !directory)
+		return file;
+	size_t length = strlen(directory) + 1 + strlen(file) + 1;
+	if (length > size)
+		return file;
+	strcpy(buffer, directory);
+	strcat(buffer, "/");
+	strcat(buffer, file);
+	char *out = buffer;
+	for (const char *cursor = buffer; *cursor;) {
+		const char *end = strchr(cursor, '/');
+		size_t part = end ? (size_t)(end - cursor) : strlen(cursor);
+		if (part == 0 || (part == 1 && cursor[0] == '.')) {
+			/* skip */
+		} else if (part == 2 && cursor[0] == '.' && cursor[1] == '.') {
+			while (out > buffer && *--out != '/')
+				;
+		} else {
+			*out++ = '/';
+			memmove(out, cursor, part);
+			out += part;
+		}
+		cursor += part + (end ? 1 : 0);
+	}
+	*out = '\0';
+	return buffer;
+}
+
+static const char *compilation_directory(const struct libdw_api *dw, Dwarf_Die *unit)
+{
+	Dwarf_Attribute attribute;
+	return unit && dw->dwarf_attr(unit, DW_AT_comp_dir, &attribute) ? dw->dwarf_formstring(&attribute) : NULL;
+}
+
+static void emit_at(const struct libdw_api *dw, symbolize_callback *callback, void *context,
+		    const char *system_name, struct position position, int64_t start_line, const char *directory)
+{
+	char path[4096];
+	position.file = absolute_path(position.file, directory, path, sizeof path);
+	emit(dw, callback, context, system_name, position, start_line);
+}
+
+/* The chain of functions at pc: each inlined call outwards to the real function.
+   dwarf_getscopes follows an inlined instance into its abstract origin, so the
+   concrete chain comes from dwarf_getscopes_die on the innermost instance. */
 static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
 			       struct position position, symbolize_callback *callback, void *context)
 {
 	const struct libdw_api *dw = symbolizer->dw;
 	Dwarf_Addr bias;
 	Dwarf_Die *unit = dw->dwfl_module_addrdie(module, pc, &bias);
-	Dwarf_Die *scopes = NULL;
+	const char *directory = compilation_directory(dw, unit);
+	Dwarf_Die *scopes = NULL, *chain = NULL;
 	int count = unit ? dw->dwarf_getscopes(unit, pc - bias, &scopes) : 0;
+	int innermost = 0;
+	while (innermost < count && dw->dwarf_tag(&scopes[innermost]) != DW_TAG_subprogram &&
+	       dw->dwarf_tag(&scopes[innermost]) != DW_TAG_inlined_subroutine)
+		innermost++;
+	if (innermost < count && dw->dwarf_tag(&scopes[innermost]) == DW_TAG_inlined_subroutine) {
+		count = dw->dwarf_getscopes_die(&scopes[innermost], &chain);
+		innermost = 0;
+	}
+	Dwarf_Die *walk = chain ? chain : scopes;
 	unsigned frames = 0;
-	for (int i = 0; i < count; i++) {
-		int tag = dw->dwarf_tag(&scopes[i]);
+	for (int i = innermost; i < count; i++) {
+		int tag = dw->dwarf_tag(&walk[i]);
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
-		const char *name = die_linkage_name(dw, &scopes[i]);
-		int64_t start_line = die_unsigned(dw, &scopes[i], DW_AT_decl_line);
-		emit(dw, callback, context, name, position, start_line);
+		const char *name = die_linkage_name(dw, &walk[i]);
+		int64_t start_line = die_unsigned(dw, &walk[i], DW_AT_decl_line);
+		emit_at(dw, callback, context, name, position, start_line, directory);
 		frames++;
 		if (tag == DW_TAG_subprogram)
 			break;
-		position.file = call_file(dw, &scopes[i]);
-		position.line = die_unsigned(dw, &scopes[i], DW_AT_call_line);
+		position.file = call_file(dw, &walk[i]);
+		position.line = die_unsigned(dw, &walk[i], DW_AT_call_line);
 	}
 	free(scopes);
+	free(chain);
 	return frames;
 }
 
@@ -258,6 +317,8 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 	const char *name = dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
 	if (!name && !position.file)
 		return 0;
-	emit(dw, callback, context, name, position, 0);
+	Dwarf_Addr bias;
+	emit_at(dw, callback, context, name, position, 0,
+		compilation_directory(dw, dw->dwfl_module_addrdie(module, pc, &bias)));
 	return 1;
 }

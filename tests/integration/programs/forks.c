@@ -1,0 +1,54 @@
+/* A parent that forks twice: one child allocates and exits, the other execs this
+   program again in "exec-child" mode. Every process leaves its own profile. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static void *kept[1000];
+
+#define WORKER(name, size)                                   \
+	__attribute__((noinline)) static void name(void)     \
+	{                                                    \
+		for (int i = 0; i < 1000; i++) {             \
+			kept[i] = malloc(size);              \
+			memset(kept[i], 1, size);            \
+		}                                            \
+	}
+WORKER(parent_work, 1000)
+WORKER(forked_child_work, 2000)
+WORKER(exec_child_work, 3000)
+
+static int wait_for(pid_t child)
+{
+	int status;
+	return waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && strcmp(argv[1], "exec-child") == 0) {
+		exec_child_work();
+		printf("exec child done\n");
+		return 0;
+	}
+	parent_work();
+	fflush(stdout);
+	pid_t forked = fork();
+	if (forked == 0) {
+		forked_child_work();
+		printf("forked child done\n");
+		exit(0);
+	}
+	int forked_status = wait_for(forked);
+	pid_t exec_child = fork();
+	if (exec_child == 0) {
+		execl("/proc/self/exe", argv[0], "exec-child", (char *)NULL);
+		_exit(127);
+	}
+	int exec_status = wait_for(exec_child);
+	printf("parent done: children exited %d %d\n", forked_status, exec_status);
+	fprintf(stderr, "pids %d %d %d\n", (int)getpid(), (int)forked, (int)exec_child);
+	return 0;
+}

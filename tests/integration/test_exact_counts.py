@@ -1,0 +1,15 @@
+"""At rate 1 every allocation is recorded: each known site shows its exact alloc and
+in-use objects and bytes in go tool pprof -top."""
+from harness import *
+
+with scratch_dir() as directory:
+    result = same_behaviour([program("known_sites")], cwd=directory,
+                            env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "exact.pb.gz"})
+    expected = expected_rows(result.stdout)
+    check(len(expected) == 6, f"known_sites printed {result.stdout}")
+    profile = os.path.join(directory, "exact.pb.gz")
+    check_exact(profile, expected)
+    check_readable(profile, "site_small")
+    listing = pprof(profile, "-list", "site_realloc", "-sample_index=alloc_objects")
+    check(re.search(r"\s500\s+500\s+\d+:.*malloc\(100\)", listing), f"-list site_realloc:\n{listing}")
+print("exact_counts: ok")

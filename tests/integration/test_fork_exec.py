@@ -1,0 +1,30 @@
+"""fork without exec and fork+exec: each process writes its own profile with its own
+allocations, and the parent's profile stays intact."""
+from harness import *
+
+with scratch_dir() as directory:
+    result = same_behaviour([program("forks")], cwd=directory,
+                            env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "forks.%p.pb.gz"})
+    pids = result.stderr.split("pids ")[1].split()
+    parent, forked, exec_child = (os.path.join(directory, f"forks.{pid}.pb.gz") for pid in pids)
+    for profile in (parent, forked, exec_child):
+        check(os.path.exists(profile), f"missing {profile}; have {os.listdir(directory)}")
+    check(len(profiles_in(directory)) == 3, f"expected 3 profiles, have {os.listdir(directory)}")
+
+    def functions(profile):
+        return set(top(profile, "alloc_objects"))
+
+    parent_functions = functions(parent)
+    check("parent_work" in parent_functions and "forked_child_work" not in parent_functions,
+          f"parent profile: {sorted(parent_functions)}")
+    check_exact(parent, {"parent_work": dict(alloc_objects=1000, alloc_space=1000 * 1000,
+                                             inuse_objects=1000, inuse_space=1000 * 1000)})
+    # The forked child inherits the parent's heap and adds its own work.
+    check_exact(forked, {"forked_child_work": dict(alloc_objects=1000, alloc_space=2000 * 1000,
+                                                   inuse_objects=1000, inuse_space=2000 * 1000)})
+    exec_functions = functions(exec_child)
+    check("exec_child_work" in exec_functions and "parent_work" not in exec_functions,
+          f"exec'd child profile: {sorted(exec_functions)}")
+    for profile, name in ((parent, "parent_work"), (forked, "forked_child_work"), (exec_child, "exec_child_work")):
+        check_readable(profile, name)
+print("fork_exec: ok")

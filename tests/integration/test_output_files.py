@@ -1,0 +1,68 @@
+"""Where profiles go: %p and %e, compression by suffix or HEAPPROF_COMPRESS, and the
+file rules: written atomically, never through a symlink, never over a file heapprof
+did not write; an unwritable destination costs one line and nothing else."""
+import gzip
+import shutil
+from harness import *
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def profile_run(directory, out, **extra):
+    env = {"HEAPPROF_OUT": out, "HEAPPROF_RATE": "4096", **extra}
+    return same_behaviour([program("known_sites")], cwd=directory, env=env)
+
+
+def head(path, count):
+    with open(path, "rb") as file:
+        return file.read(count)
+
+
+with scratch_dir() as directory:
+    result = profile_run(directory, "heap.%e.%p.pb.gz")
+    written = profiles_in(directory)
+    check(len(written) == 1 and re.search(r"/heap\.known_sites\.\d+\.pb\.gz$", written[0]), f"{written}")
+    check(head(written[0], 2) == GZIP_MAGIC, "gzip expected for .pb.gz")
+    check_readable(written[0], "site_small")
+
+    profile_run(directory, "raw.pb")
+    check(head(os.path.join(directory, "raw.pb"), 2) != GZIP_MAGIC, ".pb must be uncompressed")
+    check_readable(os.path.join(directory, "raw.pb"), "site_small")
+
+    for out, extra in (("z.pb.zst", {}), ("forced.pb.gz", {"HEAPPROF_COMPRESS": "zstd"})):
+        profile_run(directory, out, **extra)
+        path = os.path.join(directory, out)
+        check(head(path, 4) == ZSTD_MAGIC, f"{out}: zstd expected")
+        decompressed = os.path.join(directory, "from-zstd.pb")
+        subprocess.run(["zstd", "-q", "-d", "-f", path, "-o", decompressed], check=True)
+        check_readable(decompressed, "site_small")
+        os.unlink(decompressed)
+
+    profile_run(directory, "none.pb.gz", HEAPPROF_COMPRESS="none")
+    check(head(os.path.join(directory, "none.pb.gz"), 2) != GZIP_MAGIC, "HEAPPROF_COMPRESS=none ignored")
+
+    precious = os.path.join(directory, "precious.pb.gz")
+    with open(precious, "w") as file:
+        file.write("not a profile")
+    result = profile_run(directory, "precious.pb.gz")
+    check(open(precious).read() == "not a profile", "an existing file was overwritten")
+    check(len(heapprof_lines(result.stderr)) == 1, f"expected one line: {result.stderr}")
+
+    target = os.path.join(directory, "target")
+    with open(target, "w") as file:
+        file.write("target")
+    os.symlink(target, os.path.join(directory, "link.pb.gz"))
+    result = profile_run(directory, "link.pb.gz")
+    check(open(target).read() == "target" and os.path.islink(os.path.join(directory, "link.pb.gz")),
+          "wrote through a symlink")
+    check(len(heapprof_lines(result.stderr)) == 1, f"expected one line: {result.stderr}")
+
+    for unwritable in ("/nonexistent-dir/heap.pb.gz", "/proc/heap.pb.gz", directory + "/target/heap.pb.gz"):
+        result = profile_run(directory, unwritable)
+        lines = heapprof_lines(result.stderr)
+        check(len(lines) == 1 and unwritable in lines[0], f"{unwritable}: {lines}")
+
+    leftovers = [name for name in os.listdir(directory) if ".tmp." in name]
+    check(not leftovers, f"temporary files left behind: {leftovers}")
+print("output_files: ok")
