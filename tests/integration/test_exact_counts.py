@@ -12,4 +12,11 @@ with scratch_dir() as directory:
     check_readable(profile, "site_small")
     listing = pprof(profile, "-list", "site_realloc", "-sample_index=alloc_objects")
     check(re.search(r"\s500\s+500\s+\d+:.*malloc\(100\)", listing), f"-list site_realloc:\n{listing}")
+    # One mapping per executable segment, the program first, with its build ID.
+    raw = pprof(profile, "-raw")
+    notes = subprocess.run(["readelf", "-n", program("known_sites")], capture_output=True, text=True).stdout
+    build_id = re.search(r"Build ID: ([0-9a-f]+)", notes).group(1)
+    mappings = raw.split("Mappings")[1].strip().splitlines()
+    check(build_id in mappings[0] and "known_sites" in mappings[0], f"first mapping: {mappings[0]}")
+    check(any("libc.so.6" in line for line in mappings), f"no libc mapping: {mappings}")
 print("exact_counts: ok")
