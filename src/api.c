@@ -4,7 +4,9 @@
 #include <errno.h>
 
 #include "dump.h"
+#include "estimate.h"
 #include "sampler.h"
+#include "thread_registry.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -25,6 +27,27 @@ EXPORT int heapprof_write_profile(const char *path)
 		errno = error;
 		return -1;
 	}
+	return 0;
+}
+
+EXPORT int heapprof_read_stats(struct heapprof_stats *stats)
+{
+	if (!stats) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct thread_totals totals = thread_registry_totals();
+	struct estimate estimate = estimate_read();
+	*stats = (struct heapprof_stats){
+		.total_alloc_bytes = totals.alloc_bytes,
+		.total_alloc_objects = totals.alloc_objects,
+		.total_free_objects = totals.free_objects,
+		.inuse_bytes_estimate = estimate.inuse_bytes,
+		.inuse_objects_estimate = estimate.inuse_objects,
+		.peak_inuse_bytes_estimate = estimate.peak_inuse_bytes,
+		.samples = estimate.samples,
+		.rate = sampler_get_rate(),
+	};
 	return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "compress.h"
+#include "estimate.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -60,20 +61,27 @@ static void report_written(const char *path, const struct profile_summary *summa
 	log_end(&line);
 }
 
-static int write_locked(const char *requested)
+/* The file a dump goes to: `requested`, or the next name from the template. */
+static int choose_path(const char *requested, char *path, size_t size)
 {
-	char path[PATH_MAX];
 	if (requested) {
-		if (strlen(requested) >= sizeof path)
+		if (strlen(requested) >= size)
 			return ENAMETOOLONG;
 		strcpy(path, requested);
-	} else if (!output_expand(options.out, sequence++, path, sizeof path)) {
+		return 0;
+	}
+	if (!output_expand(options.out, sequence++, path, size)) {
 		report_failure(options.out, ENAMETOOLONG);
 		return ENAMETOOLONG;
 	}
+	return 0;
+}
+
+static int write_locked(const char *path, enum profile_view view)
+{
 	struct pprof_buffer data = {0};
 	struct profile_summary summary;
-	if (!profile_encode(&data, start_nanos, &summary)) {
+	if (!profile_encode(&data, view, start_nanos, &summary)) {
 		report_failure(path, ENOMEM);
 		return ENOMEM;
 	}
@@ -98,11 +106,49 @@ int dump_write(const char *path)
 	/* The dump allocates; none of that may be sampled or recurse into the tables. */
 	state->busy = true;
 	pthread_mutex_lock(&lock);
-	int error = write_locked(path);
+	char chosen[PATH_MAX];
+	int error = choose_path(path, chosen, sizeof chosen);
+	if (!error)
+		error = write_locked(chosen, PROFILE_CURRENT);
 	pthread_mutex_unlock(&lock);
 	state->busy = was_busy;
 	errno = saved_errno;
 	return error;
+}
+
+/* The peak profile, named after the final one with ".peak" before its suffix. */
+static void write_peak(const char *final_path)
+{
+	char path[PATH_MAX];
+	if (!output_insert_tag(final_path, "peak", path, sizeof path)) {
+		report_failure(final_path, ENAMETOOLONG);
+		return;
+	}
+	if (estimate_hold_peak()) {
+		write_locked(path, PROFILE_PEAK);
+		estimate_release_peak();
+	}
+}
+
+static void write_final(void)
+{
+	struct thread_state *state = &thread_state;
+	bool was_busy = state->busy;
+	int saved_errno = errno;
+	state->busy = true;
+	pthread_mutex_lock(&lock);
+	char path[PATH_MAX];
+	/* One failure, one line: no peak profile where the final one could not go. */
+	if (choose_path(NULL, path, sizeof path) == 0 && write_locked(path, PROFILE_CURRENT) == 0 && options.peak)
+		write_peak(path);
+	pthread_mutex_unlock(&lock);
+	state->busy = was_busy;
+	errno = saved_errno;
+}
+
+bool dump_exit_started(void)
+{
+	return atomic_load(&exited);
 }
 
 void dump_at_exit(void)
@@ -110,7 +156,7 @@ void dump_at_exit(void)
 	if (atomic_exchange(&exited, true))
 		return;
 	if (options.rate != 0 || sites_first())
-		dump_write(NULL);
+		write_final();
 	/* Destructors still run and free after this: the tables stay, recording stops. */
 	sampler_set_rate(0);
 }

@@ -2,6 +2,7 @@
 #ifndef HEAPPROF_DUMP_H
 #define HEAPPROF_DUMP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Records the process start time that profiles report. */
@@ -11,8 +12,12 @@ void dump_start_clock(void);
    Returns 0 or an errno value; failures also print one "heapprof:" line. */
 int dump_write(const char *path);
 
-/* The final profile, once, when the process exits; recording stops afterwards. */
+/* The final profile (and the peak profile), once, when the process exits; recording
+   stops afterwards. */
 void dump_at_exit(void);
+
+/* True once the exit dump has begun: later periodic dumps are pointless. */
+bool dump_exit_started(void);
 
 void dump_lock(void);
 void dump_unlock(void);

@@ -11,6 +11,7 @@
 #include "next_allocator.h"
 #include "recorder.h"
 #include "sampler.h"
+#include "thread_registry.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -49,6 +50,7 @@ EXPORT void free(void *pointer)
 {
 	if (unlikely(bootstrap_owns(pointer)))
 		return;
+	thread_count_free(pointer);
 	if (likely(!live_maybe_sampled(pointer))) {
 		next.free(pointer);
 		return;
@@ -107,6 +109,7 @@ EXPORT void *realloc(void *pointer, size_t size)
 {
 	if (unlikely(bootstrap_owns(pointer)))
 		return realloc_bootstrap(pointer, size);
+	thread_count_free(pointer);
 	if (likely(!live_maybe_sampled(pointer))) {
 		if (likely(sampler_skip(size)))
 			return next.realloc(pointer, size);
@@ -214,6 +217,7 @@ EXPORT void free_sized(void *pointer, size_t size)
 {
 	if (unlikely(bootstrap_owns(pointer)))
 		return;
+	thread_count_free(pointer);
 	if (likely(!live_maybe_sampled(pointer))) {
 		next.free_sized(pointer, size);
 		return;
@@ -226,6 +230,7 @@ EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
 {
 	if (unlikely(bootstrap_owns(pointer)))
 		return;
+	thread_count_free(pointer);
 	if (likely(!live_maybe_sampled(pointer))) {
 		next.free_aligned_sized(pointer, alignment, size);
 		return;

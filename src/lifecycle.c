@@ -3,12 +3,14 @@
 #include <stdlib.h>
 
 #include "dump.h"
+#include "dumper.h"
 #include "modules.h"
 #include "next_allocator.h"
 #include "options.h"
 #include "output.h"
 #include "recorder.h"
 #include "sampler.h"
+#include "thread_registry.h"
 #include "thread_state.h"
 #include "unwind.h"
 
@@ -16,16 +18,19 @@ static void before_fork(void)
 {
 	dump_lock();
 	recorder_fork_prepare();
+	thread_registry_lock();
 }
 
 static void after_fork_in_parent(void)
 {
+	thread_registry_unlock();
 	recorder_fork_parent();
 	dump_unlock();
 }
 
 static void after_fork_in_child(void)
 {
+	thread_registry_unlock();
 	recorder_fork_child();
 	dump_unlock();
 	output_forget_written();
@@ -41,10 +46,12 @@ __attribute__((constructor)) static void heapprof_start(void)
 	dump_start_clock();
 	unwind_load();
 	modules_refresh();
+	thread_registry_start();
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 	/* Registered now, after libc's own exit work and before the program's: the
 	   program's atexit handlers and static destructors run first. */
 	atexit(dump_at_exit);
 	state->busy = false;
 	sampler_start();
+	dumper_start();
 }

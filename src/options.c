@@ -1,5 +1,6 @@
 #include "options.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@ struct options options = {
 	.depth = OPTIONS_DEFAULT_DEPTH,
 	.compression = COMPRESSION_AUTO,
 	.out = OPTIONS_DEFAULT_OUT,
+	.peak = true,
 };
 
 bool options_parse_size(const char *text, uint64_t max, uint64_t *value)
@@ -142,12 +144,44 @@ static void read_out(void)
 			     OPTIONS_DEFAULT_OUT);
 }
 
+/* A signal by name (SIGUSR2 or USR2) or number. */
+static int signal_number(const char *name)
+{
+	uint64_t number;
+	if (options_parse_size(name, NSIG - 1, &number) && !strpbrk(name, "kKmMgG"))
+		return number > 0 && number != SIGKILL && number != SIGSTOP ? (int)number : 0;
+	if (strncmp(name, "SIG", 3) == 0)
+		name += 3;
+	for (int candidate = 1; candidate < NSIG; candidate++) {
+		const char *abbreviation = sigabbrev_np(candidate);
+		if (abbreviation && strcmp(abbreviation, name) == 0)
+			return candidate != SIGKILL && candidate != SIGSTOP ? candidate : 0;
+	}
+	return 0;
+}
+
+static void read_dump_signal(void)
+{
+	const char *value = setting("HEAPPROF_DUMP_SIGNAL");
+	if (!value)
+		return;
+	options.dump_signal = signal_number(value);
+	if (!options.dump_signal)
+		warn_invalid("HEAPPROF_DUMP_SIGNAL", value, "a signal that can be caught (e.g. SIGUSR2)",
+			     "no signal");
+}
+
 void options_read(void)
 {
-	uint64_t rate = options.rate, depth = options.depth, verbose = 0, seed = 0;
+	uint64_t rate = options.rate, depth = options.depth, verbose = 0, seed = 0, peak = 1;
 	read_number("HEAPPROF_RATE", 0, (uint64_t)1 << 40, "a byte count from 0 to 1T", &rate);
 	read_number("HEAPPROF_DEPTH", 1, OPTIONS_MAX_DEPTH, "a frame count from 1 to 256", &depth);
 	read_number("HEAPPROF_VERBOSE", 0, 1, "0 or 1", &verbose);
+	read_number("HEAPPROF_PEAK", 0, 1, "0 or 1", &peak);
+	read_number("HEAPPROF_DUMP_INTERVAL", 0, (uint64_t)1 << 50, "a byte count", &options.dump_interval);
+	read_number("HEAPPROF_DUMP_PERIOD", 0, 1000000, "a number of seconds up to 1000000",
+		    &options.dump_period);
+	options.peak = peak != 0;
 	options.rate = (size_t)rate;
 	options.depth = (unsigned)depth;
 	options.verbose = verbose != 0;
@@ -163,4 +197,5 @@ void options_read(void)
 	}
 	read_compression();
 	read_out();
+	read_dump_signal();
 }

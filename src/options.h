@@ -26,6 +26,10 @@ struct options {
 	bool seeded;              /* HEAPPROF_SEED given */
 	uint64_t seed;
 	bool verbose;             /* HEAPPROF_VERBOSE */
+	bool peak;                /* HEAPPROF_PEAK: also write the profile at the in-use peak */
+	int dump_signal;          /* HEAPPROF_DUMP_SIGNAL: 0 = none */
+	uint64_t dump_interval;   /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
+	uint64_t dump_period;     /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */
 	char out[PATH_MAX];       /* HEAPPROF_OUT: template with %p, %e, %n, %% */
 };
 

@@ -202,11 +202,13 @@ static uint64_t location_id(struct builder *builder, uint64_t pc)
 	return id;
 }
 
-static void write_sample(struct builder *builder, const struct site *site, uint64_t rate,
-			 struct profile_summary *summary)
+static void write_sample(struct builder *builder, const struct site *site, enum profile_view view,
+			 uint64_t rate, struct profile_summary *summary)
 {
-	uint64_t allocs = atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
-	uint64_t frees = atomic_load_explicit(&site->free_objects, memory_order_relaxed);
+	uint64_t allocs = view == PROFILE_PEAK ? site->peak_alloc_objects
+					       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
+	uint64_t frees = view == PROFILE_PEAK ? site->peak_free_objects
+					      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
 	if (!allocs)
 		return;
 	if (frees > allocs)
@@ -394,7 +396,8 @@ static void release(struct builder *builder)
 	pprof_buffer_free(&builder->line);
 }
 
-bool profile_encode(struct pprof_buffer *out, int64_t start_nanos, struct profile_summary *summary)
+bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
+		    struct profile_summary *summary)
 {
 	struct builder builder = {0};
 	*summary = (struct profile_summary){0};
@@ -406,7 +409,7 @@ bool profile_encode(struct pprof_buffer *out, int64_t start_nanos, struct profil
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 		for (const struct site *site = sites_first(); site; site = site->next_site)
-			write_sample(&builder, site, rate, summary);
+			write_sample(&builder, site, view, rate, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
 			write_location(&builder, i + 1, builder.pending_pcs[i]);
 		write_mappings(&builder);

@@ -14,9 +14,15 @@ struct profile_summary {
 	uint64_t inuse_bytes;
 };
 
+enum profile_view {
+	PROFILE_CURRENT, /* the counters now */
+	PROFILE_PEAK,    /* the counters at the in-use peak (hold estimate_hold_peak) */
+};
+
 /* Encodes the profile (uncompressed) into `out`. `start_nanos` is the process start
    in wall-clock time. False when memory ran out. */
-bool profile_encode(struct pprof_buffer *out, int64_t start_nanos, struct profile_summary *summary);
+bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
+		    struct profile_summary *summary);
 
 /* Go's unsampling for (count, bytes) recorded at `rate` (runtime/pprof scaleHeapSample). */
 void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *scaled_count,

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <pthread.h>
 
+#include "dumper.h"
+#include "estimate.h"
 #include "live.h"
 #include "modules.h"
 #include "next_allocator.h"
@@ -15,6 +17,12 @@
    of samples must not starve a fork. */
 static pthread_rwlock_t recording = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
 
+static void record_free(struct site *site)
+{
+	sites_record_free(site);
+	estimate_remove(site->size);
+}
+
 /* Releases blocks whose free arrived while the thread was busy. */
 static void release_deferred(struct thread_state *state)
 {
@@ -22,7 +30,7 @@ static void release_deferred(struct thread_state *state)
 		void *pointer = state->deferred[--state->deferred_count];
 		struct site *site = live_remove(pointer, true);
 		if (site)
-			sites_record_free(site);
+			record_free(site);
 		next.free(pointer);
 	}
 }
@@ -55,8 +63,8 @@ void recorder_alloc(void *pointer, size_t size)
 	unsigned depth = unwind_capture(pcs, options.depth);
 	modules_notice(pcs, depth);
 	struct site *site = sites_record_alloc(pcs, depth, size);
-	if (site)
-		live_insert(pointer, site);
+	if (site && live_insert(pointer, site))
+		dumper_count_allocation(estimate_add(size));
 	pthread_rwlock_unlock(&recording);
 	leave(state, nested);
 	errno = saved_errno;
@@ -79,7 +87,7 @@ bool recorder_free(void *pointer)
 		site = NULL;
 	}
 	if (site)
-		sites_record_free(site);
+		record_free(site);
 	leave(state, nested);
 	errno = saved_errno;
 	return true;
@@ -99,7 +107,7 @@ struct site *recorder_detach(void *pointer)
 void recorder_detached_freed(struct site *site)
 {
 	if (site)
-		sites_record_free(site);
+		record_free(site);
 }
 
 void recorder_reattach(void *pointer, struct site *site)

@@ -7,18 +7,18 @@
 #include <sys/syscall.h>
 
 #include "options.h"
+#include "thread_registry.h"
 
-/* At rate 0 a thread still re-enters the slow path once per this many bytes, so a
-   later heapprof_set_rate reaches threads that were not sampling. */
-#define RECHECK_BYTES ((uint64_t)16 << 20)
+/* At rate 0 nothing is sampled: an interval no thread reaches. A rate change still
+   takes effect at once, through the generation check on the fast path. */
+#define OFF_INTERVAL ((uint64_t)1 << 62)
 
 __thread struct thread_state thread_state TLS_MODEL;
 
 static _Atomic size_t current_rate;
 /* The last nonzero rate: samples taken before recording was turned off were taken at it. */
 static _Atomic size_t last_sampling_rate = OPTIONS_DEFAULT_RATE;
-/* Bumped on every rate change; 0 means not started. Threads redraw on a mismatch. */
-static _Atomic uint32_t generation;
+_Atomic uint32_t sampler_generation;
 static _Atomic uint64_t thread_ordinal;
 
 static uint64_t splitmix64(uint64_t *state)
@@ -64,7 +64,7 @@ uint64_t sampler_random(void)
 static uint64_t draw_interval(size_t rate)
 {
 	if (rate == 0)
-		return RECHECK_BYTES;
+		return OFF_INTERVAL;
 	if (rate == 1)
 		return 0;
 	double uniform = (double)((sampler_random() >> 11) + 1) * 0x1.0p-53;
@@ -76,21 +76,36 @@ static uint64_t draw_interval(size_t rate)
 	return (uint64_t)interval;
 }
 
+/* Ends the current interval, counting what it consumed, and starts one of `length`. */
+static void start_interval(struct thread_state *state, uint64_t length)
+{
+	state->bytes_before_interval += state->interval_length - state->bytes_until_sample;
+	state->interval_length = length;
+	state->bytes_until_sample = length;
+}
+
 bool sampler_take(size_t size)
 {
 	struct thread_state *state = &thread_state;
-	uint32_t current = atomic_load_explicit(&generation, memory_order_acquire);
-	if (state->busy || current == 0)
+	uint32_t current = atomic_load_explicit(&sampler_generation, memory_order_acquire);
+	state->alloc_objects++;
+	if (state->busy || current == 0) {
+		state->bytes_before_interval += size;
 		return false;
+	}
+	thread_registry_add(state);
 	size_t rate = atomic_load_explicit(&current_rate, memory_order_relaxed);
 	if (state->rate_generation != current) {
-		/* A new thread or a new rate: start from a fresh interval. */
+		/* A new thread or a new rate: a fresh interval, which may cover this one. */
 		state->rate_generation = current;
-		state->bytes_until_sample = draw_interval(rate);
-		if (sampler_skip(size))
+		start_interval(state, draw_interval(rate));
+		if (size < state->bytes_until_sample) {
+			state->bytes_until_sample -= size;
 			return false;
+		}
 	}
-	state->bytes_until_sample = draw_interval(rate);
+	state->bytes_before_interval += size;
+	start_interval(state, draw_interval(rate));
 	return rate != 0;
 }
 
@@ -104,8 +119,8 @@ void sampler_set_rate(size_t rate)
 	atomic_store_explicit(&current_rate, rate, memory_order_relaxed);
 	if (rate)
 		atomic_store_explicit(&last_sampling_rate, rate, memory_order_relaxed);
-	uint32_t next = atomic_load_explicit(&generation, memory_order_relaxed) + 1;
-	atomic_store_explicit(&generation, next ? next : 1, memory_order_release);
+	uint32_t next = atomic_load_explicit(&sampler_generation, memory_order_relaxed) + 1;
+	atomic_store_explicit(&sampler_generation, next ? next : 1, memory_order_release);
 }
 
 size_t sampler_get_rate(void)

@@ -9,20 +9,30 @@
 
 #include "thread_state.h"
 
-/* The fast path: true when the allocation falls short of the next sample point. */
+#include <stdatomic.h>
+
+/* Bumped on every rate change; 0 until sampling starts. A thread whose copy differs
+   takes the slow path and starts a fresh interval at the new rate. */
+extern _Atomic uint32_t sampler_generation;
+
+/* The fast path: true when the allocation falls short of the next sample point
+   (and the rate has not changed). Counts the allocation. */
 static inline bool sampler_skip(size_t size)
 {
 	struct thread_state *state = &thread_state;
-	if (__builtin_expect(size < state->bytes_until_sample, 1)) {
+	if (__builtin_expect(size < state->bytes_until_sample &&
+			     state->rate_generation ==
+				     atomic_load_explicit(&sampler_generation, memory_order_relaxed), 1)) {
 		state->bytes_until_sample -= size;
+		state->alloc_objects++;
 		return true;
 	}
 	return false;
 }
 
 /* The slow path, for an allocation that sampler_skip did not pass: true when it is
-   to be recorded. Also draws the next interval. Never records on a busy thread or
-   before sampler_start. */
+   to be recorded. Counts the allocation and draws the next interval. Never records
+   on a busy thread or before sampler_start. */
 bool sampler_take(size_t size);
 
 /* Both sampler_skip and, when that fails, sampler_take. */
@@ -31,7 +41,7 @@ bool sampler_decide(size_t size);
 /* Starts sampling at options.rate. */
 void sampler_start(void);
 
-/* Applies to every thread from its next slow path on. */
+/* Applies to the following allocations of every thread. */
 void sampler_set_rate(size_t rate);
 size_t sampler_get_rate(void);
 

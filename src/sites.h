@@ -18,6 +18,9 @@ struct site {
 	size_t size;
 	_Atomic uint64_t alloc_objects;
 	_Atomic uint64_t free_objects;
+	/* The counters as they were at the in-use peak (estimate.c). */
+	uint64_t peak_alloc_objects;
+	uint64_t peak_free_objects;
 	struct site *next_site; /* the list of all sites, newest first */
 };
 

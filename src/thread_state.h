@@ -13,6 +13,17 @@
 struct thread_state {
 	/* Bytes this thread may still allocate before the next sample point. */
 	uint64_t bytes_until_sample;
+	/* Exact totals, counted on the fast path; other threads read them with relaxed
+	   loads (thread_registry.c), so a torn read is impossible on 64-bit targets. */
+	uint64_t alloc_objects;
+	uint64_t free_objects;
+	/* Allocated bytes are derived, not counted: bytes_before_interval plus how much
+	   of the current interval (interval_length) has been used. */
+	uint64_t bytes_before_interval;
+	uint64_t interval_length;
+	/* Never re-registered once retired: the thread is exiting, its TLS about to go. */
+	enum { THREAD_NEW, THREAD_REGISTERED, THREAD_RETIRED } registration;
+	struct thread_state *next_thread, *previous_thread;
 	/* Set while the thread is inside the profiler: nested allocations (from the
 	   unwinder, the loader, a signal handler) are forwarded without sampling. */
 	bool busy;

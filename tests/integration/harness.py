@@ -62,7 +62,8 @@ def same_behaviour(argv, env=None, cwd=None, preload=True, baseline_preload=Fals
 
 
 def profiles_in(directory, pattern="*.pb*"):
-    return sorted(glob.glob(os.path.join(directory, pattern)))
+    """The profiles written at exit, without the peak profiles beside them."""
+    return sorted(path for path in glob.glob(os.path.join(directory, pattern)) if ".peak." not in path)
 
 
 def pprof(profile, *args):

@@ -29,8 +29,9 @@ with scratch_dir() as directory:
     verbose = run([program("known_sites")], env={"HEAPPROF_VERBOSE": "1", "HEAPPROF_OUT": "v.pb.gz"},
                   cwd=directory)
     lines = heapprof_lines(verbose.stderr)
-    check(len(lines) == 1 and re.match(r"heapprof: wrote v\.pb\.gz: \d+ samples, \d+ stacks, \d+ bytes", lines[0]),
-          f"HEAPPROF_VERBOSE=1 summary: {lines}")
+    check(len(lines) == 2 and all(re.match(r"heapprof: wrote v(\.peak)?\.pb\.gz: \d+ samples, \d+ stacks, \d+ bytes", line)
+                                  for line in lines),
+          f"HEAPPROF_VERBOSE=1 summary (final and peak profiles): {lines}")
     # Rate 0 is a pure pass-through: no profile at all.
     run([program("known_sites")], env={"HEAPPROF_RATE": "0", "HEAPPROF_OUT": "off.pb.gz"}, cwd=directory)
     check(not os.path.exists(os.path.join(directory, "off.pb.gz")), "HEAPPROF_RATE=0 wrote a profile")

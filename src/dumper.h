@@ -1,0 +1,15 @@
+/* Profiles during the run: on a signal (HEAPPROF_DUMP_SIGNAL), every N bytes
+   allocated (HEAPPROF_DUMP_INTERVAL) and every N seconds (HEAPPROF_DUMP_PERIOD).
+   Signal handlers and allocations only wake a helper thread, which writes. */
+#ifndef HEAPPROF_DUMPER_H
+#define HEAPPROF_DUMPER_H
+
+#include <stdint.h>
+
+/* Starts the helper thread and the signal handler when any of the options is set. */
+void dumper_start(void);
+
+/* Counts a sample's estimated bytes towards HEAPPROF_DUMP_INTERVAL. */
+void dumper_count_allocation(uint64_t bytes);
+
+#endif

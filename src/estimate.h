@@ -1,0 +1,32 @@
+/* The live heap estimated from the samples, its high-water mark, and a copy of every
+   site's counters taken near that mark, for the peak profile. */
+#ifndef HEAPPROF_ESTIMATE_H
+#define HEAPPROF_ESTIMATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sites.h"
+
+struct estimate {
+	uint64_t inuse_bytes;
+	uint64_t inuse_objects;
+	uint64_t peak_inuse_bytes;
+	uint64_t samples;
+};
+
+/* A sampled allocation of `size` bytes was recorded. Returns its estimated weight in
+   bytes (what it stands for, unsampled). */
+uint64_t estimate_add(size_t size);
+/* A sampled block of `size` bytes was freed. */
+void estimate_remove(size_t size);
+
+struct estimate estimate_read(void);
+
+/* Whether a peak snapshot exists. While the snapshot is held, site peak counters are
+   stable: hold it around reading them. */
+bool estimate_hold_peak(void);
+void estimate_release_peak(void);
+
+#endif

@@ -1,0 +1,98 @@
+#include "thread_registry.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct thread_state *threads;
+/* Counts of threads that have exited. Under `lock`. */
+static struct thread_totals retired;
+static pthread_key_t exit_key;
+static bool key_ready;
+
+static uint64_t load(const uint64_t *counter)
+{
+	return atomic_load_explicit((_Atomic uint64_t *)counter, memory_order_relaxed);
+}
+
+static uint64_t allocated_bytes(const struct thread_state *state)
+{
+	/* A countdown above the interval length belongs to a redraw in progress. */
+	uint64_t left = load(&state->bytes_until_sample);
+	uint64_t length = load(&state->interval_length);
+	return load(&state->bytes_before_interval) + (length > left ? length - left : 0);
+}
+
+static void unlink_thread(struct thread_state *state)
+{
+	if (state->previous_thread)
+		state->previous_thread->next_thread = state->next_thread;
+	else
+		threads = state->next_thread;
+	if (state->next_thread)
+		state->next_thread->previous_thread = state->previous_thread;
+	state->next_thread = state->previous_thread = NULL;
+}
+
+/* At thread exit: keep its counts, forget its (soon freed) TLS. What the thread does
+   after this (later destructors, libc's own cleanup) is not counted. */
+static void retire(void *argument)
+{
+	struct thread_state *state = argument;
+	pthread_mutex_lock(&lock);
+	retired.alloc_objects += state->alloc_objects;
+	retired.free_objects += state->free_objects;
+	retired.alloc_bytes += allocated_bytes(state);
+	unlink_thread(state);
+	state->registration = THREAD_RETIRED;
+	pthread_mutex_unlock(&lock);
+}
+
+void thread_registry_start(void)
+{
+	key_ready = pthread_key_create(&exit_key, retire) == 0;
+}
+
+void thread_registry_add(struct thread_state *state)
+{
+	if (state->registration != THREAD_NEW)
+		return;
+	state->registration = THREAD_REGISTERED;
+	bool was_busy = state->busy;
+	/* pthread_setspecific may allocate for high keys: that must not recurse. */
+	state->busy = true;
+	pthread_mutex_lock(&lock);
+	state->next_thread = threads;
+	state->previous_thread = NULL;
+	if (threads)
+		threads->previous_thread = state;
+	threads = state;
+	pthread_mutex_unlock(&lock);
+	if (key_ready)
+		pthread_setspecific(exit_key, state);
+	state->busy = was_busy;
+}
+
+struct thread_totals thread_registry_totals(void)
+{
+	pthread_mutex_lock(&lock);
+	struct thread_totals totals = retired;
+	for (struct thread_state *state = threads; state; state = state->next_thread) {
+		totals.alloc_objects += load(&state->alloc_objects);
+		totals.free_objects += load(&state->free_objects);
+		totals.alloc_bytes += allocated_bytes(state);
+	}
+	pthread_mutex_unlock(&lock);
+	return totals;
+}
+
+void thread_registry_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void thread_registry_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,37 @@
+/* Every thread that has allocated or freed, so that process-wide totals can be read
+   without a shared counter on the fast path. */
+#ifndef HEAPPROF_THREAD_REGISTRY_H
+#define HEAPPROF_THREAD_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "thread_state.h"
+
+struct thread_totals {
+	uint64_t alloc_objects;
+	uint64_t free_objects;
+	uint64_t alloc_bytes;
+};
+
+/* Creates the key whose destructor folds an exiting thread's counts into the totals. */
+void thread_registry_start(void);
+
+/* Adds the calling thread (once). */
+void thread_registry_add(struct thread_state *state);
+
+struct thread_totals thread_registry_totals(void);
+
+/* The free fast path's count (free(NULL) frees nothing). */
+static inline void thread_count_free(const void *pointer)
+{
+	struct thread_state *state = &thread_state;
+	state->free_objects += pointer != NULL;
+	if (__builtin_expect(state->registration == THREAD_NEW, 0) && pointer)
+		thread_registry_add(state);
+}
+
+void thread_registry_lock(void);
+void thread_registry_unlock(void);
+
+#endif
