@@ -75,7 +75,8 @@ void dumper_start(void)
 {
 	if (!options.dump_signal && !options.dump_interval && !options.dump_period)
 		return;
-	wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	/* A semaphore: every wake-up (each signal, each interval) is one profile. */
+	wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
 	if (wakeup_fd < 0) {
 		log_message("cannot create an eventfd; no dumps during the run");
 		return;

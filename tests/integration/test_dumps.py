@@ -1,0 +1,64 @@
+"""Profiles during the run: on a signal, every N bytes, every N seconds. Each dump is
+a complete profile numbered by %n, and the program keeps running."""
+import signal
+import time
+from harness import *
+
+
+def start(directory, env):
+    full_env = dict(os.environ, LD_PRELOAD=LIB, HEAPPROF_OUT="dump.%n.pb.gz", **env)
+    return subprocess.Popen([program("dump_waiter")], cwd=directory, env=full_env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def command(process, line):
+    process.stdin.write(line + "\n")
+    process.stdin.flush()
+    check(process.stdout.readline() == f"done {line}\n", f"no reply to {line}")
+
+
+def wait_for(path, seconds=20):
+    deadline = time.monotonic() + seconds
+    while not os.path.exists(path):
+        check(time.monotonic() < deadline, f"{path} did not appear")
+        time.sleep(0.02)
+
+
+def finish(process):
+    process.stdin.close()
+    check(process.wait(timeout=60) == 0, f"exit status {process.returncode}: {process.stderr.read()}")
+
+
+def waiter_objects(profile):
+    return top(profile, "alloc_objects").get("waiter_work", (0, 0))[0]
+
+
+with scratch_dir() as directory:
+    process = start(directory, {"HEAPPROF_DUMP_SIGNAL": "SIGUSR2", "HEAPPROF_RATE": "1"})
+    for dump in range(3):
+        command(process, "allocate")
+        process.send_signal(signal.SIGUSR2)
+        wait_for(os.path.join(directory, f"dump.{dump}.pb.gz"))
+    finish(process)
+    for dump in range(3):
+        check(waiter_objects(os.path.join(directory, f"dump.{dump}.pb.gz")) == dump + 1, f"dump {dump}")
+    check(waiter_objects(os.path.join(directory, "dump.3.pb.gz")) == 3, "final profile")
+    check_readable(os.path.join(directory, "dump.1.pb.gz"), "waiter_work")
+
+with scratch_dir() as directory:
+    process = start(directory, {"HEAPPROF_DUMP_INTERVAL": "64M"})
+    command(process, "churn 300")
+    wait_for(os.path.join(directory, "dump.3.pb.gz"))
+    finish(process)
+    dumps = profiles_in(directory)
+    check(len(dumps) >= 4, f"expected at least 4 interval dumps for 300 MB at 64 MB: {dumps}")
+    for dump in dumps:
+        pprof(dump, "-top")
+
+with scratch_dir() as directory:
+    process = start(directory, {"HEAPPROF_DUMP_PERIOD": "1"})
+    command(process, "allocate")
+    wait_for(os.path.join(directory, "dump.1.pb.gz"), seconds=30)
+    finish(process)
+    check(len(profiles_in(directory)) >= 3, f"periodic dumps: {os.listdir(directory)}")
+print("dumps: ok")
