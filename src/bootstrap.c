@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdatomic.h>
 
+#include "live.h"
+
 /* Each block is preceded by its size, so realloc can copy it out later. */
 #define HEADER_SIZE 16
 
@@ -23,6 +25,7 @@ void *bootstrap_alloc(size_t alignment, size_t size)
 		}
 		if (atomic_compare_exchange_weak(&bootstrap_used, &used, start + size)) {
 			*(size_t *)(bootstrap_area + start - HEADER_SIZE) = size;
+			live_flag_forever(bootstrap_area + start);
 			return bootstrap_area + start;
 		}
 	}

@@ -40,22 +40,32 @@ EXPORT void *malloc(size_t size)
 	return malloc_slow(size);
 }
 
-SLOW_PATH static void free_flagged(void *pointer)
+/* The free fast path: a registered thread and a block the filter does not flag. The
+   filter also flags NULL and bootstrap blocks, so they need no test of their own. */
+static inline bool free_is_plain(const void *pointer)
 {
-	if (recorder_free(pointer))
-		next.free(pointer);
+	return likely(thread_state.registration != THREAD_NEW && !live_maybe_sampled(pointer));
+}
+
+/* Everything else: a thread's first free (it registers, so its counts are seen),
+   sampled blocks, bootstrap blocks, NULL. True when the caller should release the
+   block now. */
+SLOW_PATH static bool free_slow(void *pointer)
+{
+	if (bootstrap_owns(pointer) || !pointer)
+		return false;
+	thread_count_free(pointer);
+	return !live_maybe_sampled(pointer) || recorder_free(pointer);
 }
 
 EXPORT void free(void *pointer)
 {
-	if (unlikely(bootstrap_owns(pointer)))
-		return;
-	thread_count_free(pointer);
-	if (likely(!live_maybe_sampled(pointer))) {
+	if (free_is_plain(pointer)) {
+		counter_add(&thread_state.free_objects, 1);
 		next.free(pointer);
-		return;
+	} else if (free_slow(pointer)) {
+		next.free(pointer);
 	}
-	free_flagged(pointer);
 }
 
 SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes)
@@ -90,8 +100,11 @@ static void *realloc_bootstrap(void *pointer, size_t size)
    whether the countdown was already charged for `size`. */
 SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted)
 {
+	if (bootstrap_owns(pointer))
+		return realloc_bootstrap(pointer, size);
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
+	thread_count_free(pointer);
 	bool sampled = counted ? sampler_take(size) : sampler_decide(size);
 	/* Detach first: once the allocator has the block back, another thread may get
 	   the same address and sample it. */
@@ -107,12 +120,11 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted)
 
 EXPORT void *realloc(void *pointer, size_t size)
 {
-	if (unlikely(bootstrap_owns(pointer)))
-		return realloc_bootstrap(pointer, size);
-	thread_count_free(pointer);
 	if (likely(!live_maybe_sampled(pointer))) {
-		if (likely(sampler_skip(size)))
+		if (likely(sampler_skip(size))) {
+			thread_count_free(pointer);
 			return next.realloc(pointer, size);
+		}
 		return realloc_slow(pointer, size, true);
 	}
 	return realloc_slow(pointer, size, false);
@@ -215,26 +227,20 @@ EXPORT size_t malloc_usable_size(void *pointer)
 
 EXPORT void free_sized(void *pointer, size_t size)
 {
-	if (unlikely(bootstrap_owns(pointer)))
-		return;
-	thread_count_free(pointer);
-	if (likely(!live_maybe_sampled(pointer))) {
+	if (free_is_plain(pointer)) {
+		counter_add(&thread_state.free_objects, 1);
 		next.free_sized(pointer, size);
-		return;
+	} else if (free_slow(pointer)) {
+		next.free_sized(pointer, size);
 	}
-	if (recorder_free(pointer))
-		next.free_sized(pointer, size);
 }
 
 EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
 {
-	if (unlikely(bootstrap_owns(pointer)))
-		return;
-	thread_count_free(pointer);
-	if (likely(!live_maybe_sampled(pointer))) {
+	if (free_is_plain(pointer)) {
+		counter_add(&thread_state.free_objects, 1);
 		next.free_aligned_sized(pointer, alignment, size);
-		return;
+	} else if (free_slow(pointer)) {
+		next.free_aligned_sized(pointer, alignment, size);
 	}
-	if (recorder_free(pointer))
-		next.free_aligned_sized(pointer, alignment, size);
 }

@@ -87,6 +87,11 @@ static bool grow(struct shard *shard)
 	return true;
 }
 
+void live_flag_forever(const void *pointer)
+{
+	atomic_store_explicit(filter_slot((uintptr_t)pointer), FILTER_STUCK, memory_order_relaxed);
+}
+
 bool live_insert(const void *pointer, struct site *site)
 {
 	uintptr_t key = (uintptr_t)pointer;

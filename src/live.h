@@ -14,13 +14,17 @@
    blocks share cache lines, so a run of frees stays in cache. */
 #define LIVE_FILTER_BITS 18
 
-extern _Atomic uint8_t live_filter[(size_t)1 << LIVE_FILTER_BITS];
+extern _Atomic uint8_t live_filter[(size_t)1 << LIVE_FILTER_BITS] __attribute__((visibility("hidden")));
 
 static inline bool live_maybe_sampled(const void *pointer)
 {
 	size_t slot = ((uintptr_t)pointer >> 6) & (((size_t)1 << LIVE_FILTER_BITS) - 1);
 	return atomic_load_explicit(&live_filter[slot], memory_order_relaxed) != 0;
 }
+
+/* Flags the slot of `pointer` for good, so free takes its slow path: used for NULL
+   and for bootstrap blocks, which then cost the free fast path no test of their own. */
+void live_flag_forever(const void *pointer);
 
 /* False when out of memory (the sample is then not tracked for frees). */
 bool live_insert(const void *pointer, struct site *site);

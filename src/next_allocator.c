@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bootstrap.h"
+#include "live.h"
 #include "thread_state.h"
 
 enum { UNRESOLVED, RESOLVING, RESOLVED };
@@ -232,6 +233,8 @@ void next_allocator_resolve(void)
 		return;
 	int expected = UNRESOLVED;
 	if (atomic_compare_exchange_strong(&resolution, &expected, RESOLVING)) {
+		/* free(NULL) and realloc(NULL, n) go to the slow paths, which handle them. */
+		live_flag_forever(NULL);
 		resolving_thread = true;
 		resolve_all();
 		resolving_thread = false;

@@ -24,7 +24,7 @@ struct next_allocator {
 
 /* Until resolved, every member points at a stub that resolves first, so callers
    never test for NULL. */
-extern struct next_allocator next;
+extern struct next_allocator next __attribute__((visibility("hidden")));
 
 /* Looks the functions up once; concurrent callers wait for the first. */
 void next_allocator_resolve(void);

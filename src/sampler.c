@@ -79,18 +79,19 @@ static uint64_t draw_interval(size_t rate)
 /* Ends the current interval, counting what it consumed, and starts one of `length`. */
 static void start_interval(struct thread_state *state, uint64_t length)
 {
-	state->bytes_before_interval += state->interval_length - state->bytes_until_sample;
-	state->interval_length = length;
-	state->bytes_until_sample = length;
+	counter_add(&state->bytes_before_interval,
+		    counter_get(&state->interval_length) - counter_get(&state->bytes_until_sample));
+	counter_set(&state->interval_length, length);
+	counter_set(&state->bytes_until_sample, length);
 }
 
 bool sampler_take(size_t size)
 {
 	struct thread_state *state = &thread_state;
 	uint32_t current = atomic_load_explicit(&sampler_generation, memory_order_acquire);
-	state->alloc_objects++;
+	counter_add(&state->alloc_objects, 1);
 	if (state->busy || current == 0) {
-		state->bytes_before_interval += size;
+		counter_add(&state->bytes_before_interval, size);
 		return false;
 	}
 	thread_registry_add(state);
@@ -99,12 +100,13 @@ bool sampler_take(size_t size)
 		/* A new thread or a new rate: a fresh interval, which may cover this one. */
 		state->rate_generation = current;
 		start_interval(state, draw_interval(rate));
-		if (size < state->bytes_until_sample) {
-			state->bytes_until_sample -= size;
+		uint64_t left = counter_get(&state->bytes_until_sample);
+		if (size < left) {
+			counter_set(&state->bytes_until_sample, left - size);
 			return false;
 		}
 	}
-	state->bytes_before_interval += size;
+	counter_add(&state->bytes_before_interval, size);
 	start_interval(state, draw_interval(rate));
 	return rate != 0;
 }

@@ -13,18 +13,18 @@
 
 /* Bumped on every rate change; 0 until sampling starts. A thread whose copy differs
    takes the slow path and starts a fresh interval at the new rate. */
-extern _Atomic uint32_t sampler_generation;
+extern _Atomic uint32_t sampler_generation __attribute__((visibility("hidden")));
 
 /* The fast path: true when the allocation falls short of the next sample point
    (and the rate has not changed). Counts the allocation. */
 static inline bool sampler_skip(size_t size)
 {
 	struct thread_state *state = &thread_state;
-	if (__builtin_expect(size < state->bytes_until_sample &&
-			     state->rate_generation ==
-				     atomic_load_explicit(&sampler_generation, memory_order_relaxed), 1)) {
-		state->bytes_until_sample -= size;
-		state->alloc_objects++;
+	uint64_t left = counter_get(&state->bytes_until_sample);
+	if (__builtin_expect(size < left && state->rate_generation ==
+						atomic_load_explicit(&sampler_generation, memory_order_relaxed), 1)) {
+		counter_set(&state->bytes_until_sample, left - size);
+		counter_add(&state->alloc_objects, 1);
 		return true;
 	}
 	return false;

@@ -11,17 +11,12 @@ static struct thread_totals retired;
 static pthread_key_t exit_key;
 static bool key_ready;
 
-static uint64_t load(const uint64_t *counter)
-{
-	return atomic_load_explicit((_Atomic uint64_t *)counter, memory_order_relaxed);
-}
-
 static uint64_t allocated_bytes(const struct thread_state *state)
 {
 	/* A countdown above the interval length belongs to a redraw in progress. */
-	uint64_t left = load(&state->bytes_until_sample);
-	uint64_t length = load(&state->interval_length);
-	return load(&state->bytes_before_interval) + (length > left ? length - left : 0);
+	uint64_t left = counter_get(&state->bytes_until_sample);
+	uint64_t length = counter_get(&state->interval_length);
+	return counter_get(&state->bytes_before_interval) + (length > left ? length - left : 0);
 }
 
 static void unlink_thread(struct thread_state *state)
@@ -41,8 +36,8 @@ static void retire(void *argument)
 {
 	struct thread_state *state = argument;
 	pthread_mutex_lock(&lock);
-	retired.alloc_objects += state->alloc_objects;
-	retired.free_objects += state->free_objects;
+	retired.alloc_objects += counter_get(&state->alloc_objects);
+	retired.free_objects += counter_get(&state->free_objects);
 	retired.alloc_bytes += allocated_bytes(state);
 	unlink_thread(state);
 	state->registration = THREAD_RETIRED;
@@ -79,8 +74,8 @@ struct thread_totals thread_registry_totals(void)
 	pthread_mutex_lock(&lock);
 	struct thread_totals totals = retired;
 	for (struct thread_state *state = threads; state; state = state->next_thread) {
-		totals.alloc_objects += load(&state->alloc_objects);
-		totals.free_objects += load(&state->free_objects);
+		totals.alloc_objects += counter_get(&state->alloc_objects);
+		totals.free_objects += counter_get(&state->free_objects);
 		totals.alloc_bytes += allocated_bytes(state);
 	}
 	pthread_mutex_unlock(&lock);

@@ -22,11 +22,11 @@ void thread_registry_add(struct thread_state *state);
 
 struct thread_totals thread_registry_totals(void);
 
-/* The free fast path's count (free(NULL) frees nothing). */
+/* A free's count, registering the thread on its first (free(NULL) frees nothing). */
 static inline void thread_count_free(const void *pointer)
 {
 	struct thread_state *state = &thread_state;
-	state->free_objects += pointer != NULL;
+	counter_add(&state->free_objects, pointer != NULL);
 	if (__builtin_expect(state->registration == THREAD_NEW, 0) && pointer)
 		thread_registry_add(state);
 }

@@ -3,6 +3,7 @@
 #ifndef HEAPPROF_THREAD_STATE_H
 #define HEAPPROF_THREAD_STATE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -10,17 +11,36 @@
 
 #define DEFERRED_FREES 16
 
+/* A value only its own thread writes and other threads may read: relaxed atomics,
+   which compile to plain loads and stores on x86-64 (no lock prefix) yet are not
+   data races. */
+typedef _Atomic uint64_t owned_counter;
+
+static inline uint64_t counter_get(const owned_counter *counter)
+{
+	return atomic_load_explicit(counter, memory_order_relaxed);
+}
+
+static inline void counter_set(owned_counter *counter, uint64_t value)
+{
+	atomic_store_explicit(counter, value, memory_order_relaxed);
+}
+
+static inline void counter_add(owned_counter *counter, uint64_t amount)
+{
+	counter_set(counter, counter_get(counter) + amount);
+}
+
 struct thread_state {
 	/* Bytes this thread may still allocate before the next sample point. */
-	uint64_t bytes_until_sample;
-	/* Exact totals, counted on the fast path; other threads read them with relaxed
-	   loads (thread_registry.c), so a torn read is impossible on 64-bit targets. */
-	uint64_t alloc_objects;
-	uint64_t free_objects;
+	owned_counter bytes_until_sample;
+	/* Exact totals, counted on the fast path and summed by thread_registry.c. */
+	owned_counter alloc_objects;
+	owned_counter free_objects;
 	/* Allocated bytes are derived, not counted: bytes_before_interval plus how much
 	   of the current interval (interval_length) has been used. */
-	uint64_t bytes_before_interval;
-	uint64_t interval_length;
+	owned_counter bytes_before_interval;
+	owned_counter interval_length;
 	/* Never re-registered once retired: the thread is exiting, its TLS about to go. */
 	enum { THREAD_NEW, THREAD_REGISTERED, THREAD_RETIRED } registration;
 	struct thread_state *next_thread, *previous_thread;
@@ -35,6 +55,6 @@ struct thread_state {
 	void *deferred[DEFERRED_FREES];
 };
 
-extern __thread struct thread_state thread_state TLS_MODEL;
+extern __thread struct thread_state thread_state TLS_MODEL __attribute__((visibility("hidden")));
 
 #endif
