@@ -17,7 +17,9 @@ void *bootstrap_alloc(size_t alignment, size_t size)
 		alignment = HEADER_SIZE;
 	size_t used = atomic_load_explicit(&bootstrap_used, memory_order_relaxed);
 	for (;;) {
-		size_t start = (used + HEADER_SIZE + alignment - 1) & ~(alignment - 1);
+		/* Align the address, not the offset: the area itself is only page aligned. */
+		uintptr_t base = (uintptr_t)bootstrap_area;
+		size_t start = ((base + used + HEADER_SIZE + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
 		if (alignment > BOOTSTRAP_AREA_SIZE || size > BOOTSTRAP_AREA_SIZE ||
 		    start + size > BOOTSTRAP_AREA_SIZE) {
 			errno = ENOMEM;

@@ -31,7 +31,10 @@
 	X(dwarf_getsrcfiles)               \
 	X(dwarf_filesrc)                   \
 	X(dwarf_decl_line)                 \
-	X(dwarf_diecu)
+	X(dwarf_diecu)                      \
+	X(dwarf_formref_die)               \
+	X(dwarf_srclang)                   \
+	X(dwarf_diename)
 
 #define LIBDW_MEMBER(name) __typeof__(name) *name;
 

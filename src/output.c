@@ -64,10 +64,11 @@ bool output_insert_tag(const char *path, const char *tag, char *out, size_t size
 	const char *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	const char *suffix = NULL;
+	size_t base_length = strlen(base);
 	for (unsigned i = 0; i < sizeof suffixes / sizeof suffixes[0] && !suffix; i++) {
-		const char *found = strstr(base, suffixes[i]);
-		if (found && strcmp(found, suffixes[i]) == 0)
-			suffix = found;
+		size_t length = strlen(suffixes[i]);
+		if (base_length >= length && strcmp(base + base_length - length, suffixes[i]) == 0)
+			suffix = base + base_length - length;
 	}
 	if (!suffix)
 		suffix = strrchr(base, '.');

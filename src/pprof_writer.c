@@ -37,7 +37,7 @@ static bool reserve(struct pprof_buffer *buffer, size_t extra)
 
 static void append(struct pprof_buffer *buffer, const void *data, size_t length)
 {
-	if (!reserve(buffer, length))
+	if (!length || !reserve(buffer, length))
 		return;
 	memcpy(buffer->data + buffer->length, data, length);
 	buffer->length += length;

@@ -169,7 +169,7 @@ void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *s
 		      uint64_t *scaled_bytes)
 {
 	*scaled_count = count;
-	*scaled_bytes = bytes;
+	*scaled_bytes = count ? bytes : 0;
 	if (count == 0 || bytes == 0 || rate <= 1)
 		return;
 	double average = (double)bytes / (double)count;

@@ -24,7 +24,9 @@ enum profile_view {
 bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
 		    struct profile_summary *summary);
 
-/* Go's unsampling for (count, bytes) recorded at `rate` (runtime/pprof scaleHeapSample). */
+/* Go's unsampling for (count, bytes) recorded at `rate` (runtime/pprof scaleHeapSample),
+   except that (count, 0) stays (count, 0) where Go gives (0, 0): at rate 1 heapprof
+   records malloc(0), and those calls are real allocations to count. */
 void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *scaled_count,
 		      uint64_t *scaled_bytes);
 

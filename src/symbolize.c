@@ -2,6 +2,7 @@
 
 #include <dwarf.h>
 #include <elf.h>
+#include <ctype.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,40 +88,82 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 	return symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, -1, bias, true) != NULL;
 }
 
+/* The end of the balanced group that starts at `open` (one of ( < {), or of the string. */
+static const char *group_end(const char *open)
+{
+	char opening = *open, closing = opening == '(' ? ')' : opening == '<' ? '>' : '}';
+	int depth = 0;
+	for (const char *cursor = open; *cursor; cursor++) {
+		if (*cursor == opening)
+			depth++;
+		else if (*cursor == closing && --depth == 0)
+			return cursor + 1;
+	}
+	return open + strlen(open);
+}
+
+/* After "operator": the operator's own characters ("<<", "()", "[]", " new",
+   " delete[]", " int"). */
+static const char *operator_end(const char *cursor)
+{
+	if (strncmp(cursor, "()", 2) == 0)
+		return cursor + 2;
+	if (*cursor == ' ') {
+		cursor++;
+		while (*cursor && (isalnum((unsigned char)*cursor) || *cursor == '_' || *cursor == ':'))
+			cursor++;
+		return strncmp(cursor, "[]", 2) == 0 ? cursor + 2 : cursor;
+	}
+	while (*cursor && strchr("<>=!+-*/%^&|~[],", *cursor))
+		cursor++;
+	return cursor;
+}
+
+static char *copy_span(char *out, const char *from, const char *to)
+{
+	memcpy(out, from, (size_t)(to - from));
+	return out + (to - from);
+}
+
 void symbolize_simplify_name(const char *name, char *out)
 {
 	static const char anonymous[] = "(anonymous namespace)";
-	int templates = 0;
+	char *start = out;
 	const char *cursor = name;
 	while (*cursor) {
+		const char *end;
 		if (strncmp(cursor, anonymous, sizeof anonymous - 1) == 0) {
-			if (!templates)
-				out = stpcpy(out, anonymous);
+			out = copy_span(out, cursor, cursor + sizeof anonymous - 1);
 			cursor += sizeof anonymous - 1;
-			continue;
-		}
-		if (strncmp(cursor, "operator", 8) == 0 && !templates) {
-			/* Operators may contain <, >, ( and ): copy the whole operator name. */
-			const char *end = cursor + 8;
-			if (strncmp(end, "()", 2) == 0)
-				end += 2;
-			while (*end && strchr("<>=!+-*/%^&|~[],", *end))
-				end++;
-			memcpy(out, cursor, (size_t)(end - cursor));
-			out += end - cursor;
+		} else if (strncmp(cursor, "operator", 8) == 0 &&
+			   !isalnum((unsigned char)cursor[8]) && cursor[8] != '_') {
+			end = operator_end(cursor + 8);
+			out = copy_span(out, cursor, end);
 			cursor = end;
-			continue;
+			/* A templated operator: "operator<< <int>". */
+			if (cursor[0] == ' ' && cursor[1] == '<')
+				cursor = group_end(cursor + 1);
+		} else if (*cursor == '<') {
+			cursor = group_end(cursor);
+		} else if (*cursor == '{') {
+			/* A lambda or other local entity: "{lambda(int)#1}" is its name. */
+			end = group_end(cursor);
+			out = copy_span(out, cursor, end);
+			cursor = end;
+		} else if (*cursor == '(') {
+			end = group_end(cursor);
+			/* The parameters of an enclosing function, in a local name, stay. */
+			if (strncmp(end, "::", 2) != 0)
+				break;
+			out = copy_span(out, cursor, end);
+			cursor = end;
+		} else if (*cursor == ' ') {
+			/* What came before a top-level space was a return type. */
+			out = start;
+			cursor++;
+		} else {
+			*out++ = *cursor++;
 		}
-		if (*cursor == '<') {
-			templates++;
-		} else if (*cursor == '>' && templates) {
-			templates--;
-		} else if (*cursor == '(' && !templates) {
-			break; /* the parameter list: the rest is parameters and qualifiers */
-		} else if (!templates) {
-			*out++ = *cursor;
-		}
-		cursor++;
 	}
 	*out = '\0';
 }
@@ -146,15 +189,75 @@ static const char *display_name(const struct libdw_api *dw, const char *name, ch
 	return simple ? simple : name;
 }
 
-static const char *die_linkage_name(const struct libdw_api *dw, Dwarf_Die *die)
+/* The DIE that declares `die`: through its abstract origin (an inlined or out-of-line
+   instance) and its specification (a definition outside its class). */
+static Dwarf_Die *declaration_of(const struct libdw_api *dw, Dwarf_Die *die, Dwarf_Die *storage)
+{
+	static const int links[] = {DW_AT_abstract_origin, DW_AT_specification};
+	Dwarf_Die *current = die;
+	for (unsigned i = 0; i < sizeof links / sizeof links[0]; i++) {
+		Dwarf_Attribute attribute;
+		if (dw->dwarf_attr(current, links[i], &attribute) && dw->dwarf_formref_die(&attribute, storage))
+			current = storage;
+	}
+	return current;
+}
+
+static bool is_cplusplus(const struct libdw_api *dw, Dwarf_Die *die)
+{
+	Dwarf_Die unit;
+	if (!dw->dwarf_diecu(die, &unit, NULL, NULL))
+		return false;
+	int language = dw->dwarf_srclang(&unit);
+	return language == DW_LANG_C_plus_plus || language == DW_LANG_C_plus_plus_11 ||
+	       language == DW_LANG_C_plus_plus_14 || language == 0x21 /* C++17 */ ||
+	       language == 0x2a /* C++20 */;
+}
+
+/* "ns::Class::name" from the scopes around the declaration: GCC writes no linkage
+   name for functions with internal linkage, such as those in anonymous namespaces. */
+static char *qualified_name(const struct libdw_api *dw, Dwarf_Die *die, const char *name)
+{
+	Dwarf_Die storage, *declaration = declaration_of(dw, die, &storage);
+	Dwarf_Die *scopes = NULL;
+	int count = dw->dwarf_getscopes_die(declaration, &scopes);
+	size_t length = strlen(name) + 1;
+	for (int i = 1; i < count; i++)
+		length += strlen(dw->dwarf_diename(&scopes[i]) ? dw->dwarf_diename(&scopes[i]) : "(anonymous namespace)") + 2;
+	char *qualified = malloc(length);
+	if (qualified) {
+		qualified[0] = '\0';
+		for (int i = count - 1; i >= 1; i--) {
+			int tag = dw->dwarf_tag(&scopes[i]);
+			if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
+			    tag != DW_TAG_union_type)
+				continue;
+			const char *scope = dw->dwarf_diename(&scopes[i]);
+			strcat(qualified, scope ? scope : "(anonymous namespace)");
+			strcat(qualified, "::");
+		}
+		strcat(qualified, name);
+	}
+	free(scopes);
+	return qualified;
+}
+
+/* A function's linkage name, or for C++ functions without one its qualified name (in
+   *scratch, which the caller frees); NULL if the DIE has no name. */
+static const char *die_function_name(const struct libdw_api *dw, Dwarf_Die *die, char **scratch)
 {
 	Dwarf_Attribute attribute;
 	const char *name = NULL;
 	if (dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) ||
 	    dw->dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute))
+		return dw->dwarf_formstring(&attribute);
+	if (dw->dwarf_attr_integrate(die, DW_AT_name, &attribute))
 		name = dw->dwarf_formstring(&attribute);
-	if (!name && dw->dwarf_attr_integrate(die, DW_AT_name, &attribute))
-		name = dw->dwarf_formstring(&attribute);
+	if (name && is_cplusplus(dw, die)) {
+		*scratch = qualified_name(dw, die, name);
+		if (*scratch)
+			return *scratch;
+	}
 	return name;
 }
 
@@ -257,6 +360,13 @@ static void emit_at(const struct libdw_api *dw, symbolize_callback *callback, vo
 	emit(dw, callback, context, system_name, position, start_line);
 }
 
+static const char *symbol_name(const struct libdw_api *dw, Dwfl_Module *module, Dwarf_Addr pc)
+{
+	GElf_Off offset;
+	GElf_Sym symbol;
+	return dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
+}
+
 /* The chain of functions at pc: each inlined call outwards to the real function.
    dwarf_getscopes follows an inlined instance into its abstract origin, so the
    concrete chain comes from dwarf_getscopes_die on the innermost instance. */
@@ -283,9 +393,15 @@ static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *modul
 		int tag = dw->dwarf_tag(&walk[i]);
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
-		const char *name = die_linkage_name(dw, &walk[i]);
+		char *qualified = NULL;
+		/* The function the pc is really in has an ELF symbol: the linker's name,
+		   mangled even where DWARF gives none. */
+		const char *name = tag == DW_TAG_subprogram ? symbol_name(dw, module, pc) : NULL;
+		if (!name)
+			name = die_function_name(dw, &walk[i], &qualified);
 		int64_t start_line = die_unsigned(dw, &walk[i], DW_AT_decl_line);
 		emit_at(dw, callback, context, name, position, start_line, directory);
+		free(qualified);
 		frames++;
 		if (tag == DW_TAG_subprogram)
 			break;
@@ -312,9 +428,7 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 	unsigned frames = inlined_frames(symbolizer, module, pc, position, callback, context);
 	if (frames)
 		return frames;
-	GElf_Off offset;
-	GElf_Sym symbol;
-	const char *name = dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
+	const char *name = symbol_name(dw, module, pc);
 	if (!name && !position.file)
 		return 0;
 	Dwarf_Addr bias;

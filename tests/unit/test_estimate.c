@@ -1,0 +1,103 @@
+#include "estimate.h"
+
+#include "check.h"
+#include "sampler.h"
+
+static const uintptr_t stack[] = {0x401000, 0x402000};
+
+static void check_estimate(uint64_t inuse_bytes, uint64_t inuse_objects, uint64_t peak, uint64_t samples)
+{
+	struct estimate estimate = estimate_read();
+	CHECK_UINT(estimate.inuse_bytes, inuse_bytes);
+	CHECK_UINT(estimate.inuse_objects, inuse_objects);
+	CHECK_UINT(estimate.peak_inuse_bytes, peak);
+	CHECK_UINT(estimate.samples, samples);
+}
+
+/* As the recorder does: the site first, then the estimate. */
+static struct site *record_alloc(size_t size)
+{
+	struct site *site = sites_record_alloc(stack, 2, size);
+	CHECK(site);
+	estimate_add(size);
+	return site;
+}
+
+static void record_free(struct site *site)
+{
+	sites_record_free(site);
+	estimate_remove(site->size);
+}
+
+static void check_peak_counters(const struct site *site, uint64_t alloc_objects, uint64_t free_objects)
+{
+	CHECK(estimate_hold_peak());
+	CHECK_UINT(site->peak_alloc_objects, alloc_objects);
+	CHECK_UINT(site->peak_free_objects, free_objects);
+	estimate_release_peak();
+}
+
+/* At rate 1 every allocation was sampled: weights are the sizes themselves. */
+static void test_unscaled(void)
+{
+	sampler_set_rate(1);
+	CHECK(!estimate_hold_peak());
+	check_estimate(0, 0, 0, 0);
+	CHECK_UINT(estimate_add(100), 100);
+	CHECK_UINT(estimate_add(0), 0);
+	check_estimate(100, 2, 100, 2);
+	estimate_remove(100);
+	estimate_remove(0);
+	check_estimate(0, 0, 100, 2);
+}
+
+/* Weights are Go's unsampling of one object (as profile_unsample scales it). */
+static void test_scaled(void)
+{
+	sampler_set_rate(524288);
+	CHECK_UINT(estimate_add(1024), 524800);
+	check_estimate(524800, 512, 524800, 3);
+	CHECK_UINT(estimate_add(524288), 829411);
+	check_estimate(524800 + 829411, 514, 524800 + 829411, 4);
+	estimate_remove(1024);
+	estimate_remove(524288);
+	check_estimate(0, 0, 524800 + 829411, 4);
+	/* Removing more than was added reads as nothing, not as a huge number. */
+	estimate_remove(4096);
+	check_estimate(0, 0, 524800 + 829411, 4);
+	estimate_add(4096);
+	/* A zero-byte block is one object of no bytes, not an infinite scale. */
+	CHECK_UINT(estimate_add(0), 0);
+	check_estimate(0, 1, 524800 + 829411, 6);
+	estimate_remove(0);
+	check_estimate(0, 0, 524800 + 829411, 6);
+}
+
+/* The peak profile's counters are the site's counters when the heap was largest
+   (blocks of 1M, each a growth well past the earlier peak's). */
+static void test_peak_snapshot(void)
+{
+	sampler_set_rate(1);
+	const size_t size = 1 << 20;
+	struct site *site = NULL;
+	for (unsigned i = 0; i < 4; i++)
+		site = record_alloc(size);
+	check_peak_counters(site, 4, 0);
+	record_free(site);
+	record_free(site);
+	site = record_alloc(size);
+	CHECK_UINT(site->alloc_objects, 5);
+	CHECK_UINT(site->free_objects, 2);
+	check_peak_counters(site, 4, 0);
+	site = record_alloc(size);
+	site = record_alloc(size);
+	check_peak_counters(site, 7, 2);
+}
+
+int main(void)
+{
+	test_unscaled();
+	test_scaled();
+	test_peak_snapshot();
+	return 0;
+}

@@ -1,0 +1,255 @@
+#include "symbolize.h"
+
+#include <limits.h>
+#include <link.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "symbolize_fixture.h"
+
+#define MAX_FRAMES 8
+
+struct copied_frame {
+	char function[256];
+	char system_name[256];
+	char file[PATH_MAX];
+	int64_t line;
+	int64_t start_line;
+};
+
+struct frames {
+	unsigned count;
+	struct copied_frame frame[MAX_FRAMES];
+};
+
+struct expected_frame {
+	const char *function;
+	const char *system_name;
+	const char *file;
+	int line;
+	int start_line;
+};
+
+static struct symbolizer *symbolizer;
+static char fixture_c_path[PATH_MAX + 32], fixture_cpp_path[PATH_MAX + 32];
+
+static void copy_text(char *to, size_t size, const char *from)
+{
+	snprintf(to, size, "%s", from ? from : "(null)");
+}
+
+static void collect_frame(void *context, const struct symbolized_frame *frame)
+{
+	struct frames *frames = context;
+	CHECK(frames->count < MAX_FRAMES);
+	struct copied_frame *copy = &frames->frame[frames->count++];
+	copy_text(copy->function, sizeof copy->function, frame->function);
+	copy_text(copy->system_name, sizeof copy->system_name, frame->system_name);
+	copy_text(copy->file, sizeof copy->file, frame->file);
+	copy->line = frame->line;
+	copy->start_line = frame->start_line;
+}
+
+static struct frames look_up(uintptr_t pc)
+{
+	struct frames frames = {0};
+	unsigned count = symbolizer_lookup(symbolizer, pc, collect_frame, &frames);
+	CHECK_UINT(count, frames.count);
+	return frames;
+}
+
+static void check_frames(uintptr_t pc, const struct expected_frame *expected, unsigned count)
+{
+	struct frames frames = look_up(pc);
+	CHECK_UINT(frames.count, count);
+	for (unsigned i = 0; i < count; i++) {
+		const struct copied_frame *actual = &frames.frame[i];
+		CHECK_STR(actual->function, expected[i].function);
+		CHECK_STR(actual->system_name, expected[i].system_name);
+		CHECK_STR(actual->file, expected[i].file);
+		CHECK_UINT(actual->line, expected[i].line);
+		CHECK_UINT(actual->start_line, expected[i].start_line);
+	}
+}
+
+struct text_segment {
+	uintptr_t start, limit;
+	uint64_t file_offset;
+};
+
+/* The executable segment of the main program, as modules.c would describe it. */
+static int find_text_segment(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct text_segment *segment = data;
+	uintptr_t code = (uintptr_t)fixture_call_static;
+	uintptr_t page_mask = ~((uintptr_t)sysconf(_SC_PAGESIZE) - 1);
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *header = &info->dlpi_phdr[i];
+		uintptr_t start = info->dlpi_addr + header->p_vaddr;
+		if (header->p_type != PT_LOAD || !(header->p_flags & PF_X) || code < start ||
+		    code >= start + header->p_memsz)
+			continue;
+		segment->start = start & page_mask;
+		segment->limit = start + header->p_memsz;
+		segment->file_offset = header->p_offset & page_mask;
+		return 1;
+	}
+	return 0;
+}
+
+static char executable_path[PATH_MAX];
+
+static void add_own_executable(void)
+{
+	ssize_t length = readlink("/proc/self/exe", executable_path, sizeof executable_path - 1);
+	CHECK(length > 0);
+	executable_path[length] = '\0';
+	struct text_segment segment = {0};
+	CHECK(dl_iterate_phdr(find_text_segment, &segment) == 1);
+	CHECK(symbolizer_add_mapping(symbolizer, executable_path, segment.start, segment.limit, segment.file_offset));
+}
+
+static void find_fixture_sources(void)
+{
+	char directory[PATH_MAX];
+	CHECK(realpath(FIXTURE_DIRECTORY, directory));
+	snprintf(fixture_c_path, sizeof fixture_c_path, "%s/symbolize_fixture.c", directory);
+	snprintf(fixture_cpp_path, sizeof fixture_cpp_path, "%s/symbolize_fixture_cpp.cpp", directory);
+}
+
+static void test_static_function(void)
+{
+	fixture_call_static();
+	const struct expected_frame expected[] = {
+		{"static_function", "static_function", fixture_c_path, fixture_capture.line,
+		 fixture_static_function_line},
+	};
+	check_frames(fixture_capture.pc, expected, 1);
+}
+
+static void test_inlined_functions(void)
+{
+	fixture_call_inlined();
+	const struct expected_frame expected[] = {
+		{"inner_inline", "inner_inline", fixture_c_path, fixture_capture.line, fixture_inner_inline_line},
+		{"outer_inline", "outer_inline", fixture_c_path, fixture_capture.inlined_call_lines[0],
+		 fixture_outer_inline_line},
+		{"fixture_call_inlined", "fixture_call_inlined", fixture_c_path,
+		 fixture_capture.inlined_call_lines[1], fixture_call_inlined_line},
+	};
+	check_frames(fixture_capture.pc, expected, 3);
+}
+
+static void test_cpp_method(void)
+{
+	fixture_call_method();
+	const struct expected_frame expected[] = {
+		{"heapprof_fixture::Widget::method", "_ZNK16heapprof_fixture6Widget6methodEiPKc",
+		 fixture_cpp_path, fixture_capture.line, fixture_method_line},
+	};
+	check_frames(fixture_capture.pc, expected, 1);
+}
+
+static void test_cpp_anonymous_namespace(void)
+{
+	fixture_call_anonymous();
+	const struct expected_frame expected[] = {
+		{"(anonymous namespace)::hidden_function", "_ZN12_GLOBAL__N_115hidden_functionEv",
+		 fixture_cpp_path, fixture_capture.line, fixture_anonymous_line},
+	};
+	check_frames(fixture_capture.pc, expected, 1);
+}
+
+static void test_cpp_template(void)
+{
+	fixture_call_template();
+	const struct expected_frame expected[] = {
+		{"heapprof_fixture::twice", "_ZN16heapprof_fixture5twiceIiEET_S1_", fixture_cpp_path,
+		 fixture_capture.line, fixture_template_line},
+	};
+	check_frames(fixture_capture.pc, expected, 1);
+}
+
+static void test_unknown_addresses(void)
+{
+	CHECK_UINT(look_up(0).count, 0);
+	CHECK_UINT(look_up(1).count, 0);
+	CHECK_UINT(look_up((uintptr_t)&write).count, 0);
+}
+
+static void test_unusable_files(void)
+{
+	struct symbolizer *other = symbolizer_create(libdw_api_load());
+	CHECK(other);
+	CHECK(!symbolizer_add_mapping(other, "/nonexistent/program", 0x400000, 0x401000, 0));
+	CHECK(!symbolizer_add_mapping(other, fixture_c_path, 0x400000, 0x401000, 0));
+	CHECK(!symbolizer_add_mapping(other, executable_path, 0x400000, 0x401000, (uint64_t)1 << 40));
+	symbolizer_destroy(other);
+}
+
+static void check_simplified(const char *name, const char *expected)
+{
+	char out[256];
+	CHECK(strlen(name) < sizeof out);
+	memset(out, 'X', sizeof out);
+	symbolize_simplify_name(name, out);
+	CHECK_STR(out, expected);
+}
+
+static void test_simplify_name(void)
+{
+	check_simplified("ns::Foo::bar(int, char const*) const", "ns::Foo::bar");
+	check_simplified("std::vector<int, std::allocator<int> >::push_back(int const&)",
+			 "std::vector::push_back");
+	check_simplified("(anonymous namespace)::f()", "(anonymous namespace)::f");
+	check_simplified("operator<<(std::ostream&, int)", "operator<<");
+	check_simplified("Foo::operator()(int)", "Foo::operator()");
+	check_simplified("Foo::operator<(Foo const&) const", "Foo::operator<");
+	check_simplified("Foo::operator->() const", "Foo::operator->");
+	check_simplified("Foo::operator new(unsigned long)", "Foo::operator new");
+	check_simplified("ns::Box<(anonymous namespace)::Key>::get()", "ns::Box::get");
+	check_simplified("(anonymous namespace)::Outer::inner(std::function<void (int)>)",
+			 "(anonymous namespace)::Outer::inner");
+	check_simplified("Foo::operator delete(void*)", "Foo::operator delete");
+	check_simplified("(anonymous namespace)::Foo::bar()", "(anonymous namespace)::Foo::bar");
+	check_simplified("std::map<int, int, std::less<int>, std::allocator<std::pair<int const, int> > >"
+			 "::operator[](int const&)",
+			 "std::map::operator[]");
+	check_simplified("ns::Foo::~Foo()", "ns::Foo::~Foo");
+	check_simplified("Foo::operator int() const", "Foo::operator int");
+	check_simplified("std::function<void (int)>::function()", "std::function::function");
+	check_simplified("plain_c_function", "plain_c_function");
+	check_simplified("", "");
+}
+
+/* Names pprof's demangler simplifies differently: function templates come with a
+   return type, which pprof leaves out, and a lambda's call operator keeps its
+   enclosing function and lambda signature. */
+static void test_simplify_like_pprof(void)
+{
+	check_simplified("int heapprof_fixture::twice<int>(int)", "heapprof_fixture::twice");
+	check_simplified("std::basic_ostream<char, std::char_traits<char> >& operator<< <int>"
+			 "(std::basic_ostream<char, std::char_traits<char> >&, Box<int> const&)",
+			 "operator<<");
+	check_simplified("foo()::{lambda(int)#1}::operator()(int) const", "foo()::{lambda(int)#1}::operator()");
+}
+
+int main(void)
+{
+	test_simplify_name();
+	find_fixture_sources();
+	symbolizer = symbolizer_create(libdw_api_load());
+	CHECK(symbolizer);
+	add_own_executable();
+	test_static_function();
+	test_inlined_functions();
+	test_cpp_method();
+	test_unknown_addresses();
+	test_unusable_files();
+	test_simplify_like_pprof();
+	test_cpp_template();
+	test_cpp_anonymous_namespace();
+	symbolizer_destroy(symbolizer);
+	return 0;
+}
