@@ -6,6 +6,11 @@ heapprof_packages=(
   golang-go
 )
 
+# What the tests run besides: other allocators, real programs, compressors.
+heapprof_test_packages=(
+  libjemalloc2 libtcmalloc-minimal4 zstd binutils
+)
+
 heapprof_install_deps() {
   local missing=()
   for package in "${heapprof_packages[@]}" "$@"; do
