@@ -28,7 +28,7 @@ for sanitizer in address,undefined thread; do
     # TSan's deadlock detector cannot follow 256 locks held at once (the fork path).
     TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1" run_suites "$build" --suite unit
   else
-    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" --suite unit --suite tools
+    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" --suite unit --suite cli
   fi
 done
 
