@@ -18,6 +18,8 @@ static _Atomic uint64_t bytes_since_dump;
 
 static void wake(void)
 {
+	if (wakeup_fd < 0)
+		return;
 	uint64_t one = 1;
 	int saved_errno = errno;
 	if (write(wakeup_fd, &one, sizeof one) < 0) {
@@ -69,6 +71,13 @@ static bool install_handler(void)
 		return true;
 	log_message("cannot install the HEAPPROF_DUMP_SIGNAL handler; no dumps on signal");
 	return false;
+}
+
+void dumper_fork_child(void)
+{
+	if (wakeup_fd >= 0)
+		close(wakeup_fd);
+	wakeup_fd = -1;
 }
 
 void dumper_start(void)

@@ -34,6 +34,7 @@ static void after_fork_in_child(void)
 	recorder_fork_child();
 	dump_unlock();
 	output_forget_written();
+	dumper_fork_child();
 }
 
 __attribute__((constructor)) static void heapprof_start(void)
