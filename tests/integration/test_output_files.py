@@ -58,7 +58,12 @@ with scratch_dir() as directory:
           "wrote through a symlink")
     check(len(heapprof_lines(result.stderr)) == 1, f"expected one line: {result.stderr}")
 
-    for unwritable in ("/nonexistent-dir/heap.pb.gz", "/proc/heap.pb.gz", directory + "/target/heap.pb.gz"):
+    unwritable_paths = ["/nonexistent-dir/heap.pb.gz", "/proc/heap.pb.gz", directory + "/target/heap.pb.gz"]
+    if os.geteuid() != 0:  # root writes to read-only directories regardless of their mode
+        read_only = os.path.join(directory, "read-only")
+        os.mkdir(read_only, 0o555)
+        unwritable_paths.append(read_only + "/heap.pb.gz")
+    for unwritable in unwritable_paths:
         result = profile_run(directory, unwritable)
         lines = heapprof_lines(result.stderr)
         check(len(lines) == 1 and unwritable in lines[0], f"{unwritable}: {lines}")
