@@ -17,27 +17,30 @@
 #define likely(x) __builtin_expect(!!(x), 1)
 #define unlikely(x) __builtin_expect(!!(x), 0)
 #define SLOW_PATH __attribute__((noinline, cold))
+/* Where the program called us from: the frame-pointer unwinder's first frame, since
+   these entry points set up no frame of their own. Evaluated on slow paths only. */
+#define CALLER ((uintptr_t)__builtin_return_address(0))
 
-static void *recorded(void *pointer, size_t size, bool sampled)
+static void *recorded(void *pointer, size_t size, bool sampled, uintptr_t caller)
 {
 	if (sampled && pointer)
-		recorder_alloc(pointer, size);
+		recorder_alloc(pointer, size, caller);
 	return pointer;
 }
 
-SLOW_PATH static void *malloc_slow(size_t size)
+SLOW_PATH static void *malloc_slow(size_t size, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
 	bool sampled = sampler_take(size);
-	return recorded(next.malloc(size), size, sampled);
+	return recorded(next.malloc(size), size, sampled, caller);
 }
 
 EXPORT void *malloc(size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.malloc(size);
-	return malloc_slow(size);
+	return malloc_slow(size, CALLER);
 }
 
 /* The free fast path: a registered thread and a block the filter does not flag. The
@@ -68,12 +71,12 @@ EXPORT void free(void *pointer)
 	}
 }
 
-SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes)
+SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, bytes);
 	bool sampled = sampler_take(bytes);
-	return recorded(next.calloc(count, size), bytes, sampled);
+	return recorded(next.calloc(count, size), bytes, sampled, caller);
 }
 
 EXPORT void *calloc(size_t count, size_t size)
@@ -82,7 +85,7 @@ EXPORT void *calloc(size_t count, size_t size)
 	/* On overflow the allocator itself reports ENOMEM. */
 	if (unlikely(__builtin_mul_overflow(count, size, &bytes)) || likely(sampler_skip(bytes)))
 		return next.calloc(count, size);
-	return calloc_slow(count, size, bytes);
+	return calloc_slow(count, size, bytes, CALLER);
 }
 
 /* Bootstrap blocks cannot be resized in place: move them to the real allocator. */
@@ -98,7 +101,7 @@ static void *realloc_bootstrap(void *pointer, size_t size)
 
 /* realloc is a free of the old block and an allocation of the new one. `counted` says
    whether the countdown was already charged for `size`. */
-SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted)
+SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, uintptr_t caller)
 {
 	if (bootstrap_owns(pointer))
 		return realloc_bootstrap(pointer, size);
@@ -115,19 +118,24 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted)
 		return NULL;
 	}
 	recorder_detached_freed(site);
-	return recorded(result, size, sampled);
+	return recorded(result, size, sampled, caller);
 }
 
-EXPORT void *realloc(void *pointer, size_t size)
+static inline void *reallocate(void *pointer, size_t size, uintptr_t caller)
 {
 	if (likely(!live_maybe_sampled(pointer))) {
 		if (likely(sampler_skip(size))) {
 			thread_count_free(pointer);
 			return next.realloc(pointer, size);
 		}
-		return realloc_slow(pointer, size, true);
+		return realloc_slow(pointer, size, true, caller);
 	}
-	return realloc_slow(pointer, size, false);
+	return realloc_slow(pointer, size, false, caller);
+}
+
+EXPORT void *realloc(void *pointer, size_t size)
+{
+	return reallocate(pointer, size, CALLER);
 }
 
 EXPORT void *reallocarray(void *pointer, size_t count, size_t size)
@@ -137,16 +145,17 @@ EXPORT void *reallocarray(void *pointer, size_t count, size_t size)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return realloc(pointer, bytes);
+	return reallocate(pointer, bytes, CALLER);
 }
 
 /* The aligned allocators share one shape: charge the countdown, forward, record. */
-SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t alignment, size_t size)
+SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t alignment, size_t size,
+				    uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(alignment, size);
 	bool sampled = sampler_take(size);
-	return recorded(allocate(alignment, size), size, sampled);
+	return recorded(allocate(alignment, size), size, sampled, caller);
 }
 
 static void *call_aligned_alloc(size_t alignment, size_t size)
@@ -163,17 +172,17 @@ EXPORT void *aligned_alloc(size_t alignment, size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.aligned_alloc(alignment, size);
-	return aligned_slow(call_aligned_alloc, alignment, size);
+	return aligned_slow(call_aligned_alloc, alignment, size, CALLER);
 }
 
 EXPORT void *memalign(size_t alignment, size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.memalign(alignment, size);
-	return aligned_slow(call_memalign, alignment, size);
+	return aligned_slow(call_memalign, alignment, size, CALLER);
 }
 
-SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t size)
+SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t size, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping()) {
 		void *pointer = bootstrap_alloc(alignment, size);
@@ -185,7 +194,7 @@ SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t
 	bool sampled = sampler_take(size);
 	int error = next.posix_memalign(result, alignment, size);
 	if (!error)
-		recorded(*result, size, sampled);
+		recorded(*result, size, sampled, caller);
 	return error;
 }
 
@@ -193,29 +202,29 @@ EXPORT int posix_memalign(void **result, size_t alignment, size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.posix_memalign(result, alignment, size);
-	return posix_memalign_slow(result, alignment, size);
+	return posix_memalign_slow(result, alignment, size, CALLER);
 }
 
-SLOW_PATH static void *page_aligned_slow(void *(*allocate)(size_t), size_t size)
+SLOW_PATH static void *page_aligned_slow(void *(*allocate)(size_t), size_t size, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(4096, size);
 	bool sampled = sampler_take(size);
-	return recorded(allocate(size), size, sampled);
+	return recorded(allocate(size), size, sampled, caller);
 }
 
 EXPORT void *valloc(size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.valloc(size);
-	return page_aligned_slow(next.valloc, size);
+	return page_aligned_slow(next.valloc, size, CALLER);
 }
 
 EXPORT void *pvalloc(size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.pvalloc(size);
-	return page_aligned_slow(next.pvalloc, size);
+	return page_aligned_slow(next.pvalloc, size, CALLER);
 }
 
 EXPORT size_t malloc_usable_size(void *pointer)

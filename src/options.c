@@ -116,6 +116,19 @@ static void read_compression(void)
 	warn_invalid("HEAPPROF_COMPRESS", value, "auto, gzip, zstd or none", "auto");
 }
 
+static void read_unwinder(void)
+{
+	const char *value = setting("HEAPPROF_UNWIND");
+	if (!value)
+		return;
+	if (strcmp(value, "libunwind") == 0)
+		options.unwinder = UNWINDER_LIBUNWIND;
+	else if (strcmp(value, "fp") == 0)
+		options.unwinder = UNWINDER_FRAME_POINTERS;
+	else
+		warn_invalid("HEAPPROF_UNWIND", value, "libunwind or fp", "libunwind");
+}
+
 /* A template is valid when it fits, is not empty and uses only the escapes we expand. */
 static bool valid_template(const char *value)
 {
@@ -196,6 +209,7 @@ void options_read(void)
 		}
 	}
 	read_compression();
+	read_unwinder();
 	read_out();
 	read_dump_signal();
 }

@@ -7,6 +7,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+enum unwinder {
+	UNWINDER_LIBUNWIND,      /* DWARF call frame information: works for any code */
+	UNWINDER_FRAME_POINTERS, /* the rbp chain: much faster, for code built with frame pointers */
+};
+
 enum compression {
 	COMPRESSION_AUTO, /* chosen by the output name's suffix */
 	COMPRESSION_GZIP,
@@ -23,6 +28,7 @@ struct options {
 	size_t rate;              /* HEAPPROF_RATE: mean bytes between samples; 0 = off */
 	unsigned depth;           /* HEAPPROF_DEPTH: frames kept per stack */
 	enum compression compression; /* HEAPPROF_COMPRESS */
+	enum unwinder unwinder;   /* HEAPPROF_UNWIND */
 	bool seeded;              /* HEAPPROF_SEED given */
 	uint64_t seed;
 	bool verbose;             /* HEAPPROF_VERBOSE */

@@ -53,14 +53,14 @@ static void leave(struct thread_state *state, bool nested)
 	state->busy = false;
 }
 
-void recorder_alloc(void *pointer, size_t size)
+void recorder_alloc(void *pointer, size_t size, uintptr_t caller)
 {
 	struct thread_state *state = &thread_state;
 	int saved_errno = errno;
 	uintptr_t pcs[OPTIONS_MAX_DEPTH];
 	bool nested = enter(state);
 	pthread_rwlock_rdlock(&recording);
-	unsigned depth = unwind_capture(pcs, options.depth);
+	unsigned depth = unwind_capture(pcs, options.depth, caller);
 	modules_notice(pcs, depth);
 	struct site *site = sites_record_alloc(pcs, depth, size);
 	if (site && live_insert(pointer, site))

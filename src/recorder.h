@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sites.h"
 
-/* Records a sampled allocation of `size` bytes at `pointer` (not NULL). Keeps errno. */
-void recorder_alloc(void *pointer, size_t size);
+/* Records a sampled allocation of `size` bytes at `pointer` (not NULL), made from
+   return address `caller`. Keeps errno. */
+void recorder_alloc(void *pointer, size_t size, uintptr_t caller);
 
 /* For a block the live filter flagged, before it is released: counts the free if it
    was sampled. Returns false when the release must wait (the thread was interrupted

@@ -49,6 +49,9 @@ struct thread_state {
 	bool busy;
 	uint32_t rate_generation;
 	uint64_t random_state;
+	/* This thread's stack, for the frame-pointer unwinder's bounds checks; 0 until
+	   first needed. */
+	uintptr_t stack_low, stack_high;
 	/* Frees of sampled blocks that arrived while busy (a signal handler); completed,
 	   block release included, when the thread leaves the profiler. */
 	unsigned deferred_count;

@@ -3,10 +3,12 @@
 #include <dlfcn.h>
 #include <elf.h>
 #include <link.h>
+#include <pthread.h>
 #include <stddef.h>
 
 #include "log.h"
 #include "options.h"
+#include "thread_state.h"
 
 /* Frames of libunwind and of heapprof above the allocation function's caller. */
 #define MAX_OWN_FRAMES 16
@@ -59,7 +61,7 @@ bool unwind_load(void)
 	/* The first capture in a process sets up libunwind's caches: pay for it here,
 	   not inside the program's first sampled malloc. */
 	uintptr_t warm[4];
-	unwind_capture(warm, 4);
+	unwind_capture(warm, 4, 0);
 	return true;
 }
 
@@ -68,13 +70,11 @@ static bool is_own(uintptr_t pc)
 	return pc >= own_text_start && pc < own_text_end;
 }
 
-unsigned unwind_capture(uintptr_t *pcs, unsigned max)
+static unsigned capture_with_libunwind(uintptr_t *pcs, unsigned max)
 {
 	void *frames[OPTIONS_MAX_DEPTH + MAX_OWN_FRAMES];
 	if (!capture_backtrace)
 		return 0;
-	if (max > OPTIONS_MAX_DEPTH)
-		max = OPTIONS_MAX_DEPTH;
 	int count = capture_backtrace(frames, (int)(max + MAX_OWN_FRAMES));
 	int first = 0;
 	/* Skip libunwind's frame(s), then ours: what follows is the program. */
@@ -86,4 +86,69 @@ unsigned unwind_capture(uintptr_t *pcs, unsigned max)
 	for (int i = first; i < count && kept < max; i++)
 		pcs[kept++] = (uintptr_t)frames[i] - 1;
 	return kept;
+}
+
+static bool find_stack(struct thread_state *state)
+{
+	pthread_attr_t attributes;
+	void *low;
+	size_t size;
+	/* For the main thread glibc reads /proc/self/maps here (it allocates): fine, the
+	   thread is busy, and it happens once. */
+	if (pthread_getattr_np(pthread_self(), &attributes) != 0)
+		return false;
+	bool found = pthread_attr_getstack(&attributes, &low, &size) == 0;
+	pthread_attr_destroy(&attributes);
+	if (found) {
+		state->stack_low = (uintptr_t)low;
+		state->stack_high = (uintptr_t)low + size;
+	}
+	return found;
+}
+
+/* Follows saved frame pointers: [frame] is the caller's frame, [frame + 8] the return
+   address. Every frame must lie above the previous one inside this thread's stack,
+   so a chain broken by code without frame pointers ends the walk instead of
+   reading stray memory. */
+static unsigned capture_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t caller)
+{
+	struct thread_state *state = &thread_state;
+	if (!caller || is_own(caller) || (!state->stack_high && !find_stack(state)))
+		return 0;
+	unsigned kept = 0;
+	const uintptr_t *frame = __builtin_frame_address(0);
+	while (kept < max) {
+		uintptr_t address = (uintptr_t)frame;
+		if (address < state->stack_low || address > state->stack_high - 2 * sizeof(uintptr_t) ||
+		    address % sizeof(uintptr_t))
+			break;
+		uintptr_t return_address = frame[1];
+		const uintptr_t *next_frame = (const uintptr_t *)frame[0];
+		if (!is_own(return_address)) {
+			if (return_address < 4096)
+				break;
+			/* An entry point that called (rather than jumped to) its slow path left
+			   no frame of its own: its caller's address comes from `caller`. */
+			if (kept == 0 && return_address != caller)
+				pcs[kept++] = caller - 1;
+			if (kept < max)
+				pcs[kept++] = return_address - 1;
+		}
+		if (next_frame <= frame)
+			break;
+		frame = next_frame;
+	}
+	return kept;
+}
+
+unsigned unwind_capture(uintptr_t *pcs, unsigned max, uintptr_t caller)
+{
+	if (max > OPTIONS_MAX_DEPTH)
+		max = OPTIONS_MAX_DEPTH;
+	if (options.unwinder == UNWINDER_FRAME_POINTERS) {
+		unsigned count = capture_with_frame_pointers(pcs, max, caller);
+		if (count > 1 || count == max)
+			return count;
+	}
+	return capture_with_libunwind(pcs, max);
 }

@@ -10,9 +10,11 @@
    handling. Must run outside malloc (it calls dlopen). False if unavailable. */
 bool unwind_load(void);
 
-/* Fills `pcs` with up to `max` return addresses of the caller of the allocation
-   function, innermost first, each minus one so it falls inside the call
-   instruction. heapprof's own frames are not included. Returns the count. */
-unsigned unwind_capture(uintptr_t *pcs, unsigned max);
+/* Fills `pcs` with up to `max` return addresses, innermost first, each minus one so
+   it falls inside the call instruction: `caller` (the allocation function's return
+   address) and its callers. heapprof's own frames are not included. Uses the
+   unwinder options.unwinder names; the frame-pointer walk falls back to libunwind
+   when it finds no chain beyond `caller`. Returns the count. */
+unsigned unwind_capture(uintptr_t *pcs, unsigned max, uintptr_t caller);
 
 #endif
