@@ -18,8 +18,7 @@
 	X(dwfl_module_getsrc)              \
 	X(dwfl_lineinfo)                   \
 	X(dwfl_module_addrdie)             \
-	X(dwfl_standard_find_debuginfo)    \
-	X(dwfl_build_id_find_elf)          \
+	X(dwfl_module_build_id)            \
 	X(dwfl_offline_section_address)    \
 	X(dwarf_getscopes)                 \
 	X(dwarf_getscopes_die)             \

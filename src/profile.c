@@ -108,8 +108,7 @@ struct builder {
 	struct id_table functions; /* key: name, system name, file, start line */
 	const struct module *modules;
 	size_t module_count;
-	bool *module_symbolized, *module_added;
-	struct symbolizer *symbolizer;
+	bool *module_symbolized;
 	uint64_t *pending_pcs;     /* locations in id order, written after the samples */
 	size_t pending_count, pending_capacity;
 	bool failed;
@@ -274,20 +273,46 @@ static void add_line(void *context, const struct symbolized_frame *frame)
 	pprof_message(frame_context->location, LOCATION_LINE, line);
 }
 
+/* One symbolizer for the life of the process, created when a profile first has
+   addresses to name: the peak profile and later dumps reuse what libdw has read.
+   Used under the dump lock only. */
+static struct symbolizer *process_symbolizer;
+static uintptr_t *reported_starts; /* the modules already given to it */
+static size_t reported_count, reported_capacity;
+
+static struct symbolizer *symbolizer_for(const struct module *module)
+{
+	if (!process_symbolizer) {
+		const struct libdw_api *dw = libdw_api_load();
+		if (!dw || !(process_symbolizer = symbolizer_create(dw)))
+			return NULL;
+	}
+	for (size_t i = 0; i < reported_count; i++) {
+		if (reported_starts[i] == module->start)
+			return process_symbolizer;
+	}
+	if (reported_count == reported_capacity) {
+		size_t capacity = reported_capacity ? reported_capacity * 2 : 64;
+		uintptr_t *grown = realloc(reported_starts, capacity * sizeof *grown);
+		if (!grown)
+			return process_symbolizer;
+		reported_starts = grown;
+		reported_capacity = capacity;
+	}
+	reported_starts[reported_count++] = module->start;
+	symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit, module->file_offset);
+	return process_symbolizer;
+}
+
 /* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames. */
-static unsigned symbolize_into(struct builder *builder, size_t module, uint64_t pc,
+static unsigned symbolize_into(struct builder *builder, const struct module *module, uint64_t pc,
 			       struct pprof_buffer *location)
 {
-	if (!builder->symbolizer)
+	struct symbolizer *symbolizer = symbolizer_for(module);
+	if (!symbolizer)
 		return 0;
-	const struct module *found = &builder->modules[module];
-	if (!builder->module_added[module]) {
-		builder->module_added[module] = true;
-		symbolizer_add_mapping(builder->symbolizer, found->path, found->start, found->limit,
-				       found->file_offset);
-	}
 	struct frame_context context = {builder, location};
-	return symbolizer_lookup(builder->symbolizer, pc, add_line, &context);
+	return symbolizer_lookup(symbolizer, pc, add_line, &context);
 }
 
 /* Mapping ids: the main program is 1, as pprof expects; the rest follow in address order. */
@@ -313,7 +338,7 @@ static void write_location(struct builder *builder, uint64_t id, uint64_t pc)
 	if (module) {
 		size_t index = (size_t)(module - builder->modules);
 		pprof_uint(&location, LOCATION_MAPPING_ID, mapping_id(builder, index));
-		if (symbolize_into(builder, index, pc, &location))
+		if (symbolize_into(builder, module, pc, &location))
 			builder->module_symbolized[index] = true;
 	}
 	pprof_uint(&location, LOCATION_ADDRESS, pc);
@@ -373,16 +398,11 @@ static bool prepare(struct builder *builder)
 	builder->modules = modules_list(&builder->module_count);
 	size_t count = builder->module_count ? builder->module_count : 1;
 	builder->module_symbolized = calloc(count, sizeof(bool));
-	builder->module_added = calloc(count, sizeof(bool));
-	const struct libdw_api *dw = libdw_api_load();
-	if (dw)
-		builder->symbolizer = symbolizer_create(dw);
-	return builder->module_symbolized && builder->module_added;
+	return builder->module_symbolized != NULL;
 }
 
 static void release(struct builder *builder)
 {
-	symbolizer_destroy(builder->symbolizer);
 	for (size_t id = 1; id <= builder->strings.count; id++)
 		free(builder->string_text[id]);
 	free(builder->string_text);
@@ -390,7 +410,6 @@ static void release(struct builder *builder)
 	id_table_free(&builder->locations);
 	id_table_free(&builder->functions);
 	free(builder->module_symbolized);
-	free(builder->module_added);
 	free(builder->pending_pcs);
 	pprof_buffer_free(&builder->scratch);
 	pprof_buffer_free(&builder->line);

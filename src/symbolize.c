@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <ctype.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,14 +17,75 @@ struct symbolizer {
 	bool reporting; /* between dwfl_report_begin_add and dwfl_report_end */
 };
 
+#define DEBUG_DIRECTORY "/usr/lib/debug"
+
+/* The table the callbacks below use: libdw gives them no context of their own. */
+static const struct libdw_api *callback_api;
+
+/* Files are always reported by path: there is nothing to find. */
+static int no_elf_lookup(Dwfl_Module *module, void **userdata, const char *name, Dwarf_Addr base,
+			 char **file_name, Elf **elf)
+{
+	(void)module, (void)userdata, (void)name, (void)base, (void)file_name, (void)elf;
+	return -1;
+}
+
+static int open_debug_file(const char *path, char **found)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && !(*found = strdup(path))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Separate debug information, looked for on this machine only: by build ID under
+   /usr/lib/debug/.build-id, then by .gnu_debuglink beside the file, in .debug/ and
+   under /usr/lib/debug. libdw's standard lookup would also start the debuginfod
+   client, which initialises libcurl and OpenSSL: at exit, after OpenSSL's own
+   cleanup, that crashes the host (and it may reach for the network). */
+static int find_local_debuginfo(Dwfl_Module *module, void **userdata, const char *name, Dwarf_Addr base,
+				const char *file_name, const char *debuglink, GElf_Word crc, char **found)
+{
+	(void)userdata, (void)name, (void)base, (void)crc;
+	char path[4096];
+	const unsigned char *id;
+	GElf_Addr id_address;
+	int length = callback_api->dwfl_module_build_id(module, &id, &id_address);
+	if (length > 1 && (size_t)length * 2 + 64 < sizeof path) {
+		int used = snprintf(path, sizeof path, DEBUG_DIRECTORY "/.build-id/%02x/", id[0]);
+		for (int i = 1; i < length; i++)
+			used += snprintf(path + used, sizeof path - (size_t)used, "%02x", id[i]);
+		snprintf(path + used, sizeof path - (size_t)used, ".debug");
+		int fd = open_debug_file(path, found);
+		if (fd >= 0)
+			return fd;
+	}
+	if (!debuglink || !file_name)
+		return -1;
+	const char *slash = strrchr(file_name, '/');
+	int directory = slash ? (int)(slash - file_name) : 0;
+	static const char *const layouts[] = {"%.*s/%s", "%.*s/.debug/%s", DEBUG_DIRECTORY "%.*s/%s"};
+	for (unsigned i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+		if (snprintf(path, sizeof path, layouts[i], directory, file_name, debuglink) >= (int)sizeof path)
+			continue;
+		int fd = strcmp(path, file_name) == 0 ? -1 : open_debug_file(path, found);
+		if (fd >= 0)
+			return fd;
+	}
+	return -1;
+}
+
 struct symbolizer *symbolizer_create(const struct libdw_api *dw)
 {
 	struct symbolizer *symbolizer = calloc(1, sizeof *symbolizer);
 	if (!symbolizer)
 		return NULL;
 	symbolizer->dw = dw;
-	symbolizer->callbacks.find_elf = dw->dwfl_build_id_find_elf;
-	symbolizer->callbacks.find_debuginfo = dw->dwfl_standard_find_debuginfo;
+	callback_api = dw;
+	symbolizer->callbacks.find_elf = no_elf_lookup;
+	symbolizer->callbacks.find_debuginfo = find_local_debuginfo;
 	symbolizer->callbacks.section_address = dw->dwfl_offline_section_address;
 	symbolizer->callbacks.debuginfo_path = &symbolizer->debuginfo_path;
 	symbolizer->dwfl = dw->dwfl_begin(&symbolizer->callbacks);
