@@ -9,6 +9,7 @@ heapprof_packages=(
 # What the tests run besides: other allocators, real programs, compressors.
 heapprof_test_packages=(
   libjemalloc2 libtcmalloc-minimal4 zstd binutils
+  perl sqlite3 git bash make redis-server redis-tools openssl
 )
 
 heapprof_install_deps() {
