@@ -19,6 +19,7 @@
 	X(dwfl_lineinfo)                   \
 	X(dwfl_module_addrdie)             \
 	X(dwfl_module_build_id)            \
+	X(dwfl_module_info)                \
 	X(dwfl_offline_section_address)    \
 	X(dwarf_getscopes)                 \
 	X(dwarf_getscopes_die)             \

@@ -286,6 +286,7 @@ static struct symbolizer *symbolizer_for(const struct module *module)
 		const struct libdw_api *dw = libdw_api_load();
 		if (!dw || !(process_symbolizer = symbolizer_create(dw)))
 			return NULL;
+		symbolizer_skip_separate_dwarf(process_symbolizer);
 	}
 	for (size_t i = 0; i < reported_count; i++) {
 		if (reported_starts[i] == module->start)

@@ -15,7 +15,11 @@ struct symbolizer {
 	Dwfl_Callbacks callbacks;
 	char *debuginfo_path;
 	bool reporting; /* between dwfl_report_begin_add and dwfl_report_end */
+	bool skip_separate_dwarf;
 };
+
+/* Marks, in a module's userdata slot, that its own file carries DWARF. */
+static char embedded_dwarf_mark;
 
 #define DEBUG_DIRECTORY "/usr/lib/debug"
 
@@ -96,6 +100,11 @@ struct symbolizer *symbolizer_create(const struct libdw_api *dw)
 	return symbolizer;
 }
 
+void symbolizer_skip_separate_dwarf(struct symbolizer *symbolizer)
+{
+	symbolizer->skip_separate_dwarf = true;
+}
+
 void symbolizer_destroy(struct symbolizer *symbolizer)
 {
 	if (!symbolizer)
@@ -104,9 +113,31 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 	free(symbolizer);
 }
 
+/* Whether the file has a .debug_info section of its own. */
+static bool has_embedded_dwarf(int fd, const Elf64_Ehdr *header)
+{
+	Elf64_Shdr names;
+	if (header->e_shentsize != sizeof names || header->e_shstrndx >= header->e_shnum ||
+	    pread(fd, &names, sizeof names, (off_t)(header->e_shoff + header->e_shstrndx * sizeof names)) !=
+		    (ssize_t)sizeof names)
+		return false;
+	for (unsigned i = 0; i < header->e_shnum; i++) {
+		Elf64_Shdr section;
+		char name[16] = {0};
+		if (pread(fd, &section, sizeof section, (off_t)(header->e_shoff + i * sizeof section)) !=
+			    (ssize_t)sizeof section ||
+		    pread(fd, name, sizeof name - 1, (off_t)(names.sh_offset + section.sh_name)) < 0)
+			return false;
+		if (strcmp(name, ".debug_info") == 0 && section.sh_type != SHT_NOBITS)
+			return true;
+	}
+	return false;
+}
+
 /* The load bias that places the segment at `file_offset` at `start`, from the
-   file's program headers. */
-static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, uint64_t *bias)
+   file's program headers; and whether the file carries its own DWARF. */
+static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, uint64_t *bias,
+		      bool *embedded_dwarf)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -130,6 +161,7 @@ static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, ui
 			*bias = start - vaddr;
 			found = true;
 		}
+		*embedded_dwarf = found && has_embedded_dwarf(fd, &header);
 	}
 	close(fd);
 	return found;
@@ -140,14 +172,20 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 {
 	(void)limit;
 	uint64_t bias;
-	if (!load_bias(path, start, file_offset, &bias))
+	bool embedded_dwarf = false;
+	if (!load_bias(path, start, file_offset, &bias, &embedded_dwarf))
 		return false;
 	if (!symbolizer->reporting) {
 		symbolizer->dw->dwfl_report_begin_add(symbolizer->dwfl);
 		symbolizer->reporting = true;
 	}
 	/* For ET_DYN, BASE with add_p_vaddr is the load bias; ET_EXEC ignores it. */
-	return symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, -1, bias, true) != NULL;
+	Dwfl_Module *module = symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, -1, bias, true);
+	void **userdata;
+	if (module && embedded_dwarf && symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL,
+									 NULL, NULL))
+		*userdata = &embedded_dwarf_mark;
+	return module != NULL;
 }
 
 /* The end of the balanced group that starts at `open` (one of ( < {), or of the string. */
@@ -486,15 +524,20 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 	Dwfl_Module *module = dw->dwfl_addrmodule(symbolizer->dwfl, pc);
 	if (!module)
 		return 0;
-	struct position position = line_at(dw, module, pc);
-	unsigned frames = inlined_frames(symbolizer, module, pc, position, callback, context);
+	void **userdata;
+	bool use_dwarf = !symbolizer->skip_separate_dwarf ||
+			 (dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL) &&
+			  *userdata == &embedded_dwarf_mark);
+	struct position position = use_dwarf ? line_at(dw, module, pc) : (struct position){NULL, 0};
+	unsigned frames = use_dwarf ? inlined_frames(symbolizer, module, pc, position, callback, context) : 0;
 	if (frames)
 		return frames;
 	const char *name = symbol_name(dw, module, pc);
 	if (!name && !position.file)
 		return 0;
 	Dwarf_Addr bias;
-	emit_at(dw, callback, context, name, position, 0,
-		compilation_directory(dw, dw->dwfl_module_addrdie(module, pc, &bias)));
+	const char *directory =
+		position.file ? compilation_directory(dw, dw->dwfl_module_addrdie(module, pc, &bias)) : NULL;
+	emit_at(dw, callback, context, name, position, 0, directory);
 	return 1;
 }

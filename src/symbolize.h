@@ -23,6 +23,12 @@ struct symbolizer;
 struct symbolizer *symbolizer_create(const struct libdw_api *api);
 void symbolizer_destroy(struct symbolizer *symbolizer);
 
+/* Reads lines and inline frames only from DWARF inside the mapped files themselves,
+   not from separate debug files (those still give function names). A distribution's
+   debug files keep their DWARF compressed: reading libc's costs ~45 ms, too much to
+   pay in every exiting process. `heapprof symbolize` can add it afterwards. */
+void symbolizer_skip_separate_dwarf(struct symbolizer *symbolizer);
+
 /* Adds the ELF file `path` whose bytes at `file_offset` are mapped at `start`, up to
    `limit`. False when the file cannot be read or does not match. */
 bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start,

@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""heapprof's overhead, measured side by side (stdlib only).
+
+  run.py wall       every workload under every configuration, interleaved over
+                    rounds; wall time, peak RSS and CPU time as ratios to the
+                    baseline run of the same round; median and min-max.
+  run.py callgrind  instructions per malloc+free pair (malloc_pairs under
+                    valgrind --tool=callgrind at two pair counts, differenced).
+
+Both print a markdown table and can write it to a file (--markdown). The
+programs come from the meson build directory (--build-dir, default build/ at the
+top of the source tree), built by tests/bench/meson.build.
+
+The machine this was written for has two cores shared with other work: only
+ratios taken within one round mean anything, and every figure is a median with
+its range. To add a workload or a configuration (another profiler, another
+program), add an entry to WORKLOADS or CONFIGS below.
+"""
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import re
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+
+SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class Workload:
+    name: str
+    argv: list
+    about: str
+    env: dict = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    name: str
+    about: str
+    env: dict = field(default_factory=dict)
+    # Prepended to the workload's argv, for tools that run the program themselves.
+    prefix: list = field(default_factory=list)
+    # A profile must appear in {out}: catches a preload that silently did nothing.
+    writes_profile: bool = False
+
+
+# Placeholders, expanded per run: {bench} = <build>/tests/bench, {lib} = <build>/src,
+# {source} = this directory, {out} = a fresh scratch directory for the run, removed after it.
+WORKLOADS = {w.name: w for w in [
+    Workload("malloc1t", ["{bench}/mallocbench", "1", "20000000"],
+             "mallocbench, 1 thread, 20M allocations over a 20k-block live set"),
+    Workload("malloc2t", ["{bench}/mallocbench", "2", "20000000"],
+             "mallocbench, 2 threads x 10M allocations"),
+    Workload("pairs", ["{bench}/malloc_pairs", "100000000"],
+             "100M tight malloc+free pairs, 16-256 B (the fast path alone; worst case)"),
+    Workload("short", ["{bench}/malloc_pairs", "100000"],
+             "100k pairs, a process of a few ms: the fixed cost of start-up and the exit dump"),
+    Workload("python", ["/usr/bin/python3", "{source}/workloads/churn.py"],
+             "python3 dict/list/str churn with PYTHONMALLOC=malloc", {"PYTHONMALLOC": "malloc"}),
+    Workload("perl", ["/usr/bin/perl", "{source}/workloads/churn.pl"],
+             "perl hash/array/string/regex churn"),
+    Workload("sqlite", ["/usr/bin/sqlite3", ":memory:", ".read {source}/workloads/churn.sql"],
+             "sqlite3 in-memory database: inserts, indexes, updates, joins"),
+]}
+DEFAULT_WORKLOADS = ["malloc1t", "malloc2t"]
+
+SYSTEM_LIBRARIES = "/usr/lib/x86_64-linux-gnu"
+HEAPPROF_ENV = {"LD_PRELOAD": "{lib}/libheapprof.so", "HEAPPROF_OUT": "{out}/heap.%p.pb.gz"}
+CONFIGS = {c.name: c for c in [
+    Config("baseline", "glibc malloc, no preload"),
+    Config("shim", "tests/bench/forward_shim.c: dlsym forwarding + TLS countdown",
+           {"LD_PRELOAD": "{bench}/libforward_shim.so"}),
+    Config("heapprof", "libheapprof.so at the default rate (512 KiB)", HEAPPROF_ENV,
+           writes_profile=True),
+    # With nothing sampled heapprof writes no profile at exit.
+    Config("heapprof-rate0", "libheapprof.so with HEAPPROF_RATE=0 (fast path only, no samples)",
+           {**HEAPPROF_ENV, "HEAPPROF_RATE": "0"}),
+    # Other profilers, for comparison (Debian packages libjemalloc2 and heaptrack).
+    Config("jemalloc", "jemalloc 5 preloaded, no profiling",
+           {"LD_PRELOAD": f"{SYSTEM_LIBRARIES}/libjemalloc.so.2"}),
+    Config("je-prof", "jemalloc sampling every 512 KiB (lg_prof_sample:19), profile at exit",
+           {"LD_PRELOAD": f"{SYSTEM_LIBRARIES}/libjemalloc.so.2",
+            "MALLOC_CONF": "prof:true,lg_prof_sample:19,prof_final:true,prof_prefix:{out}/jeprof"},
+           writes_profile=True),
+    Config("heaptrack", "heaptrack: every allocation traced",
+           prefix=["heaptrack", "-o", "{out}/heaptrack"], writes_profile=True),
+]}
+DEFAULT_CONFIGS = ["baseline", "shim", "heapprof"]
+CALLGRIND_CONFIGS = ["baseline", "shim", "heapprof", "heapprof-rate0"]
+
+
+def expand(text, places):
+    return text.format(**places)
+
+
+def clean_environment():
+    """The caller's environment without anything that would change what is measured."""
+    return {k: v for k, v in os.environ.items()
+            if k != "LD_PRELOAD" and not k.startswith(("HEAPPROF_", "SHIM_", "MALLOC_"))}
+
+
+def command_for(workload, config, places):
+    """The command line and the variables to set for the program only."""
+    argv = [expand(a, places) for a in config.prefix + workload.argv]
+    assignments = {k: expand(v, places) for k, v in {**workload.env, **config.env}.items()}
+    return argv, assignments
+
+
+def measure(workload, config, places, timeout):
+    """One run through measure_run (see measure_run.c for why not os.wait4 here):
+    wall seconds, peak RSS (KiB), CPU seconds, exit status, the end of stdout (with
+    the checksum) and what the run wrote to its scratch directory."""
+    scratch = tempfile.mkdtemp(prefix="heapprof-bench-")
+    try:
+        argv, assignments = command_for(workload, config, {**places, "out": scratch})
+        result_file = os.path.join(scratch, "measure_run.result")
+        command = ([expand("{bench}/measure_run", places), result_file]
+                   + [f"{k}={v}" for k, v in assignments.items()] + argv)
+        with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+            # Its own session, so a run that hangs is killed with all it started.
+            process = subprocess.Popen(command, env=clean_environment(), stdin=subprocess.DEVNULL,
+                                       stdout=stdout, stderr=stderr, start_new_session=True)
+            try:
+                process.wait(timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                timed_out = True
+            stdout.seek(0)
+            stderr.seek(0)
+            output_lines = stdout.read().decode(errors="replace").splitlines()
+            error_text = stderr.read().decode(errors="replace")
+        if process.returncode == 0:
+            with open(result_file) as f:
+                wall, rss_kib, user, system, status = f.read().split()
+            measured = {"wall": float(wall), "rss_kib": int(rss_kib),
+                        "cpu": float(user) + float(system), "status": int(status)}
+        else:
+            measured = {"wall": float(timeout), "rss_kib": 0, "cpu": 0.0,
+                        "status": "timeout" if timed_out else "measure_run failed"}
+        files = [os.path.join(scratch, f) for f in os.listdir(scratch) if f != "measure_run.result"]
+        return {
+            **measured,
+            # The program's last line; a tool that runs it (heaptrack) may print more
+            # after it, so a run matches when this line appears anywhere in its output.
+            "checksum": output_lines[-1] if output_lines else "",
+            "output_lines": output_lines[-20:],
+            "stderr": error_text[-2000:],
+            "files": len(files),
+            "file_bytes": sum(os.path.getsize(f) for f in files),
+        }
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def run_failed(result, config, expected_checksum):
+    """Why a run does not count, or None."""
+    if isinstance(result["status"], str):
+        return result["status"]
+    if result["status"] != 0:
+        return f"exit status {result['status']}: {result['stderr'].strip()[-300:]}"
+    if expected_checksum not in result["output_lines"]:
+        return f"baseline's checksum {expected_checksum!r} not in its output"
+    if config.writes_profile and result["files"] == 0:
+        return "no profile written"
+    return None
+
+
+def ratio_text(values):
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def summarize_wall(results, workloads, configs, rounds):
+    """results[(workload, config)] = list indexed by round (None = failed run)."""
+    metrics = [("Wall time", "wall", "s", 1.0), ("Peak RSS", "rss_kib", "MiB", 1 / 1024),
+               ("CPU time (user+sys)", "cpu", "s", 1.0)]
+    others = [c for c in configs if c != "baseline"]
+    out = []
+    for title, key, unit, scale in metrics:
+        out.append(f"#### {title}: ratio to baseline, median (min-max) over {rounds} rounds\n")
+        out.append("| workload | baseline " + unit + " | " + " | ".join(others) + " |")
+        out.append("|---" * (2 + len(others)) + "|")
+        for w in workloads:
+            base = results[(w, "baseline")]
+            base_values = [r[key] * scale for r in base if r]
+            cells = [f"{statistics.median(base_values):.3g}" if base_values else "-"]
+            for c in others:
+                ratios = [r[key] / b[key] for r, b in zip(results[(w, c)], base)
+                          if r and b and b[key]]
+                cells.append(ratio_text(ratios))
+            out.append(f"| {w} | " + " | ".join(cells) + " |")
+        out.append("")
+    return "\n".join(out)
+
+
+def source_version():
+    """The commit the sources are at (with -dirty for local changes), when known."""
+    try:
+        described = subprocess.run(["git", "-C", SOURCE_ROOT, "describe", "--always", "--dirty"],
+                                   capture_output=True, text=True, check=True)
+        return described.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def processor_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
+def header(arguments):
+    load = os.getloadavg()
+    return (f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on "
+            f"{os.cpu_count()} x {processor_name()}, sources at {source_version()}, "
+            f"load average at the end {load[0]:.2f}/{load[1]:.2f}/{load[2]:.2f}.\n"
+            f"Command: `tests/bench/run.py {' '.join(shlex.quote(a) for a in arguments)}`\n")
+
+
+def legend(workloads, configs):
+    text = ""
+    if workloads:
+        text += "Workloads: " + "; ".join(f"{w} = {WORKLOADS[w].about}" for w in workloads) + ".\n"
+    text += "Configurations: " + "; ".join(f"{c} = {CONFIGS[c].about}" for c in configs)
+    return text + ".\n"
+
+
+def catalogue():
+    return ("workloads:\n" + "".join(f"  {w.name:16} {w.about}\n" for w in WORKLOADS.values())
+            + "configurations:\n" + "".join(f"  {c.name:16} {c.about}\n" for c in CONFIGS.values()))
+
+
+def command_wall(options, places, arguments):
+    workloads, configs = options.workloads, options.configs
+    if "baseline" not in configs:
+        configs = ["baseline"] + configs
+    results = {(w, c): [] for w in workloads for c in configs}
+    failures = []
+    # One JSON line per run as it finishes, so an interrupted run keeps what it measured.
+    with open(options.raw, "w") if options.raw else contextlib.nullcontext() as raw:
+        for round_index in range(-options.warmup, options.rounds):
+            label = "warm-up" if round_index < 0 else f"round {round_index + 1}"
+            # Rotate the order every round, so no configuration always runs first or
+            # straight after a particular other one.
+            shift = round_index % len(configs)
+            order = configs[shift:] + configs[:shift]
+            for w in workloads:
+                this_round = {}
+                for c in order:
+                    this_round[c] = measure(WORKLOADS[w], CONFIGS[c], places, options.timeout)
+                    print(f"{label} {w:10} {c:16} {this_round[c]['wall']:7.3f} s "
+                          f"{this_round[c]['rss_kib'] / 1024:7.1f} MiB", file=sys.stderr)
+                expected_checksum = this_round["baseline"]["checksum"]
+                for c in configs:
+                    result = this_round[c]
+                    reason = run_failed(result, CONFIGS[c], expected_checksum)
+                    if reason:
+                        failures.append(f"{w} {c} {label}: {reason}")
+                    if round_index < 0:
+                        continue
+                    results[(w, c)].append(None if reason else result)
+                    if raw:
+                        raw.write(json.dumps({"round": round_index + 1, "workload": w, "config": c,
+                                              **{k: v for k, v in result.items()
+                                                 if k not in ("stderr", "output_lines")}})
+                                  + "\n")
+    report = (header(arguments) + legend(workloads, configs) + "\n"
+              + summarize_wall(results, workloads, configs, options.rounds))
+    if failures:
+        report += "\nFailed runs (left out of the ratios):\n\n" + \
+                  "\n".join(f"- {f}" for f in failures) + "\n"
+    return report, not failures
+
+
+CALLGRIND_TOTAL = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
+
+
+def callgrind_instructions(config, pairs, places):
+    """Instructions the whole malloc_pairs process executed (Ir) under `config`."""
+    scratch = tempfile.mkdtemp(prefix="heapprof-callgrind-")
+    try:
+        workload = Workload("pairs", ["{bench}/malloc_pairs", str(pairs)], "")
+        argv, assignments = command_for(workload, config, {**places, "out": scratch})
+        env = {**clean_environment(), **assignments}
+        # The preload goes into valgrind's environment, which valgrind hands to the
+        # program; `valgrind env LD_PRELOAD=...` would run env under callgrind instead.
+        # A fixed seed makes heapprof draw the same sample points every time.
+        env["HEAPPROF_SEED"] = "1"
+        profile_out = os.path.join(scratch, "callgrind.out")
+        command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + profile_out] + argv
+        finished = subprocess.run(command, env=env, stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True)
+        if finished.returncode != 0 or finished.stdout.split() != [str(pairs)]:
+            raise RuntimeError(f"{config.name}: {shlex.join(command)} failed:\n{finished.stderr}")
+        written = [f for f in os.listdir(scratch) if f != "callgrind.out"]
+        if config.writes_profile and not written:
+            raise RuntimeError(f"{config.name}: no heap profile under valgrind: "
+                               "the preload did not reach the program")
+        with open(profile_out) as f:
+            return int(CALLGRIND_TOTAL.search(f.read()).group(1))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def command_callgrind(options, places, arguments):
+    small, large = options.pairs
+    per_pair = {}
+    for c in options.configs:
+        counts = [callgrind_instructions(CONFIGS[c], n, places) for n in (small, large)]
+        per_pair[c] = (counts[1] - counts[0]) / (large - small)
+        print(f"{c:16} {counts[0]} / {counts[1]} instructions: {per_pair[c]:.2f} per pair",
+              file=sys.stderr)
+    lines = [header(arguments) + legend([], options.configs),
+             f"Instructions per malloc+free pair (Ir at {large} pairs minus Ir at {small}, "
+             f"divided by {large - small}):\n",
+             "| configuration | per pair | over baseline | over shim |",
+             "|---|---|---|---|"]
+    for c, value in per_pair.items():
+        over_base = f"{value - per_pair['baseline']:+.2f}" if "baseline" in per_pair else "-"
+        over_shim = f"{value - per_pair['shim']:+.2f}" if "shim" in per_pair else "-"
+        lines.append(f"| {c} | {value:.2f} | {over_base} | {over_shim} |")
+    return "\n".join(lines) + "\n", True
+
+
+def name_list(known):
+    def parse(text):
+        names = [n for n in text.split(",") if n]
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown: {', '.join(unknown)} (known: {', '.join(known)})")
+        return names
+    return parse
+
+
+def pair_counts(text):
+    small, large = (int(n) for n in text.split(","))
+    if not 0 <= small < large:
+        raise argparse.ArgumentTypeError("want SMALL,LARGE with SMALL < LARGE")
+    return small, large
+
+
+def main():
+    arguments = sys.argv[1:]
+    parser = argparse.ArgumentParser(description=__doc__, epilog=catalogue(),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--build-dir", default=os.path.join(SOURCE_ROOT, "build"),
+                        help="meson build directory (default: %(default)s)")
+    common.add_argument("--markdown", metavar="FILE", help="also write the table here")
+    modes = parser.add_subparsers(dest="mode", required=True)
+
+    wall = modes.add_parser("wall", parents=[common], help="wall time / peak RSS / CPU ratios")
+    wall.add_argument("-n", "--rounds", type=int, default=7)
+    wall.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
+    wall.add_argument("-w", "--workloads", type=name_list(WORKLOADS), default=DEFAULT_WORKLOADS,
+                      help=f"comma-separated, from {', '.join(WORKLOADS)} "
+                           f"(default {','.join(DEFAULT_WORKLOADS)})")
+    wall.add_argument("-c", "--configs", type=name_list(CONFIGS), default=DEFAULT_CONFIGS,
+                      help=f"comma-separated, from {', '.join(CONFIGS)} "
+                           f"(default {','.join(DEFAULT_CONFIGS)}; baseline is always added)")
+    wall.add_argument("--timeout", type=float, default=600, help="seconds per run")
+    wall.add_argument("--raw", metavar="FILE", help="one JSON line per run")
+
+    callgrind = modes.add_parser("callgrind", parents=[common],
+                                 help="instructions per malloc+free pair")
+    callgrind.add_argument("-c", "--configs", type=name_list(CONFIGS), default=CALLGRIND_CONFIGS,
+                           help=f"default {','.join(CALLGRIND_CONFIGS)}")
+    callgrind.add_argument("--pairs", type=pair_counts, default=(1000000, 3000000),
+                           metavar="SMALL,LARGE", help="pair counts (default 1000000,3000000)")
+    options = parser.parse_args()
+
+    places = {"bench": os.path.join(options.build_dir, "tests", "bench"),
+              "lib": os.path.join(options.build_dir, "src"),
+              "source": os.path.dirname(os.path.abspath(__file__))}
+    for path in ("{bench}/mallocbench", "{bench}/malloc_pairs", "{bench}/libforward_shim.so",
+                 "{bench}/measure_run", "{lib}/libheapprof.so"):
+        if not os.path.exists(expand(path, places)):
+            sys.exit(f"run.py: {expand(path, places)} is missing: build first "
+                     "(meson compile -C BUILD, with subdir('bench') in tests/meson.build)")
+
+    run = command_wall if options.mode == "wall" else command_callgrind
+    report, all_ran = run(options, places, arguments)
+    print(report)
+    if options.markdown:
+        with open(options.markdown, "w") as f:
+            f.write(report)
+    return 0 if all_ran else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
