@@ -403,6 +403,15 @@ static void emit(const struct libdw_api *dw, symbolize_callback *callback, void 
 		 const char *system_name, struct position position, int64_t start_line)
 {
 	char *scratch = NULL;
+	/* Symbol tables name versioned symbols "__libc_start_main@@GLIBC_2.34": the
+	   version is not part of the function's name. */
+	char unversioned[512];
+	const char *at = system_name ? strchr(system_name, '@') : NULL;
+	if (at && at > system_name && (size_t)(at - system_name) < sizeof unversioned) {
+		memcpy(unversioned, system_name, (size_t)(at - system_name));
+		unversioned[at - system_name] = '\0';
+		system_name = unversioned;
+	}
 	struct symbolized_frame frame = {
 		.function = display_name(dw, system_name, &scratch),
 		.system_name = system_name,
