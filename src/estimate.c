@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "options.h"
 #include "sampler.h"
 
 /* Object weights are kept in 1/65536ths: the unsampling scale is fractional. */
@@ -50,7 +51,8 @@ static void raise_peak(int64_t bytes)
 	while (bytes > peak) {
 		if (atomic_compare_exchange_weak_explicit(&peak_bytes, &peak, bytes, memory_order_relaxed,
 							  memory_order_relaxed)) {
-			snapshot(bytes);
+			if (options.peak)
+				snapshot(bytes);
 			return;
 		}
 	}
