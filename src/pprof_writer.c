@@ -87,15 +87,25 @@ void pprof_bytes(struct pprof_buffer *buffer, unsigned field, const void *data, 
 	append(buffer, data, length);
 }
 
+static size_t varint_length(uint64_t value)
+{
+	size_t length = 1;
+	while (value >>= 7)
+		length++;
+	return length;
+}
+
 void pprof_packed(struct pprof_buffer *buffer, unsigned field, const uint64_t *values, size_t count)
 {
 	if (!count)
 		return;
-	struct pprof_buffer packed = {0};
+	size_t length = 0;
 	for (size_t i = 0; i < count; i++)
-		varint(&packed, values[i]);
-	pprof_message(buffer, field, &packed);
-	pprof_buffer_free(&packed);
+		length += varint_length(values[i]);
+	key(buffer, field, WIRE_LENGTH_DELIMITED);
+	varint(buffer, length);
+	for (size_t i = 0; i < count; i++)
+		varint(buffer, values[i]);
 }
 
 void pprof_message(struct pprof_buffer *buffer, unsigned field, const struct pprof_buffer *message)

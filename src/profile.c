@@ -100,7 +100,8 @@ static void id_table_free(struct id_table *table)
 }
 
 struct builder {
-	struct pprof_buffer profile, scratch, line;
+	struct pprof_buffer profile, scratch, line, label;
+	int64_t bytes_label; /* string index of "bytes", the label key of every sample */
 	struct id_table strings;   /* key: string hash; collisions resolved by string_text */
 	char **string_text;
 	size_t string_capacity;
@@ -227,11 +228,11 @@ static void write_sample(struct builder *builder, const struct site *site, enum 
 		ids[i] = location_id(builder, site->stack->pcs[i]);
 	pprof_packed(sample, SAMPLE_LOCATION_ID, ids, depth);
 	pprof_packed(sample, SAMPLE_VALUE, values, 4);
-	struct pprof_buffer label = {0};
-	pprof_int(&label, LABEL_KEY, string_index(builder, "bytes"));
-	pprof_int(&label, LABEL_NUM, (int64_t)site->size);
-	pprof_message(sample, SAMPLE_LABEL, &label);
-	pprof_buffer_free(&label);
+	struct pprof_buffer *label = &builder->label;
+	pprof_buffer_reset(label);
+	pprof_int(label, LABEL_KEY, builder->bytes_label);
+	pprof_int(label, LABEL_NUM, (int64_t)site->size);
+	pprof_message(sample, SAMPLE_LABEL, label);
 	pprof_message(&builder->profile, PROFILE_SAMPLE, sample);
 }
 
@@ -414,6 +415,7 @@ static void release(struct builder *builder)
 	free(builder->pending_pcs);
 	pprof_buffer_free(&builder->scratch);
 	pprof_buffer_free(&builder->line);
+	pprof_buffer_free(&builder->label);
 }
 
 bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
@@ -428,6 +430,7 @@ bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t st
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+		builder.bytes_label = string_index(&builder, "bytes");
 		for (const struct site *site = sites_first(); site; site = site->next_site)
 			write_sample(&builder, site, view, rate, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
