@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""The comparison suite of issue #3: runs go tool pprof and heapprof on the
+same profiles with the same flags and fails on any byte of difference.
+
+    compare_pprof.py HEAPPROF [--library LIBHEAPPROF --program PROGRAM]
+
+Profiles: heap and allocs profiles written by a Go program built here
+(MemProfileRate 1, 2048 and the default; with and without frees; an inlined
+function), the crafted profiles of make_profiles.py, and with --library,
+profiles our preload library writes of PROGRAM (skipped, exit 77, when the
+library is not built). Exit 77 as well when Go is not installed."""
+
+import argparse
+import concurrent.futures
+import difflib
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import make_profiles  # noqa: E402
+
+TOP_FLAGS = [[], ["-cum"], ["-nodecount=3"], ["-nodecount=1"], ["-nodefraction=0"], ["-nodefraction=0.1"],
+             ["-unit=MB"], ["-unit=kB"], ["-unit=B"], ["-unit=auto"], ["-unit=s"], ["-cum", "-nodecount=5"],
+             ["-nodecount=8", "-nodefraction=0.001"]]
+
+
+def go_env(tmp):
+    env = dict(os.environ, GOCACHE=os.path.join(tmp, "gocache"), GOPATH=os.path.join(tmp, "gopath"),
+               GOFLAGS="-mod=mod", GOPROXY="off", GO111MODULE="on", GOTOOLCHAIN="local", TZ="UTC")
+    env.pop("GOROOT", None)
+    return env
+
+
+def build_go_profiles(tmp, env):
+    """Builds goheap and runs it at each MemProfileRate; returns the profiles."""
+    work = os.path.join(tmp, "goheap")
+    os.makedirs(work)
+    shutil.copy(os.path.join(HERE, "goheap", "main.go"), work)
+    with open(os.path.join(work, "go.mod"), "w") as out:
+        out.write("module goheap\n\ngo 1.19\n")
+    subprocess.run(["go", "build", "-o", "goheap", "."], cwd=work, env=env, check=True)
+    profiles = []
+    for rate in (1, 2048, 0):
+        for frees in (False, True):
+            stem = os.path.join(tmp, f"go_rate{rate}_{'frees' if frees else 'kept'}")
+            subprocess.run([os.path.join(work, "goheap"), f"-rate={rate}", f"-frees={str(frees).lower()}",
+                            f"-heap={stem}.heap.pb.gz", f"-allocs={stem}.allocs.pb.gz"], env=env, check=True)
+            profiles += [stem + ".heap.pb.gz", stem + ".allocs.pb.gz"]
+    return profiles, os.path.join(work, "main.go")
+
+
+def profile_types(path):
+    """The sample type names, as go tool pprof -raw lists them after "Samples:"."""
+    raw = subprocess.run(["go", "tool", "pprof", "-raw", path], capture_output=True, text=True).stdout
+    lines = raw.splitlines()
+    if "Samples:" not in lines:
+        return []
+    header = lines[lines.index("Samples:") + 1]
+    return [column.split("/")[0] for column in header.split()]
+
+
+class Suite:
+    def __init__(self, heapprof, env):
+        self.heapprof = heapprof
+        self.env = env
+        self.cases = []
+        self.failures = []
+
+    def add(self, pprof_args, heapprof_args, cwd=None, label="", env=None):
+        self.cases.append((pprof_args, heapprof_args, cwd, label, env or self.env))
+
+    def run_case(self, case):
+        pprof_args, heapprof_args, cwd, label, env = case
+        want = subprocess.run(["go", "tool", "pprof"] + pprof_args, capture_output=True, env=env, cwd=cwd)
+        got = subprocess.run([self.heapprof] + heapprof_args, capture_output=True, env=env, cwd=cwd)
+        # pprof exits 2 on every error; heapprof distinguishes usage (2) from input (1).
+        if (want.returncode == 0) != (got.returncode == 0) or want.stdout != got.stdout:
+            diff = "".join(difflib.unified_diff(want.stdout.decode(errors="replace").splitlines(True),
+                                                got.stdout.decode(errors="replace").splitlines(True),
+                                                "go tool pprof", "heapprof"))
+            return False, (f"FAIL {label}: heapprof {' '.join(heapprof_args)} (exit {got.returncode}, "
+                    f"pprof exit {want.returncode})\n{diff[:3000]}{got.stderr.decode(errors='replace')[:500]}")
+        return want.returncode == 0, None
+
+    def run(self):
+        succeeded = 0
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            for pprof_succeeded, failure in pool.map(self.run_case, self.cases):
+                succeeded += pprof_succeeded
+                if failure:
+                    self.failures.append(failure)
+                    print(failure, flush=True)
+        print(f"{len(self.cases) - len(self.failures)} of {len(self.cases)} comparisons identical "
+              f"({succeeded} reports, the rest errors on both sides)")
+        return not self.failures
+
+
+def add_top_cases(suite, profile, indices, label, cwd=None, pprof_profile=None):
+    for index in indices:
+        index_flag = [f"-sample_index={index}"] if index != "" else []
+        for flags in TOP_FLAGS:
+            suite.add(["-top"] + index_flag + flags + [pprof_profile or profile],
+                      ["top"] + index_flag + flags + [profile], cwd, label)
+
+
+def add_list_cases(suite, profile, regexes, indices, label, cwd=None, extra=([],)):
+    for regex in regexes:
+        for index in indices:
+            index_flag = [f"-sample_index={index}"] if index != "" else []
+            for flags in extra:
+                suite.add(["-list", regex] + index_flag + flags + [profile],
+                          ["list"] + index_flag + flags + [regex, profile], cwd, label)
+
+
+def add_go_cases(suite, profiles, source):
+    work = os.path.dirname(source)
+    list_flags = ([], ["-unit=kB"], ["-source_path=" + work], ["-trim_path=" + os.path.dirname(work)],
+                  ["-trim_path=" + os.path.dirname(work), "-source_path=/nonexistent:" + os.path.dirname(work)])
+    for profile in profiles:
+        types = profile_types(profile)
+        add_top_cases(suite, profile, [""] + types + ["1"], os.path.basename(profile))
+        add_list_cases(suite, profile, ["main\\.", "allocSmall", "grow", "mapOf", "nomatch"], ["", "alloc_space"],
+                       os.path.basename(profile), extra=list_flags)
+
+
+def add_crafted_cases(suite, tmp):
+    crafted = os.path.join(tmp, "crafted")
+    os.makedirs(crafted)
+    make_profiles.write_all(crafted)
+    src = os.path.join(crafted, "src")
+    for name in sorted(os.listdir(crafted)):
+        path = os.path.join(crafted, name)
+        if not name.startswith(("heap", "cpu", "units", "many", "diff", "empty", "paths", "mangled")):
+            continue
+        types = profile_types(path)
+        add_top_cases(suite, path, [""] + types + ["0", "inuse_objects" if "heap" in name else "9"], name)
+        add_list_cases(suite, path, [".", "make_table|grow", "^(main|worker)$", "std::vector", "from_system",
+                                     "f00[0-3]", "f00\\d", "(?i)MAIN", "nomatch"], [""] + types[:1], name, cwd=src,
+                       extra=([], ["-unit=MB"]))
+    paths = os.path.join(crafted, "paths.pb.gz")
+    add_list_cases(suite, paths, ["."], [""], "paths", cwd=src,
+                   extra=([], ["-source_path=" + src], ["-source_path=/nonexistent:" + os.path.join(src, "lib")],
+                          ["-trim_path=/build/elsewhere"], ["-trim_path=/nonexistent/src"]))
+    add_list_cases(suite, paths, ["."], [""], "paths from /", cwd="/")
+    heap = os.path.join(crafted, "heap.pb.gz")
+    if shutil.which("zstd"):
+        zst = os.path.join(crafted, "heap.pb.zst")
+        with gzip.open(heap) as plain, open(os.path.join(crafted, "heap.raw"), "wb") as out:
+            out.write(plain.read())
+        subprocess.run(["zstd", "-q", "-f", os.path.join(crafted, "heap.raw"), "-o", zst], check=True)
+        add_top_cases(suite, zst, [""], "zstd", pprof_profile=heap)
+    for tz in ("America/New_York", "Asia/Kolkata", ":Europe/Paris", "EST5EDT", "<+03>-3", "", "Nowhere/Atall"):
+        env = dict(suite.env, TZ=tz)
+        for profile in ("heap.pb.gz", "many.pb.gz", "units.pb.gz"):
+            path = os.path.join(crafted, profile)
+            suite.add(["-top", path], ["top", path], label="TZ=" + tz, env=env)
+    no_tz = {k: v for k, v in suite.env.items() if k != "TZ"}
+    suite.add(["-top", heap], ["top", heap], label="TZ unset", env=no_tz)
+    return crafted
+
+
+def add_library_cases(suite, tmp, library, program):
+    out = os.path.join(tmp, "library")
+    os.makedirs(out)
+    env = dict(os.environ, LD_PRELOAD=library, HEAPPROF_RATE="1",
+               HEAPPROF_OUT=os.path.join(out, "lib.%p.pb.gz"))
+    subprocess.run([program], env=env, check=True, stdout=subprocess.DEVNULL)
+    profiles = sorted(os.path.join(out, name) for name in os.listdir(out))
+    if not profiles:
+        raise SystemExit(f"the library wrote no profile of {program}")
+    for profile in profiles:
+        types = profile_types(profile)
+        add_top_cases(suite, profile, [""] + types, "library")
+        add_list_cases(suite, profile, ["main", "."], [""] + types[:1], "library")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("heapprof")
+    parser.add_argument("--library")
+    parser.add_argument("--program")
+    args = parser.parse_args()
+    if not shutil.which("go"):
+        print("go is not installed: nothing to compare with")
+        return 77
+    if args.library and not os.path.exists(args.library):
+        print(f"{args.library} is not built yet")
+        return 77
+    heapprof = os.path.abspath(args.heapprof)
+    with tempfile.TemporaryDirectory(prefix="heapprof-compare-") as tmp:
+        env = go_env(tmp)
+        suite = Suite(heapprof, env)
+        if args.library:
+            add_library_cases(suite, tmp, args.library, args.program)
+        else:
+            profiles, source = build_go_profiles(tmp, env)
+            add_go_cases(suite, profiles, source)
+            add_crafted_cases(suite, tmp)
+        return 0 if suite.run() else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

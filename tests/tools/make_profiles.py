@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Writes the crafted profiles of the comparison suite, and the source files
+their functions point to, into a directory: make_profiles.py OUTDIR."""
+
+import os
+import random
+import sys
+
+from pprof_writer import Profile
+
+HEAP_TYPES = [("alloc_objects", "count"), ("alloc_space", "bytes"),
+              ("inuse_objects", "count"), ("inuse_space", "bytes")]
+TIME_2026 = 1_790_000_000_123_456_789
+
+
+def write_sources(src):
+    """Source files for list; line numbers matter, so they are generated."""
+    os.makedirs(os.path.join(src, "lib"), exist_ok=True)
+    for name, count in [("app.c", 120), ("lib/util.c", 60), ("lib/inl.h", 40), ("cxx.cc", 50)]:
+        with open(os.path.join(src, name), "w") as out:
+            for n in range(1, count + 1):
+                out.write(f"/* {name} line {n} */\tcode({n});\n" if n % 7 else "\n")
+    with open(os.path.join(src, "crlf.c"), "wb") as out:
+        out.write(b"".join(b"line %d\r\n" % n for n in range(1, 30)))
+
+
+def heap_profile(src, **header):
+    """A C-like heap profile: three binaries, inlined frames, unsymbolized
+    addresses, functions with and without files and start lines."""
+    p = Profile()
+    for type_, unit in HEAP_TYPES:
+        p.sample_type(type_, unit)
+    p.period_type("space", "bytes", 524288)
+    p.mapping(1, 0x400000, 0x500000, 0, "/nonexistent/bin/app", "b1d0c0ffee")
+    p.mapping(2, 0x7f0000000000, 0x7f0000100000, 0, "/nonexistent/lib/libc.so.6")
+    p.mapping(3, 0x7f0000200000, 0x7f0000300000, 0x1000, "/nonexistent/lib/libfoo.so")
+    app, util, inl, cxx = (os.path.join(src, n) for n in ("app.c", "lib/util.c", "lib/inl.h", "cxx.cc"))
+    functions = [
+        (1, "main", app, 10), (2, "make_table", app, 30), (3, "grow", util, 5),
+        (4, "fill_inline", inl, 3), (5, "malloc", "", 0), (6, "operator new(unsigned long)", "", 0),
+        (7, "std::vector<int, std::allocator<int> >::_M_realloc_insert(int const&)", cxx, 20),
+        (8, "worker", app, 60), (9, "", "", 7), (10, "parse", "", 0), (11, "tiny", util, 40),
+        (12, "recurse", app, 90),
+    ]
+    for id_, name, filename, start in functions:
+        p.function(id_, name, filename=filename, start_line=start)
+    p.function(13, "", system_name="from_system_name", filename=util, start_line=50)
+    lines = {
+        1: [(1, 14)], 2: [(2, 33)], 3: [(4, 5), (3, 9)], 4: [(5, 0)], 5: [(6, 0)],
+        6: [(7, 25), (2, 35)], 7: [(8, 66)], 8: [(9, 0)], 9: [(10, 0)], 10: [(11, 44)],
+        11: [(12, 95)], 12: [(13, 52)], 13: [(3, 12)],
+    }
+    addresses = {1: 0x401000, 2: 0x402000, 3: 0x403000, 4: 0x7f0000001000, 5: 0x7f0000002000,
+                 6: 0x404000, 7: 0x405000, 8: 0x406000, 9: 0x407000, 10: 0x408000, 11: 0x409000,
+                 12: 0x40a000, 13: 0x40b000}
+    for id_, ls in lines.items():
+        mapping = 2 if addresses[id_] >= 0x7f0000000000 else 1
+        p.location(id_, mapping, addresses[id_], ls)
+    p.location(20, 2, 0x7f0000003000)           # libc, no symbols
+    p.location(21, 3, 0x7f0000201000)           # libfoo, no symbols
+    p.location(22, 0, 0xdeadbeef)               # no mapping at all
+    p.location(23, 3, 0x7f0000202000)
+    stacks = [
+        ([4, 3, 2, 1], [10, 10240, 2, 2048]),
+        ([4, 13, 2, 1], [5, 5120, 5, 5120]),
+        ([5, 6, 1], [3, 3000, 1, 1000]),
+        ([20, 7, 1], [7, 700, 0, 0]),
+        ([21, 23, 8, 7, 1], [1, 100000, 1, 100000]),
+        ([22, 1], [2, 64, 2, 64]),
+        ([8, 1], [4, 400, 4, 400]),
+        ([9, 2, 1], [1, 4096, 1, 4096]),
+        ([10, 7, 1], [100, 1600, 50, 800]),
+        ([11, 11, 11, 1], [6, 600, 6, 600]),
+        ([12, 1], [2, 2048, 2, 2048]),
+        ([3, 2, 1], [1, 17, 1, 17]),
+        ([], [1, 1, 1, 1]),
+    ]
+    for stack, values in stacks:
+        p.sample(stack, values, labels=[("bytes", 1024, "bytes")])
+    p.header(**header)
+    return p
+
+
+def cpu_profile():
+    """A time profile with a duration and no time: Duration's share line."""
+    p = Profile()
+    p.sample_type("samples", "count")
+    p.sample_type("cpu", "nanoseconds")
+    p.period_type("cpu", "nanoseconds", 10000000)
+    for i in range(1, 6):
+        p.function(i, f"pkg.f{i}")
+        p.location(i, 0, 0, [(i, i * 3)])
+    for i in range(1, 6):
+        p.sample(list(range(i, 6)), [i, i * 10000000])
+    p.header(duration_nanos=2_500_000_000)
+    return p
+
+
+def units_profile(units):
+    p = Profile()
+    for i, unit in enumerate(units):
+        p.sample_type(f"v{i}", unit)
+    for i in range(1, 8):
+        p.function(i, f"fn{i}")
+        p.location(i, 0, 0, [(i, 0)])
+    rng = random.Random(len(units))
+    for i in range(1, 8):
+        p.sample([i, 1] if i > 1 else [1], [rng.choice([1, 3, 999, 1500, 123456, 7 * 1024 ** 3]) for _ in units])
+    p.header(time_nanos=TIME_2026)
+    return p
+
+
+def many_profile(seed, functions=300, samples=2000, negative=False):
+    """Many functions and deep random stacks with recursion and ties."""
+    rng = random.Random(seed)
+    p = Profile()
+    p.sample_type("alloc_space", "bytes")
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x1000, 0x100000, 0, "/nonexistent/many")
+    for i in range(1, functions + 1):
+        p.function(i, f"f{rng.randrange(functions // 2):04d}" if i % 5 else f"g{i:04d}")
+        p.location(i, 1, 0x1000 + i * 16, [(i, i)])
+    for _ in range(samples):
+        depth = rng.randrange(1, 30)
+        stack = [rng.randrange(1, functions + 1) for _ in range(depth)]
+        value = rng.choice([1, 16, 64, 1024, 4096, 65536, 1 << 20])
+        if negative and rng.random() < 0.3:
+            value = -value
+        p.sample(stack, [value, value if rng.random() < 0.5 else 0])
+    p.header(time_nanos=TIME_2026, comments=["generated", "#not shown"])
+    return p
+
+
+def mangled_profile():
+    """Names pprof demangles itself: C++ symbols whose name is the system name
+    (Rust's v0 symbols are left out: heapprof does not demangle those)."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    names = ["_ZN3foo3barEv", "_ZNSt6vectorIiSaIiEE17_M_realloc_insertIJRKiEEEvN9__gnu_cxx17__normal_iteratorIPiS1_EEDpOT_",
+             "_Z3maxIiET_S0_S0_", "_ZN12_GLOBAL__N_14funcEv", "_ZNK3Foo3getEv", "_ZN3FooclEv", "_ZdlPv", "_Znwm",
+             "_ZN9__gnu_cxx13new_allocatorIcE8allocateEmPKv", "_ZN3FoocviEv", "_ZN3FoolsERKS_",
+             "std::map<int, std::string>::operator[](int const&)", "pkg.(*T[...]).M", "java.lang.Object.<init>"]
+    for i, name in enumerate(names, 1):
+        p.function(i, name if i % 4 else "", system_name=name)
+        p.location(i, 0, 0, [(i, 0)])
+        p.sample([i], [100 * i])
+    return p
+
+
+def diff_base_profile():
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    for i in range(1, 4):
+        p.function(i, f"d{i}")
+        p.location(i, 0, 0, [(i, 0)])
+    p.sample([1], [1000], labels=[("pprof::base", "true")])
+    p.sample([2], [-400], labels=[("pprof::base", "true")])
+    p.sample([3], [5000])
+    return p
+
+
+def empty_profile():
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.function(1, "nothing")
+    p.location(1, 0, 0, [(1, 0)])
+    p.sample([1], [0])
+    return p
+
+
+def paths_profile(src):
+    """File names list must trim or look up: relative, /proc/self/cwd/,
+    a foreign build directory, missing files, CRLF endings."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    base = os.path.basename(src)
+    names = [
+        ("rel", "app.c", 10), ("cwd", "/proc/self/cwd/lib/util.c", 0),
+        ("foreign", f"/build/elsewhere/{base}/lib/inl.h", 2), ("missing_abs", "/nonexistent/src/gone.c", 3),
+        ("missing_rel", "gone/never.c", 0), ("crlf", os.path.join(src, "crlf.c"), 0),
+        ("dots", os.path.join(src, "lib/../app.c"), 100), ("nofile", "", 0),
+        ("far", os.path.join(src, "app.c"), 0),
+    ]
+    for i, (name, filename, start) in enumerate(names, 1):
+        p.function(i, name, filename=filename, start_line=start)
+        p.location(i, 0, 0, [(i, 12 + i)])
+    p.function(20, "far", filename=os.path.join(src, "lib/util.c"), start_line=0)
+    p.location(20, 0, 0, [(20, 55)])
+    p.location(21, 0, 0, [(9, 118)])
+    for i in list(range(1, len(names) + 1)) + [20, 21]:
+        p.sample([i], [i * 100])
+    return p
+
+
+def write_all(out):
+    src = os.path.join(out, "src")
+    write_sources(src)
+    profiles = {
+        "heap": heap_profile(src, time_nanos=TIME_2026, comments=["first comment", "#hidden", "second comment"]),
+        "heap_default_type": heap_profile(src, default_sample_type="alloc_space"),
+        "heap_drop": heap_profile(src, time_nanos=TIME_2026, drop_frames="malloc|operator new.*"),
+        "heap_drop_keep": heap_profile(src, drop_frames="make_table|grow|fill_.*", keep_frames="grow"),
+        "heap_duration": heap_profile(src, duration_nanos=61_000_000_000),
+        "cpu": cpu_profile(),
+        "units": units_profile(["objects", "kilobytes", "Bytes", "milliseconds", "s", "hours", "gcu", ""]),
+        "many": many_profile(1),
+        "many_negative": many_profile(2, negative=True),
+        "diff_base": diff_base_profile(),
+        "mangled": mangled_profile(),
+        "empty": empty_profile(),
+        "paths": paths_profile(src),
+    }
+    for name, profile in profiles.items():
+        profile.write(os.path.join(out, name + ".pb.gz"))
+    profiles["heap"].write(os.path.join(out, "heap_raw.pb"), compress=False)
+
+
+if __name__ == "__main__":
+    write_all(sys.argv[1])

@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""heapprof run and heapprof symbolize, end to end with the preload library:
+
+    run_and_symbolize.py HEAPPROF LIBHEAPPROF PROGRAM
+
+PROGRAM is a small allocating program (the project's example). Skips (77)
+while the library is not built."""
+
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from pprof_writer import Profile  # noqa: E402
+
+failures = []
+
+
+def expect(condition, what):
+    print(("ok   " if condition else "FAIL ") + what, flush=True)
+    if not condition:
+        failures.append(what)
+
+
+def run(args, **kwargs):
+    return subprocess.run(args, capture_output=True, text=True, **kwargs)
+
+
+def check_run(heapprof, program, tmp):
+    template = os.path.join(tmp, "run.%e.%p.pb.gz")
+    result = run([heapprof, "run", "--rate", "1", "-o", template, "--", program])
+    expect(result.returncode == 0, f"run {program}: exit status passes through (got {result.returncode})")
+    plain = run([program])
+    expect(result.stdout == plain.stdout, "run: the program's stdout passes through unchanged")
+    written = [n for n in os.listdir(tmp) if n.startswith("run.")]
+    expect(any(n.endswith(".pb.gz") for n in written), f"run: a profile is written ({written})")
+    expect("profile" in result.stderr and "written:" in result.stderr, "run: the profiles are listed")
+    expect("top of" in result.stderr and "flat%" in result.stderr, "run: the head of top is shown")
+
+    result = run([heapprof, "run", "-o", template, "sh", "-c", "exit 7"])
+    expect(result.returncode == 7, f"run: exit status 7 passes through (got {result.returncode})")
+    result = run([heapprof, "run", "-o", template, "cat"], input="through stdin\n")
+    expect(result.stdout == "through stdin\n", "run: stdin reaches the program")
+    result = run([heapprof, "run", "-o", template, "sh", "-c", "kill -TERM $$"])
+    expect(result.returncode == -signal.SIGTERM, f"run: death by SIGTERM passes through (got {result.returncode})")
+
+    children = os.path.join(tmp, "children")
+    os.makedirs(children)
+    result = run([heapprof, "run", "--rate", "1", "-o", os.path.join(children, "c.%p.pb.gz"), "sh", "-c",
+                  f"{program} >/dev/null; {program} >/dev/null"])
+    listed = [line for line in result.stderr.splitlines() if line.startswith("  ") and children in line]
+    expect(len(listed) >= 2, f"run: the children's profiles are listed ({len(listed)})")
+
+    suid = os.path.join(tmp, "suid-true")
+    shutil.copy("/bin/true", suid)
+    os.chmod(suid, stat.S_IRWXU | stat.S_ISUID)
+    result = run([heapprof, "run", suid])
+    expect(result.returncode == 1 and "setuid" in result.stderr, "run: a setuid program is refused plainly")
+    if shutil.which("cc"):
+        source = os.path.join(tmp, "static.c")
+        with open(source, "w") as out:
+            out.write("int main(void) { return 0; }\n")
+        static = os.path.join(tmp, "static")
+        if subprocess.run(["cc", "-static", "-o", static, source], capture_output=True).returncode == 0:
+            result = run([heapprof, "run", static])
+            expect(result.returncode == 1 and "statically linked" in result.stderr,
+                   "run: a static program is refused plainly")
+    result = run([heapprof, "run", "no-such-command-here"])
+    expect(result.returncode == 127, "run: a missing command exits 127")
+
+
+def pprof(args, env):
+    return subprocess.run(["go", "tool", "pprof"] + args, capture_output=True, env=env).stdout
+
+
+def check_symbolize(heapprof, library, program, tmp):
+    out = os.path.join(tmp, "sym")
+    os.makedirs(out)
+    env = dict(os.environ, LD_PRELOAD=library, HEAPPROF_RATE="1", HEAPPROF_OUT=os.path.join(out, "p.%p.pb.gz"))
+    subprocess.run([program], env=env, stdout=subprocess.DEVNULL, check=True)
+    original = os.path.join(out, sorted(n for n in os.listdir(out) if n.count(".") == 3)[0])
+    penv = dict(os.environ, TZ="UTC")
+    penv.pop("LD_PRELOAD", None)
+
+    # The program's own mapping (id 1) is resolved by the same code the
+    # library uses, so pprof must show exactly what it showed before.
+    stripped = os.path.join(out, "stripped-main.pb.gz")
+    subprocess.run([sys.executable, os.path.join(HERE, "strip_symbols.py"), original, stripped, "1"], check=True)
+    symbolized = os.path.join(out, "symbolized-main.pb.gz")
+    result = run([heapprof, "symbolize", stripped, "-o", symbolized])
+    expect(result.returncode == 0, f"symbolize: succeeds ({result.stderr.strip()})")
+    if shutil.which("go"):
+        for args in (["-top"], ["-top", "-sample_index=alloc_space"], ["-list", "."]):
+            expect(pprof(args + [original], penv) == pprof(args + [symbolized], penv),
+                   f"symbolize: go tool pprof {' '.join(args)} shows what the library's own symbols show")
+        ours = run([heapprof, "top", symbolized], env=penv).stdout.encode()
+        expect(ours == pprof(["-top", symbolized], penv), "symbolize: heapprof top of the result matches pprof")
+
+    # Every mapping stripped: all must come back with names (libraries may
+    # get more detail than the library wrote, from their debug files).
+    stripped_all = os.path.join(out, "stripped-all.pb.gz")
+    subprocess.run([sys.executable, os.path.join(HERE, "strip_symbols.py"), original, stripped_all], check=True)
+    symbolized_all = os.path.join(out, "symbolized-all.pb.gz")
+    result = run([heapprof, "symbolize", stripped_all, "-o", symbolized_all])
+    top = run([heapprof, "top", "-nodefraction=0", symbolized_all], env=penv).stdout
+    expect(result.returncode == 0 and "main" in top and "[" not in top.split("flat%")[1],
+           "symbolize: every stripped location gets a name again")
+
+    missing = Profile()
+    missing.sample_type("inuse_space", "bytes")
+    missing.mapping(1, 0x1000, 0x2000, 0, "/nonexistent/bin/gone", "0123456789abcdef")
+    missing.location(1, 1, 0x1100)
+    missing.sample([1], [10])
+    gone = os.path.join(out, "gone.pb.gz")
+    missing.write(gone)
+    result = run([heapprof, "symbolize", gone, "-o", gone + ".out"])
+    expect(result.returncode == 0 and "no binary for /nonexistent/bin/gone" in result.stderr,
+           "symbolize: a missing binary is named and its locations kept")
+    top = run([heapprof, "top", gone + ".out"]).stdout
+    expect("[gone]" in top, "symbolize: unresolved locations still show as [binary]")
+
+
+def main():
+    heapprof, library, program = (os.path.abspath(a) for a in sys.argv[1:4])
+    if not os.path.exists(library):
+        print(f"{library} is not built yet")
+        return 77
+    with tempfile.TemporaryDirectory(prefix="heapprof-run-") as tmp:
+        check_run(heapprof, program, tmp)
+        check_symbolize(heapprof, library, program, tmp)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
