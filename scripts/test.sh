@@ -11,15 +11,16 @@ heapprof_install_deps "${heapprof_test_packages[@]}" || exit 1
 heapprof_build || exit 1
 
 status=0
+# run_suites BUILD NAME ARGS...: one meson test run, logged as BUILD/meson-logs/NAME.json.
 run_suites() {
-  local build=$1
-  shift
-  meson test -C "$build" --print-errorlogs --num-processes 2 "$@" || status=1
-  logs+=("$build/meson-logs/testlog.json")
+  local build=$1 name=$2
+  shift 2
+  meson test -C "$build" --print-errorlogs --num-processes 2 --logbase "$name" "$@" || status=1
+  logs+=("$build/meson-logs/$name.json")
 }
 
 logs=()
-run_suites build
+run_suites build all
 
 for sanitizer in address,undefined thread; do
   build="build-${sanitizer%%,*}"
@@ -27,11 +28,11 @@ for sanitizer in address,undefined thread; do
   meson compile -C "$build" >/dev/null || { status=1; continue; }
   if [ "$sanitizer" = thread ]; then
     # TSan's deadlock detector cannot follow 256 locks held at once (the fork path).
-    TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1" run_suites "$build" --suite unit
+    TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1" run_suites "$build" unit --suite unit
   else
     # The CLI tests that preload the library need it uninstrumented: they run above.
-    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" --suite unit
-    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" \
+    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" unit --suite unit
+    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" reader \
       cli-compare-pprof cli-hostile-input fuzz-corpus-replay
   fi
 done
