@@ -43,11 +43,12 @@ EXPORT void *malloc(size_t size)
 	return malloc_slow(size, CALLER);
 }
 
-/* The free fast path: a registered thread and a block the filter does not flag. The
-   filter also flags NULL and bootstrap blocks, so they need no test of their own. */
+/* The free fast path: a block the filter does not flag. The filter also flags NULL
+   and bootstrap blocks, and an unregistered thread's mask points every block at a
+   flagged slot, so none of them needs a test of its own. */
 static inline bool free_is_plain(const void *pointer)
 {
-	return likely(thread_state.registration != THREAD_NEW && !live_maybe_sampled(pointer));
+	return likely(!live_maybe_sampled_masked(pointer, thread_state.filter_mask));
 }
 
 /* Everything else: a thread's first free (it registers, so its counts are seen),

@@ -16,10 +16,18 @@
 
 extern _Atomic uint8_t live_filter[(size_t)1 << LIVE_FILTER_BITS] __attribute__((visibility("hidden")));
 
+#define LIVE_FILTER_MASK (((uintptr_t)1 << LIVE_FILTER_BITS) - 1)
+
+/* With `mask` 0 every pointer maps to slot 0, which is flagged for good (NULL's
+   slot): a thread whose mask is still 0 takes the slow path. */
+static inline bool live_maybe_sampled_masked(const void *pointer, uintptr_t mask)
+{
+	return atomic_load_explicit(&live_filter[((uintptr_t)pointer >> 6) & mask], memory_order_relaxed) != 0;
+}
+
 static inline bool live_maybe_sampled(const void *pointer)
 {
-	size_t slot = ((uintptr_t)pointer >> 6) & (((size_t)1 << LIVE_FILTER_BITS) - 1);
-	return atomic_load_explicit(&live_filter[slot], memory_order_relaxed) != 0;
+	return live_maybe_sampled_masked(pointer, LIVE_FILTER_MASK);
 }
 
 /* Flags the slot of `pointer` for good, so free takes its slow path: used for NULL

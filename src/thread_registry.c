@@ -4,6 +4,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "live.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct thread_state *threads;
 /* Counts of threads that have exited. Under `lock`. */
@@ -54,6 +56,7 @@ void thread_registry_add(struct thread_state *state)
 	if (state->registration != THREAD_NEW)
 		return;
 	state->registration = THREAD_REGISTERED;
+	state->filter_mask = LIVE_FILTER_MASK;
 	bool was_busy = state->busy;
 	/* pthread_setspecific may allocate for high keys: that must not recurse. */
 	state->busy = true;

@@ -41,6 +41,10 @@ struct thread_state {
 	   of the current interval (interval_length) has been used. */
 	owned_counter bytes_before_interval;
 	owned_counter interval_length;
+	/* The free fast path's filter mask: 0 until the thread is registered, which sends
+	   its first free to the slow path (see live_maybe_sampled_masked) at no cost of
+	   its own. */
+	uintptr_t filter_mask;
 	/* Never re-registered once retired: the thread is exiting, its TLS about to go. */
 	enum { THREAD_NEW, THREAD_REGISTERED, THREAD_RETIRED } registration;
 	struct thread_state *next_thread, *previous_thread;
