@@ -219,41 +219,47 @@ static void symbolize_if_needed(const char *path) {
         fprintf(stderr, "heapprof: symbolized %zu locations of %s\n", stats.locations_symbolized, path);
 }
 
-// Lists, symbolizes and summarizes what the run wrote.
-static void report_profiles(const char *template, pid_t pid, const file_snapshot *before) {
-    char *pattern = template_pattern(template, 0);
-    char *main_pattern = template_pattern(template, pid);
+// The files matching pattern that the run created or rewrote, malloc'd.
+static size_t written_profiles(const char *pattern, const file_snapshot *before, char ***paths) {
+    *paths = NULL;
     glob_t matches;
-    int found = glob(pattern, 0, NULL, &matches);
-    const char *main_profile = NULL;
+    if (glob(pattern, 0, NULL, &matches) != 0)
+        return 0;
     size_t count = 0;
-    for (size_t i = 0; found == 0 && i < matches.gl_pathc; i++)
-        count += written_by_run(matches.gl_pathv[i], before);
-    if (count == 0) {
+    *paths = xcalloc(matches.gl_pathc, sizeof **paths);
+    for (size_t i = 0; i < matches.gl_pathc; i++)
+        if (written_by_run(matches.gl_pathv[i], before))
+            (*paths)[count++] = xstrdup(matches.gl_pathv[i]);
+    globfree(&matches);
+    return count;
+}
+
+// Lists, symbolizes and summarizes what the run wrote.
+static void report_profiles(const char *template, const char *pattern, pid_t pid, const file_snapshot *before) {
+    char **paths;
+    size_t count = written_profiles(pattern, before, &paths);
+    if (count == 0)
         fprintf(stderr, "heapprof: no profile was written to %s\n", template);
-    } else {
+    else
         fprintf(stderr, "heapprof: %zu profile%s written:\n", count, count > 1 ? "s" : "");
-        for (size_t i = 0; i < matches.gl_pathc; i++) {
-            const char *path = matches.gl_pathv[i];
-            if (!written_by_run(path, before))
-                continue;
-            fprintf(stderr, "  %s\n", path);
-            if (!main_profile && fnmatch(main_pattern, path, FNM_PATHNAME) == 0)
-                main_profile = path;
-        }
-        for (size_t i = 0; i < matches.gl_pathc; i++)
-            if (written_by_run(matches.gl_pathv[i], before))
-                symbolize_if_needed(matches.gl_pathv[i]);
+    char *main_pattern = template_pattern(template, pid);
+    const char *main_profile = NULL;
+    for (size_t i = 0; i < count; i++) {
+        fprintf(stderr, "  %s\n", paths[i]);
+        if (!main_profile && fnmatch(main_pattern, paths[i], FNM_PATHNAME) == 0)
+            main_profile = paths[i];
     }
+    for (size_t i = 0; i < count; i++)
+        symbolize_if_needed(paths[i]);
     if (main_profile) {
         fprintf(stderr, "heapprof: top of %s:\n", main_profile);
         fflush(stderr);
         top_print_head(main_profile, TOP_LINES_SHOWN, stderr);
     }
-    if (found == 0)
-        globfree(&matches);
-    free(pattern);
     free(main_pattern);
+    for (size_t i = 0; i < count; i++)
+        free(paths[i]);
+    free(paths);
 }
 
 // Ends heapprof the way the program ended: same exit status, or same signal.
@@ -307,7 +313,7 @@ int command_run(int argc, char **argv) {
     file_snapshot before;
     snapshot_files(pattern, &before);
     int status = run_program(command, path);
-    report_profiles(absolute, child_pid, &before);
+    report_profiles(absolute, pattern, child_pid, &before);
     free_snapshot(&before);
     free(pattern);
     free(absolute);

@@ -10,9 +10,10 @@ static const char symbolize_help[] =
     "\n"
     "Resolves every location without symbols through its mapping's binary\n"
     "(found by path, or by build ID also under /usr/lib/debug/.build-id) with\n"
-    "elfutils: function names, files, lines and inlined frames. OUT (gzip) may be\n"
-    "IN. Binaries that cannot be found are named on stderr; their locations stay\n"
-    "as they were.\n";
+    "elfutils: function names, files, lines and inlined frames. OUT may be IN; it\n"
+    "is zstd-compressed when it ends in .zst, plain when it ends in .pb, else gzip.\n"
+    "Binaries that cannot be found are named on stderr; their locations stay as\n"
+    "they were.\n";
 
 int command_symbolize(int argc, char **argv) {
     const char *out_path = NULL;

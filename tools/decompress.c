@@ -41,20 +41,27 @@ static int grow_output(byte_buffer *out, size_t *capacity, size_t limit) {
     return 0;
 }
 
-static int fail(byte_buffer *out, char *error, size_t error_size, const char *reason, size_t limit) {
-    snprintf(error, error_size, reason, limit >> 20);
+static int fail(byte_buffer *out, char *error, size_t error_size, const char *reason) {
+    snprintf(error, error_size, "%s", reason);
     free(out->bytes);
     *out = (byte_buffer){0};
     return -1;
 }
 
-static const char too_large[] = "decompressed profile is larger than %zu MiB (a compression bomb?)";
+// Output could not grow: the limit was reached, or memory ran out.
+static int fail_to_grow(byte_buffer *out, size_t capacity, size_t limit, char *error, size_t error_size) {
+    if (capacity < limit)
+        return fail(out, error, error_size, "out of memory while decompressing");
+    char reason[128];
+    snprintf(reason, sizeof reason, "decompressed profile is larger than %zu MiB (a compression bomb?)", limit >> 20);
+    return fail(out, error, error_size, reason);
+}
 
 static int gunzip(const unsigned char *input, size_t size, size_t limit, byte_buffer *out, char *error,
                   size_t error_size) {
     z_stream stream = {0};
     if (inflateInit2(&stream, 15 + 16) != Z_OK)
-        return fail(out, error, error_size, "cannot start gzip decompression", 0);
+        return fail(out, error, error_size, "cannot start gzip decompression");
     size_t capacity = 0;
     const unsigned char *next = input, *end = input + size;
     int status = Z_OK;
@@ -63,7 +70,7 @@ static int gunzip(const unsigned char *input, size_t size, size_t limit, byte_bu
             inflateReset(&stream);  // another gzip member follows, as Go's reader accepts
         if (out->size == capacity && grow_output(out, &capacity, limit)) {
             inflateEnd(&stream);
-            return fail(out, error, error_size, capacity >= limit ? too_large : "out of memory", limit);
+            return fail_to_grow(out, capacity, limit, error, error_size);
         }
         size_t input_left = (size_t)(end - next), output_left = capacity - out->size;
         stream.next_in = (unsigned char *)next;
@@ -78,7 +85,7 @@ static int gunzip(const unsigned char *input, size_t size, size_t limit, byte_bu
             status = Z_DATA_ERROR;  // no progress: the stream is cut short
         if (status != Z_OK && status != Z_STREAM_END) {
             inflateEnd(&stream);
-            return fail(out, error, error_size, "decompressing profile: gzip data is corrupt or truncated", 0);
+            return fail(out, error, error_size, "decompressing profile: gzip data is corrupt or truncated");
         }
     }
     inflateEnd(&stream);
@@ -89,7 +96,7 @@ static int unzstd(const unsigned char *input, size_t size, size_t limit, byte_bu
                   size_t error_size) {
     ZSTD_DStream *stream = ZSTD_createDStream();
     if (!stream)
-        return fail(out, error, error_size, "out of memory", 0);
+        return fail(out, error, error_size, "out of memory while decompressing");
     // Refuse frames that ask for a huge window: that memory is spent up front.
     ZSTD_DCtx_setParameter(stream, ZSTD_d_windowLogMax, 27);
     size_t capacity = 0;
@@ -97,23 +104,22 @@ static int unzstd(const unsigned char *input, size_t size, size_t limit, byte_bu
     for (;;) {
         if (out->size == capacity && grow_output(out, &capacity, limit)) {
             ZSTD_freeDStream(stream);
-            return fail(out, error, error_size, capacity >= limit ? too_large : "out of memory", limit);
+            return fail_to_grow(out, capacity, limit, error, error_size);
         }
         ZSTD_outBuffer chunk = {out->bytes + out->size, capacity - out->size, 0};
         size_t result = ZSTD_decompressStream(stream, &chunk, &in);
         out->size += chunk.pos;
         if (ZSTD_isError(result)) {
             ZSTD_freeDStream(stream);
-            snprintf(error, error_size, "decompressing profile: zstd: %s", ZSTD_getErrorName(result));
-            free(out->bytes);
-            *out = (byte_buffer){0};
-            return -1;
+            char reason[128];
+            snprintf(reason, sizeof reason, "decompressing profile: zstd: %s", ZSTD_getErrorName(result));
+            return fail(out, error, error_size, reason);
         }
         if (in.pos == in.size && result == 0)
             break;  // every frame is complete
         if (in.pos == in.size && chunk.pos < chunk.size) {
             ZSTD_freeDStream(stream);
-            return fail(out, error, error_size, "decompressing profile: zstd data is truncated", 0);
+            return fail(out, error, error_size, "decompressing profile: zstd data is truncated");
         }
     }
     ZSTD_freeDStream(stream);

@@ -6,24 +6,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-static _Noreturn void vdie(int status, const char *format, va_list arguments) {
+static void report(const char *format, va_list arguments) {
     fflush(stdout);
     fputs("heapprof: ", stderr);
     vfprintf(stderr, format, arguments);
     fputc('\n', stderr);
-    exit(status);
 }
 
 void die(const char *format, ...) {
     va_list arguments;
     va_start(arguments, format);
-    vdie(EXIT_BAD_INPUT, format, arguments);
+    report(format, arguments);
+    va_end(arguments);
+    exit(EXIT_BAD_INPUT);
 }
 
 void die_usage(const char *format, ...) {
     va_list arguments;
     va_start(arguments, format);
-    vdie(EXIT_USAGE, format, arguments);
+    report(format, arguments);
+    va_end(arguments);
+    exit(EXIT_USAGE);
 }
 
 static void *checked(void *pointer) {

@@ -5,12 +5,13 @@
 #include <string.h>
 
 #include "diag.h"
+#include "go_int.h"
 #include "go_path.h"
 #include "sample_merge.h"
 
 static uint32_t intern_info(node_space *space, const node_info *info, size_t *infos_capacity) {
     // Strings end in NUL, so joining them with their terminators is unambiguous.
-    size_t lengths[4] = {strlen(info->name), strlen(info->orig_name), strlen(info->file), strlen(info->objfile)};
+    const size_t lengths[4] = {strlen(info->name), strlen(info->orig_name), strlen(info->file), strlen(info->objfile)};
     const char *strings[4] = {info->name, info->orig_name, info->file, info->objfile};
     int64_t numbers[3] = {(int64_t)info->address, info->start_line, info->lineno};
     size_t size = sizeof numbers + lengths[0] + lengths[1] + lengths[2] + lengths[3] + 4;
@@ -66,11 +67,6 @@ void node_space_free(node_space *space) {
     memset(space, 0, sizeof *space);
 }
 
-// Weights add up as Go's int64 does, wrapping rather than overflowing.
-static void add_weight(int64_t *total, int64_t weight) { *total = (int64_t)((uint64_t)*total + (uint64_t)weight); }
-
-static int64_t abs64(int64_t value) { return value < 0 ? (int64_t)(0 - (uint64_t)value) : value; }
-
 // Adds one sample, walking its stack from the root as pprof does. stamp is
 // unique to the sample, so that a node met twice counts once.
 static void add_sample(graph *g, const node_space *space, const profile_sample *sample, int64_t weight,
@@ -88,14 +84,14 @@ static void add_sample(graph *g, const node_space *space, const profile_sample *
             }
             if (g->last_sample[node] != stamp) {
                 g->last_sample[node] = stamp;
-                add_weight(&g->cum[node], weight);
+                go_add(&g->cum[node], weight);
             }
             leaf = node;
             residual = false;
         }
     }
     if (leaf != NO_NODE && !residual)
-        add_weight(&g->flat[leaf], weight);
+        go_add(&g->flat[leaf], weight);
 }
 
 void graph_build(graph *g, const profile *prof, const node_space *space, size_t value_index, const bool *kept) {
@@ -188,7 +184,7 @@ static void add_sample_calls(call_table *calls, const node_space *space, const p
                 call_edge *edge = find_or_add_call(calls, parent, node, inlined);
                 if (edge->last_sample != (uint32_t)stamp) {
                     edge->last_sample = (uint32_t)stamp;
-                    add_weight(&edge->weight, weight);
+                    go_add(&edge->weight, weight);
                     edge->inlined = edge->inlined && inlined;
                 }
             }
@@ -209,7 +205,7 @@ unsigned char *graph_classify_calls(const profile *prof, const node_space *space
     unsigned char *kinds = xcalloc(space->n_nodes, 1);
     for (size_t i = 0; i < calls.capacity; i++) {
         const call_edge *edge = &calls.slots[i];
-        if (edge->key && abs64(edge->weight) >= cutoff)
+        if (edge->key && go_abs(edge->weight) >= cutoff)
             kinds[(uint32_t)(edge->key - 1)] |= edge->inlined ? CALLS_INLINED : CALLS_NOT_INLINED;
     }
     free(calls.slots);
@@ -225,9 +221,9 @@ int64_t profile_total(const profile *prof, size_t value_index) {
     int64_t total = 0, diff_base_total = 0;
     for (size_t s = 0; s < prof->n_samples; s++) {
         int64_t value = prof->samples[s].values[value_index];
-        add_weight(&total, value);
+        go_add(&total, value);
         if (sample_is_diff_base(prof, prof->samples[s].message))
-            add_weight(&diff_base_total, value);
+            go_add(&diff_base_total, value);
     }
     return diff_base_total > 0 ? diff_base_total : total;
 }

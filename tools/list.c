@@ -7,6 +7,7 @@
 
 #include "diag.h"
 #include "go_path.h"
+#include "go_int.h"
 #include "graph.h"
 #include "source_reader.h"
 
@@ -97,30 +98,30 @@ static void print_source_lines(const listing *l, const char *file, const node_li
         const char *text = source_line(l->reader, file, lineno);
         if (!text)
             break;
-        uint64_t flat = 0, cum = 0;
+        int64_t flat = 0, cum = 0;
         for (size_t i = 0; i < fns->count; i++) {
             if (info_of(l, fns->nodes[i])->lineno != lineno)
                 continue;
-            flat += (uint64_t)l->g->flat[fns->nodes[i]];
-            cum += (uint64_t)l->g->cum[fns->nodes[i]];
+            go_add(&flat, l->g->flat[fns->nodes[i]]);
+            go_add(&cum, l->g->cum[fns->nodes[i]]);
         }
         char flat_text[VALUE_TEXT_SIZE], cum_text[VALUE_TEXT_SIZE];
-        format_or_dot(l, (int64_t)flat, flat_text);
-        format_or_dot(l, (int64_t)cum, cum_text);
+        format_or_dot(l, flat, flat_text);
+        format_or_dot(l, cum, cum_text);
         fprintf(l->out, "%10s %10s %6ld:%s\n", flat_text, cum_text, lineno, text);
     }
 }
 
 static void print_file_routine(const listing *l, const char *name, const char *file, const node_list *fns) {
-    uint64_t flat_sum = 0, cum_sum = 0;
+    int64_t flat_sum = 0, cum_sum = 0;
     for (size_t i = 0; i < fns->count; i++) {
-        flat_sum += (uint64_t)l->g->flat[fns->nodes[i]];
-        cum_sum += (uint64_t)l->g->cum[fns->nodes[i]];
+        go_add(&flat_sum, l->g->flat[fns->nodes[i]]);
+        go_add(&cum_sum, l->g->cum[fns->nodes[i]]);
     }
     char flat[VALUE_TEXT_SIZE], cum[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE];
-    report_format_value(l->rpt, (int64_t)flat_sum, flat);
-    report_format_value(l->rpt, (int64_t)cum_sum, cum);
-    unit_percentage(share, (int64_t)cum_sum, l->rpt->total);
+    report_format_value(l->rpt, flat_sum, flat);
+    report_format_value(l->rpt, cum_sum, cum);
+    unit_percentage(share, cum_sum, l->rpt->total);
     fprintf(l->out, "ROUTINE ======================== %s in %s\n", name, file);
     fprintf(l->out, "%10s %10s (flat, cum) %s of Total\n", flat, cum, share);
     // pprof only opens the file when the range holds a line to show.

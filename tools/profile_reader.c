@@ -183,9 +183,17 @@ static int index_ids(reader *r, u64_map *ids, size_t count, uint64_t (*id_of)(co
     return 0;
 }
 
-static uint64_t mapping_id(const void *table, size_t i) { return ((Perftools__Profiles__Mapping *const *)table)[i]->id; }
-static uint64_t function_id(const void *table, size_t i) { return ((Perftools__Profiles__Function *const *)table)[i]->id; }
-static uint64_t location_id(const void *table, size_t i) { return ((Perftools__Profiles__Location *const *)table)[i]->id; }
+static uint64_t id_of_mapping(const void *table, size_t i) {
+    return ((Perftools__Profiles__Mapping *const *)table)[i]->id;
+}
+
+static uint64_t id_of_function(const void *table, size_t i) {
+    return ((Perftools__Profiles__Function *const *)table)[i]->id;
+}
+
+static uint64_t id_of_location(const void *table, size_t i) {
+    return ((Perftools__Profiles__Location *const *)table)[i]->id;
+}
 
 static int resolve_mappings(reader *r, u64_map *ids) {
     profile *prof = r->prof;
@@ -209,7 +217,7 @@ static int resolve_mappings(reader *r, u64_map *ids) {
             string_at(r, in->build_id, &out->build_id, "mapping", in->id))
             return -1;
     }
-    return index_ids(r, ids, prof->n_mappings, mapping_id, message->mapping, "mapping");
+    return index_ids(r, ids, prof->n_mappings, id_of_mapping, message->mapping, "mapping");
 }
 
 static int resolve_functions(reader *r, u64_map *ids) {
@@ -228,7 +236,7 @@ static int resolve_functions(reader *r, u64_map *ids) {
             string_at(r, in->filename, &out->filename, "function", in->id))
             return -1;
     }
-    return index_ids(r, ids, prof->n_functions, function_id, message->function, "function");
+    return index_ids(r, ids, prof->n_functions, id_of_function, message->function, "function");
 }
 
 static int resolve_location(reader *r, const Perftools__Profiles__Location *in, profile_location *out,
@@ -264,7 +272,7 @@ static int resolve_locations(reader *r, u64_map *ids, const u64_map *mapping_ids
     for (size_t i = 0; i < prof->n_locations; i++)
         if (resolve_location(r, message->location[i], &prof->locations[i], mapping_ids, function_ids))
             return -1;
-    return index_ids(r, ids, prof->n_locations, location_id, message->location, "location");
+    return index_ids(r, ids, prof->n_locations, id_of_location, message->location, "location");
 }
 
 static int resolve_labels(reader *r, const Perftools__Profiles__Sample *sample, size_t index) {

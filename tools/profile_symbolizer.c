@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <zlib.h>
+#include <zstd.h>
 
 #include "budget_arena.h"
 #include "decompress.h"
@@ -233,31 +234,72 @@ static int decode_for_rewrite(rewrite *rw, const char *in_path, char *error, siz
     return 0;
 }
 
-// Returns nonzero on failure; gzwrite takes at most UINT_MAX bytes a call.
-static int gzwrite_all(gzFile out, const unsigned char *data, size_t size) {
-    while (size > 0) {
-        unsigned chunk = size > (1u << 30) ? 1u << 30 : (unsigned)size;
-        if (gzwrite(out, data, chunk) != (int)chunk)
-            return 1;
-        data += chunk;
-        size -= chunk;
-    }
-    return 0;
+static bool ends_with(const char *text, const char *suffix) {
+    size_t length = strlen(text), suffix_length = strlen(suffix);
+    return length >= suffix_length && !strcmp(text + length - suffix_length, suffix);
 }
 
-static int write_gzip(const char *out_path, const unsigned char *data, size_t size, char *error, size_t error_size) {
+static unsigned char *gzip_bytes(const unsigned char *data, size_t size, size_t *out_size) {
+    z_stream stream = {0};
+    if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        die("out of memory");
+    size_t capacity = deflateBound(&stream, size);
+    unsigned char *out = xmalloc(capacity);
+    stream.next_in = (unsigned char *)data;
+    stream.next_out = out;
+    int status = Z_OK;
+    while (status == Z_OK) {
+        // zlib counts in unsigned int; feed it at most 1 GiB at a time.
+        size_t input_left = size - stream.total_in, output_left = capacity - stream.total_out;
+        stream.avail_in = input_left > (1u << 30) ? 1u << 30 : (unsigned)input_left;
+        stream.avail_out = output_left > (1u << 30) ? 1u << 30 : (unsigned)output_left;
+        status = deflate(&stream, stream.avail_in == input_left ? Z_FINISH : Z_NO_FLUSH);
+    }
+    if (status != Z_STREAM_END)
+        die("compressing the profile failed");
+    *out_size = stream.total_out;
+    deflateEnd(&stream);
+    return out;
+}
+
+// The profile encoded for its file name: zstd for .zst, plain for .pb, gzip
+// otherwise, as the library chooses. Returns malloc'd bytes.
+static unsigned char *encode_for_path(const char *path, const unsigned char *data, size_t size, size_t *out_size) {
+    if (ends_with(path, ".zst")) {
+        size_t capacity = ZSTD_compressBound(size);
+        unsigned char *out = xmalloc(capacity);
+        *out_size = ZSTD_compress(out, capacity, data, size, 3);
+        if (ZSTD_isError(*out_size))
+            die("compressing the profile failed: %s", ZSTD_getErrorName(*out_size));
+        return out;
+    }
+    if (ends_with(path, ".pb")) {
+        unsigned char *out = xmalloc(size);
+        memcpy(out, data, size);
+        *out_size = size;
+        return out;
+    }
+    return gzip_bytes(data, size, out_size);
+}
+
+// Writes beside out_path and renames, so that out_path may be the input.
+static int write_profile(const char *out_path, const unsigned char *data, size_t size, char *error,
+                         size_t error_size) {
+    size_t encoded_size;
+    unsigned char *encoded = encode_for_path(out_path, data, size, &encoded_size);
     char *temporary = xasprintf("%s.tmp.%d", out_path, (int)getpid());
-    gzFile out = gzopen(temporary, "wb");
+    FILE *out = fopen(temporary, "wb");
     int status = 0;
     if (!out)
         status = fail(error, error_size, "%s: %s", temporary, strerror(errno));
-    else if (gzwrite_all(out, data, size) | (gzclose(out) != Z_OK))
-        status = fail(error, error_size, "%s: %s", temporary, "write failed");
+    else if ((fwrite(encoded, 1, encoded_size, out) != encoded_size) | (fclose(out) != 0))
+        status = fail(error, error_size, "%s: %s", temporary, strerror(errno));
     else if (rename(temporary, out_path))
         status = fail(error, error_size, "%s: %s", out_path, strerror(errno));
     if (status)
         unlink(temporary);
     free(temporary);
+    free(encoded);
     return status;
 }
 
@@ -310,7 +352,7 @@ int symbolize_profile_file(const char *in_path, const char *out_path, FILE *note
         size_t size = perftools__profiles__profile__get_packed_size(rw.message);
         unsigned char *packed = xmalloc(size);
         perftools__profiles__profile__pack(rw.message, packed);
-        status = write_gzip(out_path, packed, size, error, error_size);
+        status = write_profile(out_path, packed, size, error, error_size);
         free(packed);
     }
     free_rewrite(&rw);

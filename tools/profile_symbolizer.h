@@ -19,8 +19,8 @@ typedef struct {
     size_t mappings_without_binary;
 } symbolize_stats;
 
-// Writes the symbolized profile (gzip-compressed) to out_path, which may be
-// in_path. Reports binaries it cannot find on notes (one line each). Returns
+// Writes the symbolized profile to out_path, which may be in_path: zstd when
+// the name ends in .zst, uncompressed for .pb, else gzip. Reports binaries it cannot find on notes (one line each). Returns
 // 0, or -1 with the reason in error.
 int symbolize_profile_file(const char *in_path, const char *out_path, FILE *notes, symbolize_stats *stats,
                            char *error, size_t error_size);

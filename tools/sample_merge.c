@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "go_int.h"
 #include "hash_map.h"
 
 // A growable byte string used to build identity keys.
@@ -137,10 +138,6 @@ bool sample_is_diff_base(const profile *prof, const Perftools__Profiles__Sample 
     return false;
 }
 
-static void add_wrapping(int64_t *total, int64_t value) { *total = (int64_t)((uint64_t)*total + (uint64_t)value); }
-
-static int64_t absolute(int64_t value) { return value < 0 ? (int64_t)(0 - (uint64_t)value) : value; }
-
 int64_t merged_total(const profile *prof, size_t value_index) {
     key_buffer key = {0};
     uint32_t *locations = canonical_locations(prof, &key);
@@ -162,14 +159,14 @@ int64_t merged_total(const profile *prof, size_t value_index) {
             diff_base = xrealloc(diff_base, capacity * sizeof *diff_base);
             memset(sums + old, 0, (capacity - old) * sizeof *sums);
         }
-        add_wrapping(&sums[merged], sample->values[value_index]);
+        go_add(&sums[merged], sample->values[value_index]);
         diff_base[merged] = sample_is_diff_base(prof, sample->message);
     }
     int64_t total = 0, diff_base_total = 0;
     for (size_t i = 0; i < samples.count; i++) {
-        add_wrapping(&total, absolute(sums[i]));
+        go_add(&total, go_abs(sums[i]));
         if (diff_base[i])
-            add_wrapping(&diff_base_total, absolute(sums[i]));
+            go_add(&diff_base_total, go_abs(sums[i]));
     }
     intern_table_free(&samples);
     free(sums);

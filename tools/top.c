@@ -6,13 +6,12 @@
 #include <unistd.h>
 
 #include "diag.h"
+#include "go_int.h"
 #include "go_path.h"
 #include "graph.h"
 
 // pprof's default edgefraction; it decides which calls still count as inlined.
 #define EDGE_FRACTION 0.001
-
-static int64_t abs64(int64_t value) { return value < 0 ? (int64_t)(0 - (uint64_t)value) : value; }
 
 // -top works at function granularity: pprof first erases addresses, line
 // numbers and file names, so frames differ only by function name, or for
@@ -53,25 +52,25 @@ typedef struct {
 
 static int compare_rows_flat(const void *a, const void *b) {
     const top_row *left = a, *right = b;
-    if (abs64(left->flat) != abs64(right->flat))
-        return abs64(left->flat) > abs64(right->flat) ? -1 : 1;
+    if (go_abs(left->flat) != go_abs(right->flat))
+        return go_abs(left->flat) > go_abs(right->flat) ? -1 : 1;
     int order = strcmp(left->printable, right->printable);
     if (order)
         return order;
-    if (abs64(left->cum) != abs64(right->cum))
-        return abs64(left->cum) > abs64(right->cum) ? -1 : 1;
+    if (go_abs(left->cum) != go_abs(right->cum))
+        return go_abs(left->cum) > go_abs(right->cum) ? -1 : 1;
     return node_info_compare(left->info, right->info);
 }
 
 static int compare_rows_cum(const void *a, const void *b) {
     const top_row *left = a, *right = b;
-    if (abs64(left->cum) != abs64(right->cum))
-        return abs64(left->cum) > abs64(right->cum) ? -1 : 1;
+    if (go_abs(left->cum) != go_abs(right->cum))
+        return go_abs(left->cum) > go_abs(right->cum) ? -1 : 1;
     int order = strcmp(left->printable, right->printable);
     if (order)
         return order;
-    if (abs64(left->flat) != abs64(right->flat))
-        return abs64(left->flat) > abs64(right->flat) ? -1 : 1;
+    if (go_abs(left->flat) != go_abs(right->flat))
+        return go_abs(left->flat) > go_abs(right->flat) ? -1 : 1;
     return node_info_compare(left->info, right->info);
 }
 
@@ -110,21 +109,20 @@ static void build_trimmed(top_view *view) {
     report *rpt = view->rpt;
     size_t n_nodes = view->space.n_nodes;
     graph_build(&view->g, rpt->prof, &view->space, rpt->value_index, NULL);
-    uint64_t total_flat = 0;
+    int64_t total_value = 0;
     size_t in_graph = 0;
     for (uint32_t node = 0; node < n_nodes; node++) {
-        total_flat += (uint64_t)view->g.flat[node];
+        go_add(&total_value, view->g.flat[node]);
         in_graph += graph_has_node(&view->g, node);
     }
-    int64_t total_value = (int64_t)total_flat;
-    int64_t node_cutoff = abs64((int64_t)((double)total_value * rpt->options.node_fraction));
-    view->edge_cutoff = abs64((int64_t)((double)total_value * EDGE_FRACTION));
+    int64_t node_cutoff = go_abs((int64_t)((double)total_value * rpt->options.node_fraction));
+    view->edge_cutoff = go_abs((int64_t)((double)total_value * EDGE_FRACTION));
 
     bool *kept = xcalloc(n_nodes, sizeof *kept);
     if (node_cutoff > 0) {
         size_t n_kept = 0;
         for (uint32_t node = 0; node < n_nodes; node++) {
-            kept[node] = graph_has_node(&view->g, node) && abs64(view->g.cum[node]) >= node_cutoff;
+            kept[node] = graph_has_node(&view->g, node) && go_abs(view->g.cum[node]) >= node_cutoff;
             n_kept += kept[node];
         }
         if (n_kept != in_graph) {
@@ -153,9 +151,9 @@ static void select_output_unit(report *rpt, const top_view *view) {
         return;
     int64_t min_value = 0;
     for (size_t i = 0; i < view->n_rows; i++) {
-        int64_t node_min = abs64(view->rows[i].flat);
+        int64_t node_min = go_abs(view->rows[i].flat);
         if (node_min == 0)
-            node_min = abs64(view->rows[i].cum);
+            node_min = go_abs(view->rows[i].cum);
         if (node_min > 0 && (min_value == 0 || node_min < min_value))
             min_value = node_min;
     }
@@ -166,8 +164,9 @@ static void select_output_unit(report *rpt, const top_view *view) {
     unit_scale(min_value, rpt->sample_unit, "minimum", &min_unit);
     unit_scale(max_value, rpt->sample_unit, "minimum", &max_unit);
     unit = min_unit;
-    if (strcmp(min_unit, max_unit) && (int64_t)((uint64_t)min_value * 100) < max_value)
-        unit_scale((int64_t)((uint64_t)min_value * 100), rpt->sample_unit, "minimum", &unit);
+    int64_t min_value_100 = (int64_t)((uint64_t)min_value * 100);  // wraps as in Go
+    if (strcmp(min_unit, max_unit) && min_value_100 < max_value)
+        unit_scale(min_value_100, rpt->sample_unit, "minimum", &unit);
     rpt->output_unit = unit[0] ? unit : rpt->sample_unit;
 }
 
@@ -253,19 +252,19 @@ static void print_profile_labels(FILE *out, const report *rpt) {
 
 static void print_report_labels(FILE *out, const report *rpt, const top_view *view) {
     print_profile_labels(out, rpt);
-    uint64_t flat_sum = 0;
+    int64_t flat_sum = 0;
     for (size_t i = 0; i < view->n_rows; i++)
-        flat_sum += (uint64_t)view->rows[i].flat;
+        go_add(&flat_sum, view->rows[i].flat);
     char shown[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE], total[VALUE_TEXT_SIZE];
-    report_format_value(rpt, (int64_t)flat_sum, shown);
-    unit_percentage(share, (int64_t)flat_sum, rpt->total);
+    report_format_value(rpt, flat_sum, shown);
+    unit_percentage(share, flat_sum, rpt->total);
     report_format_value(rpt, rpt->total, total);
     fprintf(out, "Showing nodes accounting for %s, %s of %s total\n", shown, share + strspn(share, " "), total);
     if (rpt->total == 0)
         return;
     if (view->dropped_nodes > 0) {
         char cutoff[VALUE_TEXT_SIZE];
-        report_format_value(rpt, abs64((int64_t)((double)rpt->total * rpt->options.node_fraction)), cutoff);
+        report_format_value(rpt, go_abs((int64_t)((double)rpt->total * rpt->options.node_fraction)), cutoff);
         fprintf(out, "Dropped %d node%s (cum <= %s)\n", view->dropped_nodes, view->dropped_nodes > 1 ? "s" : "",
                 cutoff);
     }
@@ -295,15 +294,15 @@ int top_print(report *rpt, FILE *out) {
     fprintf(out, "%10s %5s%% %5s%% %10s %5s%%\n", "flat", "flat", "sum", "cum", "cum");
     unsigned char *call_kinds =
         graph_classify_calls(rpt->prof, &view.space, rpt->value_index, view.kept, view.edge_cutoff);
-    uint64_t flat_sum = 0;
+    int64_t flat_sum = 0;
     for (size_t i = 0; i < view.n_rows; i++) {
         const top_row *row = &view.rows[i];
-        flat_sum += (uint64_t)row->flat;
+        go_add(&flat_sum, row->flat);
         char flat[VALUE_TEXT_SIZE], flat_share[VALUE_TEXT_SIZE], sum_share[VALUE_TEXT_SIZE];
         char cum[VALUE_TEXT_SIZE], cum_share[VALUE_TEXT_SIZE];
         report_format_value(rpt, row->flat, flat);
         unit_percentage(flat_share, row->flat, rpt->total);
-        unit_percentage(sum_share, (int64_t)flat_sum, rpt->total);
+        unit_percentage(sum_share, flat_sum, rpt->total);
         report_format_value(rpt, row->cum, cum);
         unit_percentage(cum_share, row->cum, rpt->total);
         fprintf(out, "%10s %s %s %10s %s  %s%s\n", flat, flat_share, sum_share, cum, cum_share, row->printable,

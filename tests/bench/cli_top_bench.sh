@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 profile=$work/big.pb.gz
 
 echo "writing a $megabytes MB profile..."
-python3 "$root/tests/bench/make_big_profile.py" "$profile" "$megabytes"
+python3 "$root/tests/tools/make_big_profile.py" "$profile" "$megabytes"
 ls -l "$profile"
 
 TZ=UTC "$heapprof" top "$profile" >"$work/heapprof.txt"

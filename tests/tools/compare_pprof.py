@@ -21,6 +21,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import make_profiles  # noqa: E402
 
@@ -124,8 +125,8 @@ def add_go_cases(suite, profiles, source):
     for profile in profiles:
         types = profile_types(profile)
         add_top_cases(suite, profile, [""] + types + ["1"], os.path.basename(profile))
-        add_list_cases(suite, profile, ["main\\.", "allocSmall", "grow", "mapOf", "nomatch"], ["", "alloc_space"],
-                       os.path.basename(profile), extra=list_flags)
+        add_list_cases(suite, profile, ["main\\.", "allocSmall", "grow", "mapOf", "runtime\\.main$", "nomatch"],
+                       ["", "alloc_space"], os.path.basename(profile), extra=list_flags)
 
 
 def add_crafted_cases(suite, tmp):

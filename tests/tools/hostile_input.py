@@ -15,6 +15,7 @@ import tempfile
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from pprof_writer import Profile, bytes_field, int_field, key, varint  # noqa: E402
 

@@ -6,7 +6,8 @@ import os
 import random
 import sys
 
-from pprof_writer import Profile
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from pprof_writer import Profile  # noqa: E402
 
 HEAP_TYPES = [("alloc_objects", "count"), ("alloc_space", "bytes"),
               ("inuse_objects", "count"), ("inuse_space", "bytes")]

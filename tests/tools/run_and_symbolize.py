@@ -15,6 +15,7 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from pprof_writer import Profile  # noqa: E402
 
@@ -31,7 +32,7 @@ def run(args, **kwargs):
     return subprocess.run(args, capture_output=True, text=True, **kwargs)
 
 
-def check_run(heapprof, program, tmp):
+def check_run(heapprof, library, program, tmp):
     template = os.path.join(tmp, "run.%e.%p.pb.gz")
     result = run([heapprof, "run", "--rate", "1", "-o", template, "--", program])
     expect(result.returncode == 0, f"run {program}: exit status passes through (got {result.returncode})")
@@ -72,6 +73,19 @@ def check_run(heapprof, program, tmp):
                    "run: a static program is refused plainly")
     result = run([heapprof, "run", "no-such-command-here"])
     expect(result.returncode == 127, "run: a missing command exits 127")
+
+    # Installed layout: bin/heapprof finds lib/<multiarch>/libheapprof.so.
+    prefix = os.path.join(tmp, "prefix")
+    os.makedirs(os.path.join(prefix, "bin"))
+    os.makedirs(os.path.join(prefix, "lib", "x86_64-linux-gnu"))
+    shutil.copy(heapprof, os.path.join(prefix, "bin", "heapprof"))
+    shutil.copy(library, os.path.join(prefix, "lib", "x86_64-linux-gnu", "libheapprof.so"))
+    installed_out = os.path.join(tmp, "installed")
+    os.makedirs(installed_out)
+    result = run([os.path.join(prefix, "bin", "heapprof"), "run", "true"],
+                 env=dict(os.environ, HEAPPROF_OUT=os.path.join(installed_out, "t.%p.pb.gz")))
+    expect(result.returncode == 0 and len(os.listdir(installed_out)) >= 1,
+           "run: an installed heapprof finds its library, and honours HEAPPROF_OUT")
 
 
 def pprof(args, env):
@@ -125,14 +139,57 @@ def check_symbolize(heapprof, library, program, tmp):
     expect("[gone]" in top, "symbolize: unresolved locations still show as [binary]")
 
 
+def check_build_id_lookup(heapprof, tmp):
+    """A mapping whose file is gone is found by build ID under
+    /usr/lib/debug/.build-id; only where that directory exists and is
+    writable (root), and the debug file is removed again."""
+    debug_root = "/usr/lib/debug/.build-id"
+    if not (shutil.which("cc") and shutil.which("objcopy") and shutil.which("nm")):
+        return
+    if not os.access(debug_root, os.W_OK):
+        print(f"skip symbolize by build ID: {debug_root} is missing or not writable")
+        return
+    source = os.path.join(tmp, "leaf.c")
+    with open(source, "w") as out:
+        out.write("int leaf(int x) { return x * 3; }\nint main(int c, char **v) { (void)v; return leaf(c); }\n")
+    binary = os.path.join(tmp, "leaf")
+    subprocess.run(["cc", "-g", "-O0", "-Wl,--build-id", "-o", binary, source], check=True)
+    notes = run(["readelf", "-n", binary]).stdout
+    build_id = next(line.split()[-1] for line in notes.splitlines() if "Build ID" in line)
+    address = int(next(l.split()[0] for l in run(["nm", binary]).stdout.splitlines() if l.endswith(" leaf")), 16)
+    base = 0x555555554000
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, base, base + 0x5000, 0, "/nonexistent/moved/leaf", build_id)
+    p.location(1, 1, base + address + 4)
+    p.sample([1], [100])
+    unsymbolized = os.path.join(tmp, "leaf.pb.gz")
+    p.write(unsymbolized)
+    directory = os.path.join(debug_root, build_id[:2])
+    debug_file = os.path.join(directory, build_id[2:] + ".debug")
+    created = not os.path.exists(directory)
+    os.makedirs(directory, exist_ok=True)
+    try:
+        subprocess.run(["objcopy", "--only-keep-debug", binary, debug_file], check=True)
+        result = run([heapprof, "symbolize", unsymbolized, "-o", unsymbolized + ".out"])
+        top = run([heapprof, "top", unsymbolized + ".out"]).stdout
+        expect(result.returncode == 0 and top.rstrip().endswith(" leaf"),
+               "symbolize: a binary that moved is found by build ID under /usr/lib/debug")
+    finally:
+        os.unlink(debug_file)
+        if created:
+            os.rmdir(directory)
+
+
 def main():
     heapprof, library, program = (os.path.abspath(a) for a in sys.argv[1:4])
     if not os.path.exists(library):
         print(f"{library} is not built yet")
         return 77
     with tempfile.TemporaryDirectory(prefix="heapprof-run-") as tmp:
-        check_run(heapprof, program, tmp)
+        check_run(heapprof, library, program, tmp)
         check_symbolize(heapprof, library, program, tmp)
+        check_build_id_lookup(heapprof, tmp)
     return 1 if failures else 0
 
 

@@ -7,7 +7,8 @@ mappings no longer claim symbols: all of them, or only those of one mapping
 import gzip
 import sys
 
-from pprof_writer import bytes_field, key
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from pprof_writer import bytes_field, key  # noqa: E402
 
 PROFILE_MAPPING, PROFILE_LOCATION, PROFILE_FUNCTION = 3, 4, 5
 LOCATION_MAPPING_ID, LOCATION_LINE = 2, 4

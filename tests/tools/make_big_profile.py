@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes a large heap profile for the top benchmark:
+"""Writes a large heap profile for the top benchmark (tests/bench/cli_top_bench.sh):
 make_big_profile.py OUT MEGABYTES (of encoded protobuf, before gzip)."""
 
 import gzip
@@ -7,7 +7,7 @@ import os
 import random
 import sys
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 from pprof_writer import Profile, bytes_field, key, varint  # noqa: E402
 
 
