@@ -25,9 +25,7 @@ if ! cmp -s "$work/heapprof.txt" "$work/pprof.txt"; then
 fi
 echo "outputs identical ($(wc -l <"$work/heapprof.txt") lines)"
 
-if command -v farm-bench >/dev/null; then
-    farm-bench -n 3 --warmup 1 --timeout 1800 --vs "go tool pprof -top $profile" -- "$heapprof" top "$profile"
-elif command -v hyperfine >/dev/null; then
+if command -v hyperfine >/dev/null; then
     hyperfine --warmup 1 --runs 3 "$heapprof top $profile" "go tool pprof -top $profile"
 else
     for command in "$heapprof top" "go tool pprof -top"; do
