@@ -1,18 +1,27 @@
 #include "sites.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "arena.h"
 #include "thread_state.h"
 
 #define SHARD_COUNT 64
+#define SHARD_SHIFT 58 /* 64 - log2(SHARD_COUNT) */
 #define INITIAL_SLOTS 256
 /* Per-thread memo of recently used sites, so a hot allocation site costs no lock. */
 #define RECENT_SITES 16
 
+/* Each slot keeps its entry's hash, so a probe compares hashes without touching the
+   entry: at high sample rates the misses on entries dominated recording. */
+struct slot {
+	uint64_t hash;
+	void *entry; /* NULL: empty */
+};
+
 struct table {
-	void **slots;
+	struct slot *slots;
 	size_t capacity; /* a power of two */
 	size_t count;
 };
@@ -55,61 +64,91 @@ static int same_stack(const struct stack *stack, uint64_t hash, const uintptr_t 
 }
 
 /* Doubles the table, or creates it. False when out of memory. */
-static int grow(struct table *table, uint64_t (*hash_of)(const void *))
+static bool grow(struct table *table)
 {
 	size_t capacity = table->capacity ? table->capacity * 2 : INITIAL_SLOTS;
-	void **slots = arena_map(capacity * sizeof *slots);
+	struct slot *slots = arena_map(capacity * sizeof *slots);
 	if (!slots)
-		return 0;
+		return false;
 	for (size_t i = 0; i < table->capacity; i++) {
-		void *entry = table->slots[i];
-		if (!entry)
+		if (!table->slots[i].entry)
 			continue;
-		size_t index = hash_of(entry) & (capacity - 1);
-		while (slots[index])
+		size_t index = table->slots[i].hash & (capacity - 1);
+		while (slots[index].entry)
 			index = (index + 1) & (capacity - 1);
-		slots[index] = entry;
+		slots[index] = table->slots[i];
 	}
 	arena_unmap(table->slots, table->capacity * sizeof *slots);
 	table->slots = slots;
 	table->capacity = capacity;
-	return 1;
+	return true;
 }
 
-static uint64_t stack_hash_of(const void *entry)
+static bool has_room(struct table *table)
 {
-	return ((const struct stack *)entry)->hash;
+	return 2 * (table->count + 1) <= table->capacity || grow(table);
 }
 
-static uint64_t site_hash_of(const void *entry)
+/* The slot holding an entry with `hash` that `matches`, or the empty slot where it
+   belongs. */
+static struct slot *probe(struct table *table, uint64_t hash, bool (*matches)(const void *entry, const void *key),
+			  const void *key)
+{
+	size_t mask = table->capacity - 1;
+	for (size_t index = hash & mask;; index = (index + 1) & mask) {
+		struct slot *slot = &table->slots[index];
+		if (!slot->entry || (slot->hash == hash && matches(slot->entry, key)))
+			return slot;
+	}
+}
+
+static void fill(struct table *table, struct slot *slot, uint64_t hash, void *entry)
+{
+	slot->hash = hash;
+	slot->entry = entry;
+	table->count++;
+}
+
+struct stack_key {
+	const uintptr_t *pcs;
+	unsigned depth;
+};
+
+static bool stack_matches(const void *entry, const void *key)
+{
+	const struct stack *stack = entry;
+	const struct stack_key *wanted = key;
+	return stack->depth == wanted->depth && memcmp(stack->pcs, wanted->pcs, wanted->depth * sizeof *wanted->pcs) == 0;
+}
+
+struct site_key {
+	const struct stack *stack;
+	size_t size;
+};
+
+static bool site_matches(const void *entry, const void *key)
 {
 	const struct site *site = entry;
-	return hash_site(site->stack->hash, site->size);
-}
-
-static int has_room(struct table *table, uint64_t (*hash_of)(const void *))
-{
-	return 2 * (table->count + 1) <= table->capacity || grow(table, hash_of);
+	const struct site_key *wanted = key;
+	return site->stack == wanted->stack && site->size == wanted->size;
 }
 
 static const struct stack *intern_stack(struct shard *shard, uint64_t hash, const uintptr_t *pcs, unsigned depth)
 {
 	struct table *table = &shard->stacks;
-	if (!has_room(table, stack_hash_of))
+	if (!has_room(table))
 		return NULL;
-	size_t index = hash & (table->capacity - 1);
-	for (struct stack *stack; (stack = table->slots[index]); index = (index + 1) & (table->capacity - 1)) {
-		if (same_stack(stack, hash, pcs, depth))
-			return stack;
-	}
+	struct stack_key key = {pcs, depth};
+	struct slot *slot = probe(table, hash, stack_matches, &key);
+	if (slot->entry)
+		return slot->entry;
 	struct stack *stack = arena_alloc(&shard->arena, sizeof *stack + depth * sizeof *pcs);
 	if (!stack)
 		return NULL;
 	stack->hash = hash;
 	stack->depth = depth;
 	memcpy(stack->pcs, pcs, depth * sizeof *pcs);
-	table->slots[index] = stack;
-	table->count++;
+	fill(table, slot, hash, stack);
 	atomic_fetch_add_explicit(&stack_count, 1, memory_order_relaxed);
 	return stack;
 }
@@ -124,34 +163,37 @@ static void publish(struct site *site)
 	atomic_fetch_add_explicit(&site_count, 1, memory_order_relaxed);
 }
 
-/* Stacks and their sites share the shard chosen by the stack hash, so one lock covers both. */
-static struct site *find_or_create(uint64_t hash, const uintptr_t *pcs, unsigned depth, size_t size)
+static struct site *find_or_create_locked(struct shard *shard, uint64_t hash, const uintptr_t *pcs,
+					 unsigned depth, size_t size)
 {
-	struct shard *shard = &shards[hash % SHARD_COUNT];
-	struct site *result = NULL;
-	pthread_mutex_lock(&shard->lock);
 	struct table *table = &shard->sites;
 	const struct stack *stack = intern_stack(shard, hash, pcs, depth);
-	if (!stack || !has_room(table, site_hash_of))
-		goto out;
-	size_t index = hash_site(hash, size) & (table->capacity - 1);
-	for (struct site *site; (site = table->slots[index]); index = (index + 1) & (table->capacity - 1)) {
-		if (site->stack == stack && site->size == size) {
-			result = site;
-			goto out;
-		}
-	}
-	result = arena_alloc(&shard->arena, sizeof *result);
-	if (!result)
-		goto out;
-	result->stack = stack;
-	result->size = size;
-	table->slots[index] = result;
-	table->count++;
-	publish(result);
-out:
+	if (!stack || !has_room(table))
+		return NULL;
+	uint64_t key_hash = hash_site(hash, size);
+	struct site_key key = {stack, size};
+	struct slot *slot = probe(table, key_hash, site_matches, &key);
+	if (slot->entry)
+		return slot->entry;
+	struct site *site = arena_alloc(&shard->arena, sizeof *site);
+	if (!site)
+		return NULL;
+	site->stack = stack;
+	site->size = size;
+	fill(table, slot, key_hash, site);
+	publish(site);
+	return site;
+}
+
+/* Stacks and their sites share the shard chosen by the stack hash's top bits (the
+   tables use the low bits), so one lock covers both. */
+static struct site *find_or_create(uint64_t hash, const uintptr_t *pcs, unsigned depth, size_t size)
+{
+	struct shard *shard = &shards[hash >> SHARD_SHIFT];
+	pthread_mutex_lock(&shard->lock);
+	struct site *site = find_or_create_locked(shard, hash, pcs, depth, size);
 	pthread_mutex_unlock(&shard->lock);
-	return result;
+	return site;
 }
 
 struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size)
