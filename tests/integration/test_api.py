@@ -38,5 +38,7 @@ with scratch_dir() as directory:
     result = run([binary, os.path.join(directory, "installed.pb.gz")], preload=False, cwd=directory,
                  env={"LD_LIBRARY_PATH": library_dir, "HEAPPROF_OUT": "installed-final.pb.gz"})
     check("failures: 0" in result.stdout, result.stdout + result.stderr)
-    check(any(name == "heapprof.h" for _, _, files in os.walk(destination) for name in files), "no header installed")
+    installed_names = {name for _, _, files in os.walk(destination) for name in files}
+    check({"heapprof.h", "heapprof", "usage.md", "design.md"} <= installed_names,
+          f"meson install must install the header, the CLI and the docs: {sorted(installed_names)}")
 print("api: ok")
