@@ -10,7 +10,7 @@ heapprof_packages=(
 heapprof_test_packages=(
   libjemalloc2 libtcmalloc-minimal4 zstd binutils
   perl sqlite3 git bash make redis-server redis-tools openssl
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev chromium
 )
 
 heapprof_install_deps() {

@@ -7,7 +7,7 @@
 #include "top.h"
 
 static const char top_help[] =
-    "usage: heapprof top [flags] PROFILE\n"
+    "usage: heapprof top [flags] [-base=BASE] PROFILE\n"
     "\n"
     "Prints the functions with the largest values, exactly as go tool pprof -top.\n"
     "\n"
@@ -16,16 +16,19 @@ static const char top_help[] =
     "  -nodecount=N          show at most N functions (default: all)\n"
     "  -nodefraction=F       hide functions below F*total (default 0.005)\n"
     "  -cum                  sort by cumulative value\n"
-    "  -unit=U               show values in unit U (default: minimum)\n";
+    "  -unit=U               show values in unit U (default: minimum)\n"
+    "  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
 
 int command_top(int argc, char **argv) {
     report_options options = REPORT_OPTIONS_DEFAULT;
+    const char *base_path = NULL;
     const flag_spec specs[] = {
         {"sample_index", NULL, FLAG_STRING, &options.sample_index},
         {"nodecount", NULL, FLAG_INT, &options.node_count},
         {"nodefraction", NULL, FLAG_DOUBLE, &options.node_fraction},
         {"cum", NULL, FLAG_BOOL, &options.cum_sort},
         {"unit", NULL, FLAG_STRING, &options.unit},
+        {"base", NULL, FLAG_STRING, &base_path},
     };
     parsed_args args;
     parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "top", &args);
@@ -38,7 +41,10 @@ int command_top(int argc, char **argv) {
         return EXIT_USAGE;
     }
     report rpt;
-    report_open(&rpt, args.positional[0], &options);
+    if (base_path)
+        report_open_with_base(&rpt, args.positional[0], base_path, &options);
+    else
+        report_open(&rpt, args.positional[0], &options);
     int status = top_print(&rpt, stdout);
     report_close(&rpt);
     return status;

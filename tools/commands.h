@@ -4,6 +4,8 @@
 #define HEAPPROF_TOOLS_COMMANDS_H
 
 int command_top(int argc, char **argv);
+int command_diff(int argc, char **argv);
+int command_flame(int argc, char **argv);
 int command_list(int argc, char **argv);
 int command_symbolize(int argc, char **argv);
 int command_run(int argc, char **argv);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base_profile.h"
 #include "diag.h"
 #include "display_names.h"
 #include "graph.h"
@@ -56,22 +57,38 @@ void report_open(report *rpt, const char *path, const report_options *options) {
     report_prepare(rpt, prof, options);
 }
 
+void report_open_with_base(report *rpt, const char *path, const char *base_path, const report_options *options) {
+    profile *current = profile_read_or_die(path);
+    if (current->n_sample_types == 0)
+        die("%s: profile has no samples", path);
+    profile *base = profile_read_or_die(base_path);
+    report_prepare(rpt, profile_subtract_base(current, base), options);
+    rpt->compared[0] = current;
+    rpt->compared[1] = base;
+}
+
 void report_prepare(report *rpt, profile *prof, const report_options *options) {
     memset(rpt, 0, sizeof *rpt);
     rpt->options = *options;
     rpt->prof = prof;
-    apply_display_names(prof);
-    prune_dropped_frames(prof);
     rpt->value_index = choose_value_index(prof, options->sample_index);
     rpt->sample_type = prof->sample_types[rpt->value_index].type;
     rpt->sample_unit = prof->sample_types[rpt->value_index].unit;
     rpt->output_unit = options->unit;
+    // pprof merges samples as it reads, before names are simplified and
+    // drop_frames prunes stacks; samples equal only afterwards stay apart.
     rpt->total = profile_total(prof, rpt->value_index);
+    apply_display_names(prof);
+    prune_dropped_frames(prof);
 }
 
 void report_close(report *rpt) {
     profile_free(rpt->prof);
     rpt->prof = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        profile_free(rpt->compared[i]);
+        rpt->compared[i] = NULL;
+    }
 }
 
 void report_format_value(const report *rpt, int64_t value, char text[VALUE_TEXT_SIZE]) {

@@ -30,12 +30,15 @@ typedef struct {
     const char *sample_unit;
     const char *output_unit;
     int64_t total;
+    profile *compared[2];  // with a base: the two profiles prof borrows from
 } report;
 
 // Reads the profile and prepares it as go tool pprof does before any report:
 // display names, drop_frames, the chosen sample value and the total. Exits
 // with status 1 on a bad profile and 2 on a sample index it does not have.
 void report_open(report *rpt, const char *path, const report_options *options);
+// The same for the difference from a base profile, as pprof's -base shows it.
+void report_open_with_base(report *rpt, const char *path, const char *base_path, const report_options *options);
 // The same for a profile already read, which must have a sample type; the
 // report takes ownership of it.
 void report_prepare(report *rpt, profile *prof, const report_options *options);

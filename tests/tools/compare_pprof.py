@@ -6,7 +6,8 @@ same profiles with the same flags and fails on any byte of difference.
 
 Profiles: heap and allocs profiles written by a Go program built here
 (MemProfileRate 1, 2048 and the default; with and without frees; an inlined
-function), the crafted profiles of make_profiles.py, and with --library,
+function), the crafted profiles of make_profiles.py, pairs of both compared
+with -base (top -base=OLD NEW and diff OLD NEW), and with --library,
 profiles our preload library writes of PROGRAM (skipped, exit 77, when the
 library is not built). Exit 77 as well when Go is not installed."""
 
@@ -109,6 +110,19 @@ def add_top_cases(suite, profile, indices, label, cwd=None, pprof_profile=None):
                       ["top"] + index_flag + flags + [profile], cwd, label)
 
 
+def add_base_cases(suite, old, new, label):
+    """-base: top -base=OLD NEW with every flag set on each sample index, and
+    diff OLD NEW, which must print the same report."""
+    for index in [""] + profile_types(new) + ["0"]:
+        index_flag = [f"-sample_index={index}"] if index != "" else []
+        for flags in TOP_FLAGS:
+            suite.add(["-top", "-base=" + old] + index_flag + flags + [new],
+                      ["top", "-base=" + old] + index_flag + flags + [new], label=label)
+        for flags in TOP_FLAGS[:3]:
+            suite.add(["-top", "-base=" + old] + index_flag + flags + [new],
+                      ["diff"] + index_flag + flags + [old, new], label=label)
+
+
 def add_list_cases(suite, profile, regexes, indices, label, cwd=None, extra=([],)):
     for regex in regexes:
         for index in indices:
@@ -127,6 +141,12 @@ def add_go_cases(suite, profiles, source):
         add_top_cases(suite, profile, [""] + types + ["1"], os.path.basename(profile))
         add_list_cases(suite, profile, ["main\\.", "allocSmall", "grow", "mapOf", "runtime\\.main$", "nomatch"],
                        ["", "alloc_space"], os.path.basename(profile), extra=list_flags)
+    by_name = {os.path.basename(profile): profile for profile in profiles}
+    for old, new in [("go_rate1_kept.heap.pb.gz", "go_rate1_frees.heap.pb.gz"),
+                     ("go_rate1_frees.heap.pb.gz", "go_rate1_kept.heap.pb.gz"),
+                     ("go_rate2048_kept.allocs.pb.gz", "go_rate1_frees.allocs.pb.gz"),
+                     ("go_rate0_frees.heap.pb.gz", "go_rate2048_kept.heap.pb.gz")]:
+        add_base_cases(suite, by_name[old], by_name[new], "base " + old)
 
 
 def add_crafted_cases(suite, tmp):
@@ -148,6 +168,13 @@ def add_crafted_cases(suite, tmp):
                    extra=([], ["-source_path=" + src], ["-source_path=/nonexistent:" + os.path.join(src, "lib")],
                           ["-trim_path=/build/elsewhere"], ["-trim_path=/nonexistent/src"]))
     add_list_cases(suite, paths, ["."], [""], "paths from /", cwd="/")
+    for old, new in [("older_heap", "heap"), ("older_heap_time", "heap"), ("heap", "older_heap_time"),
+                     ("older_heap", "heap_duration"), ("older_heap", "heap_drop"), ("heap_drop", "older_heap"),
+                     ("older_heap_time", "heap_drop_keep"), ("older_heap", "heap_default_type"),
+                     ("older_many", "many"), ("many_negative", "older_many"), ("older_cpu", "cpu"),
+                     ("cpu", "older_cpu"), ("heap", "cpu"), ("diff_base", "empty")]:
+        add_base_cases(suite, os.path.join(crafted, old + ".pb.gz"), os.path.join(crafted, new + ".pb.gz"),
+                       f"base {old}")
     heap = os.path.join(crafted, "heap.pb.gz")
     if shutil.which("zstd"):
         zst = os.path.join(crafted, "heap.pb.zst")
@@ -178,6 +205,8 @@ def add_library_cases(suite, tmp, library, program):
         types = profile_types(profile)
         add_top_cases(suite, profile, [""] + types, "library")
         add_list_cases(suite, profile, ["main", "."], [""] + types[:1], "library")
+    for old, new in zip(profiles, profiles[1:]):
+        add_base_cases(suite, old, new, "library base")
 
 
 def main():

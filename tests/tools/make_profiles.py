@@ -25,9 +25,13 @@ def write_sources(src):
         out.write(b"".join(b"line %d\r\n" % n for n in range(1, 30)))
 
 
-def heap_profile(src, **header):
+def heap_profile(src, older=False, **header):
     """A C-like heap profile: three binaries, inlined frames, unsymbolized
-    addresses, functions with and without files and start lines."""
+    addresses, functions with and without files and start lines. The older
+    variant, a base for -base, numbers its locations and functions
+    differently and holds other values: some stacks grew since, some shrank,
+    some are new."""
+    renumber = 1000 if older else 0
     p = Profile()
     for type_, unit in HEAP_TYPES:
         p.sample_type(type_, unit)
@@ -44,8 +48,8 @@ def heap_profile(src, **header):
         (12, "recurse", app, 90),
     ]
     for id_, name, filename, start in functions:
-        p.function(id_, name, filename=filename, start_line=start)
-    p.function(13, "", system_name="from_system_name", filename=util, start_line=50)
+        p.function(id_ + renumber, name, filename=filename, start_line=start)
+    p.function(13 + renumber, "", system_name="from_system_name", filename=util, start_line=50)
     lines = {
         1: [(1, 14)], 2: [(2, 33)], 3: [(4, 5), (3, 9)], 4: [(5, 0)], 5: [(6, 0)],
         6: [(7, 25), (2, 35)], 7: [(8, 66)], 8: [(9, 0)], 9: [(10, 0)], 10: [(11, 44)],
@@ -56,11 +60,11 @@ def heap_profile(src, **header):
                  12: 0x40a000, 13: 0x40b000}
     for id_, ls in lines.items():
         mapping = 2 if addresses[id_] >= 0x7f0000000000 else 1
-        p.location(id_, mapping, addresses[id_], ls)
-    p.location(20, 2, 0x7f0000003000)           # libc, no symbols
-    p.location(21, 3, 0x7f0000201000)           # libfoo, no symbols
-    p.location(22, 0, 0xdeadbeef)               # no mapping at all
-    p.location(23, 3, 0x7f0000202000)
+        p.location(id_ + renumber, mapping, addresses[id_], [(f + renumber, n) for f, n in ls])
+    p.location(20 + renumber, 2, 0x7f0000003000)           # libc, no symbols
+    p.location(21 + renumber, 3, 0x7f0000201000)           # libfoo, no symbols
+    p.location(22 + renumber, 0, 0xdeadbeef)               # no mapping at all
+    p.location(23 + renumber, 3, 0x7f0000202000)
     stacks = [
         ([4, 3, 2, 1], [10, 10240, 2, 2048]),
         ([4, 13, 2, 1], [5, 5120, 5, 5120]),
@@ -76,13 +80,17 @@ def heap_profile(src, **header):
         ([3, 2, 1], [1, 17, 1, 17]),
         ([], [1, 1, 1, 1]),
     ]
-    for stack, values in stacks:
-        p.sample(stack, values, labels=[("bytes", 1024, "bytes")])
+    for n, (stack, values) in enumerate(stacks):
+        if older:
+            values = [v * (n % 4) // 2 for v in values]
+        p.sample([id_ + renumber for id_ in stack], values, labels=[("bytes", 1024, "bytes")])
+    if older:
+        p.sample([1 + renumber], [9, 900, 9, 900], labels=[("bytes", 512, "bytes")])
     p.header(**header)
     return p
 
 
-def cpu_profile():
+def cpu_profile(scale=1):
     """A time profile with a duration and no time: Duration's share line."""
     p = Profile()
     p.sample_type("samples", "count")
@@ -92,7 +100,7 @@ def cpu_profile():
         p.function(i, f"pkg.f{i}")
         p.location(i, 0, 0, [(i, i * 3)])
     for i in range(1, 6):
-        p.sample(list(range(i, 6)), [i, i * 10000000])
+        p.sample(list(range(i, 6)), [i * scale, i * scale * 10000000 // (i % 2 + 1)])
     p.header(duration_nanos=2_500_000_000)
     return p
 
@@ -207,6 +215,10 @@ def write_all(out):
         "many": many_profile(1),
         "many_negative": many_profile(2, negative=True),
         "diff_base": diff_base_profile(),
+        "older_heap": heap_profile(src, older=True, comments=["older comment", "first comment"]),
+        "older_heap_time": heap_profile(src, older=True, time_nanos=TIME_2026 - 3_600_000_000_000),
+        "older_many": many_profile(3),
+        "older_cpu": cpu_profile(scale=3),
         "mangled": mangled_profile(),
         "empty": empty_profile(),
         "paths": paths_profile(src),

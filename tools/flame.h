@@ -1,0 +1,12 @@
+// heapprof flame: a flame graph of one sample value as a standalone SVG.
+#ifndef HEAPPROF_TOOLS_FLAME_H
+#define HEAPPROF_TOOLS_FLAME_H
+
+#include <stdio.h>
+
+#include "report.h"
+
+// Writes the SVG of the report's profile to out; returns the exit status.
+int flame_write_svg(const report *rpt, FILE *out);
+
+#endif
