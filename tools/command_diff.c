@@ -1,10 +1,6 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "diag.h"
-#include "flags.h"
-#include "report.h"
-#include "top.h"
 
 static const char diff_help[] =
     "usage: heapprof diff [flags] OLD NEW\n"
@@ -22,27 +18,5 @@ static const char diff_help[] =
     "  -unit=U               show values in unit U (default: minimum)\n";
 
 int command_diff(int argc, char **argv) {
-    report_options options = REPORT_OPTIONS_DEFAULT;
-    const flag_spec specs[] = {
-        {"sample_index", NULL, FLAG_STRING, &options.sample_index},
-        {"nodecount", NULL, FLAG_INT, &options.node_count},
-        {"nodefraction", NULL, FLAG_DOUBLE, &options.node_fraction},
-        {"cum", NULL, FLAG_BOOL, &options.cum_sort},
-        {"unit", NULL, FLAG_STRING, &options.unit},
-    };
-    parsed_args args;
-    parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "diff", &args);
-    if (args.help) {
-        fputs(diff_help, stdout);
-        return 0;
-    }
-    if (args.n_positional != 2) {
-        fputs(diff_help, stderr);
-        return EXIT_USAGE;
-    }
-    report rpt;
-    report_open_with_base(&rpt, args.positional[1], args.positional[0], &options);
-    int status = top_print(&rpt, stdout);
-    report_close(&rpt);
-    return status;
+    return run_top_report(argc, argv, "diff", diff_help, true);
 }

@@ -19,7 +19,7 @@ static const char top_help[] =
     "  -unit=U               show values in unit U (default: minimum)\n"
     "  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
 
-int command_top(int argc, char **argv) {
+int run_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff) {
     report_options options = REPORT_OPTIONS_DEFAULT;
     const char *base_path = NULL;
     const flag_spec specs[] = {
@@ -30,22 +30,31 @@ int command_top(int argc, char **argv) {
         {"unit", NULL, FLAG_STRING, &options.unit},
         {"base", NULL, FLAG_STRING, &base_path},
     };
+    // diff takes its base as the first operand instead of -base.
+    size_t spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
     parsed_args args;
-    parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "top", &args);
+    parse_flags(argc, argv, specs, spec_count, false, name, &args);
     if (args.help) {
-        fputs(top_help, stdout);
+        fputs(help, stdout);
         return 0;
     }
-    if (args.n_positional != 1) {
-        fputs(top_help, stderr);
+    if (args.n_positional != (as_diff ? 2 : 1)) {
+        fputs(help, stderr);
         return EXIT_USAGE;
     }
+    const char *profile = args.positional[as_diff ? 1 : 0];
+    if (as_diff)
+        base_path = args.positional[0];
     report rpt;
     if (base_path)
-        report_open_with_base(&rpt, args.positional[0], base_path, &options);
+        report_open_with_base(&rpt, profile, base_path, &options);
     else
-        report_open(&rpt, args.positional[0], &options);
+        report_open(&rpt, profile, &options);
     int status = top_print(&rpt, stdout);
     report_close(&rpt);
     return status;
+}
+
+int command_top(int argc, char **argv) {
+    return run_top_report(argc, argv, "top", top_help, false);
 }
