@@ -43,7 +43,14 @@ static void report_failure(const char *path, int error)
 	log_end(&line);
 }
 
-static void report_written(const char *path, const struct profile_summary *summary)
+static int64_t monotonic_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static void report_written(const char *path, const struct profile_summary *summary, int64_t nanos)
 {
 	struct log_line line;
 	log_begin(&line);
@@ -57,7 +64,9 @@ static void report_written(const char *path, const struct profile_summary *summa
 	log_unsigned(&line, summary->alloc_bytes);
 	log_text(&line, " bytes allocated and ");
 	log_unsigned(&line, summary->inuse_bytes);
-	log_text(&line, " in use (estimated)");
+	log_text(&line, " in use (estimated), in ");
+	log_unsigned(&line, (uint64_t)(nanos / 1000000));
+	log_text(&line, " ms");
 	log_end(&line);
 }
 
@@ -79,6 +88,7 @@ static int choose_path(const char *requested, char *path, size_t size)
 
 static int write_locked(const char *path, enum profile_view view)
 {
+	int64_t started = monotonic_nanos();
 	struct pprof_buffer data = {0};
 	struct profile_summary summary;
 	if (!profile_encode(&data, view, start_nanos, &summary)) {
@@ -94,7 +104,7 @@ static int write_locked(const char *path, enum profile_view view)
 	if (error)
 		report_failure(path, error);
 	else if (options.verbose)
-		report_written(path, &summary);
+		report_written(path, &summary, monotonic_nanos() - started);
 	return error;
 }
 

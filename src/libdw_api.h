@@ -15,6 +15,8 @@
 	X(dwfl_report_end)                 \
 	X(dwfl_addrmodule)                 \
 	X(dwfl_module_addrinfo)            \
+	X(dwfl_module_getsymtab)           \
+	X(dwfl_module_getsym_info)         \
 	X(dwfl_module_getsrc)              \
 	X(dwfl_lineinfo)                   \
 	X(dwfl_module_addrdie)             \
@@ -22,6 +24,10 @@
 	X(dwfl_module_info)                \
 	X(dwfl_offline_section_address)    \
 	X(dwarf_getscopes)                 \
+	X(dwarf_child)                     \
+	X(dwarf_siblingof)                 \
+	X(dwarf_ranges)                    \
+	X(dwarf_haspc)                     \
 	X(dwarf_getscopes_die)             \
 	X(dwarf_attr)                      \
 	X(dwarf_tag)                       \

@@ -1,5 +1,8 @@
 #include "symbolize.h"
 
+#include "frame_cache.h"
+#include "symbol_index.h"
+
 #include <dwarf.h>
 #include <elf.h>
 #include <ctype.h>
@@ -9,6 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* What the symbolizer keeps per module, in the module's userdata slot. */
+struct module_data {
+	bool embedded_dwarf; /* the module's own file carries DWARF */
+	bool symbols_tried;
+	struct symbol_index *symbols;
+	struct module_data *next;
+};
+
 struct symbolizer {
 	const struct libdw_api *dw;
 	Dwfl *dwfl;
@@ -16,10 +27,9 @@ struct symbolizer {
 	char *debuginfo_path;
 	bool reporting; /* between dwfl_report_begin_add and dwfl_report_end */
 	bool skip_separate_dwarf;
+	struct frame_cache frames;
+	struct module_data *modules;
 };
-
-/* Marks, in a module's userdata slot, that its own file carries DWARF. */
-static char embedded_dwarf_mark;
 
 #define DEBUG_DIRECTORY "/usr/lib/debug"
 
@@ -110,6 +120,13 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 	if (!symbolizer)
 		return;
 	symbolizer->dw->dwfl_end(symbolizer->dwfl);
+	frame_cache_clear(&symbolizer->frames);
+	while (symbolizer->modules) {
+		struct module_data *next = symbolizer->modules->next;
+		symbol_index_free(symbolizer->modules->symbols);
+		free(symbolizer->modules);
+		symbolizer->modules = next;
+	}
 	free(symbolizer);
 }
 
@@ -182,10 +199,26 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 	/* For ET_DYN, BASE with add_p_vaddr is the load bias; ET_EXEC ignores it. */
 	Dwfl_Module *module = symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, -1, bias, true);
 	void **userdata;
-	if (module && embedded_dwarf && symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL,
-									 NULL, NULL))
-		*userdata = &embedded_dwarf_mark;
-	return module != NULL;
+	if (!module || !symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+		return false;
+	if (!*userdata) {
+		struct module_data *data = calloc(1, sizeof *data);
+		if (!data)
+			return false;
+		data->embedded_dwarf = embedded_dwarf;
+		data->next = symbolizer->modules;
+		symbolizer->modules = data;
+		*userdata = data;
+	}
+	return true;
+}
+
+static struct module_data *module_data_of(struct symbolizer *symbolizer, Dwfl_Module *module)
+{
+	void **userdata;
+	if (!symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+		return NULL;
+	return *userdata;
 }
 
 /* The end of the balanced group that starts at `open` (one of ( < {), or of the string. */
@@ -469,11 +502,19 @@ static void emit_at(const struct libdw_api *dw, symbolize_callback *callback, vo
 	emit(dw, callback, context, system_name, position, start_line);
 }
 
-static const char *symbol_name(const struct libdw_api *dw, Dwfl_Module *module, Dwarf_Addr pc)
+static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc)
 {
+	struct module_data *data = module_data_of(symbolizer, module);
+	if (data && !data->symbols_tried) {
+		data->symbols = symbol_index_build(symbolizer->dw, module);
+		data->symbols_tried = true;
+	}
+	const char *name = data && data->symbols ? symbol_index_lookup(data->symbols, pc) : NULL;
+	if (name)
+		return name;
 	GElf_Off offset;
 	GElf_Sym symbol;
-	return dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
+	return symbolizer->dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
 }
 
 /* The chain of functions at pc: each inlined call outwards to the real function.
@@ -505,7 +546,7 @@ static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *modul
 		char *qualified = NULL;
 		/* The function the pc is really in has an ELF symbol: the linker's name,
 		   mangled even where DWARF gives none. */
-		const char *name = tag == DW_TAG_subprogram ? symbol_name(dw, module, pc) : NULL;
+		const char *name = tag == DW_TAG_subprogram ? symbol_name(symbolizer, module, pc) : NULL;
 		if (!name)
 			name = die_function_name(dw, &walk[i], &qualified);
 		int64_t start_line = die_unsigned(dw, &walk[i], DW_AT_decl_line);
@@ -522,8 +563,8 @@ static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *modul
 	return frames;
 }
 
-unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
-			   void *context)
+static unsigned lookup_uncached(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
+				void *context)
 {
 	const struct libdw_api *dw = symbolizer->dw;
 	if (symbolizer->reporting) {
@@ -533,15 +574,13 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 	Dwfl_Module *module = dw->dwfl_addrmodule(symbolizer->dwfl, pc);
 	if (!module)
 		return 0;
-	void **userdata;
-	bool use_dwarf = !symbolizer->skip_separate_dwarf ||
-			 (dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL) &&
-			  *userdata == &embedded_dwarf_mark);
+	struct module_data *data = module_data_of(symbolizer, module);
+	bool use_dwarf = !symbolizer->skip_separate_dwarf || (data && data->embedded_dwarf);
 	struct position position = use_dwarf ? line_at(dw, module, pc) : (struct position){NULL, 0};
 	unsigned frames = use_dwarf ? inlined_frames(symbolizer, module, pc, position, callback, context) : 0;
 	if (frames)
 		return frames;
-	const char *name = symbol_name(dw, module, pc);
+	const char *name = symbol_name(symbolizer, module, pc);
 	if (!name && !position.file)
 		return 0;
 	Dwarf_Addr bias;
@@ -549,4 +588,34 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 		position.file ? compilation_directory(dw, dw->dwfl_module_addrdie(module, pc, &bias)) : NULL;
 	emit_at(dw, callback, context, name, position, 0, directory);
 	return 1;
+}
+
+struct recording {
+	struct frame_cache_entry *entry;
+	bool failed;
+};
+
+static void record_frame(void *context, const struct symbolized_frame *frame)
+{
+	struct recording *recording = context;
+	recording->failed |= !frame_cache_add(recording->entry, frame);
+}
+
+unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
+			   void *context)
+{
+	const struct frame_cache_entry *known = frame_cache_find(&symbolizer->frames, pc);
+	if (known)
+		return frame_cache_replay(known, callback, context);
+	struct recording recording = {frame_cache_entry_create(pc), false};
+	if (recording.entry)
+		lookup_uncached(symbolizer, pc, record_frame, &recording);
+	if (!recording.entry || recording.failed) {
+		if (recording.entry)
+			frame_cache_entry_free(recording.entry);
+		return lookup_uncached(symbolizer, pc, callback, context);
+	}
+	unsigned count = frame_cache_replay(recording.entry, callback, context);
+	frame_cache_store(&symbolizer->frames, recording.entry);
+	return count;
 }

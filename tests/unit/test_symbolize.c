@@ -58,17 +58,20 @@ static struct frames look_up(uintptr_t pc)
 	return frames;
 }
 
+/* Twice: the second answer comes from the symbolizer's cache and must be the same. */
 static void check_frames(uintptr_t pc, const struct expected_frame *expected, unsigned count)
 {
-	struct frames frames = look_up(pc);
-	CHECK_UINT(frames.count, count);
-	for (unsigned i = 0; i < count; i++) {
-		const struct copied_frame *actual = &frames.frame[i];
-		CHECK_STR(actual->function, expected[i].function);
-		CHECK_STR(actual->system_name, expected[i].system_name);
-		CHECK_STR(actual->file, expected[i].file);
-		CHECK_UINT(actual->line, expected[i].line);
-		CHECK_UINT(actual->start_line, expected[i].start_line);
+	for (int round = 0; round < 2; round++) {
+		struct frames frames = look_up(pc);
+		CHECK_UINT(frames.count, count);
+		for (unsigned i = 0; i < count; i++) {
+			const struct copied_frame *actual = &frames.frame[i];
+			CHECK_STR(actual->function, expected[i].function);
+			CHECK_STR(actual->system_name, expected[i].system_name);
+			CHECK_STR(actual->file, expected[i].file);
+			CHECK_UINT(actual->line, expected[i].line);
+			CHECK_UINT(actual->start_line, expected[i].start_line);
+		}
 	}
 }
 
@@ -173,9 +176,11 @@ static void test_cpp_template(void)
 
 static void test_unknown_addresses(void)
 {
-	CHECK_UINT(look_up(0).count, 0);
-	CHECK_UINT(look_up(1).count, 0);
-	CHECK_UINT(look_up((uintptr_t)&write).count, 0);
+	for (int round = 0; round < 2; round++) {
+		CHECK_UINT(look_up(0).count, 0);
+		CHECK_UINT(look_up(1).count, 0);
+		CHECK_UINT(look_up((uintptr_t)&write).count, 0);
+	}
 }
 
 static void test_unusable_files(void)
