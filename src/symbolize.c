@@ -1,6 +1,7 @@
 #include "symbolize.h"
 
 #include "frame_cache.h"
+#include "function_index.h"
 #include "symbol_index.h"
 
 #include <dwarf.h>
@@ -12,11 +13,19 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The function index of one compilation unit, by the address of its entry. */
+struct unit_functions {
+	const void *unit;
+	struct function_index *index; /* NULL when it could not be built */
+	struct unit_functions *next;
+};
+
 /* What the symbolizer keeps per module, in the module's userdata slot. */
 struct module_data {
 	bool embedded_dwarf; /* the module's own file carries DWARF */
 	bool symbols_tried;
 	struct symbol_index *symbols;
+	struct unit_functions *units;
 	struct module_data *next;
 };
 
@@ -27,6 +36,7 @@ struct symbolizer {
 	char *debuginfo_path;
 	bool reporting; /* between dwfl_report_begin_add and dwfl_report_end */
 	bool skip_separate_dwarf;
+	bool without_function_index;
 	struct frame_cache frames;
 	struct module_data *modules;
 };
@@ -115,6 +125,11 @@ void symbolizer_skip_separate_dwarf(struct symbolizer *symbolizer)
 	symbolizer->skip_separate_dwarf = true;
 }
 
+void symbolizer_without_function_index(struct symbolizer *symbolizer)
+{
+	symbolizer->without_function_index = true;
+}
+
 void symbolizer_destroy(struct symbolizer *symbolizer)
 {
 	if (!symbolizer)
@@ -124,6 +139,12 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 	while (symbolizer->modules) {
 		struct module_data *next = symbolizer->modules->next;
 		symbol_index_free(symbolizer->modules->symbols);
+		while (symbolizer->modules->units) {
+			struct unit_functions *unit = symbolizer->modules->units;
+			symbolizer->modules->units = unit->next;
+			function_index_free(unit->index);
+			free(unit);
+		}
 		free(symbolizer->modules);
 		symbolizer->modules = next;
 	}
@@ -517,18 +538,115 @@ static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *modul
 	return symbolizer->dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
 }
 
+/* Emits the frames of `chain`, innermost first, up to and including the function
+   the pc is really in (a subprogram). Entries of other kinds are skipped. */
+static unsigned emit_chain(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
+			   struct position position, Dwarf_Die *chain, int count, const char *directory,
+			   symbolize_callback *callback, void *context)
+{
+	const struct libdw_api *dw = symbolizer->dw;
+	unsigned frames = 0;
+	for (int i = 0; i < count; i++) {
+		int tag = dw->dwarf_tag(&chain[i]);
+		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+			continue;
+		char *qualified = NULL;
+		/* The function the pc is really in has an ELF symbol: the linker's name,
+		   mangled even where DWARF gives none. */
+		const char *name = tag == DW_TAG_subprogram ? symbol_name(symbolizer, module, pc) : NULL;
+		if (!name)
+			name = die_function_name(dw, &chain[i], &qualified);
+		int64_t start_line = die_unsigned(dw, &chain[i], DW_AT_decl_line);
+		emit_at(dw, callback, context, name, position, start_line, directory);
+		free(qualified);
+		frames++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		position.file = call_file(dw, &chain[i]);
+		position.line = die_unsigned(dw, &chain[i], DW_AT_call_line);
+	}
+	return frames;
+}
+
+static struct function_index *function_index_for(struct symbolizer *symbolizer, Dwfl_Module *module,
+						 Dwarf_Die *unit)
+{
+	struct module_data *data = module_data_of(symbolizer, module);
+	if (!data)
+		return NULL;
+	for (struct unit_functions *known = data->units; known; known = known->next) {
+		if (known->unit == unit->addr)
+			return known->index;
+	}
+	struct unit_functions *added = malloc(sizeof *added);
+	if (!added)
+		return NULL;
+	*added = (struct unit_functions){unit->addr, function_index_build(symbolizer->dw, unit), data->units};
+	data->units = added;
+	return added->index;
+}
+
+/* Inlined calls nest deeper than this only in pathological code; dwarf_getscopes
+   takes over there. */
+#define MAX_INLINE_DEPTH 64
+
+/* The function containing `address` from the unit's index, then down through the
+   inlined copies (in lexical blocks or not) that contain it. Fills `chain`
+   innermost first; 0 when the index does not know the address. */
+static int chain_from_index(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Die *unit,
+			    Dwarf_Addr address, Dwarf_Die chain[MAX_INLINE_DEPTH])
+{
+	const struct libdw_api *dw = symbolizer->dw;
+	struct function_index *index =
+		symbolizer->without_function_index ? NULL : function_index_for(symbolizer, module, unit);
+	Dwarf_Die outward[MAX_INLINE_DEPTH], scope;
+	if (!index || !function_index_find(index, address, &outward[0]))
+		return 0;
+	int count = 1;
+	scope = outward[0];
+	Dwarf_Die child;
+	bool descended = true;
+	while (descended && dw->dwarf_child(&scope, &child) == 0) {
+		descended = false;
+		do {
+			int tag = dw->dwarf_tag(&child);
+			if ((tag != DW_TAG_inlined_subroutine && tag != DW_TAG_lexical_block) ||
+			    dw->dwarf_haspc(&child, address) != 1)
+				continue;
+			if (tag == DW_TAG_inlined_subroutine) {
+				if (count == MAX_INLINE_DEPTH)
+					return 0;
+				outward[count++] = child;
+			}
+			scope = child;
+			descended = true;
+			break;
+		} while (dw->dwarf_siblingof(&child, &child) == 0);
+	}
+	for (int i = 0; i < count; i++)
+		chain[i] = outward[count - 1 - i];
+	return count;
+}
+
 /* The chain of functions at pc: each inlined call outwards to the real function.
-   dwarf_getscopes follows an inlined instance into its abstract origin, so the
-   concrete chain comes from dwarf_getscopes_die on the innermost instance. */
+   Without the index: dwarf_getscopes follows an inlined instance into its abstract
+   origin, so the concrete chain comes from dwarf_getscopes_die on the innermost
+   instance. */
 static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
 			       struct position position, symbolize_callback *callback, void *context)
 {
 	const struct libdw_api *dw = symbolizer->dw;
 	Dwarf_Addr bias;
 	Dwarf_Die *unit = dw->dwfl_module_addrdie(module, pc, &bias);
+	if (!unit)
+		return 0;
 	const char *directory = compilation_directory(dw, unit);
+	Dwarf_Die indexed[MAX_INLINE_DEPTH];
+	int count = chain_from_index(symbolizer, module, unit, pc - bias, indexed);
+	if (count > 0)
+		return emit_chain(symbolizer, module, pc, position, indexed, count, directory, callback, context);
 	Dwarf_Die *scopes = NULL, *chain = NULL;
-	int count = unit ? dw->dwarf_getscopes(unit, pc - bias, &scopes) : 0;
+	count = dw->dwarf_getscopes(unit, pc - bias, &scopes);
 	int innermost = 0;
 	while (innermost < count && dw->dwarf_tag(&scopes[innermost]) != DW_TAG_subprogram &&
 	       dw->dwarf_tag(&scopes[innermost]) != DW_TAG_inlined_subroutine)
@@ -538,26 +656,9 @@ static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *modul
 		innermost = 0;
 	}
 	Dwarf_Die *walk = chain ? chain : scopes;
-	unsigned frames = 0;
-	for (int i = innermost; i < count; i++) {
-		int tag = dw->dwarf_tag(&walk[i]);
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
-			continue;
-		char *qualified = NULL;
-		/* The function the pc is really in has an ELF symbol: the linker's name,
-		   mangled even where DWARF gives none. */
-		const char *name = tag == DW_TAG_subprogram ? symbol_name(symbolizer, module, pc) : NULL;
-		if (!name)
-			name = die_function_name(dw, &walk[i], &qualified);
-		int64_t start_line = die_unsigned(dw, &walk[i], DW_AT_decl_line);
-		emit_at(dw, callback, context, name, position, start_line, directory);
-		free(qualified);
-		frames++;
-		if (tag == DW_TAG_subprogram)
-			break;
-		position.file = call_file(dw, &walk[i]);
-		position.line = die_unsigned(dw, &walk[i], DW_AT_call_line);
-	}
+	unsigned frames = count > innermost ? emit_chain(symbolizer, module, pc, position, walk + innermost,
+							 count - innermost, directory, callback, context)
+					    : 0;
 	free(scopes);
 	free(chain);
 	return frames;

@@ -29,6 +29,10 @@ void symbolizer_destroy(struct symbolizer *symbolizer);
    pay in every exiting process. `heapprof symbolize` can add it afterwards. */
 void symbolizer_skip_separate_dwarf(struct symbolizer *symbolizer);
 
+/* Finds the function at each address with dwarf_getscopes, as before the per-unit
+   function index existed: for the test that the two agree. */
+void symbolizer_without_function_index(struct symbolizer *symbolizer);
+
 /* Adds the ELF file `path` whose bytes at `file_offset` are mapped at `start`, up to
    `limit`. False when the file cannot be read or does not match. */
 bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start,

@@ -4,6 +4,7 @@
 #ifndef HEAPPROF_TEST_SYMBOLIZE_FIXTURE_H
 #define HEAPPROF_TEST_SYMBOLIZE_FIXTURE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -40,6 +41,7 @@ void fixture_call_inlined(void);
 void fixture_call_method(void);
 void fixture_call_anonymous(void);
 void fixture_call_template(void);
+size_t fixture_containers(int count);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,10 @@
 #include "symbolize_fixture.h"
 
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
 namespace heapprof_fixture {
 
 struct Widget {
@@ -52,4 +57,15 @@ extern "C" void fixture_call_template()
 {
 	static volatile int value = 3;
 	heapprof_fixture::twice<int>(value);
+}
+
+/* Never called: its code gives the symbolizer tests deep chains of inlined library
+   templates, a lambda and a std::function to find functions in. */
+extern "C" size_t fixture_containers(int count)
+{
+	std::map<std::string, std::vector<int>> table;
+	for (int i = 0; i < count; i++)
+		table[std::to_string(i % 7)].push_back(i);
+	std::function<size_t(int)> lookup = [&table](int key) { return table.count(std::to_string(key)); };
+	return table.size() + lookup(count);
 }

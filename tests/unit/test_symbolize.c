@@ -7,7 +7,7 @@
 #include "check.h"
 #include "symbolize_fixture.h"
 
-#define MAX_FRAMES 8
+#define MAX_FRAMES 32
 
 struct copied_frame {
 	char function[256];
@@ -193,6 +193,45 @@ static void test_unusable_files(void)
 	symbolizer_destroy(other);
 }
 
+static bool same_frames(const struct frames *left, const struct frames *right)
+{
+	if (left->count != right->count)
+		return false;
+	for (unsigned i = 0; i < left->count; i++) {
+		const struct copied_frame *a = &left->frame[i], *b = &right->frame[i];
+		if (strcmp(a->function, b->function) || strcmp(a->system_name, b->system_name) ||
+		    strcmp(a->file, b->file) || a->line != b->line || a->start_line != b->start_line)
+			return false;
+	}
+	return true;
+}
+
+/* The per-unit function index must give, at every byte of this program's code
+   (C, C++ templates inlined many levels deep, a lambda), what dwarf_getscopes gives. */
+static void test_function_index_agrees(void)
+{
+	struct symbolizer *reference = symbolizer_create(libdw_api_load());
+	CHECK(reference);
+	symbolizer_without_function_index(reference);
+	struct text_segment segment = {0};
+	CHECK(dl_iterate_phdr(find_text_segment, &segment) == 1);
+	CHECK(symbolizer_add_mapping(reference, executable_path, segment.start, segment.limit, segment.file_offset));
+	unsigned deepest = 0;
+	for (uintptr_t pc = segment.start; pc < segment.limit; pc++) {
+		struct frames indexed = look_up(pc), scanned = {0};
+		symbolizer_lookup(reference, pc, collect_frame, &scanned);
+		if (!same_frames(&indexed, &scanned))
+			CHECK_FAILED("at %#lx: %u frames with the index, %u without; innermost %s / %s",
+				     (unsigned long)pc, indexed.count, scanned.count,
+				     indexed.count ? indexed.frame[0].function : "-",
+				     scanned.count ? scanned.frame[0].function : "-");
+		if (indexed.count > deepest)
+			deepest = indexed.count;
+	}
+	CHECK(deepest >= 6);
+	symbolizer_destroy(reference);
+}
+
 static void check_simplified(const char *name, const char *expected)
 {
 	char out[256];
@@ -255,6 +294,7 @@ int main(void)
 	test_simplify_like_pprof();
 	test_cpp_template();
 	test_cpp_anonymous_namespace();
+	test_function_index_agrees();
 	symbolizer_destroy(symbolizer);
 	return 0;
 }
