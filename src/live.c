@@ -6,7 +6,12 @@
 
 #define SHARD_COUNT 256
 #define INITIAL_SLOTS 64
-/* Saturated counters stay set: a never-cleared slot only costs a lookup. */
+#define FILTER_SLOTS ((size_t)1 << LIVE_FILTER_BITS)
+/* A slot's bit says whether its count of sampled live blocks is nonzero. Counts and
+   bits change together under the lock of the bit's word: a bit cleared by a stale
+   count would hide a sampled block from free. */
+#define FILTER_LOCKS 64
+/* Saturated counts stay set: a never-cleared slot only costs a lookup. */
 #define FILTER_STUCK 255
 
 struct entry {
@@ -21,7 +26,11 @@ struct shard {
 	size_t count;
 } __attribute__((aligned(64)));
 
-_Atomic uint8_t live_filter[(size_t)1 << LIVE_FILTER_BITS];
+_Atomic uint64_t live_filter[FILTER_SLOTS / 64];
+static uint8_t filter_counts[FILTER_SLOTS];
+static pthread_mutex_t filter_locks[FILTER_LOCKS] = {
+	[0 ... FILTER_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER,
+};
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
@@ -33,29 +42,37 @@ static uint64_t hash_pointer(uintptr_t pointer)
 	return hash ^ (hash >> 31);
 }
 
-static _Atomic uint8_t *filter_slot(uintptr_t pointer)
+static size_t filter_slot(uintptr_t pointer)
 {
-	return &live_filter[(pointer >> 6) & (((size_t)1 << LIVE_FILTER_BITS) - 1)];
+	return (pointer >> 6) & LIVE_FILTER_MASK;
 }
 
-static void filter_add(uintptr_t pointer)
+static pthread_mutex_t *filter_lock(size_t slot)
 {
-	_Atomic uint8_t *slot = filter_slot(pointer);
-	uint8_t value = atomic_load_explicit(slot, memory_order_relaxed);
-	while (value != FILTER_STUCK &&
-	       !atomic_compare_exchange_weak_explicit(slot, &value, value + 1, memory_order_relaxed,
-						      memory_order_relaxed))
-		;
+	return &filter_locks[slot / 64 % FILTER_LOCKS];
 }
 
-static void filter_remove(uintptr_t pointer)
+static uint64_t slot_bit(size_t slot)
 {
-	_Atomic uint8_t *slot = filter_slot(pointer);
-	uint8_t value = atomic_load_explicit(slot, memory_order_relaxed);
-	while (value != FILTER_STUCK && value != 0 &&
-	       !atomic_compare_exchange_weak_explicit(slot, &value, value - 1, memory_order_relaxed,
-						      memory_order_relaxed))
-		;
+	return (uint64_t)1 << (slot % 64);
+}
+
+/* Under the slot's filter lock. */
+static void filter_add_locked(size_t slot)
+{
+	if (filter_counts[slot] == FILTER_STUCK)
+		return;
+	if (filter_counts[slot]++ == 0)
+		atomic_fetch_or_explicit(&live_filter[slot / 64], slot_bit(slot), memory_order_relaxed);
+}
+
+/* Under the slot's filter lock. */
+static void filter_remove_locked(size_t slot)
+{
+	if (filter_counts[slot] == FILTER_STUCK || filter_counts[slot] == 0)
+		return;
+	if (--filter_counts[slot] == 0)
+		atomic_fetch_and_explicit(&live_filter[slot / 64], ~slot_bit(slot), memory_order_relaxed);
 }
 
 static struct shard *shard_of(uint64_t hash)
@@ -89,26 +106,33 @@ static bool grow(struct shard *shard)
 
 void live_flag_forever(const void *pointer)
 {
-	atomic_store_explicit(filter_slot((uintptr_t)pointer), FILTER_STUCK, memory_order_relaxed);
+	size_t slot = filter_slot((uintptr_t)pointer);
+	pthread_mutex_lock(filter_lock(slot));
+	filter_counts[slot] = FILTER_STUCK;
+	atomic_fetch_or_explicit(&live_filter[slot / 64], slot_bit(slot), memory_order_relaxed);
+	pthread_mutex_unlock(filter_lock(slot));
 }
 
+/* Locks are taken shard first, then filter. */
 bool live_insert(const void *pointer, struct site *site)
 {
 	uintptr_t key = (uintptr_t)pointer;
 	struct shard *shard = shard_of(hash_pointer(key));
+	size_t slot = filter_slot(key);
 	bool inserted = false;
 	pthread_mutex_lock(&shard->lock);
 	if (2 * (shard->count + 1) <= shard->capacity || grow(shard)) {
 		place(shard->entries, shard->capacity, key, site);
 		shard->count++;
 		inserted = true;
+		/* Only once the entry exists: free may then find it. */
+		pthread_mutex_lock(filter_lock(slot));
+		filter_add_locked(slot);
+		pthread_mutex_unlock(filter_lock(slot));
 	}
 	pthread_mutex_unlock(&shard->lock);
-	if (inserted) {
-		/* Only after the entry exists: free may then find it. */
-		filter_add(key);
+	if (inserted)
 		atomic_fetch_add_explicit(&live_total, 1, memory_order_relaxed);
-	}
 	return inserted;
 }
 
@@ -128,15 +152,23 @@ static void delete_at(struct shard *shard, size_t hole)
 	shard->count--;
 }
 
+static int lock(pthread_mutex_t *mutex, bool wait)
+{
+	return wait ? pthread_mutex_lock(mutex) : pthread_mutex_trylock(mutex);
+}
+
 struct site *live_remove(const void *pointer, bool wait)
 {
 	uintptr_t key = (uintptr_t)pointer;
 	uint64_t hash = hash_pointer(key);
 	struct shard *shard = shard_of(hash);
-	if (wait)
-		pthread_mutex_lock(&shard->lock);
-	else if (pthread_mutex_trylock(&shard->lock) != 0)
+	size_t slot = filter_slot(key);
+	if (lock(&shard->lock, wait) != 0)
 		return LIVE_BUSY;
+	if (lock(filter_lock(slot), wait) != 0) {
+		pthread_mutex_unlock(&shard->lock);
+		return LIVE_BUSY;
+	}
 	struct site *site = NULL;
 	if (shard->capacity) {
 		size_t mask = shard->capacity - 1;
@@ -144,15 +176,15 @@ struct site *live_remove(const void *pointer, bool wait)
 			if (shard->entries[index].pointer == key) {
 				site = shard->entries[index].site;
 				delete_at(shard, index);
+				filter_remove_locked(slot);
 				break;
 			}
 		}
 	}
+	pthread_mutex_unlock(filter_lock(slot));
 	pthread_mutex_unlock(&shard->lock);
-	if (site) {
-		filter_remove(key);
+	if (site)
 		atomic_fetch_sub_explicit(&live_total, 1, memory_order_relaxed);
-	}
 	return site;
 }
 
@@ -165,10 +197,14 @@ void live_lock_all(void)
 {
 	for (unsigned i = 0; i < SHARD_COUNT; i++)
 		pthread_mutex_lock(&shards[i].lock);
+	for (unsigned i = 0; i < FILTER_LOCKS; i++)
+		pthread_mutex_lock(&filter_locks[i]);
 }
 
 void live_unlock_all(void)
 {
+	for (unsigned i = 0; i < FILTER_LOCKS; i++)
+		pthread_mutex_unlock(&filter_locks[i]);
 	for (unsigned i = 0; i < SHARD_COUNT; i++)
 		pthread_mutex_unlock(&shards[i].lock);
 }

@@ -199,6 +199,65 @@ static void test_busy_when_locked(void)
 	CHECK(!live_maybe_sampled(pointer));
 }
 
+/* Slots share a word of the filter: setting and clearing one leaves its
+   neighbours as they were. */
+static void test_neighbouring_slots(void)
+{
+	uintptr_t base = (uintptr_t)0x7f0000010000;
+	for (size_t i = 0; i < 64; i += 2)
+		CHECK(live_insert(block(base, i), &sites[0]));
+	for (size_t i = 0; i < 64; i++)
+		CHECK(live_maybe_sampled(block(base, i)) == (i % 2 == 0));
+	for (size_t i = 0; i < 64; i += 4)
+		CHECK(live_remove(block(base, i), true) == &sites[0]);
+	for (size_t i = 0; i < 64; i++)
+		CHECK(live_maybe_sampled(block(base, i)) == (i % 4 == 2));
+	for (size_t i = 2; i < 64; i += 4)
+		CHECK(live_remove(block(base, i), true) == &sites[0]);
+	for (size_t i = 0; i < 64; i++)
+		CHECK(!live_maybe_sampled(block(base, i)));
+}
+
+#define CHURN_ROUNDS 200000
+
+struct churn {
+	uintptr_t pointer;
+	_Atomic bool stop;
+};
+
+static void *churn_slot(void *argument)
+{
+	struct churn *churn = argument;
+	while (!atomic_load(&churn->stop)) {
+		CHECK(live_insert((void *)churn->pointer, &sites[2]));
+		CHECK(live_remove((void *)churn->pointer, true) == &sites[2]);
+	}
+	return NULL;
+}
+
+/* While other threads insert and remove blocks of the same slot, a block that is
+   live must never read as unsampled: a bit cleared from a stale count would lose
+   its free. The window is narrow; the TSan run of this test reports the unlocked
+   count that would open it. */
+static void test_slot_churn_keeps_live_block_visible(void)
+{
+	uintptr_t mine = 0x7f0000020000;
+	struct churn churns[2] = {{mine + FILTER_SLOTS * 64, false}, {mine + 2 * FILTER_SLOTS * 64, false}};
+	pthread_t threads[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&threads[i], NULL, churn_slot, &churns[i]) == 0);
+	for (int round = 0; round < CHURN_ROUNDS; round++) {
+		CHECK(live_insert((void *)mine, &sites[3]));
+		CHECK(live_maybe_sampled((void *)mine));
+		CHECK(live_remove((void *)mine, true) == &sites[3]);
+	}
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&churns[i].stop, true);
+		CHECK(pthread_join(threads[i], NULL) == 0);
+	}
+	CHECK(!live_maybe_sampled((void *)mine));
+}
+
 int main(void)
 {
 	CHECK_UINT(live_count(), 0);
@@ -209,6 +268,8 @@ int main(void)
 	test_flag_forever();
 	test_many_blocks();
 	test_busy_when_locked();
+	test_neighbouring_slots();
+	test_slot_churn_keeps_live_block_visible();
 	CHECK_UINT(live_count(), 0);
 	return 0;
 }
