@@ -5,7 +5,7 @@
 
 struct symbol {
 	uint64_t start;
-	uint64_t end;
+	uint64_t end; /* == start for a label */
 	/* The furthest end of this and all symbols before it in the sorted order: a
 	   backward scan for the symbol containing pc stops where this is <= pc. */
 	uint64_t furthest_end;
@@ -14,9 +14,11 @@ struct symbol {
 	uint8_t binding_rank;
 };
 
+/* Sized symbols, and labels (sizeless symbols, as hand-written assembly has), each
+   sorted. */
 struct symbol_index {
-	size_t count;
-	struct symbol symbols[];
+	struct symbol *sized, *labels;
+	size_t sized_count, label_count;
 };
 
 /* Global before unique before weak before local, as libdw prefers them. */
@@ -34,15 +36,15 @@ static uint8_t binding_rank(unsigned binding)
 	}
 }
 
-/* Sizeless symbols (assembly labels) are left to libdw, which checks their section. */
-static bool indexed(const GElf_Sym *symbol, const char *name, GElf_Word section)
+static bool names_code(const GElf_Sym *symbol, const char *name, GElf_Word section)
 {
 	unsigned type = GELF_ST_TYPE(symbol->st_info);
-	return name && name[0] && symbol->st_size > 0 && type != STT_SECTION && type != STT_FILE &&
-	       type != STT_TLS && section != SHN_UNDEF && (int32_t)section != -1;
+	return name && name[0] && type != STT_SECTION && type != STT_FILE && type != STT_TLS &&
+	       section != SHN_UNDEF && (int32_t)section != -1;
 }
 
-/* By address; at one address the preferred binding first, then the file's order. */
+/* By address; at one address libdw's preference first: the stronger binding, then
+   the smaller symbol, then the file's order. */
 static int compare_symbols(const void *left_pointer, const void *right_pointer)
 {
 	const struct symbol *left = left_pointer, *right = right_pointer;
@@ -50,7 +52,45 @@ static int compare_symbols(const void *left_pointer, const void *right_pointer)
 		return left->start < right->start ? -1 : 1;
 	if (left->binding_rank != right->binding_rank)
 		return left->binding_rank > right->binding_rank ? -1 : 1;
+	if (left->end != right->end)
+		return left->end < right->end ? -1 : 1;
 	return left->order < right->order ? -1 : left->order > right->order;
+}
+
+static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int total, struct symbol_index *index)
+{
+	index->sized = malloc((size_t)total * sizeof *index->sized);
+	index->labels = malloc((size_t)total * sizeof *index->labels);
+	if (!index->sized || !index->labels)
+		return false;
+	for (int i = 1; i < total; i++) {
+		GElf_Sym symbol;
+		GElf_Addr address;
+		GElf_Word section;
+		const char *name = dw->dwfl_module_getsym_info(module, i, &symbol, &address, &section, NULL, NULL);
+		if (!names_code(&symbol, name, section))
+			continue;
+		struct symbol entry = {
+			.start = address,
+			.end = address + symbol.st_size,
+			.name = name,
+			.order = (uint32_t)i,
+			.binding_rank = binding_rank(GELF_ST_BIND(symbol.st_info)),
+		};
+		if (symbol.st_size)
+			index->sized[index->sized_count++] = entry;
+		else
+			index->labels[index->label_count++] = entry;
+	}
+	qsort(index->sized, index->sized_count, sizeof *index->sized, compare_symbols);
+	qsort(index->labels, index->label_count, sizeof *index->labels, compare_symbols);
+	uint64_t furthest = 0;
+	for (size_t i = 0; i < index->sized_count; i++) {
+		if (index->sized[i].end > furthest)
+			furthest = index->sized[i].end;
+		index->sized[i].furthest_end = furthest;
+	}
+	return true;
 }
 
 struct symbol_index *symbol_index_build(const struct libdw_api *dw, Dwfl_Module *module)
@@ -58,42 +98,23 @@ struct symbol_index *symbol_index_build(const struct libdw_api *dw, Dwfl_Module 
 	int total = dw->dwfl_module_getsymtab(module);
 	if (total <= 1)
 		return NULL;
-	struct symbol_index *index = malloc(sizeof *index + (size_t)total * sizeof(struct symbol));
+	struct symbol_index *index = calloc(1, sizeof *index);
 	if (!index)
 		return NULL;
-	index->count = 0;
-	for (int i = 1; i < total; i++) {
-		GElf_Sym symbol;
-		GElf_Addr address;
-		GElf_Word section;
-		const char *name = dw->dwfl_module_getsym_info(module, i, &symbol, &address, &section, NULL, NULL);
-		if (!indexed(&symbol, name, section))
-			continue;
-		index->symbols[index->count++] = (struct symbol){
-			.start = address,
-			.end = address + symbol.st_size,
-			.name = name,
-			.order = (uint32_t)i,
-			.binding_rank = binding_rank(GELF_ST_BIND(symbol.st_info)),
-		};
-	}
-	qsort(index->symbols, index->count, sizeof index->symbols[0], compare_symbols);
-	uint64_t furthest = 0;
-	for (size_t i = 0; i < index->count; i++) {
-		if (index->symbols[i].end > furthest)
-			furthest = index->symbols[i].end;
-		index->symbols[i].furthest_end = furthest;
+	if (!read_symbols(dw, module, total, index)) {
+		symbol_index_free(index);
+		return NULL;
 	}
 	return index;
 }
 
-/* The number of symbols that start at or below pc. */
-static size_t count_at_or_below(const struct symbol_index *index, uint64_t pc)
+/* The number of symbols in `symbols` that start at or below pc. */
+static size_t count_at_or_below(const struct symbol *symbols, size_t count, uint64_t pc)
 {
-	size_t low = 0, high = index->count;
+	size_t low = 0, high = count;
 	while (low < high) {
 		size_t middle = low + (high - low) / 2;
-		if (index->symbols[middle].start <= pc)
+		if (symbols[middle].start <= pc)
 			low = middle + 1;
 		else
 			high = middle;
@@ -101,11 +122,11 @@ static size_t count_at_or_below(const struct symbol_index *index, uint64_t pc)
 	return low;
 }
 
-const char *symbol_index_lookup(const struct symbol_index *index, uint64_t pc)
+static const struct symbol *sized_symbol_at(const struct symbol_index *index, uint64_t pc)
 {
 	const struct symbol *found = NULL;
-	for (size_t i = count_at_or_below(index, pc); i > 0; i--) {
-		const struct symbol *symbol = &index->symbols[i - 1];
+	for (size_t i = count_at_or_below(index->sized, index->sized_count, pc); i > 0; i--) {
+		const struct symbol *symbol = &index->sized[i - 1];
 		if (found ? symbol->start != found->start : symbol->furthest_end <= pc)
 			break;
 		/* At one address the sort put the preferred symbol first, so the one this
@@ -113,10 +134,33 @@ const char *symbol_index_lookup(const struct symbol_index *index, uint64_t pc)
 		if (symbol->end > pc)
 			found = symbol;
 	}
-	return found ? found->name : NULL;
+	return found;
+}
+
+/* Whether a label could name pc: libdw takes the closest one at or below pc that
+   no sized symbol below pc reaches past, if it passes section tests of its own. */
+static bool label_may_name(const struct symbol_index *index, uint64_t pc)
+{
+	size_t labels_below = count_at_or_below(index->labels, index->label_count, pc);
+	if (labels_below == 0)
+		return false;
+	size_t sized_below = count_at_or_below(index->sized, index->sized_count, pc);
+	uint64_t sized_reach = sized_below ? index->sized[sized_below - 1].furthest_end : 0;
+	return index->labels[labels_below - 1].start >= sized_reach;
+}
+
+const char *symbol_index_lookup(const struct symbol_index *index, uint64_t pc, bool *ask_libdw)
+{
+	const struct symbol *symbol = sized_symbol_at(index, pc);
+	*ask_libdw = !symbol && label_may_name(index, pc);
+	return symbol ? symbol->name : NULL;
 }
 
 void symbol_index_free(struct symbol_index *index)
 {
+	if (!index)
+		return;
+	free(index->sized);
+	free(index->labels);
 	free(index);
 }

@@ -4,6 +4,7 @@
 #ifndef HEAPPROF_SYMBOL_INDEX_H
 #define HEAPPROF_SYMBOL_INDEX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "libdw_api.h"
@@ -15,8 +16,9 @@ struct symbol_index *symbol_index_build(const struct libdw_api *dw, Dwfl_Module 
 
 /* The name of the sized symbol `pc` is in, chosen as libdw chooses: the closest one
    that contains pc, a global one before a weak or local one at the same address.
-   NULL if none contains it: then only libdw's search can find a sizeless symbol. */
-const char *symbol_index_lookup(const struct symbol_index *index, uint64_t pc);
+   NULL if there is none; then *ask_libdw says whether a sizeless symbol (an
+   assembly label) might name pc, which only libdw's own search decides. */
+const char *symbol_index_lookup(const struct symbol_index *index, uint64_t pc, bool *ask_libdw);
 
 void symbol_index_free(struct symbol_index *index);
 

@@ -535,9 +535,12 @@ static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *modul
 		data->symbols = symbol_index_build(symbolizer->dw, module);
 		data->symbols_tried = true;
 	}
-	const char *name = data && data->symbols ? symbol_index_lookup(data->symbols, pc) : NULL;
-	if (name)
-		return name;
+	if (data && data->symbols) {
+		bool ask_libdw;
+		const char *name = symbol_index_lookup(data->symbols, pc, &ask_libdw);
+		if (!ask_libdw)
+			return name;
+	}
 	GElf_Off offset;
 	GElf_Sym symbol;
 	return symbolizer->dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);

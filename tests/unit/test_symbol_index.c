@@ -1,7 +1,7 @@
 /* symbol_index must name every address in a sized symbol as libdw's own linear
    search does: checked over the modules of this very process (libc's full symbol
    table included when its debug file is installed), at each function's first,
-   middle, last and one-past bytes, and just beyond. */
+   middle, last and one-past bytes, just beyond, and over a sweep of the code. */
 #include "symbol_index.h"
 
 #include <unistd.h>
@@ -16,15 +16,38 @@ static void compare_at(Dwfl_Module *module, const struct symbol_index *index, GE
 	GElf_Off offset;
 	GElf_Sym symbol;
 	const char *expected = dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
-	const char *actual = symbol_index_lookup(index, pc);
+	bool ask_libdw;
+	const char *actual = symbol_index_lookup(index, pc, &ask_libdw);
 	compared++;
-	/* Where no sized symbol covers pc the index has no answer and libdw is asked. */
-	if (!actual && (!expected || symbol.st_size == 0))
+	if (ask_libdw) {
+		/* The index must not defer where a sized symbol names pc. */
+		CHECK(!actual && (!expected || symbol.st_size == 0));
+		return;
+	}
+	if (!expected && !actual)
 		return;
 	if (!expected || !actual || strcmp(expected, actual) != 0)
 		CHECK_FAILED("%s at %#llx: libdw says %s, the index %s", dwfl_module_info(module, NULL, NULL, NULL,
 			     NULL, NULL, NULL, NULL), (unsigned long long)pc, expected ? expected : "(none)",
 			     actual ? actual : "(none)");
+}
+
+/* Addresses all over the module's code, as return addresses are: in functions only
+   a full symbol table names, in padding, at section ends. */
+static void sweep_code(Dwfl_Module *module, const struct symbol_index *index)
+{
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(module, &bias);
+	CHECK(elf);
+	for (Elf_Scn *section = NULL; (section = elf_nextscn(elf, section));) {
+		GElf_Shdr header;
+		CHECK(gelf_getshdr(section, &header));
+		if (!(header.sh_flags & SHF_EXECINSTR))
+			continue;
+		GElf_Addr start = header.sh_addr + bias, end = start + header.sh_size;
+		for (GElf_Addr pc = start; pc <= end + 16; pc += header.sh_size / 1500 + 1)
+			compare_at(module, index, pc);
+	}
 }
 
 static int check_module(Dwfl_Module *module, void **userdata, const char *name, Dwarf_Addr start, void *arg)
@@ -52,6 +75,7 @@ static int check_module(Dwfl_Module *module, void **userdata, const char *name, 
 		compare_at(module, index, address + symbol.st_size);
 		compare_at(module, index, address + symbol.st_size + 7);
 	}
+	sweep_code(module, index);
 	symbol_index_free(index);
 	return DWARF_CB_OK;
 }
