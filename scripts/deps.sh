@@ -13,6 +13,13 @@ heapprof_test_packages=(
   clang-14 libclang-rt-14-dev chromium
 )
 
+# What tests/bench/run.py compares against (issue #5's matrix); not installed by CI:
+#   source scripts/deps.sh && heapprof_install_deps "${heapprof_bench_packages[@]}"
+# gcc brings cc1, the compiler workload; valgrind is for `run.py callgrind`.
+heapprof_bench_packages=(
+  heaptrack libgoogle-perftools4 libjemalloc2 gcc g++ valgrind python3 perl sqlite3
+)
+
 heapprof_install_deps() {
   local missing=()
   for package in "${heapprof_packages[@]}" "$@"; do

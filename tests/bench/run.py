@@ -11,6 +11,17 @@ Both print a markdown table and can write it to a file (--markdown). The
 programs come from the meson build directory (--build-dir, default build/ at the
 top of the source tree), built by tests/bench/meson.build.
 
+With no -w/-c, `wall` is the quick comparison (malloc1t and malloc2t under
+baseline, shim and heapprof). Issue #5's whole matrix, every workload under every
+configuration, is
+
+  run.py wall -n 5 -w all -c all
+
+which needs heaptrack, jemalloc, gperftools' tcmalloc, gcc's cc1, python3, perl
+and sqlite3 besides the build (they are not installed by CI):
+
+  source scripts/deps.sh && heapprof_install_deps "${heapprof_bench_packages[@]}"
+
 The machine this was written for has two cores shared with other work: only
 ratios taken within one round mean anything, and every figure is a median with
 its range. To add a workload or a configuration (another profiler, another
@@ -19,6 +30,7 @@ program), add an entry to WORKLOADS or CONFIGS below.
 import argparse
 import contextlib
 import datetime
+import hashlib
 import json
 import os
 import platform
@@ -33,6 +45,7 @@ import tempfile
 from dataclasses import dataclass, field
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GCC_VERSION = "12"  # Debian 12's gcc, whose cc1 is the cc1 workload
 
 
 @dataclass
@@ -41,6 +54,12 @@ class Workload:
     argv: list
     about: str
     env: dict = field(default_factory=dict)
+    # Run once per invocation before anything is measured (e.g. to generate an input
+    # into {inputs}); not timed.
+    prepare: list = field(default_factory=list)
+    # For a program that prints nothing: the file it writes, whose SHA-256 stands in
+    # for the checksum line. It is not counted as a profile.
+    output_file: str = ""
 
 
 @dataclass
@@ -55,7 +74,9 @@ class Config:
 
 
 # Placeholders, expanded per run: {bench} = <build>/tests/bench, {lib} = <build>/src,
-# {source} = this directory, {out} = a fresh scratch directory for the run, removed after it.
+# {source} = this directory, {out} = a fresh scratch directory for the run, removed after it,
+# {inputs} = a scratch directory for the whole invocation (for generated inputs), {python} =
+# the interpreter running this script.
 WORKLOADS = {w.name: w for w in [
     Workload("malloc1t", ["{bench}/mallocbench", "1", "20000000"],
              "mallocbench, 1 thread, 20M allocations over a 20k-block live set"),
@@ -71,10 +92,20 @@ WORKLOADS = {w.name: w for w in [
              "perl hash/array/string/regex churn"),
     Workload("sqlite", ["/usr/bin/sqlite3", ":memory:", ".read {source}/workloads/churn.sql"],
              "sqlite3 in-memory database: inserts, indexes, updates, joins"),
+    Workload("cxx", ["{bench}/cxxchurn"],
+             "C++ container churn: std::map, unordered_map, string, list, deque (cxxchurn.cpp)"),
+    # cc1 itself, not the gcc driver, so the process measured is the one that allocates.
+    Workload("cc1", [f"/usr/lib/gcc/x86_64-linux-gnu/{GCC_VERSION}/cc1", "-quiet", "-O2",
+                     "{inputs}/big.c", "-o", "{out}/big.s"],
+             f"gcc {GCC_VERSION}'s cc1 -O2 on a generated 8,000-line C file "
+             "(workloads/gen_big_c.py); checked by the SHA-256 of its assembly",
+             prepare=["{python}", "{source}/workloads/gen_big_c.py", "{inputs}/big.c"],
+             output_file="{out}/big.s"),
 ]}
 DEFAULT_WORKLOADS = ["malloc1t", "malloc2t"]
 
 SYSTEM_LIBRARIES = "/usr/lib/x86_64-linux-gnu"
+TCMALLOC = f"{SYSTEM_LIBRARIES}/libtcmalloc.so.4"
 HEAPPROF_ENV = {"LD_PRELOAD": "{lib}/libheapprof.so", "HEAPPROF_OUT": "{out}/heap.%p.pb.gz"}
 CONFIGS = {c.name: c for c in [
     Config("baseline", "glibc malloc, no preload"),
@@ -82,10 +113,20 @@ CONFIGS = {c.name: c for c in [
            {"LD_PRELOAD": "{bench}/libforward_shim.so"}),
     Config("heapprof", "libheapprof.so at the default rate (512 KiB)", HEAPPROF_ENV,
            writes_profile=True),
+    Config("heapprof-64k", "libheapprof.so sampling every 64 KiB (HEAPPROF_RATE=65536)",
+           {**HEAPPROF_ENV, "HEAPPROF_RATE": "65536"}, writes_profile=True),
+    Config("heapprof-rate1", "libheapprof.so recording every allocation (HEAPPROF_RATE=1)",
+           {**HEAPPROF_ENV, "HEAPPROF_RATE": "1"}, writes_profile=True),
+    # None of the workloads keeps frame pointers, so most fp walks fall back to libunwind:
+    # this measures what the option costs on such programs, not its best case.
+    Config("heapprof-rate1-fp", "libheapprof.so, every allocation, frame-pointer unwinding "
+           "(HEAPPROF_RATE=1 HEAPPROF_UNWIND=fp)",
+           {**HEAPPROF_ENV, "HEAPPROF_RATE": "1", "HEAPPROF_UNWIND": "fp"}, writes_profile=True),
     # With nothing sampled heapprof writes no profile at exit.
     Config("heapprof-rate0", "libheapprof.so with HEAPPROF_RATE=0 (fast path only, no samples)",
            {**HEAPPROF_ENV, "HEAPPROF_RATE": "0"}),
-    # Other profilers, for comparison (Debian packages libjemalloc2 and heaptrack).
+    # Other profilers, for comparison (Debian packages libjemalloc2, libgoogle-perftools4
+    # and heaptrack; scripts/deps.sh's heapprof_bench_packages).
     Config("jemalloc", "jemalloc 5 preloaded, no profiling",
            {"LD_PRELOAD": f"{SYSTEM_LIBRARIES}/libjemalloc.so.2"}),
     Config("je-prof", "jemalloc sampling every 512 KiB (lg_prof_sample:19), profile at exit",
@@ -94,6 +135,13 @@ CONFIGS = {c.name: c for c in [
            writes_profile=True),
     Config("heaptrack", "heaptrack: every allocation traced",
            prefix=["heaptrack", "-o", "{out}/heaptrack"], writes_profile=True),
+    Config("tcmalloc", "gperftools' tcmalloc preloaded, no profiling", {"LD_PRELOAD": TCMALLOC}),
+    # tcmalloc keeps the sampled stacks in memory for MallocExtension::GetHeapSample;
+    # nothing writes them to a file unless the program asks, so there is no profile to
+    # check for (and none to weigh) and a silently inactive sampler would go unnoticed.
+    Config("tc-sample", "tcmalloc sampling every 512 KiB (TCMALLOC_SAMPLE_PARAMETER=524288), "
+           "stacks kept in memory: it writes no file",
+           {"LD_PRELOAD": TCMALLOC, "TCMALLOC_SAMPLE_PARAMETER": "524288"}),
 ]}
 DEFAULT_CONFIGS = ["baseline", "shim", "heapprof"]
 CALLGRIND_CONFIGS = ["baseline", "shim", "heapprof", "heapprof-rate0"]
@@ -106,7 +154,8 @@ def expand(text, places):
 def clean_environment():
     """The caller's environment without anything that would change what is measured."""
     return {k: v for k, v in os.environ.items()
-            if k != "LD_PRELOAD" and not k.startswith(("HEAPPROF_", "SHIM_", "MALLOC_"))}
+            if k not in ("LD_PRELOAD", "HEAPPROFILE", "HEAPCHECK")
+            and not k.startswith(("HEAPPROF_", "SHIM_", "MALLOC_", "TCMALLOC_"))}
 
 
 def command_for(workload, config, places):
@@ -149,12 +198,17 @@ def measure(workload, config, places, timeout):
         else:
             measured = {"wall": float(timeout), "rss_kib": 0, "cpu": 0.0,
                         "status": "timeout" if timed_out else "measure_run failed"}
-        files = [os.path.join(scratch, f) for f in os.listdir(scratch) if f != "measure_run.result"]
+        output_file = expand(workload.output_file, {**places, "out": scratch})
+        # The program's last line; a tool that runs it (heaptrack) may print more
+        # after it, so a run matches when this line appears anywhere in its output.
+        checksum = output_lines[-1] if output_lines else ""
+        if output_file:
+            checksum = file_digest(output_file)
+        files = [os.path.join(scratch, f) for f in os.listdir(scratch)
+                 if f != "measure_run.result" and os.path.join(scratch, f) != output_file]
         return {
             **measured,
-            # The program's last line; a tool that runs it (heaptrack) may print more
-            # after it, so a run matches when this line appears anywhere in its output.
-            "checksum": output_lines[-1] if output_lines else "",
+            "checksum": checksum,
             "output_lines": output_lines[-20:],
             "stderr": error_text[-2000:],
             "files": len(files),
@@ -164,13 +218,28 @@ def measure(workload, config, places, timeout):
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def run_failed(result, config, expected_checksum):
+def file_digest(path):
+    """"sha256:<hex>" of a file, or "" when there is none."""
+    try:
+        with open(path, "rb") as f:
+            return "sha256:" + hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return ""
+
+
+def run_failed(result, workload, config, expected_checksum):
     """Why a run does not count, or None."""
     if isinstance(result["status"], str):
         return result["status"]
     if result["status"] != 0:
         return f"exit status {result['status']}: {result['stderr'].strip()[-300:]}"
-    if expected_checksum not in result["output_lines"]:
+    if workload.output_file:
+        if not expected_checksum:
+            return f"the baseline wrote no {os.path.basename(workload.output_file)}"
+        if result["checksum"] != expected_checksum:
+            return (f"{os.path.basename(workload.output_file)} differs from the baseline's "
+                    f"({result['checksum'] or 'missing'})")
+    elif expected_checksum not in result["output_lines"]:
         return f"baseline's checksum {expected_checksum!r} not in its output"
     if config.writes_profile and result["files"] == 0:
         return "no profile written"
@@ -181,6 +250,20 @@ def ratio_text(values):
     if not values:
         return "-"
     return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def size_text(values):
+    """Median (min-max) of byte counts, in the unit that suits the median."""
+    if not values:
+        return "-"
+    middle = statistics.median(values)
+    unit, scale = next((u, s) for u, s in (("MiB", 1 << 20), ("KiB", 1 << 10), ("B", 1))
+                       if middle >= s or s == 1)
+
+    def digits(value):  # about three significant digits, never an exponent
+        value /= scale
+        return f"{value:.0f}" if value >= 100 else f"{value:.3g}"
+    return f"{digits(middle)} {unit} ({digits(min(values))}-{digits(max(values))})"
 
 
 def summarize_wall(results, workloads, configs, rounds):
@@ -203,6 +286,17 @@ def summarize_wall(results, workloads, configs, rounds):
                 cells.append(ratio_text(ratios))
             out.append(f"| {w} | " + " | ".join(cells) + " |")
         out.append("")
+    # Everything the run left in its scratch directory except the workload's own output
+    # (heapprof's final and peak profiles together, heaptrack's .zst, jemalloc's .heap).
+    out.append(f"#### Profile size: bytes the profiler wrote (heapprof: final and peak profile "
+               f"together), median (min-max) over {rounds} rounds\n")
+    out.append("| workload | " + " | ".join(others) + " |")
+    out.append("|---" * (1 + len(others)) + "|")
+    for w in workloads:
+        cells = [size_text([r["file_bytes"] for r in results[(w, c)] if r])
+                 if CONFIGS[c].writes_profile else "-" for c in others]
+        out.append(f"| {w} | " + " | ".join(cells) + " |")
+    out.append("")
     return "\n".join(out)
 
 
@@ -244,14 +338,33 @@ def legend(workloads, configs):
 
 
 def catalogue():
-    return ("workloads:\n" + "".join(f"  {w.name:16} {w.about}\n" for w in WORKLOADS.values())
-            + "configurations:\n" + "".join(f"  {c.name:16} {c.about}\n" for c in CONFIGS.values()))
+    return ("workloads:\n" + "".join(f"  {w.name:18} {w.about}\n" for w in WORKLOADS.values())
+            + "configurations:\n" + "".join(f"  {c.name:18} {c.about}\n" for c in CONFIGS.values()))
+
+
+def missing_programs(workloads, configs, places):
+    """The programs and preloaded libraries the selection needs that are not here."""
+    needed = [WORKLOADS[w].argv[0] for w in workloads]
+    needed += [CONFIGS[c].prefix[0] for c in configs if CONFIGS[c].prefix]
+    needed += [CONFIGS[c].env["LD_PRELOAD"] for c in configs if "LD_PRELOAD" in CONFIGS[c].env]
+    missing = []
+    for path in dict.fromkeys(expand(p, places) for p in needed):
+        if not (os.path.exists(path) if os.sep in path else shutil.which(path)):
+            missing.append(path)
+    return missing
 
 
 def command_wall(options, places, arguments):
     workloads, configs = options.workloads, options.configs
     if "baseline" not in configs:
         configs = ["baseline"] + configs
+    missing = missing_programs(workloads, configs, places)
+    if missing:
+        sys.exit(f"run.py: missing: {', '.join(missing)}\n(build first, and see this script's "
+                 "docstring for the packages the other profilers and programs come from)")
+    for w in workloads:
+        if WORKLOADS[w].prepare:
+            subprocess.run([expand(a, places) for a in WORKLOADS[w].prepare], check=True)
     results = {(w, c): [] for w in workloads for c in configs}
     failures = []
     # One JSON line per run as it finishes, so an interrupted run keeps what it measured.
@@ -266,12 +379,12 @@ def command_wall(options, places, arguments):
                 this_round = {}
                 for c in order:
                     this_round[c] = measure(WORKLOADS[w], CONFIGS[c], places, options.timeout)
-                    print(f"{label} {w:10} {c:16} {this_round[c]['wall']:7.3f} s "
+                    print(f"{label} {w:10} {c:18} {this_round[c]['wall']:7.3f} s "
                           f"{this_round[c]['rss_kib'] / 1024:7.1f} MiB", file=sys.stderr)
                 expected_checksum = this_round["baseline"]["checksum"]
                 for c in configs:
                     result = this_round[c]
-                    reason = run_failed(result, CONFIGS[c], expected_checksum)
+                    reason = run_failed(result, WORKLOADS[w], CONFIGS[c], expected_checksum)
                     if reason:
                         failures.append(f"{w} {c} {label}: {reason}")
                     if round_index < 0:
@@ -340,8 +453,10 @@ def command_callgrind(options, places, arguments):
     return "\n".join(lines) + "\n", True
 
 
-def name_list(known):
+def name_list(known, allow_all=False):
     def parse(text):
+        if allow_all and text == "all":
+            return list(known)
         names = [n for n in text.split(",") if n]
         unknown = [n for n in names if n not in known]
         if unknown:
@@ -371,11 +486,13 @@ def main():
     wall = modes.add_parser("wall", parents=[common], help="wall time / peak RSS / CPU ratios")
     wall.add_argument("-n", "--rounds", type=int, default=7)
     wall.add_argument("--warmup", type=int, default=1, help="untimed rounds first (default 1)")
-    wall.add_argument("-w", "--workloads", type=name_list(WORKLOADS), default=DEFAULT_WORKLOADS,
-                      help=f"comma-separated, from {', '.join(WORKLOADS)} "
+    wall.add_argument("-w", "--workloads", type=name_list(WORKLOADS, allow_all=True),
+                      default=DEFAULT_WORKLOADS,
+                      help=f"comma-separated, from {', '.join(WORKLOADS)}, or all "
                            f"(default {','.join(DEFAULT_WORKLOADS)})")
-    wall.add_argument("-c", "--configs", type=name_list(CONFIGS), default=DEFAULT_CONFIGS,
-                      help=f"comma-separated, from {', '.join(CONFIGS)} "
+    wall.add_argument("-c", "--configs", type=name_list(CONFIGS, allow_all=True),
+                      default=DEFAULT_CONFIGS,
+                      help=f"comma-separated, from {', '.join(CONFIGS)}, or all "
                            f"(default {','.join(DEFAULT_CONFIGS)}; baseline is always added)")
     wall.add_argument("--timeout", type=float, default=600, help="seconds per run")
     wall.add_argument("--raw", metavar="FILE", help="one JSON line per run")
@@ -388,9 +505,12 @@ def main():
                            metavar="SMALL,LARGE", help="pair counts (default 1000000,3000000)")
     options = parser.parse_args()
 
-    places = {"bench": os.path.join(options.build_dir, "tests", "bench"),
-              "lib": os.path.join(options.build_dir, "src"),
-              "source": os.path.dirname(os.path.abspath(__file__))}
+    # Absolute, so LD_PRELOAD still names the library in a program that changes directory.
+    build_dir = os.path.abspath(options.build_dir)
+    places = {"bench": os.path.join(build_dir, "tests", "bench"),
+              "lib": os.path.join(build_dir, "src"),
+              "source": os.path.dirname(os.path.abspath(__file__)),
+              "python": sys.executable}
     for path in ("{bench}/mallocbench", "{bench}/malloc_pairs", "{bench}/libforward_shim.so",
                  "{bench}/measure_run", "{lib}/libheapprof.so"):
         if not os.path.exists(expand(path, places)):
@@ -398,7 +518,8 @@ def main():
                      "(meson compile -C BUILD, with subdir('bench') in tests/meson.build)")
 
     run = command_wall if options.mode == "wall" else command_callgrind
-    report, all_ran = run(options, places, arguments)
+    with tempfile.TemporaryDirectory(prefix="heapprof-bench-inputs-") as inputs:
+        report, all_ran = run(options, {**places, "inputs": inputs}, arguments)
     print(report)
     if options.markdown:
         with open(options.markdown, "w") as f:
