@@ -6,6 +6,9 @@
                     baseline run of the same round; median and min-max.
   run.py callgrind  instructions per malloc+free pair (malloc_pairs under
                     valgrind --tool=callgrind at two pair counts, differenced).
+  run.py unwind     recording cost per allocation at rate 1 by stack depth
+                    (deep_stacks at depths 10, 30 and 100), libunwind against the
+                    frame-pointer walk.
 
 Both print a markdown table and can write it to a file (--markdown). The
 programs come from the meson build directory (--build-dir, default build/ at the
@@ -453,6 +456,44 @@ def command_callgrind(options, places, arguments):
     return "\n".join(lines) + "\n", True
 
 
+UNWIND_CONFIGS = ["heapprof-rate1", "heapprof-rate1-fp"]
+
+
+def command_unwind(options, places, arguments):
+    """Per-sample cost of recording at rate 1, by stack depth: deep_stacks at each
+    depth under each configuration and under the baseline, rounds interleaved; the
+    cost is (CPU seconds - baseline CPU seconds) / allocations."""
+    configs = ["baseline"] + options.configs
+    costs = {(d, c): [] for d in options.depths for c in options.configs}
+    for round_index in range(options.rounds):
+        for depth in options.depths:
+            workload = Workload(f"depth{depth}", ["{bench}/deep_stacks", str(depth),
+                                                  str(options.allocations)], "")
+            shift = round_index % len(configs)
+            this_round = {c: measure(workload, CONFIGS[c], places, 600)
+                          for c in configs[shift:] + configs[:shift]}
+            expected = this_round["baseline"]["checksum"]
+            for c in options.configs:
+                reason = run_failed(this_round[c], workload, CONFIGS[c], expected)
+                if reason:
+                    sys.exit(f"run.py: depth {depth}, {c}: {reason}")
+                cost = (this_round[c]["cpu"] - this_round["baseline"]["cpu"]) / options.allocations
+                costs[(depth, c)].append(cost * 1e9)
+                print(f"round {round_index + 1} depth {depth:4} {c:18} {cost * 1e9:8.0f} ns",
+                      file=sys.stderr)
+    lines = [header(arguments) + legend([], configs),
+             f"Recording cost per allocation at rate 1 (CPU time over the baseline's, divided "
+             f"by {options.allocations} allocations), ns, median (min-max) over "
+             f"{options.rounds} rounds:\n",
+             "| stack depth | " + " | ".join(options.configs) + " |",
+             "|---" * (1 + len(options.configs)) + "|"]
+    for depth in options.depths:
+        cells = [f"{statistics.median(v):.0f} ({min(v):.0f}-{max(v):.0f})"
+                 for v in (costs[(depth, c)] for c in options.configs)]
+        lines.append(f"| {depth} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n", True
+
+
 def name_list(known, allow_all=False):
     def parse(text):
         if allow_all and text == "all":
@@ -503,6 +544,15 @@ def main():
                            help=f"default {','.join(CALLGRIND_CONFIGS)}")
     callgrind.add_argument("--pairs", type=pair_counts, default=(1000000, 3000000),
                            metavar="SMALL,LARGE", help="pair counts (default 1000000,3000000)")
+    unwind = modes.add_parser("unwind", parents=[common],
+                              help="recording cost per sample by stack depth, at rate 1")
+    unwind.add_argument("-c", "--configs", type=name_list(CONFIGS), default=UNWIND_CONFIGS,
+                        help=f"default {','.join(UNWIND_CONFIGS)}")
+    unwind.add_argument("-n", "--rounds", type=int, default=5)
+    unwind.add_argument("--depths", type=lambda t: [int(d) for d in t.split(",")],
+                        default=[10, 30, 100], help="comma-separated (default 10,30,100)")
+    unwind.add_argument("--allocations", type=int, default=1000000,
+                        help="allocations per run (default 1000000)")
     options = parser.parse_args()
 
     # Absolute, so LD_PRELOAD still names the library in a program that changes directory.
@@ -511,13 +561,14 @@ def main():
               "lib": os.path.join(build_dir, "src"),
               "source": os.path.dirname(os.path.abspath(__file__)),
               "python": sys.executable}
-    for path in ("{bench}/mallocbench", "{bench}/malloc_pairs", "{bench}/libforward_shim.so",
+    for path in ("{bench}/mallocbench", "{bench}/malloc_pairs", "{bench}/deep_stacks",
+                 "{bench}/libforward_shim.so",
                  "{bench}/measure_run", "{lib}/libheapprof.so"):
         if not os.path.exists(expand(path, places)):
             sys.exit(f"run.py: {expand(path, places)} is missing: build first "
                      "(meson compile -C BUILD, with subdir('bench') in tests/meson.build)")
 
-    run = command_wall if options.mode == "wall" else command_callgrind
+    run = {"wall": command_wall, "callgrind": command_callgrind, "unwind": command_unwind}[options.mode]
     with tempfile.TemporaryDirectory(prefix="heapprof-bench-inputs-") as inputs:
         report, all_ran = run(options, {**places, "inputs": inputs}, arguments)
     print(report)
