@@ -7,10 +7,8 @@
 #define SHARD_COUNT 256
 #define INITIAL_SLOTS 64
 #define FILTER_SLOTS ((size_t)1 << LIVE_FILTER_BITS)
-/* A slot's bit says whether its count of sampled live blocks is nonzero. Counts and
-   bits change together under the lock of the bit's word: a bit cleared by a stale
-   count would hide a sampled block from free. */
-#define FILTER_LOCKS 64
+/* A filter word covers 64 slots of 64 bytes: 4 KiB of address space. */
+#define WORD_SHIFT 12
 /* Saturated counts stay set: a never-cleared slot only costs a lookup. */
 #define FILTER_STUCK 255
 
@@ -19,6 +17,11 @@ struct entry {
 	struct site *site;
 };
 
+/* A shard holds the blocks of the filter words it owns, word w belonging to shard
+   w % SHARD_COUNT, so that its one lock covers both the blocks and the bits: a bit
+   must change together with its slot's count of sampled live blocks, or a count
+   decremented to zero, incremented by another thread and then cleared by the first
+   would hide a sampled block from free. */
 struct shard {
 	pthread_mutex_t lock;
 	struct entry *entries;
@@ -28,13 +31,9 @@ struct shard {
 
 _Atomic uint64_t live_filter[FILTER_SLOTS / 64];
 static uint8_t filter_counts[FILTER_SLOTS];
-static pthread_mutex_t filter_locks[FILTER_LOCKS] = {
-	[0 ... FILTER_LOCKS - 1] = PTHREAD_MUTEX_INITIALIZER,
-};
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
-static _Atomic uint64_t live_total;
 
 static uint64_t hash_pointer(uintptr_t pointer)
 {
@@ -47,17 +46,12 @@ static size_t filter_slot(uintptr_t pointer)
 	return (pointer >> 6) & LIVE_FILTER_MASK;
 }
 
-static pthread_mutex_t *filter_lock(size_t slot)
-{
-	return &filter_locks[slot / 64 % FILTER_LOCKS];
-}
-
 static uint64_t slot_bit(size_t slot)
 {
 	return (uint64_t)1 << (slot % 64);
 }
 
-/* Under the slot's filter lock. */
+/* Under the lock of the slot's shard. */
 static void filter_add_locked(size_t slot)
 {
 	if (filter_counts[slot] == FILTER_STUCK)
@@ -66,7 +60,7 @@ static void filter_add_locked(size_t slot)
 		atomic_fetch_or_explicit(&live_filter[slot / 64], slot_bit(slot), memory_order_relaxed);
 }
 
-/* Under the slot's filter lock. */
+/* Under the lock of the slot's shard. */
 static void filter_remove_locked(size_t slot)
 {
 	if (filter_counts[slot] == FILTER_STUCK || filter_counts[slot] == 0)
@@ -75,9 +69,9 @@ static void filter_remove_locked(size_t slot)
 		atomic_fetch_and_explicit(&live_filter[slot / 64], ~slot_bit(slot), memory_order_relaxed);
 }
 
-static struct shard *shard_of(uint64_t hash)
+static struct shard *shard_of(uintptr_t pointer)
 {
-	return &shards[hash >> 56];
+	return &shards[(pointer >> WORD_SHIFT) % SHARD_COUNT];
 }
 
 static void place(struct entry *entries, size_t capacity, uintptr_t pointer, struct site *site)
@@ -106,19 +100,18 @@ static bool grow(struct shard *shard)
 
 void live_flag_forever(const void *pointer)
 {
+	struct shard *shard = shard_of((uintptr_t)pointer);
 	size_t slot = filter_slot((uintptr_t)pointer);
-	pthread_mutex_lock(filter_lock(slot));
+	pthread_mutex_lock(&shard->lock);
 	filter_counts[slot] = FILTER_STUCK;
 	atomic_fetch_or_explicit(&live_filter[slot / 64], slot_bit(slot), memory_order_relaxed);
-	pthread_mutex_unlock(filter_lock(slot));
+	pthread_mutex_unlock(&shard->lock);
 }
 
-/* Locks are taken shard first, then filter. */
 bool live_insert(const void *pointer, struct site *site)
 {
 	uintptr_t key = (uintptr_t)pointer;
-	struct shard *shard = shard_of(hash_pointer(key));
-	size_t slot = filter_slot(key);
+	struct shard *shard = shard_of(key);
 	bool inserted = false;
 	pthread_mutex_lock(&shard->lock);
 	if (2 * (shard->count + 1) <= shard->capacity || grow(shard)) {
@@ -126,13 +119,9 @@ bool live_insert(const void *pointer, struct site *site)
 		shard->count++;
 		inserted = true;
 		/* Only once the entry exists: free may then find it. */
-		pthread_mutex_lock(filter_lock(slot));
-		filter_add_locked(slot);
-		pthread_mutex_unlock(filter_lock(slot));
+		filter_add_locked(filter_slot(key));
 	}
 	pthread_mutex_unlock(&shard->lock);
-	if (inserted)
-		atomic_fetch_add_explicit(&live_total, 1, memory_order_relaxed);
 	return inserted;
 }
 
@@ -161,14 +150,9 @@ struct site *live_remove(const void *pointer, bool wait)
 {
 	uintptr_t key = (uintptr_t)pointer;
 	uint64_t hash = hash_pointer(key);
-	struct shard *shard = shard_of(hash);
-	size_t slot = filter_slot(key);
+	struct shard *shard = shard_of(key);
 	if (lock(&shard->lock, wait) != 0)
 		return LIVE_BUSY;
-	if (lock(filter_lock(slot), wait) != 0) {
-		pthread_mutex_unlock(&shard->lock);
-		return LIVE_BUSY;
-	}
 	struct site *site = NULL;
 	if (shard->capacity) {
 		size_t mask = shard->capacity - 1;
@@ -176,35 +160,34 @@ struct site *live_remove(const void *pointer, bool wait)
 			if (shard->entries[index].pointer == key) {
 				site = shard->entries[index].site;
 				delete_at(shard, index);
-				filter_remove_locked(slot);
+				filter_remove_locked(filter_slot(key));
 				break;
 			}
 		}
 	}
-	pthread_mutex_unlock(filter_lock(slot));
 	pthread_mutex_unlock(&shard->lock);
-	if (site)
-		atomic_fetch_sub_explicit(&live_total, 1, memory_order_relaxed);
 	return site;
 }
 
 uint64_t live_count(void)
 {
-	return atomic_load_explicit(&live_total, memory_order_relaxed);
+	uint64_t count = 0;
+	for (unsigned i = 0; i < SHARD_COUNT; i++) {
+		pthread_mutex_lock(&shards[i].lock);
+		count += shards[i].count;
+		pthread_mutex_unlock(&shards[i].lock);
+	}
+	return count;
 }
 
 void live_lock_all(void)
 {
 	for (unsigned i = 0; i < SHARD_COUNT; i++)
 		pthread_mutex_lock(&shards[i].lock);
-	for (unsigned i = 0; i < FILTER_LOCKS; i++)
-		pthread_mutex_lock(&filter_locks[i]);
 }
 
 void live_unlock_all(void)
 {
-	for (unsigned i = 0; i < FILTER_LOCKS; i++)
-		pthread_mutex_unlock(&filter_locks[i]);
 	for (unsigned i = 0; i < SHARD_COUNT; i++)
 		pthread_mutex_unlock(&shards[i].lock);
 }

@@ -46,6 +46,7 @@ bool live_insert(const void *pointer, struct site *site);
 #define LIVE_BUSY ((struct site *)1)
 struct site *live_remove(const void *pointer, bool wait);
 
+/* Sampled blocks now live; takes every shard's lock in turn. */
 uint64_t live_count(void);
 
 void live_lock_all(void);

@@ -10,8 +10,9 @@
 
 static struct site sites[4];
 
-/* live.c's pointer hash, to build keys that collide in one shard on purpose. A change
-   there makes these keys collide less, not the test wrong. */
+/* live.c's pointer hash and shard choice (by filter word: 4 KiB of addresses, 256
+   shards), to build keys that collide in one shard on purpose. A change there makes
+   these keys collide less, not the test wrong. */
 static uint64_t hash_pointer(uintptr_t pointer)
 {
 	uint64_t hash = pointer * 0x9e3779b97f4a7c15ULL;
@@ -92,7 +93,7 @@ static void find_colliding(uintptr_t start, unsigned shard, size_t home, uintptr
 	size_t found = 0;
 	for (uintptr_t key = start; found < count; key += 16) {
 		uint64_t hash = hash_pointer(key);
-		if (hash >> 56 == shard && (hash & 63) == home)
+		if ((key >> 12) % 256 == shard && (hash & 63) == home)
 			keys[found++] = key;
 	}
 }
