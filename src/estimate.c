@@ -21,13 +21,24 @@ static int64_t snapshot_bytes; /* under snapshot_lock */
 static bool have_snapshot;
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Go's unsampling factor for one object of `size` bytes. */
-static double scale_for(size_t size)
+struct weight {
+	int64_t bytes;
+	int64_t units;
+};
+
+/* Go's unsampling of one object of the site's size, at the current profile rate.
+   Threads that race to refresh a site after a rate change store the same values. */
+static struct weight weight_of(struct site *site)
 {
 	size_t rate = sampler_profile_rate();
-	if (rate <= 1 || size == 0)
-		return 1;
-	return 1 / (1 - exp(-(double)size / (double)rate));
+	if (atomic_load_explicit(&site->weight_rate, memory_order_acquire) != rate) {
+		double scale = rate <= 1 || site->size == 0 ? 1 : 1 / (1 - exp(-(double)site->size / (double)rate));
+		atomic_store_explicit(&site->weight_bytes, (int64_t)((double)site->size * scale), memory_order_relaxed);
+		atomic_store_explicit(&site->weight_units, (int64_t)(scale * OBJECT_SCALE), memory_order_relaxed);
+		atomic_store_explicit(&site->weight_rate, rate, memory_order_release);
+	}
+	return (struct weight){atomic_load_explicit(&site->weight_bytes, memory_order_relaxed),
+			       atomic_load_explicit(&site->weight_units, memory_order_relaxed)};
 }
 
 static void snapshot(int64_t bytes)
@@ -35,7 +46,7 @@ static void snapshot(int64_t bytes)
 	if (pthread_mutex_trylock(&snapshot_lock) != 0)
 		return;
 	if (!have_snapshot || bytes > snapshot_bytes + (snapshot_bytes >> SNAPSHOT_GROWTH_SHIFT)) {
-		for (struct site *site = sites_first(); site; site = site->next_site) {
+		for (struct site *site = sites_first(); site; site = sites_next(site)) {
 			site->peak_alloc_objects = atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
 			site->peak_free_objects = atomic_load_explicit(&site->free_objects, memory_order_relaxed);
 		}
@@ -58,21 +69,20 @@ static void raise_peak(int64_t bytes)
 	}
 }
 
-uint64_t estimate_add(size_t size)
+uint64_t estimate_add(struct site *site)
 {
-	double scale = scale_for(size);
-	int64_t weight = (int64_t)((double)size * scale);
-	atomic_fetch_add_explicit(&inuse_object_units, (int64_t)(scale * OBJECT_SCALE), memory_order_relaxed);
+	struct weight weight = weight_of(site);
+	atomic_fetch_add_explicit(&inuse_object_units, weight.units, memory_order_relaxed);
 	atomic_fetch_add_explicit(&samples, 1, memory_order_relaxed);
-	raise_peak(atomic_fetch_add_explicit(&inuse_bytes, weight, memory_order_relaxed) + weight);
-	return (uint64_t)weight;
+	raise_peak(atomic_fetch_add_explicit(&inuse_bytes, weight.bytes, memory_order_relaxed) + weight.bytes);
+	return (uint64_t)weight.bytes;
 }
 
-void estimate_remove(size_t size)
+void estimate_remove(struct site *site)
 {
-	double scale = scale_for(size);
-	atomic_fetch_sub_explicit(&inuse_object_units, (int64_t)(scale * OBJECT_SCALE), memory_order_relaxed);
-	atomic_fetch_sub_explicit(&inuse_bytes, (int64_t)((double)size * scale), memory_order_relaxed);
+	struct weight weight = weight_of(site);
+	atomic_fetch_sub_explicit(&inuse_object_units, weight.units, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&inuse_bytes, weight.bytes, memory_order_relaxed);
 }
 
 static uint64_t at_least_zero(int64_t value)

@@ -16,11 +16,11 @@ struct estimate {
 	uint64_t samples;
 };
 
-/* A sampled allocation of `size` bytes was recorded. Returns its estimated weight in
-   bytes (what it stands for, unsampled). */
-uint64_t estimate_add(size_t size);
-/* A sampled block of `size` bytes was freed. */
-void estimate_remove(size_t size);
+/* A sampled allocation was recorded on `site`. Returns its estimated weight in bytes
+   (what it stands for, unsampled). */
+uint64_t estimate_add(struct site *site);
+/* A sampled block of `site` was freed. */
+void estimate_remove(struct site *site);
 
 struct estimate estimate_read(void);
 

@@ -431,7 +431,7 @@ bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t st
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 		builder.bytes_label = string_index(&builder, "bytes");
-		for (const struct site *site = sites_first(); site; site = site->next_site)
+		for (const struct site *site = sites_first(); site; site = sites_next(site))
 			write_sample(&builder, site, view, rate, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
 			write_location(&builder, i + 1, builder.pending_pcs[i]);

@@ -20,7 +20,7 @@ static pthread_rwlock_t recording = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZ
 static void record_free(struct site *site)
 {
 	sites_record_free(site);
-	estimate_remove(site->size);
+	estimate_remove(site);
 }
 
 /* Releases blocks whose free arrived while the thread was busy. */
@@ -61,10 +61,13 @@ void recorder_alloc(void *pointer, size_t size, uintptr_t caller)
 	bool nested = enter(state);
 	pthread_rwlock_rdlock(&recording);
 	unsigned depth = unwind_capture(pcs, options.depth, caller);
-	modules_notice(pcs, depth);
 	struct site *site = sites_record_alloc(pcs, depth, size);
+	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
+		modules_notice(pcs, depth);
+		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
+	}
 	if (site && live_insert(pointer, site))
-		dumper_count_allocation(estimate_add(size));
+		dumper_count_allocation(estimate_add(site));
 	pthread_rwlock_unlock(&recording);
 	leave(state, nested);
 	errno = saved_errno;

@@ -10,8 +10,11 @@
 #define SHARD_COUNT 64
 #define SHARD_SHIFT 58 /* 64 - log2(SHARD_COUNT) */
 #define INITIAL_SLOTS 256
-/* Per-thread memo of recently used sites, so a hot allocation site costs no lock. */
+/* Per-thread memos of recently used sites and stacks. A hot allocation site costs no
+   lock; a new size at a known stack skips the stack table. Each entry keeps its keys,
+   so a miss is decided without touching the shared site it names. */
 #define RECENT_SITES 16
+#define RECENT_STACKS 16
 
 /* Each slot keeps its entry's hash, so a probe compares hashes without touching the
    entry: at high sample rates the misses on entries dominated recording. */
@@ -26,19 +29,35 @@ struct table {
 	size_t count;
 };
 
+/* What a new site touches comes first: the lock, the site table, the shard's list
+   of sites and the arena. The list and counts are written under the lock and read
+   without it, so that a new site costs no shared atomic of its own. */
 struct shard {
 	pthread_mutex_t lock;
+	struct table sites;  /* struct site *, by stack hash and size */
+	_Atomic(struct site *) first_site; /* newest first */
+	_Atomic uint64_t site_count;
 	struct arena arena;
 	struct table stacks; /* struct stack *, by stack hash */
-	struct table sites;  /* struct site *, by stack hash and size */
+	_Atomic uint64_t stack_count;
 } __attribute__((aligned(64)));
 
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
-static _Atomic(struct site *) all_sites;
-static _Atomic uint64_t stack_count, site_count;
-static __thread struct site *recent_sites[RECENT_SITES] TLS_MODEL;
+struct recent_site {
+	uint64_t hash;
+	size_t size;
+	struct site *site;
+};
+
+struct recent_stack {
+	uint64_t hash;
+	struct stack *stack;
+};
+
+static __thread struct recent_site recent_sites[RECENT_SITES] TLS_MODEL;
+static __thread struct recent_stack recent_stacks[RECENT_STACKS] TLS_MODEL;
 
 static uint64_t hash_stack(const uintptr_t *pcs, unsigned depth)
 {
@@ -133,7 +152,13 @@ static bool site_matches(const void *entry, const void *key)
 	return site->stack == wanted->stack && site->size == wanted->size;
 }
 
-static const struct stack *intern_stack(struct shard *shard, uint64_t hash, const uintptr_t *pcs, unsigned depth)
+/* Under the shard's lock: only one writer. */
+static void increment_locked(_Atomic uint64_t *count)
+{
+	atomic_store_explicit(count, atomic_load_explicit(count, memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+static struct stack *intern_stack(struct shard *shard, uint64_t hash, const uintptr_t *pcs, unsigned depth)
 {
 	struct table *table = &shard->stacks;
 	if (!has_room(table))
@@ -149,79 +174,114 @@ static const struct stack *intern_stack(struct shard *shard, uint64_t hash, cons
 	stack->depth = depth;
 	memcpy(stack->pcs, pcs, depth * sizeof *pcs);
 	fill(table, slot, hash, stack);
-	atomic_fetch_add_explicit(&stack_count, 1, memory_order_relaxed);
+	increment_locked(&shard->stack_count);
 	return stack;
 }
 
-static void publish(struct site *site)
+/* Under the shard's lock; walkers of the list may read it at any time. */
+static void publish(struct shard *shard, struct site *site)
 {
-	struct site *head = atomic_load_explicit(&all_sites, memory_order_relaxed);
-	do
-		site->next_site = head;
-	while (!atomic_compare_exchange_weak_explicit(&all_sites, &head, site, memory_order_release,
-						      memory_order_relaxed));
-	atomic_fetch_add_explicit(&site_count, 1, memory_order_relaxed);
+	site->next_site = atomic_load_explicit(&shard->first_site, memory_order_relaxed);
+	atomic_store_explicit(&shard->first_site, site, memory_order_release);
+	increment_locked(&shard->site_count);
 }
 
-static struct site *find_or_create_locked(struct shard *shard, uint64_t hash, const uintptr_t *pcs,
-					 unsigned depth, size_t size)
+/* Finds or creates the site and counts one allocation on it. */
+static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size)
 {
 	struct table *table = &shard->sites;
-	const struct stack *stack = intern_stack(shard, hash, pcs, depth);
-	if (!stack || !has_room(table))
+	if (!has_room(table))
 		return NULL;
-	uint64_t key_hash = hash_site(hash, size);
+	uint64_t key_hash = hash_site(stack->hash, size);
 	struct site_key key = {stack, size};
 	struct slot *slot = probe(table, key_hash, site_matches, &key);
-	if (slot->entry)
-		return slot->entry;
-	struct site *site = arena_alloc(&shard->arena, sizeof *site);
+	struct site *site = slot->entry;
+	if (site) {
+		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
+		return site;
+	}
+	site = arena_alloc(&shard->arena, sizeof *site);
 	if (!site)
 		return NULL;
 	site->stack = stack;
 	site->size = size;
+	/* No other thread can see it yet: no atomic increment needed. */
+	atomic_init(&site->alloc_objects, 1);
 	fill(table, slot, key_hash, site);
-	publish(site);
+	publish(shard, site);
 	return site;
 }
 
 /* Stacks and their sites share the shard chosen by the stack hash's top bits (the
-   tables use the low bits), so one lock covers both. */
-static struct site *find_or_create(uint64_t hash, const uintptr_t *pcs, unsigned depth, size_t size)
+   tables use the low bits), so one lock covers both. `stack` is the interned stack
+   when the caller knows it. */
+static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth, size_t size)
 {
 	struct shard *shard = &shards[hash >> SHARD_SHIFT];
+	struct site *site = NULL;
 	pthread_mutex_lock(&shard->lock);
-	struct site *site = find_or_create_locked(shard, hash, pcs, depth, size);
+	if (!stack)
+		stack = intern_stack(shard, hash, pcs, depth);
+	if (stack)
+		site = record_locked(shard, stack, size);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
+}
+
+static struct stack *remembered_stack(uint64_t hash, const uintptr_t *pcs, unsigned depth)
+{
+	struct stack *stack = recent_stacks[hash % RECENT_STACKS].stack;
+	return stack && recent_stacks[hash % RECENT_STACKS].hash == hash && same_stack(stack, hash, pcs, depth)
+		       ? stack
+		       : NULL;
 }
 
 struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size)
 {
 	uint64_t hash = hash_stack(pcs, depth);
-	struct site **recent = &recent_sites[hash_site(hash, size) % RECENT_SITES];
-	struct site *site = *recent;
-	if (!site || site->size != size || !same_stack(site->stack, hash, pcs, depth)) {
-		site = find_or_create(hash, pcs, depth, size);
-		if (!site)
-			return NULL;
-		*recent = site;
+	struct recent_site *recent = &recent_sites[hash_site(hash, size) % RECENT_SITES];
+	struct site *site = recent->site;
+	if (site && recent->hash == hash && recent->size == size && same_stack(site->stack, hash, pcs, depth)) {
+		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
+		return site;
 	}
-	atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
+	site = record(hash, remembered_stack(hash, pcs, depth), pcs, depth, size);
+	if (site) {
+		*recent = (struct recent_site){hash, size, site};
+		recent_stacks[hash % RECENT_STACKS] = (struct recent_stack){hash, site->stack};
+	}
 	return site;
+}
+
+/* The first site of the shards from `index` on. */
+static struct site *first_from(unsigned index)
+{
+	for (; index < SHARD_COUNT; index++) {
+		struct site *site = atomic_load_explicit(&shards[index].first_site, memory_order_acquire);
+		if (site)
+			return site;
+	}
+	return NULL;
 }
 
 struct site *sites_first(void)
 {
-	return atomic_load_explicit(&all_sites, memory_order_acquire);
+	return first_from(0);
+}
+
+struct site *sites_next(const struct site *site)
+{
+	return site->next_site ? site->next_site : first_from((unsigned)(site->stack->hash >> SHARD_SHIFT) + 1);
 }
 
 struct sites_counts sites_counts(void)
 {
-	return (struct sites_counts){
-		.stacks = atomic_load_explicit(&stack_count, memory_order_relaxed),
-		.sites = atomic_load_explicit(&site_count, memory_order_relaxed),
-	};
+	struct sites_counts counts = {0, 0};
+	for (unsigned i = 0; i < SHARD_COUNT; i++) {
+		counts.stacks += atomic_load_explicit(&shards[i].stack_count, memory_order_relaxed);
+		counts.sites += atomic_load_explicit(&shards[i].site_count, memory_order_relaxed);
+	}
+	return counts;
 }
 
 void sites_lock_all(void)

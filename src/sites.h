@@ -4,24 +4,33 @@
 #define HEAPPROF_SITES_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct stack {
 	uint64_t hash;
 	uint32_t depth;
+	/* Set once every pc is known to lie in a module the profile will describe
+	   (recorder.c): a stack seen again needs no check. */
+	_Atomic bool modules_known;
 	uintptr_t pcs[];
 };
 
 struct site {
-	const struct stack *stack;
+	struct stack *stack;
 	size_t size;
 	_Atomic uint64_t alloc_objects;
 	_Atomic uint64_t free_objects;
 	/* The counters as they were at the in-use peak (estimate.c). */
 	uint64_t peak_alloc_objects;
 	uint64_t peak_free_objects;
-	struct site *next_site; /* the list of all sites, newest first */
+	/* What one of its objects stands for, unsampled at weight_rate (estimate.c):
+	   worked out once per site and rate rather than on every sample and free. */
+	_Atomic size_t weight_rate;
+	_Atomic int64_t weight_bytes;
+	_Atomic int64_t weight_units;
+	struct site *next_site; /* the next older site of its shard (sites.c) */
 };
 
 /* Finds or creates the site and counts one allocation on it. NULL when out of memory. */
@@ -32,8 +41,10 @@ static inline void sites_record_free(struct site *site)
 	atomic_fetch_add_explicit(&site->free_objects, 1, memory_order_relaxed);
 }
 
-/* Every site created so far, newest first; safe to walk while others record. */
+/* Every site created so far: for (site = sites_first(); site; site = sites_next(site)).
+   Safe to walk while others record; sites created meanwhile may or may not appear. */
 struct site *sites_first(void);
+struct site *sites_next(const struct site *site);
 
 struct sites_counts {
 	uint64_t stacks;

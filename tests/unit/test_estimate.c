@@ -14,19 +14,25 @@ static void check_estimate(uint64_t inuse_bytes, uint64_t inuse_objects, uint64_
 	CHECK_UINT(estimate.samples, samples);
 }
 
-/* As the recorder does: the site first, then the estimate. */
-static struct site *record_alloc(size_t size)
+static struct site *site_of(size_t size)
 {
 	struct site *site = sites_record_alloc(stack, 2, size);
 	CHECK(site);
-	estimate_add(size);
+	return site;
+}
+
+/* As the recorder does: the site first, then the estimate. */
+static struct site *record_alloc(size_t size)
+{
+	struct site *site = site_of(size);
+	estimate_add(site);
 	return site;
 }
 
 static void record_free(struct site *site)
 {
 	sites_record_free(site);
-	estimate_remove(site->size);
+	estimate_remove(site);
 }
 
 static void check_peak_counters(const struct site *site, uint64_t alloc_objects, uint64_t free_objects)
@@ -43,34 +49,37 @@ static void test_unscaled(void)
 	sampler_set_rate(1);
 	CHECK(!estimate_hold_peak());
 	check_estimate(0, 0, 0, 0);
-	CHECK_UINT(estimate_add(100), 100);
-	CHECK_UINT(estimate_add(0), 0);
+	CHECK_UINT(estimate_add(site_of(100)), 100);
+	CHECK_UINT(estimate_add(site_of(0)), 0);
 	check_estimate(100, 2, 100, 2);
-	estimate_remove(100);
-	estimate_remove(0);
+	estimate_remove(site_of(100));
+	estimate_remove(site_of(0));
 	check_estimate(0, 0, 100, 2);
 }
 
-/* Weights are Go's unsampling of one object (as profile_unsample scales it). */
+/* Weights are Go's unsampling of one object (as profile_unsample scales it). The
+   sites of 100 and 0 bytes were weighed at rate 1 first: a rate change reweighs. */
 static void test_scaled(void)
 {
 	sampler_set_rate(524288);
-	CHECK_UINT(estimate_add(1024), 524800);
+	CHECK_UINT(estimate_add(site_of(1024)), 524800);
 	check_estimate(524800, 512, 524800, 3);
-	CHECK_UINT(estimate_add(524288), 829411);
+	CHECK_UINT(estimate_add(site_of(524288)), 829411);
 	check_estimate(524800 + 829411, 514, 524800 + 829411, 4);
-	estimate_remove(1024);
-	estimate_remove(524288);
+	estimate_remove(site_of(1024));
+	estimate_remove(site_of(524288));
 	check_estimate(0, 0, 524800 + 829411, 4);
 	/* Removing more than was added reads as nothing, not as a huge number. */
-	estimate_remove(4096);
+	estimate_remove(site_of(4096));
 	check_estimate(0, 0, 524800 + 829411, 4);
-	estimate_add(4096);
+	estimate_add(site_of(4096));
+	CHECK_UINT(estimate_add(site_of(100)), 524338);
+	estimate_remove(site_of(100));
 	/* A zero-byte block is one object of no bytes, not an infinite scale. */
-	CHECK_UINT(estimate_add(0), 0);
-	check_estimate(0, 1, 524800 + 829411, 6);
-	estimate_remove(0);
-	check_estimate(0, 0, 524800 + 829411, 6);
+	CHECK_UINT(estimate_add(site_of(0)), 0);
+	check_estimate(0, 1, 524800 + 829411, 7);
+	estimate_remove(site_of(0));
+	check_estimate(0, 0, 524800 + 829411, 7);
 }
 
 /* The peak profile's counters are the site's counters when the heap was largest

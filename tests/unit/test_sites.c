@@ -12,7 +12,7 @@
 static unsigned times_listed(const struct site *site)
 {
 	unsigned times = 0;
-	for (const struct site *listed = sites_first(); listed; listed = listed->next_site)
+	for (const struct site *listed = sites_first(); listed; listed = sites_next(listed))
 		times += listed == site;
 	return times;
 }
@@ -20,7 +20,7 @@ static unsigned times_listed(const struct site *site)
 static uint64_t listed_count(void)
 {
 	uint64_t count = 0;
-	for (const struct site *listed = sites_first(); listed; listed = listed->next_site)
+	for (const struct site *listed = sites_first(); listed; listed = sites_next(listed))
 		count++;
 	return count;
 }
@@ -64,7 +64,6 @@ static void test_same_and_different_sites(void)
 	CHECK_UINT(sites_counts().stacks, 3);
 	CHECK_UINT(sites_counts().sites, 4);
 	CHECK_UINT(listed_count(), 4);
-	CHECK(sites_first() == prefix);
 	CHECK_UINT(times_listed(site), 1);
 	CHECK_UINT(times_listed(other_size), 1);
 	CHECK_UINT(times_listed(other_pcs), 1);
