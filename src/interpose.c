@@ -65,7 +65,7 @@ SLOW_PATH static bool free_slow(void *pointer)
 EXPORT void free(void *pointer)
 {
 	if (free_is_plain(pointer)) {
-		counter_add(&thread_state.free_objects, 1);
+		counter_increment(&thread_state.free_objects);
 		next.free(pointer);
 	} else if (free_slow(pointer)) {
 		next.free(pointer);
@@ -238,7 +238,7 @@ EXPORT size_t malloc_usable_size(void *pointer)
 EXPORT void free_sized(void *pointer, size_t size)
 {
 	if (free_is_plain(pointer)) {
-		counter_add(&thread_state.free_objects, 1);
+		counter_increment(&thread_state.free_objects);
 		next.free_sized(pointer, size);
 	} else if (free_slow(pointer)) {
 		next.free_sized(pointer, size);
@@ -248,7 +248,7 @@ EXPORT void free_sized(void *pointer, size_t size)
 EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
 {
 	if (free_is_plain(pointer)) {
-		counter_add(&thread_state.free_objects, 1);
+		counter_increment(&thread_state.free_objects);
 		next.free_aligned_sized(pointer, alignment, size);
 	} else if (free_slow(pointer)) {
 		next.free_aligned_sized(pointer, alignment, size);

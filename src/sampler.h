@@ -24,7 +24,7 @@ static inline bool sampler_skip(size_t size)
 	if (__builtin_expect(size < left && state->rate_generation ==
 						atomic_load_explicit(&sampler_generation, memory_order_relaxed), 1)) {
 		counter_set(&state->bytes_until_sample, left - size);
-		counter_add(&state->alloc_objects, 1);
+		counter_increment(&state->alloc_objects);
 		return true;
 	}
 	return false;
