@@ -46,7 +46,7 @@
 
 struct libdw_api {
 	LIBDW_FUNCTIONS(LIBDW_MEMBER)
-	/* The C++ ABI's demangler, or NULL: names then stay mangled. */
+	/* The C++ ABI's demangler, or NULL; where it fails, names stay mangled. */
 	char *(*demangle)(const char *mangled, char *buffer, size_t *length, int *status);
 };
 

@@ -1,6 +1,7 @@
 /* libdw_api for the preload library: elfutils and the demangler are opened with
-   RTLD_LOCAL only when a profile is written, so they never join the host's scope
-   and cost nothing at start-up. */
+   RTLD_LOCAL only when needed (elfutils when a profile is written, the C++ runtime
+   when a C++ name is), so they never join the host's scope and cost nothing at
+   start-up; a C program's exit never loads the C++ runtime. */
 #include "libdw_api.h"
 
 #include <dlfcn.h>
@@ -21,11 +22,24 @@ static bool resolve_all(void *library)
 	return true;
 }
 
-static void load_demangler(void)
+static char *no_demangler(const char *mangled, char *buffer, size_t *length, int *status)
+{
+	(void)mangled, (void)buffer, (void)length;
+	*status = -1;
+	return NULL;
+}
+
+/* The first mangled name loads the demangler; symbolizers run under the dump lock, so
+   one thread at a time gets here. */
+static char *demangle_on_first_use(const char *mangled, char *buffer, size_t *length, int *status)
 {
 	void *runtime = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
-	if (runtime)
-		*(void **)&api.demangle = dlsym(runtime, "__cxa_demangle");
+	void *demangle = runtime ? dlsym(runtime, "__cxa_demangle") : NULL;
+	if (demangle)
+		*(void **)&api.demangle = demangle;
+	else
+		api.demangle = no_demangler;
+	return api.demangle(mangled, buffer, length, status);
 }
 
 const struct libdw_api *libdw_api_load(void)
@@ -38,7 +52,7 @@ const struct libdw_api *libdw_api_load(void)
 		failed = true;
 		return NULL;
 	}
-	load_demangler();
+	api.demangle = demangle_on_first_use;
 	loaded = true;
 	return &api;
 }
