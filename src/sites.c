@@ -212,18 +212,28 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 	return site;
 }
 
-/* Stacks and their sites share the shard chosen by the stack hash's top bits (the
-   tables use the low bits), so one lock covers both. `stack` is the interned stack
-   when the caller knows it. */
-static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth, size_t size)
+static struct shard *shard_of(uint64_t hash)
 {
-	struct shard *shard = &shards[hash >> SHARD_SHIFT];
-	struct site *site = NULL;
+	return &shards[hash >> SHARD_SHIFT];
+}
+
+/* The shard of a stack is chosen by the stack's hash, that of a site by the site's
+   (the tables use the low bits, the shard the top ones): the sites of one hot stack
+   are spread over every shard, not serialised behind one lock. */
+static struct stack *find_stack(uint64_t hash, const uintptr_t *pcs, unsigned depth)
+{
+	struct shard *shard = shard_of(hash);
 	pthread_mutex_lock(&shard->lock);
-	if (!stack)
-		stack = intern_stack(shard, hash, pcs, depth);
-	if (stack)
-		site = record_locked(shard, stack, size);
+	struct stack *stack = intern_stack(shard, hash, pcs, depth);
+	pthread_mutex_unlock(&shard->lock);
+	return stack;
+}
+
+static struct site *record(struct stack *stack, size_t size)
+{
+	struct shard *shard = shard_of(hash_site(stack->hash, size));
+	pthread_mutex_lock(&shard->lock);
+	struct site *site = record_locked(shard, stack, size);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
 }
@@ -245,7 +255,10 @@ struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t siz
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
-	site = record(hash, remembered_stack(hash, pcs, depth), pcs, depth, size);
+	struct stack *stack = remembered_stack(hash, pcs, depth);
+	if (!stack && !(stack = find_stack(hash, pcs, depth)))
+		return NULL;
+	site = record(stack, size);
 	if (site) {
 		*recent = (struct recent_site){hash, size, site};
 		recent_stacks[hash % RECENT_STACKS] = (struct recent_stack){hash, site->stack};
@@ -271,7 +284,9 @@ struct site *sites_first(void)
 
 struct site *sites_next(const struct site *site)
 {
-	return site->next_site ? site->next_site : first_from((unsigned)(site->stack->hash >> SHARD_SHIFT) + 1);
+	if (site->next_site)
+		return site->next_site;
+	return first_from((unsigned)(shard_of(hash_site(site->stack->hash, site->size)) - shards) + 1);
 }
 
 struct sites_counts sites_counts(void)
