@@ -6,17 +6,23 @@
 
 #include "options.h"
 #include "sampler.h"
+#include "thread_registry.h"
 
 /* Object weights are kept in 1/65536ths: the unsampling scale is fractional. */
 #define OBJECT_SCALE 65536.0
 /* A new snapshot is taken when the peak has grown by 1/64 (1.6%) since the last one,
    so a heap that climbs steadily costs O(log) snapshots, not one per sample. */
 #define SNAPSHOT_GROWTH_SHIFT 6
+/* A thread adds its part to the shared sum once it has moved this far: the peak is
+   then known to within this much per thread. */
+#define PUBLISH_BYTES ((int64_t)64 << 10)
 
 /* Signed: a block sampled at one rate and freed after a rate change is removed with
    a slightly different weight, and the sum may dip below zero. */
-static _Atomic int64_t inuse_bytes, inuse_object_units, peak_bytes;
-static _Atomic uint64_t samples;
+static _Atomic int64_t shared_inuse_bytes, peak_bytes;
+/* The parts of threads the registry does not list: not yet registered, or exiting. */
+static _Atomic int64_t unlisted_bytes, unlisted_units;
+static _Atomic uint64_t unlisted_samples;
 static int64_t snapshot_bytes; /* under snapshot_lock */
 static bool have_snapshot;
 static pthread_mutex_t snapshot_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,20 +75,64 @@ static void raise_peak(int64_t bytes)
 	}
 }
 
+static void add_to_shared_sum(int64_t delta)
+{
+	int64_t sum = atomic_fetch_add_explicit(&shared_inuse_bytes, delta, memory_order_relaxed) + delta;
+	if (delta > 0)
+		raise_peak(sum);
+}
+
+static void publish(struct thread_state *state, int64_t delta)
+{
+	state->published_bytes += delta;
+	add_to_shared_sum(delta);
+}
+
+static bool listed(const struct thread_state *state)
+{
+	return state->registration == THREAD_REGISTERED;
+}
+
+/* Adds `bytes` and `units` (negative for a free) to the thread's part. */
+static void change(struct thread_state *state, int64_t bytes, int64_t units)
+{
+	if (!listed(state)) {
+		atomic_fetch_add_explicit(&unlisted_bytes, bytes, memory_order_relaxed);
+		atomic_fetch_add_explicit(&unlisted_units, units, memory_order_relaxed);
+		add_to_shared_sum(bytes);
+		return;
+	}
+	int64_t part = (int64_t)counter_get(&state->inuse_bytes) + bytes;
+	counter_set(&state->inuse_bytes, (uint64_t)part);
+	counter_add(&state->inuse_units, (uint64_t)units);
+	int64_t unpublished = part - state->published_bytes;
+	if (unpublished >= PUBLISH_BYTES || unpublished <= -PUBLISH_BYTES)
+		publish(state, unpublished);
+}
+
 uint64_t estimate_add(struct site *site)
 {
+	struct thread_state *state = &thread_state;
 	struct weight weight = weight_of(site);
-	atomic_fetch_add_explicit(&inuse_object_units, weight.units, memory_order_relaxed);
-	atomic_fetch_add_explicit(&samples, 1, memory_order_relaxed);
-	raise_peak(atomic_fetch_add_explicit(&inuse_bytes, weight.bytes, memory_order_relaxed) + weight.bytes);
+	if (listed(state))
+		counter_increment(&state->samples);
+	else
+		atomic_fetch_add_explicit(&unlisted_samples, 1, memory_order_relaxed);
+	change(state, weight.bytes, weight.units);
 	return (uint64_t)weight.bytes;
 }
 
 void estimate_remove(struct site *site)
 {
 	struct weight weight = weight_of(site);
-	atomic_fetch_sub_explicit(&inuse_object_units, weight.units, memory_order_relaxed);
-	atomic_fetch_sub_explicit(&inuse_bytes, weight.bytes, memory_order_relaxed);
+	change(&thread_state, -weight.bytes, -weight.units);
+}
+
+void estimate_publish_all(struct thread_state *state)
+{
+	int64_t unpublished = (int64_t)counter_get(&state->inuse_bytes) - state->published_bytes;
+	if (unpublished)
+		publish(state, unpublished);
 }
 
 static uint64_t at_least_zero(int64_t value)
@@ -92,12 +142,15 @@ static uint64_t at_least_zero(int64_t value)
 
 struct estimate estimate_read(void)
 {
-	int64_t units = atomic_load_explicit(&inuse_object_units, memory_order_relaxed);
+	struct thread_totals totals = thread_registry_totals();
+	int64_t bytes = totals.inuse_bytes + atomic_load_explicit(&unlisted_bytes, memory_order_relaxed);
+	int64_t units = totals.inuse_units + atomic_load_explicit(&unlisted_units, memory_order_relaxed);
+	int64_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
 	return (struct estimate){
-		.inuse_bytes = at_least_zero(atomic_load_explicit(&inuse_bytes, memory_order_relaxed)),
+		.inuse_bytes = at_least_zero(bytes),
 		.inuse_objects = at_least_zero((int64_t)((double)units / OBJECT_SCALE)),
-		.peak_inuse_bytes = at_least_zero(atomic_load_explicit(&peak_bytes, memory_order_relaxed)),
-		.samples = atomic_load_explicit(&samples, memory_order_relaxed),
+		.peak_inuse_bytes = at_least_zero(peak > bytes ? peak : bytes),
+		.samples = totals.samples + atomic_load_explicit(&unlisted_samples, memory_order_relaxed),
 	};
 }
 

@@ -1,5 +1,8 @@
 /* The live heap estimated from the samples, its high-water mark, and a copy of every
-   site's counters taken near that mark, for the peak profile. */
+   site's counters taken near that mark, for the peak profile. Each thread keeps its
+   own part (summed through the thread registry when read) and adds it to a shared sum
+   only when it has changed by 64 KiB, so that recording every allocation on many
+   threads does not serialise on one cache line; the peak is tracked on that sum. */
 #ifndef HEAPPROF_ESTIMATE_H
 #define HEAPPROF_ESTIMATE_H
 
@@ -8,6 +11,7 @@
 #include <stdint.h>
 
 #include "sites.h"
+#include "thread_state.h"
 
 struct estimate {
 	uint64_t inuse_bytes;
@@ -23,6 +27,9 @@ uint64_t estimate_add(struct site *site);
 void estimate_remove(struct site *site);
 
 struct estimate estimate_read(void);
+
+/* Adds all of the thread's part to the shared sum: it is exiting. */
+void estimate_publish_all(struct thread_state *state);
 
 /* Whether a peak snapshot exists. While the snapshot is held, site peak counters are
    stable: hold it around reading them. */

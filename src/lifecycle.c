@@ -4,6 +4,7 @@
 
 #include "dump.h"
 #include "dumper.h"
+#include "estimate.h"
 #include "modules.h"
 #include "next_allocator.h"
 #include "options.h"
@@ -47,7 +48,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 	dump_start_clock();
 	unwind_load();
 	modules_refresh();
-	thread_registry_start();
+	thread_registry_start(estimate_publish_all);
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 	/* Registered now, after libc's own exit work and before the program's: the
 	   program's atexit handlers and static destructors run first. */

@@ -1,7 +1,7 @@
 #include "recorder.h"
 
 #include <errno.h>
-#include <pthread.h>
+#include <sched.h>
 
 #include "dumper.h"
 #include "estimate.h"
@@ -9,13 +9,34 @@
 #include "modules.h"
 #include "next_allocator.h"
 #include "options.h"
+#include "thread_registry.h"
 #include "thread_state.h"
 #include "unwind.h"
 
-/* Held for reading by every recording and for writing across fork, so the child never
-   inherits a lock held inside libunwind or our tables. Writers first: a steady stream
-   of samples must not starve a fork. */
-static pthread_rwlock_t recording = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
+/* A fork waits for every recording in flight to finish, so the child never inherits a
+   lock held inside libunwind or our tables. Each thread flags its own recordings: a
+   lock or counter shared by all of them would bounce between cores on every sample.
+   A recording that would start while a fork waits is dropped instead of waiting,
+   because its thread may hold a lock (the loader's, say) that a recording in flight
+   needs. */
+static atomic_bool fork_waiting;
+
+static bool begin_recording(struct thread_state *state)
+{
+	atomic_store_explicit(&state->recording, true, memory_order_relaxed);
+	/* Paired with the fence in recorder_fork_prepare: either the fork sees this
+	   thread's flag, or this thread sees the fork's. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit(&fork_waiting, memory_order_relaxed))
+		return true;
+	atomic_store_explicit(&state->recording, false, memory_order_release);
+	return false;
+}
+
+static void end_recording(struct thread_state *state)
+{
+	atomic_store_explicit(&state->recording, false, memory_order_release);
+}
 
 static void record_free(struct site *site)
 {
@@ -53,13 +74,9 @@ static void leave(struct thread_state *state, bool nested)
 	state->busy = false;
 }
 
-void recorder_alloc(void *pointer, size_t size, uintptr_t caller)
+static void record_alloc(void *pointer, size_t size, uintptr_t caller)
 {
-	struct thread_state *state = &thread_state;
-	int saved_errno = errno;
 	uintptr_t pcs[OPTIONS_MAX_DEPTH];
-	bool nested = enter(state);
-	pthread_rwlock_rdlock(&recording);
 	unsigned depth = unwind_capture(pcs, options.depth, caller);
 	struct site *site = sites_record_alloc(pcs, depth, size);
 	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
@@ -68,7 +85,17 @@ void recorder_alloc(void *pointer, size_t size, uintptr_t caller)
 	}
 	if (site && live_insert(pointer, site))
 		dumper_count_allocation(estimate_add(site));
-	pthread_rwlock_unlock(&recording);
+}
+
+void recorder_alloc(void *pointer, size_t size, uintptr_t caller)
+{
+	struct thread_state *state = &thread_state;
+	int saved_errno = errno;
+	bool nested = enter(state);
+	if (begin_recording(state)) {
+		record_alloc(pointer, size, caller);
+		end_recording(state);
+	}
 	leave(state, nested);
 	errno = saved_errno;
 }
@@ -125,9 +152,21 @@ void recorder_reattach(void *pointer, struct site *site)
 	errno = saved_errno;
 }
 
+/* The forking thread itself may be recording (a fork from a signal handler): waiting
+   for it would never end. */
+static void wait_for_recording(struct thread_state *state)
+{
+	if (state == &thread_state)
+		return;
+	while (atomic_load_explicit(&state->recording, memory_order_acquire))
+		sched_yield();
+}
+
 void recorder_fork_prepare(void)
 {
-	pthread_rwlock_wrlock(&recording);
+	atomic_store_explicit(&fork_waiting, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	thread_registry_for_each(wait_for_recording);
 	modules_lock();
 	sites_lock_all();
 	live_lock_all();
@@ -138,7 +177,7 @@ void recorder_fork_parent(void)
 	live_unlock_all();
 	sites_unlock_all();
 	modules_unlock();
-	pthread_rwlock_unlock(&recording);
+	atomic_store_explicit(&fork_waiting, false, memory_order_relaxed);
 }
 
 void recorder_fork_child(void)
@@ -146,8 +185,5 @@ void recorder_fork_child(void)
 	live_unlock_all();
 	sites_unlock_all();
 	modules_unlock();
-	/* A write-locked rwlock records its owner's thread id, which the child's thread
-	   does not have: start it afresh instead of unlocking. */
-	pthread_rwlock_t fresh = PTHREAD_RWLOCK_WRITER_NONRECURSIVE_INITIALIZER_NP;
-	recording = fresh;
+	atomic_store_explicit(&fork_waiting, false, memory_order_relaxed);
 }

@@ -90,7 +90,8 @@ bool sampler_take(size_t size)
 	struct thread_state *state = &thread_state;
 	uint32_t current = atomic_load_explicit(&sampler_generation, memory_order_acquire);
 	counter_add(&state->alloc_objects, 1);
-	if (state->busy || current == 0) {
+	/* A thread past its registry exit records nothing: a fork would not wait for it. */
+	if (state->busy || current == 0 || state->registration == THREAD_RETIRED) {
 		counter_add(&state->bytes_before_interval, size);
 		return false;
 	}

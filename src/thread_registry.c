@@ -12,6 +12,7 @@ static struct thread_state *threads;
 static struct thread_totals retired;
 static pthread_key_t exit_key;
 static bool key_ready;
+static void (*exit_hook)(struct thread_state *state);
 
 static uint64_t allocated_bytes(const struct thread_state *state)
 {
@@ -19,6 +20,16 @@ static uint64_t allocated_bytes(const struct thread_state *state)
 	uint64_t left = counter_get(&state->bytes_until_sample);
 	uint64_t length = counter_get(&state->interval_length);
 	return counter_get(&state->bytes_before_interval) + (length > left ? length - left : 0);
+}
+
+static void add_counts(struct thread_totals *totals, const struct thread_state *state)
+{
+	totals->alloc_objects += counter_get(&state->alloc_objects);
+	totals->free_objects += counter_get(&state->free_objects);
+	totals->alloc_bytes += allocated_bytes(state);
+	totals->inuse_bytes += (int64_t)counter_get(&state->inuse_bytes);
+	totals->inuse_units += (int64_t)counter_get(&state->inuse_units);
+	totals->samples += counter_get(&state->samples);
 }
 
 static void unlink_thread(struct thread_state *state)
@@ -37,17 +48,18 @@ static void unlink_thread(struct thread_state *state)
 static void retire(void *argument)
 {
 	struct thread_state *state = argument;
+	if (exit_hook)
+		exit_hook(state);
 	pthread_mutex_lock(&lock);
-	retired.alloc_objects += counter_get(&state->alloc_objects);
-	retired.free_objects += counter_get(&state->free_objects);
-	retired.alloc_bytes += allocated_bytes(state);
+	add_counts(&retired, state);
 	unlink_thread(state);
 	state->registration = THREAD_RETIRED;
 	pthread_mutex_unlock(&lock);
 }
 
-void thread_registry_start(void)
+void thread_registry_start(void (*at_exit)(struct thread_state *state))
 {
+	exit_hook = at_exit;
 	key_ready = pthread_key_create(&exit_key, retire) == 0;
 }
 
@@ -76,13 +88,18 @@ struct thread_totals thread_registry_totals(void)
 {
 	pthread_mutex_lock(&lock);
 	struct thread_totals totals = retired;
-	for (struct thread_state *state = threads; state; state = state->next_thread) {
-		totals.alloc_objects += counter_get(&state->alloc_objects);
-		totals.free_objects += counter_get(&state->free_objects);
-		totals.alloc_bytes += allocated_bytes(state);
-	}
+	for (struct thread_state *state = threads; state; state = state->next_thread)
+		add_counts(&totals, state);
 	pthread_mutex_unlock(&lock);
 	return totals;
+}
+
+void thread_registry_for_each(void (*visit)(struct thread_state *state))
+{
+	pthread_mutex_lock(&lock);
+	for (struct thread_state *state = threads; state; state = state->next_thread)
+		visit(state);
+	pthread_mutex_unlock(&lock);
 }
 
 void thread_registry_lock(void)

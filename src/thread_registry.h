@@ -12,15 +12,24 @@ struct thread_totals {
 	uint64_t alloc_objects;
 	uint64_t free_objects;
 	uint64_t alloc_bytes;
+	/* The in-use estimate's parts, summed (estimate.c). */
+	int64_t inuse_bytes;
+	int64_t inuse_units;
+	uint64_t samples;
 };
 
-/* Creates the key whose destructor folds an exiting thread's counts into the totals. */
-void thread_registry_start(void);
+/* Creates the key whose destructor folds an exiting thread's counts into the totals,
+   after calling `at_exit` (if not NULL) on the thread. */
+void thread_registry_start(void (*at_exit)(struct thread_state *state));
 
 /* Adds the calling thread (once). */
 void thread_registry_add(struct thread_state *state);
 
 struct thread_totals thread_registry_totals(void);
+
+/* Calls `visit` on every registered thread, under the registry's lock: none of them
+   can exit meanwhile. */
+void thread_registry_for_each(void (*visit)(struct thread_state *state));
 
 /* A free's count, registering the thread on its first (free(NULL) frees nothing). */
 static inline void thread_count_free(const void *pointer)

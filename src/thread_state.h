@@ -54,6 +54,14 @@ struct thread_state {
 	   of the current interval (interval_length) has been used. */
 	owned_counter bytes_before_interval;
 	owned_counter interval_length;
+	/* This thread's part of the in-use estimate (estimate.c), in two's complement:
+	   the weights of the samples it recorded less those of the sampled blocks it
+	   freed. published_bytes is how much of it the shared sum that tracks the peak
+	   holds; only the thread itself reads it. */
+	owned_counter inuse_bytes;
+	owned_counter inuse_units;
+	owned_counter samples;
+	int64_t published_bytes;
 	/* The free fast path's filter mask: 0 until the thread is registered, which sends
 	   its first free to the slow path (see live_maybe_sampled_masked) at no cost of
 	   its own. */
@@ -64,6 +72,9 @@ struct thread_state {
 	/* Set while the thread is inside the profiler: nested allocations (from the
 	   unwinder, the loader, a signal handler) are forwarded without sampling. */
 	bool busy;
+	/* Set while the thread records a sample; a fork waits for it to clear
+	   (recorder.c). */
+	atomic_bool recording;
 	uint32_t rate_generation;
 	uint64_t random_state;
 	/* This thread's stack, for the frame-pointer unwinder's bounds checks; 0 until

@@ -1,7 +1,12 @@
 #include "estimate.h"
 
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "check.h"
 #include "sampler.h"
+#include "thread_registry.h"
 
 static const uintptr_t stack[] = {0x401000, 0x402000};
 
@@ -103,8 +108,69 @@ static void test_peak_snapshot(void)
 	check_peak_counters(site, 7, 2);
 }
 
+#define PART_THREADS 8
+#define PART_SAMPLES 15 /* of 4 KiB: 60 KiB per thread, short of a publication */
+
+struct part {
+	struct site *site;
+	pthread_barrier_t *recorded, *checked;
+};
+
+static void *record_part(void *argument)
+{
+	struct part *part = argument;
+	thread_registry_add(&thread_state);
+	for (unsigned i = 0; i < PART_SAMPLES; i++)
+		estimate_add(part->site);
+	pthread_barrier_wait(part->recorded);
+	pthread_barrier_wait(part->checked);
+	return NULL;
+}
+
+/* Registered threads keep their parts to themselves until one has moved 64 KiB, yet
+   reads are exact; a part that never got there reaches the shared sum when its thread
+   exits, so eight threads of 60 KiB each still set the peak (and its snapshot). Run
+   in a child process, so that the peak starts from nothing. */
+static void test_thread_parts(void)
+{
+	sampler_set_rate(1);
+	thread_registry_start(estimate_publish_all);
+	pthread_barrier_t recorded, checked;
+	CHECK(pthread_barrier_init(&recorded, NULL, PART_THREADS + 1) == 0);
+	CHECK(pthread_barrier_init(&checked, NULL, PART_THREADS + 1) == 0);
+	struct part part = {site_of(4096), &recorded, &checked};
+	pthread_t threads[PART_THREADS];
+	for (unsigned i = 0; i < PART_THREADS; i++)
+		CHECK(pthread_create(&threads[i], NULL, record_part, &part) == 0);
+	pthread_barrier_wait(&recorded);
+	const uint64_t total = PART_THREADS * PART_SAMPLES * 4096;
+	check_estimate(total, PART_THREADS * PART_SAMPLES, total, PART_THREADS * PART_SAMPLES);
+	CHECK(!estimate_hold_peak());
+	pthread_barrier_wait(&checked);
+	for (unsigned i = 0; i < PART_THREADS; i++)
+		CHECK(pthread_join(threads[i], NULL) == 0);
+	check_estimate(total, PART_THREADS * PART_SAMPLES, total, PART_THREADS * PART_SAMPLES);
+	CHECK(estimate_hold_peak());
+	CHECK_UINT(part.site->peak_alloc_objects, 1);
+	estimate_release_peak();
+}
+
+static void in_child(void (*test)(void))
+{
+	pid_t child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		test();
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(child, &status, 0) == child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
+	in_child(test_thread_parts);
 	test_unscaled();
 	test_scaled();
 	test_peak_snapshot();

@@ -79,10 +79,19 @@ static void check_totals(void)
 	CHECK_UINT(totals.free_objects, expected.free_objects);
 }
 
+static _Atomic unsigned exits_seen;
+
+/* The hook sees each exiting thread with its counts still its own. */
+static void count_exit(struct thread_state *state)
+{
+	CHECK(state == &thread_state && state->registration == THREAD_REGISTERED);
+	atomic_fetch_add(&exits_seen, 1);
+}
+
 /* Totals are exact across rate changes, for running threads and for exited ones. */
 int main(void)
 {
-	thread_registry_start();
+	thread_registry_start(count_exit);
 	options.seeded = true;
 	options.seed = 7;
 	options.rate = phase_rates[0];
@@ -102,5 +111,6 @@ int main(void)
 	for (unsigned i = 0; i < THREADS; i++)
 		CHECK(pthread_join(workers[i].thread, NULL) == 0);
 	check_totals();
+	CHECK_UINT(atomic_load(&exits_seen), THREADS);
 	return 0;
 }
