@@ -212,28 +212,18 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 	return site;
 }
 
-static struct shard *shard_of(uint64_t hash)
+/* Stacks and their sites share the shard chosen by the stack hash's top bits (the
+   tables use the low bits), so one lock covers both. `stack` is the interned stack
+   when the caller knows it. */
+static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth, size_t size)
 {
-	return &shards[hash >> SHARD_SHIFT];
-}
-
-/* The shard of a stack is chosen by the stack's hash, that of a site by the site's
-   (the tables use the low bits, the shard the top ones): the sites of one hot stack
-   are spread over every shard, not serialised behind one lock. */
-static struct stack *find_stack(uint64_t hash, const uintptr_t *pcs, unsigned depth)
-{
-	struct shard *shard = shard_of(hash);
+	struct shard *shard = &shards[hash >> SHARD_SHIFT];
+	struct site *site = NULL;
 	pthread_mutex_lock(&shard->lock);
-	struct stack *stack = intern_stack(shard, hash, pcs, depth);
-	pthread_mutex_unlock(&shard->lock);
-	return stack;
-}
-
-static struct site *record(struct stack *stack, size_t size)
-{
-	struct shard *shard = shard_of(hash_site(stack->hash, size));
-	pthread_mutex_lock(&shard->lock);
-	struct site *site = record_locked(shard, stack, size);
+	if (!stack)
+		stack = intern_stack(shard, hash, pcs, depth);
+	if (stack)
+		site = record_locked(shard, stack, size);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
 }
@@ -255,10 +245,7 @@ struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t siz
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
-	struct stack *stack = remembered_stack(hash, pcs, depth);
-	if (!stack && !(stack = find_stack(hash, pcs, depth)))
-		return NULL;
-	site = record(stack, size);
+	site = record(hash, remembered_stack(hash, pcs, depth), pcs, depth, size);
 	if (site) {
 		*recent = (struct recent_site){hash, size, site};
 		recent_stacks[hash % RECENT_STACKS] = (struct recent_stack){hash, site->stack};
@@ -284,9 +271,7 @@ struct site *sites_first(void)
 
 struct site *sites_next(const struct site *site)
 {
-	if (site->next_site)
-		return site->next_site;
-	return first_from((unsigned)(shard_of(hash_site(site->stack->hash, site->size)) - shards) + 1);
+	return site->next_site ? site->next_site : first_from((unsigned)(site->stack->hash >> SHARD_SHIFT) + 1);
 }
 
 struct sites_counts sites_counts(void)
