@@ -13,8 +13,8 @@
 /* A new snapshot is taken when the peak has grown by 1/64 (1.6%) since the last one,
    so a heap that climbs steadily costs O(log) snapshots, not one per sample. */
 #define SNAPSHOT_GROWTH_SHIFT 6
-/* A thread adds its part to the shared sum once it has moved this far: the peak is
-   then known to within this much per thread. */
+/* A thread adds its part to the shared sum once it has moved this far, or when it
+   might set a new peak: the peak is then known to within this much per thread. */
 #define PUBLISH_BYTES ((int64_t)64 << 10)
 
 /* Signed: a block sampled at one rate and freed after a rate change is removed with
@@ -88,6 +88,15 @@ static void publish(struct thread_state *state, int64_t delta)
 	add_to_shared_sum(delta);
 }
 
+/* Whether adding `unpublished` could take the shared sum past the peak: a small heap's
+   peak is then seen however little it grows. Both reads are of lines that change only
+   when some thread publishes. */
+static bool may_set_peak(int64_t unpublished)
+{
+	return unpublished > 0 && atomic_load_explicit(&shared_inuse_bytes, memory_order_relaxed) + unpublished >
+					  atomic_load_explicit(&peak_bytes, memory_order_relaxed);
+}
+
 static bool listed(const struct thread_state *state)
 {
 	return state->registration == THREAD_REGISTERED;
@@ -106,7 +115,7 @@ static void change(struct thread_state *state, int64_t bytes, int64_t units)
 	counter_set(&state->inuse_bytes, (uint64_t)part);
 	counter_add(&state->inuse_units, (uint64_t)units);
 	int64_t unpublished = part - state->published_bytes;
-	if (unpublished >= PUBLISH_BYTES || unpublished <= -PUBLISH_BYTES)
+	if (unpublished >= PUBLISH_BYTES || unpublished <= -PUBLISH_BYTES || may_set_peak(unpublished))
 		publish(state, unpublished);
 }
 

@@ -1,8 +1,9 @@
 /* The live heap estimated from the samples, its high-water mark, and a copy of every
    site's counters taken near that mark, for the peak profile. Each thread keeps its
    own part (summed through the thread registry when read) and adds it to a shared sum
-   only when it has changed by 64 KiB, so that recording every allocation on many
-   threads does not serialise on one cache line; the peak is tracked on that sum. */
+   only when it has changed by 64 KiB or might set a new peak, so that recording every
+   allocation on many threads does not serialise on one cache line; the peak is
+   tracked on that sum. */
 #ifndef HEAPPROF_ESTIMATE_H
 #define HEAPPROF_ESTIMATE_H
 

@@ -127,14 +127,19 @@ static void *record_part(void *argument)
 	return NULL;
 }
 
-/* Registered threads keep their parts to themselves until one has moved 64 KiB, yet
-   reads are exact; a part that never got there reaches the shared sum when its thread
-   exits, so eight threads of 60 KiB each still set the peak (and its snapshot). Run
-   in a child process, so that the peak starts from nothing. */
+/* Registered threads keep their parts to themselves until one has moved 64 KiB or
+   might set a new peak, yet reads are exact; a part that never got there reaches the
+   shared sum when its thread exits. Here a 400 KiB peak is set and left first; eight
+   threads of 60 KiB each publish nothing until they exit, and then set a new peak
+   (whose snapshot counts the site they recorded on). Run in a child process, so that
+   the peak starts from nothing. */
 static void test_thread_parts(void)
 {
 	sampler_set_rate(1);
 	thread_registry_start(estimate_publish_all);
+	struct site *large = site_of(400 << 10);
+	estimate_add(large);
+	estimate_remove(large);
 	pthread_barrier_t recorded, checked;
 	CHECK(pthread_barrier_init(&recorded, NULL, PART_THREADS + 1) == 0);
 	CHECK(pthread_barrier_init(&checked, NULL, PART_THREADS + 1) == 0);
@@ -144,14 +149,32 @@ static void test_thread_parts(void)
 		CHECK(pthread_create(&threads[i], NULL, record_part, &part) == 0);
 	pthread_barrier_wait(&recorded);
 	const uint64_t total = PART_THREADS * PART_SAMPLES * 4096;
-	check_estimate(total, PART_THREADS * PART_SAMPLES, total, PART_THREADS * PART_SAMPLES);
-	CHECK(!estimate_hold_peak());
+	check_estimate(total, PART_THREADS * PART_SAMPLES, total, 1 + PART_THREADS * PART_SAMPLES);
+	CHECK(estimate_hold_peak());
+	CHECK_UINT(part.site->peak_alloc_objects, 0);
+	estimate_release_peak();
 	pthread_barrier_wait(&checked);
 	for (unsigned i = 0; i < PART_THREADS; i++)
 		CHECK(pthread_join(threads[i], NULL) == 0);
-	check_estimate(total, PART_THREADS * PART_SAMPLES, total, PART_THREADS * PART_SAMPLES);
+	check_estimate(total, PART_THREADS * PART_SAMPLES, total, 1 + PART_THREADS * PART_SAMPLES);
 	CHECK(estimate_hold_peak());
 	CHECK_UINT(part.site->peak_alloc_objects, 1);
+	estimate_release_peak();
+}
+
+/* A registered thread's heap that never reaches 64 KiB still has its peak. */
+static void test_small_peak(void)
+{
+	sampler_set_rate(1);
+	thread_registry_start(estimate_publish_all);
+	thread_registry_add(&thread_state);
+	struct site *site = site_of(100);
+	estimate_add(site);
+	estimate_add(site);
+	estimate_remove(site);
+	check_estimate(100, 1, 200, 2);
+	CHECK(estimate_hold_peak());
+	CHECK_UINT(site->peak_alloc_objects, 1);
 	estimate_release_peak();
 }
 
@@ -171,6 +194,7 @@ static void in_child(void (*test)(void))
 int main(void)
 {
 	in_child(test_thread_parts);
+	in_child(test_small_peak);
 	test_unscaled();
 	test_scaled();
 	test_peak_snapshot();
