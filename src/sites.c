@@ -36,10 +36,10 @@ struct shard {
 	pthread_mutex_t lock;
 	struct table sites;  /* struct site *, by stack hash and size */
 	_Atomic(struct site *) first_site; /* newest first */
-	_Atomic uint64_t site_count;
+	owned_counter site_count;
 	struct arena arena;
 	struct table stacks; /* struct stack *, by stack hash */
-	_Atomic uint64_t stack_count;
+	owned_counter stack_count;
 } __attribute__((aligned(64)));
 
 static struct shard shards[SHARD_COUNT] = {
@@ -152,12 +152,6 @@ static bool site_matches(const void *entry, const void *key)
 	return site->stack == wanted->stack && site->size == wanted->size;
 }
 
-/* Under the shard's lock: only one writer. */
-static void increment_locked(_Atomic uint64_t *count)
-{
-	atomic_store_explicit(count, atomic_load_explicit(count, memory_order_relaxed) + 1, memory_order_relaxed);
-}
-
 static struct stack *intern_stack(struct shard *shard, uint64_t hash, const uintptr_t *pcs, unsigned depth)
 {
 	struct table *table = &shard->stacks;
@@ -174,7 +168,7 @@ static struct stack *intern_stack(struct shard *shard, uint64_t hash, const uint
 	stack->depth = depth;
 	memcpy(stack->pcs, pcs, depth * sizeof *pcs);
 	fill(table, slot, hash, stack);
-	increment_locked(&shard->stack_count);
+	counter_add(&shard->stack_count, 1); /* one writer: the lock holder */
 	return stack;
 }
 
@@ -183,7 +177,7 @@ static void publish(struct shard *shard, struct site *site)
 {
 	site->next_site = atomic_load_explicit(&shard->first_site, memory_order_relaxed);
 	atomic_store_explicit(&shard->first_site, site, memory_order_release);
-	increment_locked(&shard->site_count);
+	counter_add(&shard->site_count, 1); /* one writer: the lock holder */
 }
 
 /* Finds or creates the site and counts one allocation on it. */
@@ -278,8 +272,8 @@ struct sites_counts sites_counts(void)
 {
 	struct sites_counts counts = {0, 0};
 	for (unsigned i = 0; i < SHARD_COUNT; i++) {
-		counts.stacks += atomic_load_explicit(&shards[i].stack_count, memory_order_relaxed);
-		counts.sites += atomic_load_explicit(&shards[i].site_count, memory_order_relaxed);
+		counts.stacks += counter_get(&shards[i].stack_count);
+		counts.sites += counter_get(&shards[i].site_count);
 	}
 	return counts;
 }
