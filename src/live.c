@@ -7,8 +7,8 @@
 #define SHARD_COUNT 256
 #define INITIAL_SLOTS 64
 #define FILTER_SLOTS ((size_t)1 << LIVE_FILTER_BITS)
-/* A filter word covers 64 slots of 64 bytes: 4 KiB of address space. */
-#define WORD_SHIFT 12
+/* A filter word covers 64 slots: 64 KiB of address space. */
+#define WORD_SHIFT (LIVE_SLOT_SHIFT + 6)
 /* Saturated counts stay set: a never-cleared slot only costs a lookup. */
 #define FILTER_STUCK 255
 
@@ -43,7 +43,7 @@ static uint64_t hash_pointer(uintptr_t pointer)
 
 static size_t filter_slot(uintptr_t pointer)
 {
-	return (pointer >> 6) & LIVE_FILTER_MASK;
+	return (pointer >> LIVE_SLOT_SHIFT) & LIVE_FILTER_MASK;
 }
 
 static uint64_t slot_bit(size_t slot)

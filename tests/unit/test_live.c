@@ -6,11 +6,11 @@
 
 #define FILTER_SLOTS ((uintptr_t)1 << LIVE_FILTER_BITS)
 /* One block per filter slot. The addresses are keys only, never dereferenced. */
-#define BLOCK_SPACING ((uintptr_t)64)
+#define BLOCK_SPACING LIVE_SLOT_BYTES
 
 static struct site sites[4];
 
-/* live.c's pointer hash and shard choice (by filter word: 4 KiB of addresses, 256
+/* live.c's pointer hash and shard choice (by filter word: 64 slots of addresses, 256
    shards), to build keys that collide in one shard on purpose. A change there makes
    these keys collide less, not the test wrong. */
 static uint64_t hash_pointer(uintptr_t pointer)
@@ -45,7 +45,7 @@ static void test_round_trip(void)
 static void test_shared_filter_slot(void)
 {
 	char *first = (char *)(uintptr_t)0x7f0000002000, *second = first + 8;
-	char *same_slot_far_away = first + FILTER_SLOTS * 64;
+	char *same_slot_far_away = first + FILTER_SLOTS * LIVE_SLOT_BYTES;
 	CHECK(live_insert(first, &sites[0]));
 	CHECK(live_insert(second, &sites[1]));
 	CHECK(live_insert(same_slot_far_away, &sites[2]));
@@ -64,11 +64,11 @@ static void test_saturated_filter_slot(void)
 	const uintptr_t base = 0x7e0000003000;
 	const size_t blocks = 300;
 	for (size_t i = 0; i < blocks; i++)
-		CHECK(live_insert((void *)(base + i * FILTER_SLOTS * 64), &sites[0]));
+		CHECK(live_insert((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), &sites[0]));
 	for (size_t i = 0; i + 1 < blocks; i++)
-		CHECK(live_remove((void *)(base + i * FILTER_SLOTS * 64), true) == &sites[0]);
+		CHECK(live_remove((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), true) == &sites[0]);
 	CHECK(live_maybe_sampled((void *)base));
-	CHECK(live_remove((void *)(base + (blocks - 1) * FILTER_SLOTS * 64), true) == &sites[0]);
+	CHECK(live_remove((void *)(base + (blocks - 1) * FILTER_SLOTS * LIVE_SLOT_BYTES), true) == &sites[0]);
 }
 
 /* A flagged slot reads as maybe sampled for good, whatever is inserted and removed. */
@@ -79,7 +79,7 @@ static void test_flag_forever(void)
 	live_flag_forever(flagged);
 	CHECK(live_maybe_sampled(flagged));
 	CHECK(live_maybe_sampled(flagged + 63));
-	CHECK(!live_maybe_sampled(flagged + 64));
+	CHECK(!live_maybe_sampled(flagged + LIVE_SLOT_BYTES));
 	CHECK(live_insert(flagged + 8, &sites[2]));
 	CHECK(live_remove(flagged + 8, true) == &sites[2]);
 	CHECK(live_maybe_sampled(flagged));
@@ -93,7 +93,7 @@ static void find_colliding(uintptr_t start, unsigned shard, size_t home, uintptr
 	size_t found = 0;
 	for (uintptr_t key = start; found < count; key += 16) {
 		uint64_t hash = hash_pointer(key);
-		if ((key >> 12) % 256 == shard && (hash & 63) == home)
+		if ((key >> (LIVE_SLOT_SHIFT + 6)) % 256 == shard && (hash & 63) == home)
 			keys[found++] = key;
 	}
 }
@@ -149,7 +149,7 @@ static void test_many_blocks(void)
 	enum { BLOCKS = 100000 };
 	static size_t order[BLOCKS];
 	/* Filter slots 131072 and up: none shared with the other tests' blocks. */
-	const uintptr_t base = 0x10000000000 + ((uintptr_t)131072 << 6);
+	const uintptr_t base = 0x10000000000 + ((uintptr_t)131072 << LIVE_SLOT_SHIFT);
 	uint64_t count = live_count();
 	for (size_t i = 0; i < BLOCKS; i++)
 		CHECK(live_insert(block(base, i), site_of(i)));
@@ -243,7 +243,7 @@ static void *churn_slot(void *argument)
 static void test_slot_churn_keeps_live_block_visible(void)
 {
 	uintptr_t mine = 0x7f0000020000;
-	struct churn churns[2] = {{mine + FILTER_SLOTS * 64, false}, {mine + 2 * FILTER_SLOTS * 64, false}};
+	struct churn churns[2] = {{mine + FILTER_SLOTS * LIVE_SLOT_BYTES, false}, {mine + 2 * FILTER_SLOTS * LIVE_SLOT_BYTES, false}};
 	pthread_t threads[2];
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&threads[i], NULL, churn_slot, &churns[i]) == 0);
