@@ -16,12 +16,9 @@ void pprof_buffer_free(struct pprof_buffer *buffer)
 	*buffer = (struct pprof_buffer){0};
 }
 
-static bool reserve(struct pprof_buffer *buffer, size_t extra)
+/* Out of line: reserve, inlined in every write, is the dump's hottest check. */
+__attribute__((noinline)) static bool grow(struct pprof_buffer *buffer, size_t extra)
 {
-	if (buffer->failed)
-		return false;
-	if (buffer->capacity - buffer->length >= extra)
-		return true;
 	size_t capacity = buffer->capacity ? buffer->capacity : 256;
 	while (capacity - buffer->length < extra)
 		capacity *= 2;
@@ -35,6 +32,11 @@ static bool reserve(struct pprof_buffer *buffer, size_t extra)
 	return true;
 }
 
+static inline bool reserve(struct pprof_buffer *buffer, size_t extra)
+{
+	return !buffer->failed && (buffer->capacity - buffer->length >= extra || grow(buffer, extra));
+}
+
 static void append(struct pprof_buffer *buffer, const void *data, size_t length)
 {
 	if (!length || !reserve(buffer, length))
@@ -43,18 +45,18 @@ static void append(struct pprof_buffer *buffer, const void *data, size_t length)
 	buffer->length += length;
 }
 
+/* Encoded in place: the dump writes millions of these. */
 static void varint(struct pprof_buffer *buffer, uint64_t value)
 {
-	uint8_t bytes[10];
-	size_t length = 0;
-	do {
-		bytes[length] = (uint8_t)(value & 0x7f);
+	if (!reserve(buffer, 10))
+		return;
+	uint8_t *out = buffer->data + buffer->length;
+	while (value >= 0x80) {
+		*out++ = (uint8_t)(value | 0x80);
 		value >>= 7;
-		if (value)
-			bytes[length] |= 0x80;
-		length++;
-	} while (value);
-	append(buffer, bytes, length);
+	}
+	*out++ = (uint8_t)value;
+	buffer->length = (size_t)(out - buffer->data);
 }
 
 static void key(struct pprof_buffer *buffer, unsigned field, unsigned wire_type)
