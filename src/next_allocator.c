@@ -162,13 +162,27 @@ struct next_allocator next = {
 	.free_aligned_sized = emulated_free_aligned_sized,
 };
 
+/* Where the object holding `address` is mapped, or NULL. _dl_find_object (glibc 2.35
+   on) finds it without dladdr's search for the nearest symbol, which costs about
+   75,000 instructions a call in libc; it knows nothing while the loader is still
+   setting up, and dladdr answers then. */
+static const void *object_of(void *address)
+{
+#ifdef DLFO_STRUCT_HAS_EH_DBASE
+	struct dl_find_object found;
+	if (_dl_find_object(address, &found) == 0)
+		return found.dlfo_map_start;
+#endif
+	Dl_info info;
+	return dladdr(address, &info) ? info.dli_fbase : NULL;
+}
+
 /* The next definition of `name`, provided it lives in the same object as the next
    malloc: mixing glibc's memalign with jemalloc's free would corrupt the heap. */
 static void *lookup(const char *name, const void *malloc_object)
 {
 	void *function = dlsym(RTLD_NEXT, name);
-	Dl_info info;
-	if (!function || !dladdr(function, &info) || info.dli_fbase != malloc_object)
+	if (!function || object_of(function) != malloc_object)
 		return NULL;
 	return function;
 }
@@ -201,12 +215,11 @@ static void resolve_all(void)
 {
 	struct next_allocator resolved = next;
 	void *malloc_function = dlsym(RTLD_NEXT, "malloc");
-	Dl_info info;
-	if (!malloc_function || !dladdr(malloc_function, &info)) {
+	const void *object = malloc_function ? object_of(malloc_function) : NULL;
+	if (!object) {
 		use_glibc_entry_points();
 		return;
 	}
-	const void *object = info.dli_fbase;
 	TAKE(malloc, object);
 	TAKE(free, object);
 	TAKE(calloc, object);
