@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct symbol {
 	uint64_t start;
@@ -57,6 +58,64 @@ static int compare_symbols(const void *left_pointer, const void *right_pointer)
 	return left->order < right->order ? -1 : left->order > right->order;
 }
 
+/* A stable sort by start address, one pass per byte in which the starts differ: a
+   module spans a few MiB, so three passes. Ties keep the file's order. */
+static void radix_sort_by_start(struct symbol *symbols, struct symbol *scratch, size_t count)
+{
+	uint64_t varying = 0;
+	for (size_t i = 1; i < count; i++)
+		varying |= symbols[i].start ^ symbols[0].start;
+	struct symbol *from = symbols, *to = scratch;
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		if (!((varying >> shift) & 0xff))
+			continue;
+		size_t starts[256] = {0};
+		for (size_t i = 0; i < count; i++)
+			starts[(from[i].start >> shift) & 0xff]++;
+		size_t position = 0;
+		for (unsigned digit = 0; digit < 256; digit++) {
+			size_t here = starts[digit];
+			starts[digit] = position;
+			position += here;
+		}
+		for (size_t i = 0; i < count; i++)
+			to[starts[(from[i].start >> shift) & 0xff]++] = from[i];
+		struct symbol *sorted = to;
+		to = from;
+		from = sorted;
+	}
+	if (from != symbols)
+		memcpy(symbols, from, count * sizeof *symbols);
+}
+
+/* Puts each run of symbols at one address in compare_symbols' order: the runs are
+   aliases, a few symbols long. */
+static void order_aliases(struct symbol *symbols, size_t count)
+{
+	for (size_t i = 1; i < count; i++) {
+		struct symbol moving = symbols[i];
+		size_t j = i;
+		for (; j > 0 && symbols[j - 1].start == moving.start && compare_symbols(&symbols[j - 1], &moving) > 0; j--)
+			symbols[j] = symbols[j - 1];
+		symbols[j] = moving;
+	}
+}
+
+/* In compare_symbols' order. qsort of libc's full table (10,000 symbols with its
+   debug file) was a third of a short process's exit dump: 3.4M instructions, where
+   this takes 1.3M. */
+static void sort_symbols(struct symbol *symbols, size_t count)
+{
+	struct symbol *scratch = count > 1 ? malloc(count * sizeof *scratch) : NULL;
+	if (!scratch) {
+		qsort(symbols, count, sizeof *symbols, compare_symbols);
+		return;
+	}
+	radix_sort_by_start(symbols, scratch, count);
+	free(scratch);
+	order_aliases(symbols, count);
+}
+
 static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int total, struct symbol_index *index)
 {
 	index->sized = malloc((size_t)total * sizeof *index->sized);
@@ -82,8 +141,8 @@ static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int to
 		else
 			index->labels[index->label_count++] = entry;
 	}
-	qsort(index->sized, index->sized_count, sizeof *index->sized, compare_symbols);
-	qsort(index->labels, index->label_count, sizeof *index->labels, compare_symbols);
+	sort_symbols(index->sized, index->sized_count);
+	sort_symbols(index->labels, index->label_count);
 	uint64_t furthest = 0;
 	for (size_t i = 0; i < index->sized_count; i++) {
 		if (index->sized[i].end > furthest)
