@@ -163,9 +163,9 @@ struct next_allocator next = {
 };
 
 /* Where the object holding `address` is mapped, or NULL. _dl_find_object (glibc 2.35
-   on) finds it without dladdr's search for the nearest symbol, which costs about
-   75,000 instructions a call in libc; it knows nothing while the loader is still
-   setting up, and dladdr answers then. */
+   on; the loader sets it up before the first call into our malloc) finds it without
+   dladdr's search for the nearest symbol, which costs about 75,000 instructions a
+   call in libc. Where it finds nothing, dladdr decides. */
 static const void *object_of(void *address)
 {
 #ifdef DLFO_STRUCT_HAS_EH_DBASE
