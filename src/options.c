@@ -12,6 +12,7 @@ struct options options = {
 	.compression = COMPRESSION_AUTO,
 	.out = OPTIONS_DEFAULT_OUT,
 	.peak = true,
+	.symbolize = true,
 };
 
 bool options_parse_size(const char *text, uint64_t max, uint64_t *value)
@@ -186,15 +187,17 @@ static void read_dump_signal(void)
 
 void options_read(void)
 {
-	uint64_t rate = options.rate, depth = options.depth, verbose = 0, seed = 0, peak = 1;
+	uint64_t rate = options.rate, depth = options.depth, verbose = 0, seed = 0, peak = 1, symbolize = 1;
 	read_number("HEAPPROF_RATE", 0, (uint64_t)1 << 40, "a byte count from 0 to 1T", &rate);
 	read_number("HEAPPROF_DEPTH", 1, OPTIONS_MAX_DEPTH, "a frame count from 1 to 256", &depth);
 	read_number("HEAPPROF_VERBOSE", 0, 1, "0 or 1", &verbose);
 	read_number("HEAPPROF_PEAK", 0, 1, "0 or 1", &peak);
+	read_number("HEAPPROF_SYMBOLIZE", 0, 1, "0 or 1", &symbolize);
 	read_number("HEAPPROF_DUMP_INTERVAL", 0, (uint64_t)1 << 50, "a byte count", &options.dump_interval);
 	read_number("HEAPPROF_DUMP_PERIOD", 0, 1000000, "a number of seconds up to 1000000",
 		    &options.dump_period);
 	options.peak = peak != 0;
+	options.symbolize = symbolize != 0;
 	options.rate = (size_t)rate;
 	options.depth = (unsigned)depth;
 	options.verbose = verbose != 0;

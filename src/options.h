@@ -33,6 +33,7 @@ struct options {
 	uint64_t seed;
 	bool verbose;             /* HEAPPROF_VERBOSE */
 	bool peak;                /* HEAPPROF_PEAK: also write the profile at the in-use peak */
+	bool symbolize;           /* HEAPPROF_SYMBOLIZE: name functions and lines when writing */
 	int dump_signal;          /* HEAPPROF_DUMP_SIGNAL: 0 = none */
 	uint64_t dump_interval;   /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
 	uint64_t dump_period;     /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */

@@ -306,10 +306,14 @@ static struct symbolizer *symbolizer_for(const struct module *module)
 	return process_symbolizer;
 }
 
-/* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames. */
+/* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames.
+   With HEAPPROF_SYMBOLIZE=0 none, and libdw is never loaded: the profile keeps
+   addresses, mappings and build IDs for `heapprof symbolize` to name later. */
 static unsigned symbolize_into(struct builder *builder, const struct module *module, uint64_t pc,
 			       struct pprof_buffer *location)
 {
+	if (!options.symbolize)
+		return 0;
 	struct symbolizer *symbolizer = symbolizer_for(module);
 	if (!symbolizer)
 		return 0;

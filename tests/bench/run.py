@@ -116,6 +116,9 @@ CONFIGS = {c.name: c for c in [
            {"LD_PRELOAD": "{bench}/libforward_shim.so"}),
     Config("heapprof", "libheapprof.so at the default rate (512 KiB)", HEAPPROF_ENV,
            writes_profile=True),
+    Config("heapprof-nosym", "libheapprof.so at the default rate, naming nothing at exit "
+           "(HEAPPROF_SYMBOLIZE=0; heapprof symbolize names the profile later)",
+           {**HEAPPROF_ENV, "HEAPPROF_SYMBOLIZE": "0"}, writes_profile=True),
     Config("heapprof-64k", "libheapprof.so sampling every 64 KiB (HEAPPROF_RATE=65536)",
            {**HEAPPROF_ENV, "HEAPPROF_RATE": "65536"}, writes_profile=True),
     Config("heapprof-rate1", "libheapprof.so recording every allocation (HEAPPROF_RATE=1)",

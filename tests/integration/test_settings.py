@@ -10,6 +10,7 @@ CASES += [("HEAPPROF_RATE", "2T"), ("HEAPPROF_DEPTH", "0"), ("HEAPPROF_DEPTH", "
           ("HEAPPROF_OUT", ""), ("HEAPPROF_OUT", "heap.%q.pb.gz"), ("HEAPPROF_OUT", "x" * 5000),
           ("HEAPPROF_DUMP_SIGNAL", "SIGFOO"), ("HEAPPROF_DUMP_SIGNAL", "SIGKILL"), ("HEAPPROF_DUMP_SIGNAL", ""),
           ("HEAPPROF_DUMP_INTERVAL", "abc"), ("HEAPPROF_DUMP_PERIOD", "-1"), ("HEAPPROF_PEAK", "2"),
+          ("HEAPPROF_SYMBOLIZE", "yes"),
           ("HEAPPROF_UNWIND", "dwarf"), ("HEAPPROF_UNWIND", "")]
 
 with scratch_dir() as directory:

@@ -8,7 +8,7 @@
 
 static const char *const all_variables[] = {
 	"HEAPPROF_RATE", "HEAPPROF_DEPTH", "HEAPPROF_VERBOSE", "HEAPPROF_SEED",
-	"HEAPPROF_COMPRESS", "HEAPPROF_OUT", "HEAPPROF_PEAK", "HEAPPROF_DUMP_INTERVAL",
+	"HEAPPROF_COMPRESS", "HEAPPROF_OUT", "HEAPPROF_PEAK", "HEAPPROF_SYMBOLIZE", "HEAPPROF_DUMP_INTERVAL",
 	"HEAPPROF_DUMP_PERIOD", "HEAPPROF_DUMP_SIGNAL",
 };
 
@@ -115,6 +115,7 @@ static void check_defaults_kept(void)
 	CHECK(!options.seeded);
 	CHECK(!options.verbose);
 	CHECK(options.peak);
+	CHECK(options.symbolize);
 	CHECK_UINT(options.dump_interval, 0);
 	CHECK_UINT(options.dump_period, 0);
 	CHECK_UINT(options.dump_signal, 0);
@@ -256,6 +257,18 @@ static void test_peak(void)
 		check_malformed("HEAPPROF_PEAK", malformed[i]);
 }
 
+static void test_symbolize(void)
+{
+	check_valid("HEAPPROF_SYMBOLIZE", "0");
+	CHECK(!options.symbolize);
+	check_valid("HEAPPROF_SYMBOLIZE", "1");
+	CHECK(options.symbolize);
+
+	static const char *const malformed[] = {"", "2", "-1", "off", "99999999999999999999999"};
+	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+		check_malformed("HEAPPROF_SYMBOLIZE", malformed[i]);
+}
+
 static void test_dump_interval_and_period(void)
 {
 	check_valid("HEAPPROF_DUMP_INTERVAL", "64M");
@@ -306,6 +319,7 @@ int main(void)
 	test_compress();
 	test_out();
 	test_peak();
+	test_symbolize();
 	test_dump_interval_and_period();
 	test_dump_signal();
 	return 0;
