@@ -245,28 +245,27 @@ static void test_out(void)
 		check_malformed("HEAPPROF_OUT", malformed[i]);
 }
 
+/* A 0-or-1 setting: both values taken, anything else reported and left at 1. */
+static void check_switch(const char *name, const bool *flag)
+{
+	check_valid(name, "0");
+	CHECK(!*flag);
+	check_valid(name, "1");
+	CHECK(*flag);
+
+	static const char *const malformed[] = {"", "2", "-1", "no", "off", "99999999999999999999999"};
+	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+		check_malformed(name, malformed[i]);
+}
+
 static void test_peak(void)
 {
-	check_valid("HEAPPROF_PEAK", "0");
-	CHECK(!options.peak);
-	check_valid("HEAPPROF_PEAK", "1");
-	CHECK(options.peak);
-
-	static const char *const malformed[] = {"", "2", "-1", "no", "99999999999999999999999"};
-	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
-		check_malformed("HEAPPROF_PEAK", malformed[i]);
+	check_switch("HEAPPROF_PEAK", &options.peak);
 }
 
 static void test_symbolize(void)
 {
-	check_valid("HEAPPROF_SYMBOLIZE", "0");
-	CHECK(!options.symbolize);
-	check_valid("HEAPPROF_SYMBOLIZE", "1");
-	CHECK(options.symbolize);
-
-	static const char *const malformed[] = {"", "2", "-1", "off", "99999999999999999999999"};
-	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
-		check_malformed("HEAPPROF_SYMBOLIZE", malformed[i]);
+	check_switch("HEAPPROF_SYMBOLIZE", &options.symbolize);
 }
 
 static void test_dump_interval_and_period(void)
