@@ -5,6 +5,10 @@
    dlsym-based interposer needs. The benchmark's floor: heapprof's overhead over
    this shim is what heapprof's own design costs.
 
+   Built with SHIM_UNWIND (libforward_shim_unwind.so), the slow path also captures the
+   stack with libunwind's unw_backtrace, loaded as heapprof loads it: the least a
+   sampling profiler does at each sample, with nothing recorded, attributed or written.
+
    SHIM_RATE (bytes between slow paths, default 524288 = heapprof's default rate). */
 #include <dlfcn.h>
 #include <errno.h>
@@ -135,10 +139,47 @@ static void *first_memalign(size_t alignment, size_t size)
 	return resolving ? NULL : next_memalign(alignment, size);
 }
 
-/* Where a profiler would take its sample; here the countdown is only re-armed. */
+#ifdef SHIM_UNWIND
+#define MAX_FRAMES 80 /* heapprof's default depth, 64, and room for its own frames */
+
+static int (*unwind_backtrace)(void **frames, int size);
+/* libunwind may allocate while it unwinds: those allocations are not sampled. */
+static __thread _Bool unwinding __attribute__((tls_model("initial-exec")));
+
+static void capture_stack(void)
+{
+	void *frames[MAX_FRAMES];
+	if (unwinding || !unwind_backtrace)
+		return;
+	unwinding = 1;
+	unwind_backtrace(frames, MAX_FRAMES);
+	unwinding = 0;
+}
+
+/* RTLD_LOCAL, as heapprof does, so libunwind's _Unwind_* stay out of the global scope. */
+static void load_unwinder(void)
+{
+	void *library = dlopen("libunwind.so.8", RTLD_NOW | RTLD_LOCAL);
+	if (library)
+		unwind_backtrace = (int (*)(void **, int))dlsym(library, "unw_backtrace");
+	capture_stack(); /* the first capture sets up libunwind's caches */
+}
+#else
+static void capture_stack(void)
+{
+}
+
+static void load_unwinder(void)
+{
+}
+#endif
+
+/* Where a profiler takes its sample: here the countdown is re-armed and, with
+   SHIM_UNWIND, the stack captured. */
 __attribute__((noinline, cold)) static void slow_path(void)
 {
 	bytes_until_slow_path = rate;
+	capture_stack();
 }
 
 static inline void charge(size_t size)
@@ -205,4 +246,5 @@ EXPORT void *memalign(size_t alignment, size_t size)
 __attribute__((constructor)) static void start(void)
 {
 	resolve();
+	load_unwinder();
 }

@@ -114,6 +114,9 @@ CONFIGS = {c.name: c for c in [
     Config("baseline", "glibc malloc, no preload"),
     Config("shim", "tests/bench/forward_shim.c: dlsym forwarding + TLS countdown",
            {"LD_PRELOAD": "{bench}/libforward_shim.so"}),
+    Config("shim-unwind", "the shim, also capturing the stack with libunwind at each sample point "
+           "(the least a sampling profiler does; nothing recorded or written)",
+           {"LD_PRELOAD": "{bench}/libforward_shim_unwind.so"}),
     Config("heapprof", "libheapprof.so at the default rate (512 KiB)", HEAPPROF_ENV,
            writes_profile=True),
     Config("heapprof-nosym", "libheapprof.so at the default rate, naming nothing at exit "
