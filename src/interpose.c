@@ -12,6 +12,7 @@
 #include "recorder.h"
 #include "sampler.h"
 #include "thread_registry.h"
+#include "unwind.h"
 
 #define EXPORT __attribute__((visibility("default")))
 #define likely(x) __builtin_expect(!!(x), 1)
@@ -21,10 +22,16 @@
    these entry points set up no frame of their own. Evaluated on slow paths only. */
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-static void *recorded(void *pointer, size_t size, bool sampled, uintptr_t caller)
+/* Inlined into each slow path, which then is the frame libunwind starts from. */
+static inline __attribute__((always_inline)) void *recorded(void *pointer, size_t size, bool sampled,
+							    uintptr_t caller)
 {
-	if (sampled && pointer)
-		recorder_alloc(pointer, size, caller);
+	if (!sampled || !pointer)
+		return pointer;
+	struct recording recording;
+	uintptr_t pcs[OPTIONS_MAX_DEPTH];
+	unsigned depth = recorder_begin(&recording) ? unwind_capture(pcs, options.depth, caller) : 0;
+	recorder_alloc(&recording, pointer, size, pcs, depth);
 	return pointer;
 }
 

@@ -11,7 +11,6 @@
 #include "options.h"
 #include "thread_registry.h"
 #include "thread_state.h"
-#include "unwind.h"
 
 /* A fork waits for every recording in flight to finish, so the child never inherits a
    lock held inside libunwind or our tables. Each thread flags its own recordings: a
@@ -74,10 +73,8 @@ static void leave(struct thread_state *state, bool nested)
 	state->busy = false;
 }
 
-static void record_alloc(void *pointer, size_t size, uintptr_t caller)
+static void record_alloc(void *pointer, size_t size, const uintptr_t *pcs, unsigned depth)
 {
-	uintptr_t pcs[OPTIONS_MAX_DEPTH];
-	unsigned depth = unwind_capture(pcs, options.depth, caller);
 	struct site *site = sites_record_alloc(pcs, depth, size);
 	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
 		modules_notice(pcs, depth);
@@ -87,17 +84,25 @@ static void record_alloc(void *pointer, size_t size, uintptr_t caller)
 		dumper_count_allocation(estimate_add(site));
 }
 
-void recorder_alloc(void *pointer, size_t size, uintptr_t caller)
+bool recorder_begin(struct recording *recording)
 {
 	struct thread_state *state = &thread_state;
-	int saved_errno = errno;
-	bool nested = enter(state);
-	if (begin_recording(state)) {
-		record_alloc(pointer, size, caller);
+	recording->saved_errno = errno;
+	recording->nested = enter(state);
+	recording->active = begin_recording(state);
+	return recording->active;
+}
+
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
+		    unsigned depth)
+{
+	struct thread_state *state = &thread_state;
+	if (recording->active) {
+		record_alloc(pointer, size, pcs, depth);
 		end_recording(state);
 	}
-	leave(state, nested);
-	errno = saved_errno;
+	leave(state, recording->nested);
+	errno = recording->saved_errno;
 }
 
 bool recorder_free(void *pointer)

@@ -9,9 +9,20 @@
 
 #include "sites.h"
 
-/* Records a sampled allocation of `size` bytes at `pointer` (not NULL), made from
-   return address `caller`. Keeps errno. */
-void recorder_alloc(void *pointer, size_t size, uintptr_t caller);
+/* A sampled allocation is recorded in two calls with the stack capture between them,
+   made by the allocation entry's slow path itself (unwind_capture says why):
+   recorder_begin marks the thread busy, so that what the unwinder allocates is not
+   sampled, and returns whether to capture and record at all (not while a fork
+   waits); recorder_alloc then records the allocation of `size` bytes at `pointer`
+   (not NULL) from `pcs`, if begin said so, and ends it. Both keep errno. */
+struct recording {
+	int saved_errno;
+	bool nested;
+	bool active;
+};
+bool recorder_begin(struct recording *recording);
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
+		    unsigned depth);
 
 /* For a block the live filter flagged, before it is released: counts the free if it
    was sampled. Returns false when the release must wait (the thread was interrupted

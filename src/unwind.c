@@ -10,12 +10,7 @@
 #include "options.h"
 #include "thread_state.h"
 
-/* Frames of libunwind and of heapprof above the allocation function's caller. */
-#define MAX_OWN_FRAMES 16
-
-typedef int (*backtrace_function)(void **buffer, int size);
-
-static backtrace_function capture_backtrace;
+int (*unwind_backtrace)(void **frames, int size);
 static uintptr_t own_text_start, own_text_end;
 
 /* The bounds of this library's executable segment, from its own program headers. */
@@ -53,8 +48,8 @@ bool unwind_load(void)
 	void **address_space = (void **)dlsym(library, "_ULx86_64_local_addr_space");
 	if (set_caching && address_space)
 		set_caching(*address_space, 2 /* UNW_CACHE_PER_THREAD */);
-	capture_backtrace = (backtrace_function)dlsym(library, "unw_backtrace");
-	if (!capture_backtrace) {
+	unwind_backtrace = (int (*)(void **, int))dlsym(library, "unw_backtrace");
+	if (!unwind_backtrace) {
 		log_message("libunwind.so.8 has no unw_backtrace; samples will have no stacks");
 		return false;
 	}
@@ -70,12 +65,8 @@ static bool is_own(uintptr_t pc)
 	return pc >= own_text_start && pc < own_text_end;
 }
 
-static unsigned capture_with_libunwind(uintptr_t *pcs, unsigned max)
+unsigned unwind_keep_program_frames(void *const *frames, int count, uintptr_t *pcs, unsigned max)
 {
-	void *frames[OPTIONS_MAX_DEPTH + MAX_OWN_FRAMES];
-	if (!capture_backtrace)
-		return 0;
-	int count = capture_backtrace(frames, (int)(max + MAX_OWN_FRAMES));
 	int first = 0;
 	/* Skip libunwind's frame(s), then ours: what follows is the program. */
 	while (first < count && !is_own((uintptr_t)frames[first]))
@@ -110,7 +101,7 @@ static bool find_stack(struct thread_state *state)
    address. Every frame must lie above the previous one inside this thread's stack,
    so a chain broken by code without frame pointers ends the walk instead of
    reading stray memory. */
-static unsigned capture_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t caller)
+unsigned unwind_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t caller)
 {
 	struct thread_state *state = &thread_state;
 	if (!caller || is_own(caller) || (!state->stack_high && !find_stack(state)))
@@ -139,16 +130,4 @@ static unsigned capture_with_frame_pointers(uintptr_t *pcs, unsigned max, uintpt
 		frame = next_frame;
 	}
 	return kept;
-}
-
-unsigned unwind_capture(uintptr_t *pcs, unsigned max, uintptr_t caller)
-{
-	if (max > OPTIONS_MAX_DEPTH)
-		max = OPTIONS_MAX_DEPTH;
-	if (options.unwinder == UNWINDER_FRAME_POINTERS) {
-		unsigned count = capture_with_frame_pointers(pcs, max, caller);
-		if (count > 1 || count == max)
-			return count;
-	}
-	return capture_with_libunwind(pcs, max);
 }
