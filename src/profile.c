@@ -112,6 +112,10 @@ struct builder {
 	bool *module_symbolized;
 	uint64_t *pending_pcs;     /* locations in id order, written after the samples */
 	size_t pending_count, pending_capacity;
+	/* The location ids of the last sample's stack: sites come one per size, and
+	   consecutive sites often share their stack. */
+	const struct stack *ids_stack;
+	uint64_t stack_ids[OPTIONS_MAX_DEPTH];
 	bool failed;
 };
 
@@ -222,11 +226,13 @@ static void write_sample(struct builder *builder, const struct site *site, enum 
 
 	struct pprof_buffer *sample = &builder->scratch;
 	pprof_buffer_reset(sample);
-	uint64_t ids[OPTIONS_MAX_DEPTH];
-	unsigned depth = site->stack->depth;
-	for (unsigned i = 0; i < depth; i++)
-		ids[i] = location_id(builder, site->stack->pcs[i]);
-	pprof_packed(sample, SAMPLE_LOCATION_ID, ids, depth);
+	const struct stack *stack = site->stack;
+	if (stack != builder->ids_stack) {
+		for (unsigned i = 0; i < stack->depth; i++)
+			builder->stack_ids[i] = location_id(builder, stack->pcs[i]);
+		builder->ids_stack = stack;
+	}
+	pprof_packed(sample, SAMPLE_LOCATION_ID, builder->stack_ids, stack->depth);
 	pprof_packed(sample, SAMPLE_VALUE, values, 4);
 	struct pprof_buffer *label = &builder->label;
 	pprof_buffer_reset(label);
