@@ -1,30 +1,43 @@
 #include "dumper.h"
 
 #include <errno.h>
-#include <poll.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dump.h"
 #include "log.h"
 #include "options.h"
 
-static int wakeup_fd = -1;
+#define NANOS_PER_SECOND 1000000000LL
+
+/* Dumps asked for and not yet written, a semaphore the helper thread waits on with a
+   futex: every wake-up (each signal, each interval) is one profile. Not a file
+   descriptor: a program that closes every descriptor it did not open, as daemons do,
+   would close ours, and the number could then name a file of its own. */
+static _Atomic uint32_t requested_dumps;
+/* False in a forked child, which has no helper thread. */
+static atomic_bool helper_running;
 static _Atomic uint64_t bytes_since_dump;
 
+static long futex(_Atomic uint32_t *word, int operation, uint32_t value, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, (uint32_t *)word, operation, value, timeout, NULL, 0);
+}
+
+/* Async-signal-safe: an atomic add and a system call. */
 static void wake(void)
 {
-	if (wakeup_fd < 0)
+	if (!atomic_load_explicit(&helper_running, memory_order_relaxed))
 		return;
-	uint64_t one = 1;
 	int saved_errno = errno;
-	if (write(wakeup_fd, &one, sizeof one) < 0) {
-		/* The counter is saturated: a dump is pending anyway. */
-	}
+	atomic_fetch_add_explicit(&requested_dumps, 1, memory_order_release);
+	futex(&requested_dumps, FUTEX_WAKE_PRIVATE, 1, NULL);
 	errno = saved_errno;
 }
 
@@ -36,7 +49,7 @@ static void on_signal(int signal)
 
 void dumper_count_allocation(uint64_t bytes)
 {
-	if (!options.dump_interval || wakeup_fd < 0)
+	if (!options.dump_interval || !atomic_load_explicit(&helper_running, memory_order_relaxed))
 		return;
 	uint64_t total = atomic_fetch_add_explicit(&bytes_since_dump, bytes, memory_order_relaxed) + bytes;
 	if (total >= options.dump_interval &&
@@ -44,20 +57,45 @@ void dumper_count_allocation(uint64_t bytes)
 		wake();
 }
 
-static void *dump_loop(void *argument)
+static int64_t monotonic_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * NANOS_PER_SECOND + now.tv_nsec;
+}
+
+/* Takes one requested dump, waiting until `deadline` (monotonic nanoseconds; 0: none).
+   Returns when one was taken or the deadline has passed. */
+static void take_request(int64_t deadline)
+{
+	for (;;) {
+		uint32_t pending = atomic_load_explicit(&requested_dumps, memory_order_acquire);
+		if (pending) {
+			if (atomic_compare_exchange_weak_explicit(&requested_dumps, &pending, pending - 1,
+								  memory_order_acquire, memory_order_relaxed))
+				return;
+			continue;
+		}
+		struct timespec timeout, *wait_for = NULL;
+		if (deadline) {
+			int64_t left = deadline - monotonic_nanos();
+			if (left <= 0)
+				return;
+			timeout = (struct timespec){.tv_sec = left / NANOS_PER_SECOND, .tv_nsec = left % NANOS_PER_SECOND};
+			wait_for = &timeout;
+		}
+		futex(&requested_dumps, FUTEX_WAIT_PRIVATE, 0, wait_for);
+	}
+}
+
+/* A profile per request and, with HEAPPROF_DUMP_PERIOD, one whenever a period passes
+   without any. */
+__attribute__((noreturn)) static void *dump_loop(void *argument)
 {
 	(void)argument;
-	int timeout = options.dump_period ? (int)(options.dump_period * 1000) : -1;
+	int64_t period = (int64_t)options.dump_period * NANOS_PER_SECOND;
 	for (;;) {
-		struct pollfd wait_for = {.fd = wakeup_fd, .events = POLLIN};
-		int ready = poll(&wait_for, 1, timeout);
-		if (ready < 0 && errno != EINTR)
-			return NULL;
-		if (ready > 0) {
-			uint64_t count;
-			if (read(wakeup_fd, &count, sizeof count) < 0)
-				continue;
-		}
+		take_request(period ? monotonic_nanos() + period : 0);
 		if (!dump_exit_started())
 			dump_write(NULL);
 	}
@@ -75,21 +113,13 @@ static bool install_handler(void)
 
 void dumper_fork_child(void)
 {
-	if (wakeup_fd >= 0)
-		close(wakeup_fd);
-	wakeup_fd = -1;
+	atomic_store_explicit(&helper_running, false, memory_order_relaxed);
 }
 
 void dumper_start(void)
 {
 	if (!options.dump_signal && !options.dump_interval && !options.dump_period)
 		return;
-	/* A semaphore: every wake-up (each signal, each interval) is one profile. */
-	wakeup_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK | EFD_SEMAPHORE);
-	if (wakeup_fd < 0) {
-		log_message("cannot create an eventfd; no dumps during the run");
-		return;
-	}
 	/* The helper thread takes no signals: they belong to the program. */
 	sigset_t all, previous;
 	sigfillset(&all);
@@ -102,6 +132,7 @@ void dumper_start(void)
 		return;
 	}
 	pthread_detach(thread);
+	atomic_store_explicit(&helper_running, true, memory_order_relaxed);
 	if (options.dump_signal)
 		install_handler();
 }

@@ -9,9 +9,8 @@
 /* Starts the helper thread and the signal handler when any of the options is set. */
 void dumper_start(void);
 
-/* In a forked child: the helper thread stayed in the parent, and the child must not
-   wake it through the inherited eventfd. Dumps during the run stop; the child's
-   final profile is still written at exit. */
+/* In a forked child: the helper thread stayed in the parent. Dumps during the run
+   stop; the child's final profile is still written at exit. */
 void dumper_fork_child(void);
 
 /* Counts a sample's estimated bytes towards HEAPPROF_DUMP_INTERVAL. */

@@ -61,4 +61,20 @@ with scratch_dir() as directory:
     wait_for(os.path.join(directory, "dump.1.pb.gz"), seconds=30)
     finish(process)
     check(len(profiles_in(directory)) >= 3, f"periodic dumps: {os.listdir(directory)}")
+# A program that closes every descriptor it did not open, as daemons do, and then
+# opens files of its own: dumps go on.
+with scratch_dir() as directory:
+    process = start(directory, {"HEAPPROF_DUMP_INTERVAL": "64M", "HEAPPROF_DUMP_SIGNAL": "SIGUSR2"})
+    command(process, "closefds")
+    command(process, "churn 300")
+    wait_for(os.path.join(directory, "dump.3.pb.gz"))
+    process.send_signal(signal.SIGUSR2)
+    wait_for(os.path.join(directory, "dump.4.pb.gz"))
+    command(process, "churn 1")
+    finish(process)
+    dumps = profiles_in(directory)
+    # 300 MB at 64 MB: four interval dumps, one on the signal, the final profile.
+    check(5 <= len(dumps) <= 8, f"dumps after the descriptors were closed: {sorted(dumps)}")
+    for dump in dumps:
+        pprof(dump, "-top")
 print("dumps: ok")
