@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stddef.h>
 
+#include "libunwind_pipe.h"
 #include "log.h"
 #include "options.h"
 #include "thread_state.h"
@@ -43,6 +44,7 @@ bool unwind_load(void)
 		log_message("cannot load libunwind.so.8; samples will have no stacks");
 		return false;
 	}
+	libunwind_pipe_guard(library);
 	typedef int (*caching_function)(void *address_space, int policy);
 	caching_function set_caching = (caching_function)dlsym(library, "_ULx86_64_set_caching_policy");
 	void **address_space = (void **)dlsym(library, "_ULx86_64_local_addr_space");

@@ -62,7 +62,7 @@ with scratch_dir() as directory:
     finish(process)
     check(len(profiles_in(directory)) >= 3, f"periodic dumps: {os.listdir(directory)}")
 # A program that closes every descriptor it did not open, as daemons do, and then
-# opens files of its own: dumps go on.
+# opens files of its own: dumps go on, and nothing of heapprof's touches its files.
 with scratch_dir() as directory:
     process = start(directory, {"HEAPPROF_DUMP_INTERVAL": "64M", "HEAPPROF_DUMP_SIGNAL": "SIGUSR2"})
     command(process, "closefds")
@@ -72,6 +72,9 @@ with scratch_dir() as directory:
     wait_for(os.path.join(directory, "dump.4.pb.gz"))
     command(process, "churn 1")
     finish(process)
+    with open(os.path.join(directory, "own.txt")) as own:
+        content = own.read()
+        check(content == "churn 300\nchurn 1\n", f"the program's own file was changed: {content!r}")
     dumps = profiles_in(directory)
     # 300 MB at 64 MB: four interval dumps, one on the signal, the final profile.
     check(5 <= len(dumps) <= 8, f"dumps after the descriptors were closed: {sorted(dumps)}")

@@ -1,0 +1,266 @@
+/* libunwind checks stack addresses before it reads them by writing them to a pipe it
+   opens once and keeps. A program that closes every descriptor it did not open
+   (daemons, ssh) closes that pipe and may open its own files in the same numbers:
+   libunwind then reads a byte of one, writes a byte of stack into the other and,
+   finding its pipe gone, closes both (libunwind issues #274 and #291).
+
+   libunwind reaches pipe2, read and close through its own global offset table, which
+   only its code uses. heapprof points those entries at the functions below: the pipe
+   moves to the top of the descriptor table, where a program's files, which take the
+   lowest free numbers, arrive last; and a number that no longer holds the pipe is
+   never read or closed on libunwind's behalf. Its writes (a raw syscall) follow a
+   read, which checks both ends. */
+#include "libunwind_pipe.h"
+
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The top of the table, but no higher: a fork copies the table up to the highest
+   open descriptor. */
+#define HIGHEST_DESCRIPTOR 1023
+/* Pipes tracked at once: one in libunwind 1.6, one per unwinding thread in 1.8.
+   Pipes beyond these are left where pipe2 put them. */
+#define TRACKED_PIPES 64
+
+struct tracked_pipe {
+	int ends[2]; /* -1: the slot is free */
+	dev_t device;
+	ino_t inode;
+};
+
+static struct tracked_pipe pipes[TRACKED_PIPES];
+static pthread_mutex_t pipes_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The lowest free number from the top of the table down to `fd`'s; `fd` itself when
+   there is none above it. */
+static int move_up(int fd)
+{
+	struct rlimit limit;
+	rlim_t highest = HIGHEST_DESCRIPTOR;
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur <= highest)
+		highest = limit.rlim_cur - 1;
+	for (int target = (int)highest; target > fd; target--) {
+		if (fcntl(target, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		int moved = fcntl(fd, F_DUPFD_CLOEXEC, target);
+		if (moved != target) {
+			if (moved >= 0)
+				close(moved);
+			return fd;
+		}
+		close(fd);
+		return moved;
+	}
+	return fd;
+}
+
+static bool still_ours(const struct tracked_pipe *pipe, int fd)
+{
+	struct stat status;
+	return fstat(fd, &status) == 0 && status.st_dev == pipe->device && status.st_ino == pipe->inode;
+}
+
+/* Under pipes_lock. */
+static struct tracked_pipe *find(int fd, unsigned *end)
+{
+	for (unsigned i = 0; i < TRACKED_PIPES; i++) {
+		for (unsigned e = 0; e < 2; e++) {
+			if (pipes[i].ends[e] == fd) {
+				*end = e;
+				return &pipes[i];
+			}
+		}
+	}
+	return NULL;
+}
+
+static void track(const int fds[2])
+{
+	struct stat status;
+	if (fstat(fds[0], &status) != 0)
+		return;
+	pthread_mutex_lock(&pipes_lock);
+	for (unsigned i = 0; i < TRACKED_PIPES; i++) {
+		if (pipes[i].ends[0] == -1 && pipes[i].ends[1] == -1) {
+			pipes[i] = (struct tracked_pipe){{fds[0], fds[1]}, status.st_dev, status.st_ino};
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pipes_lock);
+}
+
+static int guarded_pipe2(int fds[2], int flags)
+{
+	if (pipe2(fds, flags) != 0)
+		return -1;
+	int saved_errno = errno;
+	fds[1] = move_up(fds[1]);
+	fds[0] = move_up(fds[0]);
+	track(fds);
+	errno = saved_errno;
+	return 0;
+}
+
+/* Under pipes_lock. */
+static bool intact(const struct tracked_pipe *pipe)
+{
+	for (unsigned e = 0; e < 2; e++) {
+		if (pipe->ends[e] != -1 && !still_ours(pipe, pipe->ends[e]))
+			return false;
+	}
+	return true;
+}
+
+/* A read of the pipe checks both ends: if either number now names something else,
+   libunwind is told the pipe is closed, and opens another. */
+static ssize_t guarded_read(int fd, void *buffer, size_t count)
+{
+	unsigned end;
+	pthread_mutex_lock(&pipes_lock);
+	struct tracked_pipe *pipe = find(fd, &end);
+	bool lost = pipe && !intact(pipe);
+	pthread_mutex_unlock(&pipes_lock);
+	if (lost) {
+		errno = EBADF;
+		return -1;
+	}
+	return read(fd, buffer, count);
+}
+
+/* Closes a tracked end only while it is still the pipe's; forgets it either way. */
+static int guarded_close(int fd)
+{
+	unsigned end;
+	pthread_mutex_lock(&pipes_lock);
+	struct tracked_pipe *pipe = find(fd, &end);
+	bool skip = pipe && !still_ours(pipe, fd);
+	if (pipe)
+		pipe->ends[end] = -1;
+	if (pipe && pipe->ends[1 - end] == -1)
+		*pipe = (struct tracked_pipe){{-1, -1}, 0, 0};
+	pthread_mutex_unlock(&pipes_lock);
+	return skip ? 0 : close(fd);
+}
+
+static ElfW(Addr) dynamic_address(const struct link_map *library, ElfW(Addr) value)
+{
+	/* glibc relocates the dynamic section in place on x86-64; not everywhere. */
+	return value < library->l_addr ? value + library->l_addr : value;
+}
+
+struct got_redirect {
+	const char *name;
+	void *replacement;
+};
+
+static const struct got_redirect redirects[] = {
+	{"pipe2", (void *)guarded_pipe2},
+	{"read", (void *)guarded_read},
+	{"close", (void *)guarded_close},
+};
+
+/* The part of the library made read-only after relocation (PT_GNU_RELRO). */
+struct read_only {
+	const struct link_map *library;
+	uintptr_t start, end;
+};
+
+static int find_read_only(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	struct read_only *range = data;
+	if (info->dlpi_addr != range->library->l_addr || strcmp(info->dlpi_name, range->library->l_name) != 0)
+		return 0;
+	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
+		if (info->dlpi_phdr[i].p_type == PT_GNU_RELRO) {
+			range->start = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+			range->end = range->start + info->dlpi_phdr[i].p_memsz;
+		}
+	}
+	return 1;
+}
+
+/* Writes `value` into the GOT entry at `slot`, lifting RELRO's protection around it;
+   leaves the entry alone if that cannot be done. */
+static void patch(void **slot, void *value, const struct read_only *range)
+{
+	if ((uintptr_t)slot < range->start || (uintptr_t)slot >= range->end) {
+		*slot = value;
+		return;
+	}
+	uintptr_t page_size = (uintptr_t)sysconf(_SC_PAGESIZE);
+	void *page = (void *)((uintptr_t)slot & ~(page_size - 1));
+	if (mprotect(page, page_size, PROT_READ | PROT_WRITE) != 0)
+		return;
+	*slot = value;
+	mprotect(page, page_size, PROT_READ);
+}
+
+static void redirect_relocations(const struct link_map *library, const ElfW(Rela) *relocations, size_t bytes,
+				 const ElfW(Sym) *symbols, const char *strings, const struct read_only *range)
+{
+	for (size_t i = 0; i < bytes / sizeof *relocations; i++) {
+		unsigned long type = ELF64_R_TYPE(relocations[i].r_info);
+		if (type != R_X86_64_JUMP_SLOT && type != R_X86_64_GLOB_DAT)
+			continue;
+		const char *name = strings + symbols[ELF64_R_SYM(relocations[i].r_info)].st_name;
+		for (size_t r = 0; r < sizeof redirects / sizeof redirects[0]; r++) {
+			if (strcmp(name, redirects[r].name) == 0)
+				patch((void **)(library->l_addr + relocations[i].r_offset), redirects[r].replacement, range);
+		}
+	}
+}
+
+void libunwind_pipe_guard(void *library_handle)
+{
+	struct link_map *library;
+	if (dlinfo(library_handle, RTLD_DI_LINKMAP, &library) != 0)
+		return;
+	for (unsigned i = 0; i < TRACKED_PIPES; i++)
+		pipes[i] = (struct tracked_pipe){{-1, -1}, 0, 0};
+	const ElfW(Sym) *symbols = NULL;
+	const char *strings = NULL;
+	const ElfW(Rela) *tables[2] = {NULL, NULL};
+	size_t sizes[2] = {0, 0};
+	for (const ElfW(Dyn) *entry = library->l_ld; entry->d_tag != DT_NULL; entry++) {
+		switch (entry->d_tag) {
+		case DT_SYMTAB:
+			symbols = (const ElfW(Sym) *)dynamic_address(library, entry->d_un.d_ptr);
+			break;
+		case DT_STRTAB:
+			strings = (const char *)dynamic_address(library, entry->d_un.d_ptr);
+			break;
+		case DT_JMPREL:
+			tables[0] = (const ElfW(Rela) *)dynamic_address(library, entry->d_un.d_ptr);
+			break;
+		case DT_PLTRELSZ:
+			sizes[0] = entry->d_un.d_val;
+			break;
+		case DT_RELA:
+			tables[1] = (const ElfW(Rela) *)dynamic_address(library, entry->d_un.d_ptr);
+			break;
+		case DT_RELASZ:
+			sizes[1] = entry->d_un.d_val;
+			break;
+		}
+	}
+	if (!symbols || !strings)
+		return;
+	struct read_only range = {library, 0, 0};
+	dl_iterate_phdr(find_read_only, &range);
+	for (unsigned t = 0; t < 2; t++) {
+		if (tables[t])
+			redirect_relocations(library, tables[t], sizes[t], symbols, strings, &range);
+	}
+}

@@ -1,0 +1,9 @@
+/* Keeps libunwind's address-checking pipe out of the program's descriptors. */
+#ifndef HEAPPROF_LIBUNWIND_PIPE_H
+#define HEAPPROF_LIBUNWIND_PIPE_H
+
+/* Redirects libunwind's own pipe2, read and close (`library_handle` from dlopen);
+   must run before libunwind first unwinds, which opens the pipe. */
+void libunwind_pipe_guard(void *library_handle);
+
+#endif
