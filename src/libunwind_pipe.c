@@ -34,7 +34,7 @@
 #define TRACKED_PIPES 64
 
 struct tracked_pipe {
-	int ends[2]; /* -1: the slot is free */
+	int ends[2]; /* -1: closed; both -1, the slot is free */
 	dev_t device;
 	ino_t inode;
 };
@@ -42,8 +42,8 @@ struct tracked_pipe {
 static struct tracked_pipe pipes[TRACKED_PIPES];
 static pthread_mutex_t pipes_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The lowest free number from the top of the table down to `fd`'s; `fd` itself when
-   there is none above it. */
+/* Moves `fd` to the highest free number at or below the top of the table (or the
+   descriptor limit); leaves it where it is when none above it is free. */
 static int move_up(int fd)
 {
 	struct rlimit limit;
@@ -54,11 +54,8 @@ static int move_up(int fd)
 		if (fcntl(target, F_GETFD) != -1 || errno != EBADF)
 			continue;
 		int moved = fcntl(fd, F_DUPFD_CLOEXEC, target);
-		if (moved != target) {
-			if (moved >= 0)
-				close(moved);
+		if (moved < 0)
 			return fd;
-		}
 		close(fd);
 		return moved;
 	}
@@ -74,6 +71,8 @@ static bool still_ours(const struct tracked_pipe *pipe, int fd)
 /* Under pipes_lock. */
 static struct tracked_pipe *find(int fd, unsigned *end)
 {
+	if (fd < 0)
+		return NULL;
 	for (unsigned i = 0; i < TRACKED_PIPES; i++) {
 		for (unsigned e = 0; e < 2; e++) {
 			if (pipes[i].ends[e] == fd) {
@@ -147,8 +146,6 @@ static int guarded_close(int fd)
 	bool skip = pipe && !still_ours(pipe, fd);
 	if (pipe)
 		pipe->ends[end] = -1;
-	if (pipe && pipe->ends[1 - end] == -1)
-		*pipe = (struct tracked_pipe){{-1, -1}, 0, 0};
 	pthread_mutex_unlock(&pipes_lock);
 	return skip ? 0 : close(fd);
 }
