@@ -17,7 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -40,7 +40,20 @@ struct tracked_pipe {
 };
 
 static struct tracked_pipe pipes[TRACKED_PIPES];
-static pthread_mutex_t pipes_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_flag pipes_busy = ATOMIC_FLAG_INIT;
+
+/* Never waits: a signal handler that unwinds with libunwind while its thread is in
+   here (a CPU profiler's, a crash handler's) must not deadlock. The rare caller that
+   finds the table busy goes unguarded, its pipe still at the top of the table. */
+static bool lock_pipes(void)
+{
+	return !atomic_flag_test_and_set_explicit(&pipes_busy, memory_order_acquire);
+}
+
+static void unlock_pipes(void)
+{
+	atomic_flag_clear_explicit(&pipes_busy, memory_order_release);
+}
 
 /* Moves `fd` to the highest free number at or below the top of the table (or the
    descriptor limit); leaves it where it is when none above it is free. */
@@ -68,7 +81,7 @@ static bool still_ours(const struct tracked_pipe *pipe, int fd)
 	return fstat(fd, &status) == 0 && status.st_dev == pipe->device && status.st_ino == pipe->inode;
 }
 
-/* Under pipes_lock. */
+/* With the table locked. */
 static struct tracked_pipe *find(int fd, unsigned *end)
 {
 	if (fd < 0)
@@ -89,14 +102,15 @@ static void track(const int fds[2])
 	struct stat status;
 	if (fstat(fds[0], &status) != 0)
 		return;
-	pthread_mutex_lock(&pipes_lock);
+	if (!lock_pipes())
+		return;
 	for (unsigned i = 0; i < TRACKED_PIPES; i++) {
 		if (pipes[i].ends[0] == -1 && pipes[i].ends[1] == -1) {
 			pipes[i] = (struct tracked_pipe){{fds[0], fds[1]}, status.st_dev, status.st_ino};
 			break;
 		}
 	}
-	pthread_mutex_unlock(&pipes_lock);
+	unlock_pipes();
 }
 
 static int guarded_pipe2(int fds[2], int flags)
@@ -111,7 +125,7 @@ static int guarded_pipe2(int fds[2], int flags)
 	return 0;
 }
 
-/* Under pipes_lock. */
+/* With the table locked. */
 static bool intact(const struct tracked_pipe *pipe)
 {
 	for (unsigned e = 0; e < 2; e++) {
@@ -126,10 +140,12 @@ static bool intact(const struct tracked_pipe *pipe)
 static ssize_t guarded_read(int fd, void *buffer, size_t count)
 {
 	unsigned end;
-	pthread_mutex_lock(&pipes_lock);
-	struct tracked_pipe *pipe = find(fd, &end);
-	bool lost = pipe && !intact(pipe);
-	pthread_mutex_unlock(&pipes_lock);
+	bool lost = false;
+	if (lock_pipes()) {
+		struct tracked_pipe *pipe = find(fd, &end);
+		lost = pipe && !intact(pipe);
+		unlock_pipes();
+	}
 	if (lost) {
 		errno = EBADF;
 		return -1;
@@ -141,12 +157,14 @@ static ssize_t guarded_read(int fd, void *buffer, size_t count)
 static int guarded_close(int fd)
 {
 	unsigned end;
-	pthread_mutex_lock(&pipes_lock);
-	struct tracked_pipe *pipe = find(fd, &end);
-	bool skip = pipe && !still_ours(pipe, fd);
-	if (pipe)
-		pipe->ends[end] = -1;
-	pthread_mutex_unlock(&pipes_lock);
+	bool skip = false;
+	if (lock_pipes()) {
+		struct tracked_pipe *pipe = find(fd, &end);
+		skip = pipe && !still_ours(pipe, fd);
+		if (pipe)
+			pipe->ends[end] = -1;
+		unlock_pipes();
+	}
 	return skip ? 0 : close(fd);
 }
 
