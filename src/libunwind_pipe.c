@@ -30,7 +30,7 @@
    open descriptor. */
 #define HIGHEST_DESCRIPTOR 1023
 /* Pipes tracked at once: one in libunwind 1.6, one per unwinding thread in 1.8.
-   Pipes beyond these are left where pipe2 put them. */
+   Pipes beyond these still move to the top, unguarded. */
 #define TRACKED_PIPES 64
 
 struct tracked_pipe {
