@@ -22,13 +22,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The top of the table, but no higher: a fork copies the table up to the highest
-   open descriptor. */
-#define HIGHEST_DESCRIPTOR 1023
+#include "descriptors.h"
+
 /* Pipes tracked at once: one in libunwind 1.6, one per unwinding thread in 1.8.
    Pipes beyond these still move to the top, unguarded. */
 #define TRACKED_PIPES 64
@@ -53,26 +51,6 @@ static bool lock_pipes(void)
 static void unlock_pipes(void)
 {
 	atomic_flag_clear_explicit(&pipes_busy, memory_order_release);
-}
-
-/* Moves `fd` to the highest free number at or below the top of the table (or the
-   descriptor limit); leaves it where it is when none above it is free. */
-static int move_up(int fd)
-{
-	struct rlimit limit;
-	rlim_t highest = HIGHEST_DESCRIPTOR;
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur <= highest)
-		highest = limit.rlim_cur - 1;
-	for (int target = (int)highest; target > fd; target--) {
-		if (fcntl(target, F_GETFD) != -1 || errno != EBADF)
-			continue;
-		int moved = fcntl(fd, F_DUPFD_CLOEXEC, target);
-		if (moved < 0)
-			return fd;
-		close(fd);
-		return moved;
-	}
-	return fd;
 }
 
 static bool still_ours(const struct tracked_pipe *pipe, int fd)
@@ -117,11 +95,9 @@ static int guarded_pipe2(int fds[2], int flags)
 {
 	if (pipe2(fds, flags) != 0)
 		return -1;
-	int saved_errno = errno;
-	fds[1] = move_up(fds[1]);
-	fds[0] = move_up(fds[0]);
+	fds[1] = descriptor_move_up(fds[1]);
+	fds[0] = descriptor_move_up(fds[0]);
 	track(fds);
-	errno = saved_errno;
 	return 0;
 }
 

@@ -1,5 +1,6 @@
 #include "symbolize.h"
 
+#include "descriptors.h"
 #include "frame_cache.h"
 #include "function_index.h"
 #include "symbol_index.h"
@@ -56,7 +57,7 @@ static int no_elf_lookup(Dwfl_Module *module, void **userdata, const char *name,
 
 static int open_debug_file(const char *path, char **found)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = descriptor_open_read_only(path);
 	if (fd >= 0 && !(*found = strdup(path))) {
 		close(fd);
 		return -1;
@@ -217,8 +218,16 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 		symbolizer->dw->dwfl_report_begin_add(symbolizer->dwfl);
 		symbolizer->reporting = true;
 	}
-	/* For ET_DYN, BASE with add_p_vaddr is the load bias; ET_EXEC ignores it. */
-	Dwfl_Module *module = symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, -1, bias, true);
+	/* libdw keeps the file open for the process's life: ours, close-on-exec and out of
+	   the numbers the program's files take, rather than the plain open it would make.
+	   It is libdw's once reported; ours to close if the report fails. For ET_DYN, BASE
+	   with add_p_vaddr is the load bias; ET_EXEC ignores it. */
+	int fd = descriptor_open_read_only(path);
+	if (fd < 0)
+		return false;
+	Dwfl_Module *module = symbolizer->dw->dwfl_report_elf(symbolizer->dwfl, path, path, fd, bias, true);
+	if (!module)
+		close(fd);
 	void **userdata;
 	if (!module || !symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
 		return false;

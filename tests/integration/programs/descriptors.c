@@ -2,12 +2,20 @@
    output in the lowest numbers, and only then allocates, from call sites it has not
    used before, so that the unwinder meets new frames. It copies the input to the
    output through those descriptors and prints how much it read: a profiler that
-   touched them shows as a short read or a changed copy.
+   touched them shows as a short read or a changed copy. Then, under heapprof, it
+   writes a profile (which opens the files libdw reads), prints the number its next
+   open gets, and starts itself without the preload to list the descriptors a child
+   inherits.
 
-   usage: descriptors INPUT OUTPUT */
+   usage: descriptors INPUT OUTPUT
+          descriptors --list */
+#include <dirent.h>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define BLOCKS 1000
@@ -32,8 +40,45 @@ __attribute__((noinline)) static void churn_after_close(void)
 		free(blocks[i]);
 }
 
+static int list_inherited(void)
+{
+	DIR *directory = opendir("/proc/self/fd");
+	if (!directory)
+		return 1;
+	struct dirent *entry;
+	while ((entry = readdir(directory))) {
+		int fd = atoi(entry->d_name);
+		if (entry->d_name[0] != '.' && fd > 2 && fd != dirfd(directory))
+			printf("inherited descriptor %d\n", fd);
+	}
+	closedir(directory);
+	return 0;
+}
+
+static void write_profile_if_profiled(void)
+{
+	int (*write_profile)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "heapprof_write_profile");
+	if (write_profile && write_profile("during.pb.gz") != 0)
+		puts("heapprof_write_profile failed");
+}
+
+static int run_child_without_preload(void)
+{
+	fflush(stdout);
+	pid_t child = fork();
+	if (child == 0) {
+		unsetenv("LD_PRELOAD");
+		execl("/proc/self/exe", "descriptors", "--list", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && strcmp(argv[1], "--list") == 0)
+		return list_inherited();
 	if (argc != 3)
 		return 2;
 	close_inherited();
@@ -53,5 +98,10 @@ int main(int argc, char **argv)
 		total += count;
 	}
 	printf("read %ld bytes on descriptor %d, wrote on %d\n", total, input, output);
-	return close(input) == 0 && close(output) == 0 ? 0 : 1;
+	if (close(input) != 0 || close(output) != 0)
+		return 1;
+	write_profile_if_profiled();
+	int next = open(argv[1], O_RDONLY | O_CLOEXEC);
+	printf("next open: descriptor %d\n", next);
+	return run_child_without_preload();
 }
