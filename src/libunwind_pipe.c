@@ -222,6 +222,7 @@ void libunwind_pipe_guard(void *library_handle)
 		pipes[i] = (struct tracked_pipe){{-1, -1}, 0, 0};
 	const ElfW(Sym) *symbols = NULL;
 	const char *strings = NULL;
+	/* The PLT's relocations, and the rest (GLOB_DAT entries, under -z now or -fno-plt). */
 	const ElfW(Rela) *tables[2] = {NULL, NULL};
 	size_t sizes[2] = {0, 0};
 	for (const ElfW(Dyn) *entry = library->l_ld; entry->d_tag != DT_NULL; entry++) {
