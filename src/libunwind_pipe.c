@@ -37,7 +37,7 @@ struct tracked_pipe {
 	ino_t inode;
 };
 
-static struct tracked_pipe pipes[TRACKED_PIPES];
+static struct tracked_pipe pipes[TRACKED_PIPES] = {[0 ... TRACKED_PIPES - 1] = {{-1, -1}, 0, 0}};
 static atomic_flag pipes_busy = ATOMIC_FLAG_INIT;
 
 /* Never waits: a signal handler that unwinds with libunwind while its thread is in
@@ -218,8 +218,6 @@ void libunwind_pipe_guard(void *library_handle)
 	struct link_map *library;
 	if (dlinfo(library_handle, RTLD_DI_LINKMAP, &library) != 0)
 		return;
-	for (unsigned i = 0; i < TRACKED_PIPES; i++)
-		pipes[i] = (struct tracked_pipe){{-1, -1}, 0, 0};
 	const ElfW(Sym) *symbols = NULL;
 	const char *strings = NULL;
 	/* The PLT's relocations, and the rest (GLOB_DAT entries, under -z now or -fno-plt). */
