@@ -3,10 +3,10 @@
 
 #include <errno.h>
 
-#include "dump.h"
-#include "estimate.h"
-#include "sampler.h"
-#include "thread_registry.h"
+#include "write/dump.h"
+#include "record/estimate.h"
+#include "record/sampler.h"
+#include "record/thread_registry.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -2,18 +2,18 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "dump.h"
-#include "dumper.h"
-#include "estimate.h"
-#include "modules.h"
-#include "next_allocator.h"
+#include "write/dump.h"
+#include "write/dump_thread.h"
+#include "record/estimate.h"
+#include "record/modules.h"
+#include "record/next_allocator.h"
 #include "options.h"
-#include "output.h"
-#include "recorder.h"
-#include "sampler.h"
-#include "thread_registry.h"
+#include "write/output.h"
+#include "record/recorder.h"
+#include "record/sampler.h"
+#include "record/thread_registry.h"
 #include "thread_state.h"
-#include "unwind.h"
+#include "record/unwind.h"
 
 static void before_fork(void)
 {
@@ -35,7 +35,7 @@ static void after_fork_in_child(void)
 	recorder_fork_child();
 	dump_unlock();
 	output_forget_written();
-	dumper_fork_child();
+	dump_thread_fork_child();
 }
 
 __attribute__((constructor)) static void heapprof_start(void)
@@ -55,5 +55,5 @@ __attribute__((constructor)) static void heapprof_start(void)
 	atexit(dump_at_exit);
 	state->busy = false;
 	sampler_start();
-	dumper_start();
+	dump_thread_start();
 }

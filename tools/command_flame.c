@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "commands.h"
-#include "diag.h"
+#include "reader/diag.h"
 #include "flags.h"
-#include "flame.h"
-#include "report.h"
+#include "report/flame.h"
+#include "report/report.h"
 
 static const char flame_help[] =
     "usage: heapprof flame [-sample_index=NAME|N] PROFILE -o OUT.svg\n"

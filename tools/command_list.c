@@ -1,10 +1,10 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "diag.h"
+#include "reader/diag.h"
 #include "flags.h"
-#include "list.h"
-#include "report.h"
+#include "report/list.h"
+#include "report/report.h"
 
 static const char list_help[] =
     "usage: heapprof list [flags] REGEX PROFILE\n"

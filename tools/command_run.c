@@ -16,12 +16,12 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "diag.h"
+#include "reader/diag.h"
 #include "flags.h"
 #include "preload_check.h"
-#include "profile_reader.h"
+#include "reader/profile_reader.h"
 #include "profile_symbolizer.h"
-#include "top.h"
+#include "report/top.h"
 
 enum { TOP_LINES_SHOWN = 20 };
 

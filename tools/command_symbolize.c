@@ -1,7 +1,7 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "diag.h"
+#include "reader/diag.h"
 #include "flags.h"
 #include "profile_symbolizer.h"
 

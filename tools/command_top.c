@@ -1,10 +1,10 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "diag.h"
+#include "reader/diag.h"
 #include "flags.h"
-#include "report.h"
-#include "top.h"
+#include "report/report.h"
+#include "report/top.h"
 
 static const char top_help[] =
     "usage: heapprof top [flags] [-base=BASE] PROFILE\n"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
+#include "reader/diag.h"
 
 static const flag_spec *find_flag(const flag_spec *specs, int n_specs, const char *name, size_t length) {
     for (int i = 0; i < n_specs; i++) {

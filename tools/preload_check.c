@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "diag.h"
+#include "reader/diag.h"
 
 char *find_program_path(const char *command) {
     if (strchr(command, '/'))

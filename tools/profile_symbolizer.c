@@ -8,11 +8,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "budget_arena.h"
-#include "decompress.h"
-#include "diag.h"
+#include "reader/budget_arena.h"
+#include "reader/decompress.h"
+#include "reader/diag.h"
 #include "elf_build_id.h"
-#include "hash_map.h"
+#include "reader/hash_map.h"
 #include "symbolize.h"
 
 typedef Perftools__Profiles__Profile pb_profile;

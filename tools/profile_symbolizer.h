@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "profile_reader.h"
+#include "reader/profile_reader.h"
 
 // Whether some location lacks symbols that a local binary might provide.
 bool profile_needs_symbols(const profile *prof);

@@ -4,9 +4,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "profile_reader.h"
-#include "report.h"
-#include "top.h"
+#include "reader/profile_reader.h"
+#include "report/report.h"
+#include "report/top.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

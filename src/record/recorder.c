@@ -1,0 +1,194 @@
+#include "recorder.h"
+
+#include <errno.h>
+#include <sched.h>
+
+#include "write/dump_thread.h"
+#include "estimate.h"
+#include "live.h"
+#include "modules.h"
+#include "next_allocator.h"
+#include "options.h"
+#include "thread_registry.h"
+#include "thread_state.h"
+
+/* A fork waits for every recording in flight to finish, so the child never inherits a
+   lock held inside libunwind or our tables. Each thread flags its own recordings: a
+   lock or counter shared by all of them would bounce between cores on every sample.
+   A recording that would start while a fork waits is dropped instead of waiting,
+   because its thread may hold a lock (the loader's, say) that a recording in flight
+   needs. */
+static atomic_bool fork_waiting;
+
+static bool begin_recording(struct thread_state *state)
+{
+	atomic_store_explicit(&state->recording, true, memory_order_relaxed);
+	/* Paired with the fence in recorder_fork_prepare: either the fork sees this
+	   thread's flag, or this thread sees the fork's. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (!atomic_load_explicit(&fork_waiting, memory_order_relaxed))
+		return true;
+	atomic_store_explicit(&state->recording, false, memory_order_release);
+	return false;
+}
+
+static void end_recording(struct thread_state *state)
+{
+	atomic_store_explicit(&state->recording, false, memory_order_release);
+}
+
+static void record_free(struct site *site)
+{
+	sites_record_free(site);
+	estimate_remove(site);
+}
+
+/* Releases blocks whose free arrived while the thread was busy. */
+static void release_deferred(struct thread_state *state)
+{
+	while (state->deferred_count) {
+		void *pointer = state->deferred[--state->deferred_count];
+		struct site *site = live_remove(pointer, true);
+		if (site)
+			record_free(site);
+		next.free(pointer);
+	}
+}
+
+/* Marks the thread busy; returns whether it already was (a nested call, from a signal
+   handler that interrupted the profiler). */
+static bool enter(struct thread_state *state)
+{
+	bool nested = state->busy;
+	state->busy = true;
+	return nested;
+}
+
+static void leave(struct thread_state *state, bool nested)
+{
+	if (nested)
+		return;
+	if (state->deferred_count)
+		release_deferred(state);
+	state->busy = false;
+}
+
+static void record_alloc(void *pointer, size_t size, const uintptr_t *pcs, unsigned depth)
+{
+	struct site *site = sites_record_alloc(pcs, depth, size);
+	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
+		modules_notice(pcs, depth);
+		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
+	}
+	if (site && live_insert(pointer, site))
+		dump_thread_count_allocation(estimate_add(site));
+}
+
+bool recorder_begin(struct recording *recording)
+{
+	struct thread_state *state = &thread_state;
+	recording->saved_errno = errno;
+	recording->nested = enter(state);
+	recording->active = begin_recording(state);
+	return recording->active;
+}
+
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
+		    unsigned depth)
+{
+	struct thread_state *state = &thread_state;
+	if (recording->active) {
+		record_alloc(pointer, size, pcs, depth);
+		end_recording(state);
+	}
+	leave(state, recording->nested);
+	errno = recording->saved_errno;
+}
+
+bool recorder_free(void *pointer)
+{
+	struct thread_state *state = &thread_state;
+	int saved_errno = errno;
+	bool nested = enter(state);
+	struct site *site = live_remove(pointer, !nested);
+	if (site == LIVE_BUSY) {
+		/* Interrupted inside the profiler, maybe holding this very lock: hold the
+		   block until the thread leaves, so its address cannot be reused first. */
+		if (state->deferred_count < DEFERRED_FREES) {
+			state->deferred[state->deferred_count++] = pointer;
+			errno = saved_errno;
+			return false;
+		}
+		site = NULL;
+	}
+	if (site)
+		record_free(site);
+	leave(state, nested);
+	errno = saved_errno;
+	return true;
+}
+
+struct site *recorder_detach(void *pointer)
+{
+	struct thread_state *state = &thread_state;
+	int saved_errno = errno;
+	bool nested = enter(state);
+	struct site *site = live_remove(pointer, !nested);
+	leave(state, nested);
+	errno = saved_errno;
+	return site == LIVE_BUSY ? NULL : site;
+}
+
+void recorder_detached_freed(struct site *site)
+{
+	if (site)
+		record_free(site);
+}
+
+void recorder_reattach(void *pointer, struct site *site)
+{
+	struct thread_state *state = &thread_state;
+	if (!site)
+		return;
+	int saved_errno = errno;
+	bool nested = enter(state);
+	live_insert(pointer, site);
+	leave(state, nested);
+	errno = saved_errno;
+}
+
+/* The forking thread itself may be recording (a fork from a signal handler): waiting
+   for it would never end. */
+static void wait_for_recording(struct thread_state *state)
+{
+	if (state == &thread_state)
+		return;
+	while (atomic_load_explicit(&state->recording, memory_order_acquire))
+		sched_yield();
+}
+
+void recorder_fork_prepare(void)
+{
+	atomic_store_explicit(&fork_waiting, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
+	thread_registry_for_each(wait_for_recording);
+	modules_lock();
+	sites_lock_all();
+	live_lock_all();
+}
+
+void recorder_fork_parent(void)
+{
+	live_unlock_all();
+	sites_unlock_all();
+	modules_unlock();
+	atomic_store_explicit(&fork_waiting, false, memory_order_relaxed);
+}
+
+void recorder_fork_child(void)
+{
+	live_unlock_all();
+	sites_unlock_all();
+	modules_unlock();
+	atomic_store_explicit(&fork_waiting, false, memory_order_relaxed);
+}

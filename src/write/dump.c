@@ -1,0 +1,182 @@
+#include "dump.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "compress.h"
+#include "record/estimate.h"
+#include "log.h"
+#include "options.h"
+#include "output.h"
+#include "profile.h"
+#include "record/sampler.h"
+#include "record/sites.h"
+#include "thread_state.h"
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static int64_t start_nanos;
+static uint64_t sequence;
+static atomic_bool exited;
+
+void dump_start_clock(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	start_nanos = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static void report_failure(const char *path, int error)
+{
+	struct log_line line;
+	log_begin(&line);
+	log_text(&line, "cannot write the profile to ");
+	log_text(&line, path);
+	log_text(&line, ": ");
+	if (error == EEXIST)
+		log_text(&line, "a file that heapprof did not write is in the way");
+	else
+		log_error(&line, error);
+	log_end(&line);
+}
+
+static int64_t monotonic_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static void report_written(const char *path, const struct profile_summary *summary, int64_t nanos)
+{
+	struct log_line line;
+	log_begin(&line);
+	log_text(&line, "wrote ");
+	log_text(&line, path);
+	log_text(&line, ": ");
+	log_unsigned(&line, summary->samples);
+	log_text(&line, " samples, ");
+	log_unsigned(&line, summary->stacks);
+	log_text(&line, " stacks, ");
+	log_unsigned(&line, summary->alloc_bytes);
+	log_text(&line, " bytes allocated and ");
+	log_unsigned(&line, summary->inuse_bytes);
+	log_text(&line, " in use (estimated), in ");
+	log_unsigned(&line, (uint64_t)(nanos / 1000000));
+	log_text(&line, " ms");
+	log_end(&line);
+}
+
+/* The file a dump goes to: `requested`, or the next name from the template. */
+static int choose_path(const char *requested, char *path, size_t size)
+{
+	if (requested) {
+		if (strlen(requested) >= size)
+			return ENAMETOOLONG;
+		strcpy(path, requested);
+		return 0;
+	}
+	if (!output_expand(options.out, sequence++, path, size)) {
+		report_failure(options.out, ENAMETOOLONG);
+		return ENAMETOOLONG;
+	}
+	return 0;
+}
+
+static int write_locked(const char *path, enum profile_view view)
+{
+	int64_t started = monotonic_nanos();
+	struct pprof_buffer data = {0};
+	struct profile_summary summary;
+	if (!profile_encode(&data, view, start_nanos, &summary)) {
+		report_failure(path, ENOMEM);
+		return ENOMEM;
+	}
+	enum compression compression = options.compression;
+	if (compression == COMPRESSION_AUTO)
+		compression = compress_for_path(path);
+	compress_buffer(compression, &data);
+	int error = output_write(path, data.data, data.length);
+	pprof_buffer_free(&data);
+	if (error)
+		report_failure(path, error);
+	else if (options.verbose)
+		report_written(path, &summary, monotonic_nanos() - started);
+	return error;
+}
+
+int dump_write(const char *path)
+{
+	struct thread_state *state = &thread_state;
+	bool was_busy = state->busy;
+	int saved_errno = errno;
+	/* The dump allocates; none of that may be sampled or recurse into the tables. */
+	state->busy = true;
+	pthread_mutex_lock(&lock);
+	char chosen[PATH_MAX];
+	int error = choose_path(path, chosen, sizeof chosen);
+	if (!error)
+		error = write_locked(chosen, PROFILE_CURRENT);
+	pthread_mutex_unlock(&lock);
+	state->busy = was_busy;
+	errno = saved_errno;
+	return error;
+}
+
+/* The peak profile, named after the final one with ".peak" before its suffix. */
+static void write_peak(const char *final_path)
+{
+	char path[PATH_MAX];
+	if (!output_insert_tag(final_path, "peak", path, sizeof path)) {
+		report_failure(final_path, ENAMETOOLONG);
+		return;
+	}
+	if (estimate_hold_peak()) {
+		write_locked(path, PROFILE_PEAK);
+		estimate_release_peak();
+	}
+}
+
+static void write_final(void)
+{
+	struct thread_state *state = &thread_state;
+	bool was_busy = state->busy;
+	int saved_errno = errno;
+	state->busy = true;
+	pthread_mutex_lock(&lock);
+	char path[PATH_MAX];
+	/* One failure, one line: no peak profile where the final one could not go. */
+	if (choose_path(NULL, path, sizeof path) == 0 && write_locked(path, PROFILE_CURRENT) == 0 && options.peak)
+		write_peak(path);
+	pthread_mutex_unlock(&lock);
+	state->busy = was_busy;
+	errno = saved_errno;
+}
+
+bool dump_exit_started(void)
+{
+	return atomic_load(&exited);
+}
+
+void dump_at_exit(void)
+{
+	if (atomic_exchange(&exited, true))
+		return;
+	if (options.rate != 0 || sites_first())
+		write_final();
+	/* Destructors still run and free after this: the tables stay, recording stops. */
+	sampler_set_rate(0);
+}
+
+void dump_lock(void)
+{
+	pthread_mutex_lock(&lock);
+}
+
+void dump_unlock(void)
+{
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,138 @@
+#include "dump_thread.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dump.h"
+#include "log.h"
+#include "options.h"
+
+#define NANOS_PER_SECOND 1000000000LL
+
+/* Dumps asked for and not yet written, a semaphore the helper thread waits on with a
+   futex: every wake-up (each signal, each interval) is one profile. Not a file
+   descriptor: a program that closes every descriptor it did not open, as daemons do,
+   would close ours, and the number could then name a file of its own. */
+static _Atomic uint32_t requested_dumps;
+/* False in a forked child, which has no helper thread. */
+static atomic_bool helper_running;
+static _Atomic uint64_t bytes_since_dump;
+
+static long futex(_Atomic uint32_t *word, int operation, uint32_t value, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, (uint32_t *)word, operation, value, timeout, NULL, 0);
+}
+
+/* Async-signal-safe: an atomic add and a system call. */
+static void wake(void)
+{
+	if (!atomic_load_explicit(&helper_running, memory_order_relaxed))
+		return;
+	int saved_errno = errno;
+	atomic_fetch_add_explicit(&requested_dumps, 1, memory_order_release);
+	futex(&requested_dumps, FUTEX_WAKE_PRIVATE, 1, NULL);
+	errno = saved_errno;
+}
+
+static void on_signal(int signal)
+{
+	(void)signal;
+	wake();
+}
+
+void dump_thread_count_allocation(uint64_t bytes)
+{
+	if (!options.dump_interval || !atomic_load_explicit(&helper_running, memory_order_relaxed))
+		return;
+	uint64_t total = atomic_fetch_add_explicit(&bytes_since_dump, bytes, memory_order_relaxed) + bytes;
+	if (total >= options.dump_interval &&
+	    atomic_compare_exchange_strong(&bytes_since_dump, &total, total - options.dump_interval))
+		wake();
+}
+
+static int64_t monotonic_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * NANOS_PER_SECOND + now.tv_nsec;
+}
+
+/* Takes one requested dump, waiting until `deadline` (monotonic nanoseconds; 0: none).
+   Returns when one was taken or the deadline has passed. */
+static void take_request(int64_t deadline)
+{
+	for (;;) {
+		uint32_t pending = atomic_load_explicit(&requested_dumps, memory_order_acquire);
+		if (pending) {
+			if (atomic_compare_exchange_weak_explicit(&requested_dumps, &pending, pending - 1,
+								  memory_order_acquire, memory_order_relaxed))
+				return;
+			continue;
+		}
+		struct timespec timeout, *wait_for = NULL;
+		if (deadline) {
+			int64_t left = deadline - monotonic_nanos();
+			if (left <= 0)
+				return;
+			timeout = (struct timespec){.tv_sec = left / NANOS_PER_SECOND, .tv_nsec = left % NANOS_PER_SECOND};
+			wait_for = &timeout;
+		}
+		futex(&requested_dumps, FUTEX_WAIT_PRIVATE, 0, wait_for);
+	}
+}
+
+/* A profile per request and, with HEAPPROF_DUMP_PERIOD, one whenever a period passes
+   without any. */
+__attribute__((noreturn)) static void *dump_loop(void *argument)
+{
+	(void)argument;
+	int64_t period = (int64_t)options.dump_period * NANOS_PER_SECOND;
+	for (;;) {
+		take_request(period ? monotonic_nanos() + period : 0);
+		if (!dump_exit_started())
+			dump_write(NULL);
+	}
+}
+
+static bool install_handler(void)
+{
+	struct sigaction action = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&action.sa_mask);
+	if (sigaction(options.dump_signal, &action, NULL) == 0)
+		return true;
+	log_message("cannot install the HEAPPROF_DUMP_SIGNAL handler; no dumps on signal");
+	return false;
+}
+
+void dump_thread_fork_child(void)
+{
+	atomic_store_explicit(&helper_running, false, memory_order_relaxed);
+}
+
+void dump_thread_start(void)
+{
+	if (!options.dump_signal && !options.dump_interval && !options.dump_period)
+		return;
+	/* The helper thread takes no signals: they belong to the program. */
+	sigset_t all, previous;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &previous);
+	pthread_t thread;
+	int error = pthread_create(&thread, NULL, dump_loop, NULL);
+	pthread_sigmask(SIG_SETMASK, &previous, NULL);
+	if (error) {
+		log_message("cannot start the dump thread; no dumps during the run");
+		return;
+	}
+	pthread_detach(thread);
+	atomic_store_explicit(&helper_running, true, memory_order_relaxed);
+	if (options.dump_signal)
+		install_handler();
+}

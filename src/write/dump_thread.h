@@ -1,0 +1,19 @@
+/* Profiles during the run: on a signal (HEAPPROF_DUMP_SIGNAL), every N bytes
+   allocated (HEAPPROF_DUMP_INTERVAL) and every N seconds (HEAPPROF_DUMP_PERIOD).
+   Signal handlers and allocations only wake a helper thread, which writes. */
+#ifndef HEAPPROF_DUMP_THREAD_H
+#define HEAPPROF_DUMP_THREAD_H
+
+#include <stdint.h>
+
+/* Starts the helper thread and the signal handler when any of the options is set. */
+void dump_thread_start(void);
+
+/* In a forked child: the helper thread stayed in the parent. Dumps during the run
+   stop; the child's final profile is still written at exit. */
+void dump_thread_fork_child(void);
+
+/* Counts a sample's estimated bytes towards HEAPPROF_DUMP_INTERVAL. */
+void dump_thread_count_allocation(uint64_t bytes);
+
+#endif

@@ -1,0 +1,465 @@
+#include "profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "symbolize/libdw_api.h"
+#include "record/modules.h"
+#include "options.h"
+#include "record/sampler.h"
+#include "record/sites.h"
+#include "symbolize/symbolize.h"
+
+/* profile.proto field numbers. */
+enum {
+	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_TIME_NANOS = 9,
+	PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12,
+	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
+	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
+	LABEL_KEY = 1, LABEL_NUM = 3,
+	MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4, MAPPING_FILENAME = 5,
+	MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8,
+	MAPPING_HAS_LINE_NUMBERS = 9, MAPPING_HAS_INLINE_FRAMES = 10,
+	LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
+	LINE_FUNCTION_ID = 1, LINE_LINE = 2,
+	FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+	FUNCTION_START_LINE = 5,
+};
+
+/* A hash table from a fixed number of 64-bit words to a dense id (1, 2, ...). */
+struct id_table {
+	unsigned words;
+	size_t capacity, count;
+	uint64_t *keys;
+	uint64_t *ids; /* 0: empty slot */
+};
+
+static uint64_t hash_words(const uint64_t *key, unsigned words)
+{
+	uint64_t hash = 0xcbf29ce484222325ULL;
+	for (unsigned i = 0; i < words; i++) {
+		hash ^= key[i];
+		hash *= 0x9e3779b97f4a7c15ULL;
+		hash ^= hash >> 32;
+	}
+	return hash;
+}
+
+static bool id_table_grow(struct id_table *table)
+{
+	size_t capacity = table->capacity ? table->capacity * 2 : 1024;
+	uint64_t *keys = malloc(capacity * table->words * sizeof *keys);
+	uint64_t *ids = calloc(capacity, sizeof *ids);
+	if (!keys || !ids) {
+		free(keys);
+		free(ids);
+		return false;
+	}
+	for (size_t i = 0; i < table->capacity; i++) {
+		if (!table->ids[i])
+			continue;
+		const uint64_t *key = &table->keys[i * table->words];
+		size_t index = hash_words(key, table->words) & (capacity - 1);
+		while (ids[index])
+			index = (index + 1) & (capacity - 1);
+		memcpy(&keys[index * table->words], key, table->words * sizeof *key);
+		ids[index] = table->ids[i];
+	}
+	free(table->keys);
+	free(table->ids);
+	table->keys = keys;
+	table->ids = ids;
+	table->capacity = capacity;
+	return true;
+}
+
+/* The key's id, a new one if needed (*created set); 0 when out of memory. */
+static uint64_t id_table_intern(struct id_table *table, const uint64_t *key, bool *created)
+{
+	*created = false;
+	if (2 * (table->count + 1) > table->capacity && !id_table_grow(table))
+		return 0;
+	size_t index = hash_words(key, table->words) & (table->capacity - 1);
+	for (; table->ids[index]; index = (index + 1) & (table->capacity - 1)) {
+		if (memcmp(&table->keys[index * table->words], key, table->words * sizeof *key) == 0)
+			return table->ids[index];
+	}
+	memcpy(&table->keys[index * table->words], key, table->words * sizeof *key);
+	table->ids[index] = ++table->count;
+	*created = true;
+	return table->count;
+}
+
+static void id_table_free(struct id_table *table)
+{
+	free(table->keys);
+	free(table->ids);
+}
+
+struct builder {
+	struct pprof_buffer profile, scratch, line, label;
+	int64_t bytes_label; /* string index of "bytes", the label key of every sample */
+	struct id_table strings;   /* key: string hash; collisions resolved by string_text */
+	char **string_text;
+	size_t string_capacity;
+	struct id_table locations; /* key: pc */
+	struct id_table functions; /* key: name, system name, file, start line */
+	const struct module *modules;
+	size_t module_count;
+	bool *module_symbolized;
+	uint64_t *pending_pcs;     /* locations in id order, written after the samples */
+	size_t pending_count, pending_capacity;
+	/* The location ids of the last sample's stack: sites come one per size, and
+	   consecutive sites often share their stack. */
+	const struct stack *ids_stack;
+	uint64_t stack_ids[OPTIONS_MAX_DEPTH];
+	bool failed;
+};
+
+static uint64_t hash_string(const char *text)
+{
+	uint64_t hash = 0xcbf29ce484222325ULL;
+	for (; *text; text++)
+		hash = (hash ^ (uint8_t)*text) * 0x100000001b3ULL;
+	return hash;
+}
+
+/* String table index (0 for ""). Hash collisions probe the next key value. */
+static int64_t string_index(struct builder *builder, const char *text)
+{
+	if (!text || !*text)
+		return 0;
+	for (uint64_t key = hash_string(text);; key++) {
+		bool created;
+		uint64_t id = id_table_intern(&builder->strings, &key, &created);
+		if (!id) {
+			builder->failed = true;
+			return 0;
+		}
+		if (!created && strcmp(builder->string_text[id], text) != 0)
+			continue;
+		if (created) {
+			if (id >= builder->string_capacity) {
+				size_t capacity = builder->string_capacity ? builder->string_capacity * 2 : 1024;
+				char **grown = realloc(builder->string_text, capacity * sizeof *grown);
+				if (!grown) {
+					builder->failed = true;
+					return 0;
+				}
+				builder->string_text = grown;
+				builder->string_capacity = capacity;
+			}
+			builder->string_text[id] = strdup(text);
+			if (!builder->string_text[id])
+				builder->failed = true;
+		}
+		return (int64_t)id;
+	}
+}
+
+static void value_type(struct builder *builder, unsigned field, const char *type, const char *unit)
+{
+	struct pprof_buffer message = {0};
+	pprof_int(&message, VALUE_TYPE_TYPE, string_index(builder, type));
+	pprof_int(&message, VALUE_TYPE_UNIT, string_index(builder, unit));
+	pprof_message(&builder->profile, field, &message);
+	pprof_buffer_free(&message);
+}
+
+void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *scaled_count,
+		      uint64_t *scaled_bytes)
+{
+	*scaled_count = count;
+	*scaled_bytes = count ? bytes : 0;
+	if (count == 0 || bytes == 0 || rate <= 1)
+		return;
+	double average = (double)bytes / (double)count;
+	double scale = 1 / (1 - exp(-average / (double)rate));
+	*scaled_count = (uint64_t)((double)count * scale);
+	*scaled_bytes = (uint64_t)((double)bytes * scale);
+}
+
+static uint64_t location_id(struct builder *builder, uint64_t pc)
+{
+	bool created;
+	uint64_t id = id_table_intern(&builder->locations, &pc, &created);
+	if (!id) {
+		builder->failed = true;
+		return 0;
+	}
+	if (created) {
+		if (builder->pending_count == builder->pending_capacity) {
+			size_t capacity = builder->pending_capacity ? builder->pending_capacity * 2 : 1024;
+			uint64_t *grown = realloc(builder->pending_pcs, capacity * sizeof *grown);
+			if (!grown) {
+				builder->failed = true;
+				return id;
+			}
+			builder->pending_pcs = grown;
+			builder->pending_capacity = capacity;
+		}
+		builder->pending_pcs[builder->pending_count++] = pc;
+	}
+	return id;
+}
+
+static void write_sample(struct builder *builder, const struct site *site, enum profile_view view,
+			 uint64_t rate, struct profile_summary *summary)
+{
+	uint64_t allocs = view == PROFILE_PEAK ? site->peak_alloc_objects
+					       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
+	uint64_t frees = view == PROFILE_PEAK ? site->peak_free_objects
+					      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
+	if (!allocs)
+		return;
+	if (frees > allocs)
+		frees = allocs;
+	uint64_t values[4];
+	profile_unsample(allocs, allocs * site->size, rate, &values[0], &values[1]);
+	profile_unsample(allocs - frees, (allocs - frees) * site->size, rate, &values[2], &values[3]);
+	summary->samples += allocs;
+	summary->alloc_bytes += values[1];
+	summary->inuse_bytes += values[3];
+
+	struct pprof_buffer *sample = &builder->scratch;
+	pprof_buffer_reset(sample);
+	const struct stack *stack = site->stack;
+	if (stack != builder->ids_stack) {
+		for (unsigned i = 0; i < stack->depth; i++)
+			builder->stack_ids[i] = location_id(builder, stack->pcs[i]);
+		builder->ids_stack = stack;
+	}
+	pprof_packed(sample, SAMPLE_LOCATION_ID, builder->stack_ids, stack->depth);
+	pprof_packed(sample, SAMPLE_VALUE, values, 4);
+	struct pprof_buffer *label = &builder->label;
+	pprof_buffer_reset(label);
+	pprof_int(label, LABEL_KEY, builder->bytes_label);
+	pprof_int(label, LABEL_NUM, (int64_t)site->size);
+	pprof_message(sample, SAMPLE_LABEL, label);
+	pprof_message(&builder->profile, PROFILE_SAMPLE, sample);
+}
+
+struct frame_context {
+	struct builder *builder;
+	struct pprof_buffer *location;
+};
+
+static void add_line(void *context, const struct symbolized_frame *frame)
+{
+	struct frame_context *frame_context = context;
+	struct builder *builder = frame_context->builder;
+	uint64_t key[4] = {
+		(uint64_t)string_index(builder, frame->function ? frame->function : frame->system_name),
+		(uint64_t)string_index(builder, frame->system_name),
+		(uint64_t)string_index(builder, frame->file),
+		(uint64_t)frame->start_line,
+	};
+	bool created;
+	uint64_t id = id_table_intern(&builder->functions, key, &created);
+	if (!id) {
+		builder->failed = true;
+		return;
+	}
+	if (created) {
+		struct pprof_buffer function = {0};
+		pprof_uint(&function, FUNCTION_ID, id);
+		pprof_int(&function, FUNCTION_NAME, (int64_t)key[0]);
+		pprof_int(&function, FUNCTION_SYSTEM_NAME, (int64_t)key[1]);
+		pprof_int(&function, FUNCTION_FILENAME, (int64_t)key[2]);
+		pprof_int(&function, FUNCTION_START_LINE, frame->start_line);
+		pprof_message(&builder->profile, PROFILE_FUNCTION, &function);
+		pprof_buffer_free(&function);
+	}
+	struct pprof_buffer *line = &builder->line;
+	pprof_buffer_reset(line);
+	pprof_uint(line, LINE_FUNCTION_ID, id);
+	pprof_int(line, LINE_LINE, frame->line);
+	pprof_message(frame_context->location, LOCATION_LINE, line);
+}
+
+/* One symbolizer for the life of the process, created when a profile first has
+   addresses to name: the peak profile and later dumps reuse what libdw has read.
+   Used under the dump lock only. */
+static struct symbolizer *process_symbolizer;
+static uintptr_t *reported_starts; /* the modules already given to it */
+static size_t reported_count, reported_capacity;
+
+static struct symbolizer *symbolizer_for(const struct module *module)
+{
+	if (!process_symbolizer) {
+		const struct libdw_api *dw = libdw_api_load();
+		if (!dw || !(process_symbolizer = symbolizer_create(dw)))
+			return NULL;
+		symbolizer_skip_separate_dwarf(process_symbolizer);
+	}
+	for (size_t i = 0; i < reported_count; i++) {
+		if (reported_starts[i] == module->start)
+			return process_symbolizer;
+	}
+	if (reported_count == reported_capacity) {
+		size_t capacity = reported_capacity ? reported_capacity * 2 : 64;
+		uintptr_t *grown = realloc(reported_starts, capacity * sizeof *grown);
+		if (!grown)
+			return process_symbolizer;
+		reported_starts = grown;
+		reported_capacity = capacity;
+	}
+	reported_starts[reported_count++] = module->start;
+	symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit, module->file_offset);
+	return process_symbolizer;
+}
+
+/* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames.
+   With HEAPPROF_SYMBOLIZE=0 none, and libdw is never loaded: the profile keeps
+   addresses, mappings and build IDs for `heapprof symbolize` to name later. */
+static unsigned symbolize_into(struct builder *builder, const struct module *module, uint64_t pc,
+			       struct pprof_buffer *location)
+{
+	if (!options.symbolize)
+		return 0;
+	struct symbolizer *symbolizer = symbolizer_for(module);
+	if (!symbolizer)
+		return 0;
+	struct frame_context context = {builder, location};
+	return symbolizer_lookup(symbolizer, pc, add_line, &context);
+}
+
+/* Mapping ids: the main program is 1, as pprof expects; the rest follow in address order. */
+static uint64_t mapping_id(const struct builder *builder, size_t module)
+{
+	size_t main_index = builder->module_count;
+	for (size_t i = 0; i < builder->module_count; i++) {
+		if (builder->modules[i].main_program) {
+			main_index = i;
+			break;
+		}
+	}
+	if (module == main_index)
+		return 1;
+	return module < main_index ? module + 2 : module + 1;
+}
+
+static void write_location(struct builder *builder, uint64_t id, uint64_t pc)
+{
+	struct pprof_buffer location = {0};
+	pprof_uint(&location, LOCATION_ID, id);
+	const struct module *module = modules_find(builder->modules, builder->module_count, pc);
+	if (module) {
+		size_t index = (size_t)(module - builder->modules);
+		pprof_uint(&location, LOCATION_MAPPING_ID, mapping_id(builder, index));
+		if (symbolize_into(builder, module, pc, &location))
+			builder->module_symbolized[index] = true;
+	}
+	pprof_uint(&location, LOCATION_ADDRESS, pc);
+	pprof_message(&builder->profile, PROFILE_LOCATION, &location);
+	pprof_buffer_free(&location);
+}
+
+static void write_mappings(struct builder *builder)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < builder->module_count; i++) {
+		const struct module *module = &builder->modules[i];
+		char build_id[2 * MODULE_BUILD_ID_MAX + 1];
+		for (unsigned j = 0; j < module->build_id_length; j++) {
+			build_id[2 * j] = hex[module->build_id[j] >> 4];
+			build_id[2 * j + 1] = hex[module->build_id[j] & 15];
+		}
+		build_id[2 * module->build_id_length] = '\0';
+		bool symbolized = builder->module_symbolized[i];
+		struct pprof_buffer mapping = {0};
+		pprof_uint(&mapping, MAPPING_ID, mapping_id(builder, i));
+		pprof_uint(&mapping, MAPPING_START, module->start);
+		pprof_uint(&mapping, MAPPING_LIMIT, module->limit);
+		pprof_uint(&mapping, MAPPING_OFFSET, module->file_offset);
+		pprof_int(&mapping, MAPPING_FILENAME, string_index(builder, module->path));
+		pprof_int(&mapping, MAPPING_BUILD_ID, string_index(builder, build_id));
+		pprof_bool(&mapping, MAPPING_HAS_FUNCTIONS, symbolized);
+		pprof_bool(&mapping, MAPPING_HAS_FILENAMES, symbolized);
+		pprof_bool(&mapping, MAPPING_HAS_LINE_NUMBERS, symbolized);
+		pprof_bool(&mapping, MAPPING_HAS_INLINE_FRAMES, symbolized);
+		pprof_message(&builder->profile, PROFILE_MAPPING, &mapping);
+		pprof_buffer_free(&mapping);
+	}
+}
+
+static void write_string_table(struct builder *builder)
+{
+	pprof_bytes(&builder->profile, PROFILE_STRING_TABLE, "", 0);
+	for (size_t id = 1; id <= builder->strings.count; id++) {
+		const char *text = builder->string_text[id];
+		pprof_bytes(&builder->profile, PROFILE_STRING_TABLE, text, strlen(text));
+	}
+}
+
+static int64_t now_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+static bool prepare(struct builder *builder)
+{
+	builder->strings.words = 1;
+	builder->locations.words = 1;
+	builder->functions.words = 4;
+	builder->modules = modules_list(&builder->module_count);
+	size_t count = builder->module_count ? builder->module_count : 1;
+	builder->module_symbolized = calloc(count, sizeof(bool));
+	return builder->module_symbolized != NULL;
+}
+
+static void release(struct builder *builder)
+{
+	for (size_t id = 1; id <= builder->strings.count; id++)
+		free(builder->string_text[id]);
+	free(builder->string_text);
+	id_table_free(&builder->strings);
+	id_table_free(&builder->locations);
+	id_table_free(&builder->functions);
+	free(builder->module_symbolized);
+	free(builder->pending_pcs);
+	pprof_buffer_free(&builder->scratch);
+	pprof_buffer_free(&builder->line);
+	pprof_buffer_free(&builder->label);
+}
+
+bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
+		    struct profile_summary *summary)
+{
+	struct builder builder = {0};
+	*summary = (struct profile_summary){0};
+	bool ok = prepare(&builder);
+	uint64_t rate = sampler_profile_rate();
+	if (ok) {
+		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
+		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
+		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
+		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+		builder.bytes_label = string_index(&builder, "bytes");
+		for (const struct site *site = sites_first(); site; site = sites_next(site))
+			write_sample(&builder, site, view, rate, summary);
+		for (size_t i = 0; i < builder.pending_count; i++)
+			write_location(&builder, i + 1, builder.pending_pcs[i]);
+		write_mappings(&builder);
+		value_type(&builder, PROFILE_PERIOD_TYPE, "space", "bytes");
+		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)rate);
+		int64_t now = now_nanos();
+		pprof_int(&builder.profile, PROFILE_TIME_NANOS, start_nanos);
+		pprof_int(&builder.profile, PROFILE_DURATION_NANOS, now - start_nanos);
+		write_string_table(&builder);
+		summary->stacks = sites_counts().stacks;
+	}
+	ok = ok && !builder.failed && !builder.profile.failed;
+	release(&builder);
+	if (!ok) {
+		pprof_buffer_free(&builder.profile);
+		return false;
+	}
+	*out = builder.profile;
+	return true;
+}

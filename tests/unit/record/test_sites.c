@@ -1,0 +1,192 @@
+#include "record/sites.h"
+
+#include <pthread.h>
+
+#include "check.h"
+
+#define THREADS 8
+#define SHARED_STACKS 3000
+#define ROUNDS 4
+
+/* How many times `site` is on the list of all sites. */
+static unsigned times_listed(const struct site *site)
+{
+	unsigned times = 0;
+	for (const struct site *listed = sites_first(); listed; listed = sites_next(listed))
+		times += listed == site;
+	return times;
+}
+
+static uint64_t listed_count(void)
+{
+	uint64_t count = 0;
+	for (const struct site *listed = sites_first(); listed; listed = sites_next(listed))
+		count++;
+	return count;
+}
+
+static void test_same_and_different_sites(void)
+{
+	static const uintptr_t stack[] = {0x401000, 0x402000, 0x403000};
+	static const uintptr_t other_stack[] = {0x401000, 0x402000, 0x403001};
+	struct site *site = sites_record_alloc(stack, 3, 32);
+	CHECK(site);
+	CHECK_UINT(site->size, 32);
+	CHECK_UINT(site->stack->depth, 3);
+	CHECK(memcmp(site->stack->pcs, stack, sizeof stack) == 0);
+	CHECK_UINT(site->alloc_objects, 1);
+	CHECK_UINT(site->free_objects, 0);
+	CHECK_UINT(sites_counts().stacks, 1);
+	CHECK_UINT(sites_counts().sites, 1);
+
+	uintptr_t copy[3];
+	memcpy(copy, stack, sizeof copy);
+	CHECK(sites_record_alloc(copy, 3, 32) == site);
+	CHECK_UINT(site->alloc_objects, 2);
+
+	struct site *other_size = sites_record_alloc(stack, 3, 48);
+	CHECK(other_size && other_size != site);
+	CHECK(other_size->stack == site->stack);
+	CHECK_UINT(other_size->alloc_objects, 1);
+
+	struct site *other_pcs = sites_record_alloc(other_stack, 3, 32);
+	CHECK(other_pcs && other_pcs != site && other_pcs->stack != site->stack);
+	struct site *prefix = sites_record_alloc(stack, 2, 32);
+	CHECK(prefix && prefix != site && prefix->stack != site->stack);
+	CHECK_UINT(prefix->stack->depth, 2);
+	CHECK_UINT(site->alloc_objects, 2);
+
+	sites_record_free(site);
+	sites_record_free(site);
+	CHECK_UINT(site->free_objects, 2);
+	CHECK_UINT(other_size->free_objects, 0);
+
+	CHECK_UINT(sites_counts().stacks, 3);
+	CHECK_UINT(sites_counts().sites, 4);
+	CHECK_UINT(listed_count(), 4);
+	CHECK_UINT(times_listed(site), 1);
+	CHECK_UINT(times_listed(other_size), 1);
+	CHECK_UINT(times_listed(other_pcs), 1);
+	CHECK_UINT(times_listed(prefix), 1);
+}
+
+/* More sizes than a thread's memo of recent sites has slots: some share a slot,
+   and each must still get its own site. */
+static void test_one_stack_many_sizes(void)
+{
+	enum { SIZES = 100 };
+	static const uintptr_t stack[] = {0x900000, 0x900100};
+	struct site *created[SIZES];
+	uint64_t sites_before = sites_counts().sites;
+	for (unsigned round = 1; round <= 3; round++) {
+		for (size_t size = 1; size <= SIZES; size++) {
+			struct site *site = sites_record_alloc(stack, 2, size);
+			CHECK(site);
+			CHECK_UINT(site->size, size);
+			CHECK_UINT(site->alloc_objects, round);
+			if (round == 1)
+				created[size - 1] = site;
+			CHECK(site == created[size - 1]);
+		}
+	}
+	CHECK_UINT(sites_counts().sites, sites_before + SIZES);
+}
+
+/* Enough sites to grow every shard's tables several times; all found again after. */
+static void test_many_sites(void)
+{
+	enum { STACKS = 20000, SIZES = 3 };
+	static struct site *created[STACKS][SIZES];
+	struct sites_counts before = sites_counts();
+	for (uintptr_t i = 0; i < STACKS; i++) {
+		uintptr_t stack[2] = {0x500000 + i, 0x600000};
+		for (size_t size = 0; size < SIZES; size++) {
+			created[i][size] = sites_record_alloc(stack, 2, 16 * (size + 1));
+			CHECK(created[i][size]);
+		}
+	}
+	for (uintptr_t i = 0; i < STACKS; i++) {
+		uintptr_t stack[2] = {0x500000 + i, 0x600000};
+		for (size_t size = 0; size < SIZES; size++) {
+			CHECK(sites_record_alloc(stack, 2, 16 * (size + 1)) == created[i][size]);
+			CHECK_UINT(created[i][size]->alloc_objects, 2);
+		}
+	}
+	CHECK_UINT(sites_counts().stacks, before.stacks + STACKS);
+	CHECK_UINT(sites_counts().sites, before.sites + STACKS * SIZES);
+	CHECK_UINT(listed_count(), sites_counts().sites);
+	for (uintptr_t i = 0; i < STACKS; i += 997)
+		CHECK_UINT(times_listed(created[i][1]), 1);
+}
+
+static pthread_barrier_t start_together;
+static struct site *own_sites[THREADS];
+
+static void shared_stack(uintptr_t index, uintptr_t stack[2])
+{
+	stack[0] = 0x700000 + index;
+	stack[1] = 0x7f0000;
+}
+
+/* Every thread walks the same new stacks in the same order, so they race to create
+   each site and to grow the tables, while also counting on a stack of their own. */
+static void *record_concurrently(void *argument)
+{
+	uintptr_t thread = (uintptr_t)argument;
+	uintptr_t own_stack[] = {0x800000, 0x800100 + thread};
+	pthread_barrier_wait(&start_together);
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
+			uintptr_t stack[2];
+			shared_stack(index, stack);
+			struct site *shared = sites_record_alloc(stack, 2, 64);
+			CHECK(shared);
+			if (round % 2)
+				sites_record_free(shared);
+			own_sites[thread] = sites_record_alloc(own_stack, 2, 64);
+			CHECK(own_sites[thread]);
+		}
+	}
+	return NULL;
+}
+
+static void test_concurrent_recording(void)
+{
+	struct sites_counts before = sites_counts();
+	pthread_t threads[THREADS];
+	CHECK(pthread_barrier_init(&start_together, NULL, THREADS) == 0);
+	for (uintptr_t i = 0; i < THREADS; i++)
+		CHECK(pthread_create(&threads[i], NULL, record_concurrently, (void *)i) == 0);
+	for (size_t i = 0; i < THREADS; i++)
+		CHECK(pthread_join(threads[i], NULL) == 0);
+	pthread_barrier_destroy(&start_together);
+
+	CHECK_UINT(sites_counts().stacks, before.stacks + SHARED_STACKS + THREADS);
+	CHECK_UINT(sites_counts().sites, before.sites + SHARED_STACKS + THREADS);
+	CHECK_UINT(listed_count(), sites_counts().sites);
+	for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
+		uintptr_t stack[2];
+		shared_stack(index, stack);
+		struct site *shared = sites_record_alloc(stack, 2, 64);
+		CHECK_UINT(shared->alloc_objects, THREADS * ROUNDS + 1);
+		CHECK_UINT(shared->free_objects, THREADS * ROUNDS / 2);
+	}
+	for (size_t i = 0; i < THREADS; i++) {
+		CHECK_UINT(own_sites[i]->alloc_objects, ROUNDS * SHARED_STACKS);
+		CHECK_UINT(times_listed(own_sites[i]), 1);
+		for (size_t j = 0; j < i; j++)
+			CHECK(own_sites[i] != own_sites[j]);
+	}
+}
+
+int main(void)
+{
+	CHECK(sites_first() == NULL);
+	CHECK_UINT(sites_counts().stacks, 0);
+	CHECK_UINT(sites_counts().sites, 0);
+	test_same_and_different_sites();
+	test_one_stack_many_sizes();
+	test_many_sites();
+	test_concurrent_recording();
+	return 0;
+}
