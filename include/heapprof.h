@@ -23,14 +23,14 @@ int heapprof_write_profile(const char *path);
 /* What heapprof has seen, like Go's runtime.ReadMemStats. The totals are exact counts
    of calls into the allocator; the estimates come from the samples. */
 struct heapprof_stats {
-	unsigned long long total_alloc_bytes;      /* bytes requested by every allocation */
-	unsigned long long total_alloc_objects;    /* allocations (realloc counts as one) */
-	unsigned long long total_free_objects;     /* frees of non-NULL blocks (realloc counts as one) */
+	unsigned long long total_alloc_bytes;   /* bytes requested by every allocation */
+	unsigned long long total_alloc_objects; /* allocations (realloc counts as one) */
+	unsigned long long total_free_objects;  /* frees of non-NULL blocks (realloc counts as one) */
 	unsigned long long inuse_bytes_estimate;
 	unsigned long long inuse_objects_estimate;
 	unsigned long long peak_inuse_bytes_estimate; /* the largest in-use estimate seen */
-	unsigned long long samples;                /* sampled allocations so far */
-	unsigned long long rate;                   /* the current sampling rate */
+	unsigned long long samples;                   /* sampled allocations so far */
+	unsigned long long rate;                      /* the current sampling rate */
 };
 
 /* Fills `stats`; returns 0, or -1 with errno EINVAL when `stats` is NULL. */

@@ -10,7 +10,7 @@ heapprof_packages=(
 heapprof_test_packages=(
   libjemalloc2 libtcmalloc-minimal4 zstd binutils
   perl sqlite3 git bash make redis-server redis-tools openssl
-  clang-14 libclang-rt-14-dev chromium
+  clang-14 libclang-rt-14-dev chromium clang-format
 )
 
 # What tests/bench/run.py compares against (issue #5's matrix); not installed by CI:

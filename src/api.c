@@ -3,10 +3,10 @@
 
 #include <errno.h>
 
-#include "write/dump.h"
 #include "record/estimate.h"
 #include "record/sampler.h"
 #include "record/thread_registry.h"
+#include "write/dump.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -13,7 +13,8 @@ int descriptor_move_up(int fd)
 {
 	struct rlimit limit;
 	rlim_t highest = HIGHEST_DESCRIPTOR;
-	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur <= highest)
+	if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY &&
+	    limit.rlim_cur <= highest)
 		highest = limit.rlim_cur - 1;
 	int saved_errno = errno;
 	for (int target = (int)highest; target > fd; target--) {

@@ -2,18 +2,18 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "write/dump.h"
-#include "write/dump_thread.h"
+#include "options.h"
 #include "record/estimate.h"
 #include "record/modules.h"
 #include "record/next_allocator.h"
-#include "options.h"
-#include "write/output.h"
 #include "record/recorder.h"
 #include "record/sampler.h"
 #include "record/thread_registry.h"
-#include "thread_state.h"
 #include "record/unwind.h"
+#include "thread_state.h"
+#include "write/dump.h"
+#include "write/dump_thread.h"
+#include "write/output.h"
 
 static void before_fork(void)
 {

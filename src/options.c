@@ -29,9 +29,21 @@ bool options_parse_size(const char *text, uint64_t max, uint64_t *value)
 	}
 	unsigned shift = 0;
 	switch (*cursor) {
-	case 'k': case 'K': shift = 10; cursor++; break;
-	case 'm': case 'M': shift = 20; cursor++; break;
-	case 'g': case 'G': shift = 30; cursor++; break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		cursor++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		cursor++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		cursor++;
+		break;
 	}
 	if (*cursor != '\0' || (shift && result > (UINT64_MAX >> shift)))
 		return false;
@@ -86,8 +98,7 @@ static const char *setting(const char *name)
 	return getenv(name);
 }
 
-static void read_number(const char *name, uint64_t min, uint64_t max, const char *expected,
-			uint64_t *target)
+static void read_number(const char *name, uint64_t min, uint64_t max, const char *expected, uint64_t *target)
 {
 	const char *value = setting(name);
 	uint64_t parsed;
@@ -101,9 +112,14 @@ static void read_number(const char *name, uint64_t min, uint64_t max, const char
 
 static void read_compression(void)
 {
-	static const struct { const char *name; enum compression compression; } names[] = {
-		{"auto", COMPRESSION_AUTO}, {"gzip", COMPRESSION_GZIP},
-		{"zstd", COMPRESSION_ZSTD}, {"none", COMPRESSION_NONE},
+	static const struct {
+		const char *name;
+		enum compression compression;
+	} names[] = {
+		{"auto", COMPRESSION_AUTO},
+		{"gzip", COMPRESSION_GZIP},
+		{"zstd", COMPRESSION_ZSTD},
+		{"none", COMPRESSION_NONE},
 	};
 	const char *value = setting("HEAPPROF_COMPRESS");
 	if (!value)

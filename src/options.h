@@ -25,19 +25,19 @@ enum compression {
 #define OPTIONS_DEFAULT_OUT "heapprof.%e.%p.pb.gz"
 
 struct options {
-	size_t rate;              /* HEAPPROF_RATE: mean bytes between samples; 0 = off */
-	unsigned depth;           /* HEAPPROF_DEPTH: frames kept per stack */
+	size_t rate;                  /* HEAPPROF_RATE: mean bytes between samples; 0 = off */
+	unsigned depth;               /* HEAPPROF_DEPTH: frames kept per stack */
 	enum compression compression; /* HEAPPROF_COMPRESS */
-	enum unwinder unwinder;   /* HEAPPROF_UNWIND */
-	bool seeded;              /* HEAPPROF_SEED given */
+	enum unwinder unwinder;       /* HEAPPROF_UNWIND */
+	bool seeded;                  /* HEAPPROF_SEED given */
 	uint64_t seed;
-	bool verbose;             /* HEAPPROF_VERBOSE */
-	bool peak;                /* HEAPPROF_PEAK: also write the profile at the in-use peak */
-	bool symbolize;           /* HEAPPROF_SYMBOLIZE: name functions and lines when writing */
-	int dump_signal;          /* HEAPPROF_DUMP_SIGNAL: 0 = none */
-	uint64_t dump_interval;   /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
-	uint64_t dump_period;     /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */
-	char out[PATH_MAX];       /* HEAPPROF_OUT: template with %p, %e, %n, %% */
+	bool verbose;           /* HEAPPROF_VERBOSE */
+	bool peak;              /* HEAPPROF_PEAK: also write the profile at the in-use peak */
+	bool symbolize;         /* HEAPPROF_SYMBOLIZE: name functions and lines when writing */
+	int dump_signal;        /* HEAPPROF_DUMP_SIGNAL: 0 = none */
+	uint64_t dump_interval; /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
+	uint64_t dump_period;   /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */
+	char out[PATH_MAX];     /* HEAPPROF_OUT: template with %p, %e, %n, %% */
 };
 
 extern struct options options;

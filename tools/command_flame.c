@@ -3,48 +3,49 @@
 #include <string.h>
 
 #include "commands.h"
-#include "reader/diag.h"
 #include "flags.h"
+#include "reader/diag.h"
 #include "report/flame.h"
 #include "report/report.h"
 
 static const char flame_help[] =
-    "usage: heapprof flame [-sample_index=NAME|N] PROFILE -o OUT.svg\n"
-    "\n"
-    "Draws a flame graph of one sample value as an SVG that opens in a browser:\n"
-    "callers below callees, each frame as wide as its cumulative value, siblings\n"
-    "in name order. Hovering a frame shows its name, value and share of the\n"
-    "total. Samples with negative values are left out.\n"
-    "\n"
-    "  -sample_index=NAME|N  sample value to draw (default: the profile's\n"
-    "                        default_sample_type, else the last)\n"
-    "  -o, -output=FILE      where to write the SVG\n";
+	"usage: heapprof flame [-sample_index=NAME|N] PROFILE -o OUT.svg\n"
+	"\n"
+	"Draws a flame graph of one sample value as an SVG that opens in a browser:\n"
+	"callers below callees, each frame as wide as its cumulative value, siblings\n"
+	"in name order. Hovering a frame shows its name, value and share of the\n"
+	"total. Samples with negative values are left out.\n"
+	"\n"
+	"  -sample_index=NAME|N  sample value to draw (default: the profile's\n"
+	"                        default_sample_type, else the last)\n"
+	"  -o, -output=FILE      where to write the SVG\n";
 
-int command_flame(int argc, char **argv) {
-    report_options options = REPORT_OPTIONS_DEFAULT;
-    const char *out_path = NULL;
-    const flag_spec specs[] = {
-        {"sample_index", NULL, FLAG_STRING, &options.sample_index},
-        {"output", "o", FLAG_STRING, &out_path},
-    };
-    parsed_args args;
-    parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "flame", &args);
-    if (args.help) {
-        fputs(flame_help, stdout);
-        return 0;
-    }
-    if (args.n_positional != 1 || !out_path) {
-        fputs(flame_help, stderr);
-        return EXIT_USAGE;
-    }
-    report rpt;
-    report_open(&rpt, args.positional[0], &options);
-    FILE *out = fopen(out_path, "w");
-    if (!out)
-        die("%s: %s", out_path, strerror(errno));
-    int status = flame_write_svg(&rpt, out);
-    if (ferror(out) | fclose(out))
-        die("%s: write failed", out_path);
-    report_close(&rpt);
-    return status;
+int command_flame(int argc, char **argv)
+{
+	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	const char *out_path = NULL;
+	const struct flag_spec specs[] = {
+		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
+		{"output", "o", FLAG_STRING, &out_path},
+	};
+	struct parsed_args args;
+	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "flame", &args);
+	if (args.help) {
+		fputs(flame_help, stdout);
+		return 0;
+	}
+	if (args.n_positional != 1 || !out_path) {
+		fputs(flame_help, stderr);
+		return EXIT_USAGE;
+	}
+	struct report rpt;
+	report_open(&rpt, args.positional[0], &options);
+	FILE *out = fopen(out_path, "w");
+	if (!out)
+		die("%s: %s", out_path, strerror(errno));
+	int status = flame_write_svg(&rpt, out);
+	if (ferror(out) | fclose(out))
+		die("%s: write failed", out_path);
+	report_close(&rpt);
+	return status;
 }

@@ -1,45 +1,46 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "reader/diag.h"
 #include "flags.h"
+#include "reader/diag.h"
 #include "report/list.h"
 #include "report/report.h"
 
 static const char list_help[] =
-    "usage: heapprof list [flags] REGEX PROFILE\n"
-    "\n"
-    "Prints the source of every function whose name matches REGEX (POSIX\n"
-    "extended syntax) with the value of each line, exactly as go tool pprof -list.\n"
-    "\n"
-    "  -sample_index=NAME|N  sample value to show (default: the profile's\n"
-    "                        default_sample_type, else the last)\n"
-    "  -source_path=DIRS     colon-separated directories to find sources in\n"
-    "                        (default: the current directory and its parents)\n"
-    "  -trim_path=PREFIXES   colon-separated prefixes to remove from file names\n"
-    "  -unit=U               show values in unit U (default: minimum)\n";
+	"usage: heapprof list [flags] REGEX PROFILE\n"
+	"\n"
+	"Prints the source of every function whose name matches REGEX (POSIX\n"
+	"extended syntax) with the value of each line, exactly as go tool pprof -list.\n"
+	"\n"
+	"  -sample_index=NAME|N  sample value to show (default: the profile's\n"
+	"                        default_sample_type, else the last)\n"
+	"  -source_path=DIRS     colon-separated directories to find sources in\n"
+	"                        (default: the current directory and its parents)\n"
+	"  -trim_path=PREFIXES   colon-separated prefixes to remove from file names\n"
+	"  -unit=U               show values in unit U (default: minimum)\n";
 
-int command_list(int argc, char **argv) {
-    report_options options = REPORT_OPTIONS_DEFAULT;
-    const flag_spec specs[] = {
-        {"sample_index", NULL, FLAG_STRING, &options.sample_index},
-        {"source_path", NULL, FLAG_STRING, &options.source_path},
-        {"trim_path", NULL, FLAG_STRING, &options.trim_path},
-        {"unit", NULL, FLAG_STRING, &options.unit},
-    };
-    parsed_args args;
-    parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "list", &args);
-    if (args.help) {
-        fputs(list_help, stdout);
-        return 0;
-    }
-    if (args.n_positional != 2) {
-        fputs(list_help, stderr);
-        return EXIT_USAGE;
-    }
-    report rpt;
-    report_open(&rpt, args.positional[1], &options);
-    int status = list_print(&rpt, args.positional[0], stdout);
-    report_close(&rpt);
-    return status;
+int command_list(int argc, char **argv)
+{
+	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	const struct flag_spec specs[] = {
+		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
+		{"source_path", NULL, FLAG_STRING, &options.source_path},
+		{"trim_path", NULL, FLAG_STRING, &options.trim_path},
+		{"unit", NULL, FLAG_STRING, &options.unit},
+	};
+	struct parsed_args args;
+	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "list", &args);
+	if (args.help) {
+		fputs(list_help, stdout);
+		return 0;
+	}
+	if (args.n_positional != 2) {
+		fputs(list_help, stderr);
+		return EXIT_USAGE;
+	}
+	struct report rpt;
+	report_open(&rpt, args.positional[1], &options);
+	int status = list_print(&rpt, args.positional[0], stdout);
+	report_close(&rpt);
+	return status;
 }

@@ -1,40 +1,41 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "reader/diag.h"
 #include "flags.h"
 #include "profile_symbolizer.h"
+#include "reader/diag.h"
 
 static const char symbolize_help[] =
-    "usage: heapprof symbolize IN -o OUT\n"
-    "\n"
-    "Resolves every location without symbols through its mapping's binary\n"
-    "(found by path, or by build ID also under /usr/lib/debug/.build-id) with\n"
-    "elfutils: function names, files, lines and inlined frames. OUT may be IN; it\n"
-    "is zstd-compressed when it ends in .zst, plain when it ends in .pb, else gzip.\n"
-    "Binaries that cannot be found are named on stderr; their locations stay as\n"
-    "they were.\n";
+	"usage: heapprof symbolize IN -o OUT\n"
+	"\n"
+	"Resolves every location without symbols through its mapping's binary\n"
+	"(found by path, or by build ID also under /usr/lib/debug/.build-id) with\n"
+	"elfutils: function names, files, lines and inlined frames. OUT may be IN; it\n"
+	"is zstd-compressed when it ends in .zst, plain when it ends in .pb, else gzip.\n"
+	"Binaries that cannot be found are named on stderr; their locations stay as\n"
+	"they were.\n";
 
-int command_symbolize(int argc, char **argv) {
-    const char *out_path = NULL;
-    const flag_spec specs[] = {{"output", "o", FLAG_STRING, &out_path}};
-    parsed_args args;
-    parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "symbolize", &args);
-    if (args.help) {
-        fputs(symbolize_help, stdout);
-        return 0;
-    }
-    if (args.n_positional != 1 || !out_path) {
-        fputs(symbolize_help, stderr);
-        return EXIT_USAGE;
-    }
-    symbolize_stats stats;
-    char error[1024];
-    if (symbolize_profile_file(args.positional[0], out_path, stderr, &stats, error, sizeof error))
-        die("%s", error);
-    fprintf(stderr, "heapprof: %s: symbolized %zu locations", out_path, stats.locations_symbolized);
-    if (stats.locations_unresolved)
-        fprintf(stderr, "; %zu addresses have no symbol", stats.locations_unresolved);
-    fputc('\n', stderr);
-    return 0;
+int command_symbolize(int argc, char **argv)
+{
+	const char *out_path = NULL;
+	const struct flag_spec specs[] = {{"output", "o", FLAG_STRING, &out_path}};
+	struct parsed_args args;
+	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "symbolize", &args);
+	if (args.help) {
+		fputs(symbolize_help, stdout);
+		return 0;
+	}
+	if (args.n_positional != 1 || !out_path) {
+		fputs(symbolize_help, stderr);
+		return EXIT_USAGE;
+	}
+	struct symbolize_stats stats;
+	char error[1024];
+	if (symbolize_profile_file(args.positional[0], out_path, stderr, &stats, error, sizeof error))
+		die("%s", error);
+	fprintf(stderr, "heapprof: %s: symbolized %zu locations", out_path, stats.locations_symbolized);
+	if (stats.locations_unresolved)
+		fprintf(stderr, "; %zu addresses have no symbol", stats.locations_unresolved);
+	fputc('\n', stderr);
+	return 0;
 }

@@ -1,60 +1,62 @@
 #include <stdio.h>
 
 #include "commands.h"
-#include "reader/diag.h"
 #include "flags.h"
+#include "reader/diag.h"
 #include "report/report.h"
 #include "report/top.h"
 
 static const char top_help[] =
-    "usage: heapprof top [flags] [-base=BASE] PROFILE\n"
-    "\n"
-    "Prints the functions with the largest values, exactly as go tool pprof -top.\n"
-    "\n"
-    "  -sample_index=NAME|N  sample value to show (default: the profile's\n"
-    "                        default_sample_type, else the last)\n"
-    "  -nodecount=N          show at most N functions (default: all)\n"
-    "  -nodefraction=F       hide functions below F*total (default 0.005)\n"
-    "  -cum                  sort by cumulative value\n"
-    "  -unit=U               show values in unit U (default: minimum)\n"
-    "  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
+	"usage: heapprof top [flags] [-base=BASE] PROFILE\n"
+	"\n"
+	"Prints the functions with the largest values, exactly as go tool pprof -top.\n"
+	"\n"
+	"  -sample_index=NAME|N  sample value to show (default: the profile's\n"
+	"                        default_sample_type, else the last)\n"
+	"  -nodecount=N          show at most N functions (default: all)\n"
+	"  -nodefraction=F       hide functions below F*total (default 0.005)\n"
+	"  -cum                  sort by cumulative value\n"
+	"  -unit=U               show values in unit U (default: minimum)\n"
+	"  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
 
-int run_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff) {
-    report_options options = REPORT_OPTIONS_DEFAULT;
-    const char *base_path = NULL;
-    const flag_spec specs[] = {
-        {"sample_index", NULL, FLAG_STRING, &options.sample_index},
-        {"nodecount", NULL, FLAG_INT, &options.node_count},
-        {"nodefraction", NULL, FLAG_DOUBLE, &options.node_fraction},
-        {"cum", NULL, FLAG_BOOL, &options.cum_sort},
-        {"unit", NULL, FLAG_STRING, &options.unit},
-        {"base", NULL, FLAG_STRING, &base_path},
-    };
-    // diff takes its base as the first operand instead of -base.
-    size_t spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
-    parsed_args args;
-    parse_flags(argc, argv, specs, spec_count, false, name, &args);
-    if (args.help) {
-        fputs(help, stdout);
-        return 0;
-    }
-    if (args.n_positional != (as_diff ? 2 : 1)) {
-        fputs(help, stderr);
-        return EXIT_USAGE;
-    }
-    const char *profile = args.positional[as_diff ? 1 : 0];
-    if (as_diff)
-        base_path = args.positional[0];
-    report rpt;
-    if (base_path)
-        report_open_with_base(&rpt, profile, base_path, &options);
-    else
-        report_open(&rpt, profile, &options);
-    int status = top_print(&rpt, stdout);
-    report_close(&rpt);
-    return status;
+int run_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
+{
+	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	const char *base_path = NULL;
+	const struct flag_spec specs[] = {
+		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
+		{"nodecount", NULL, FLAG_INT, &options.node_count},
+		{"nodefraction", NULL, FLAG_DOUBLE, &options.node_fraction},
+		{"cum", NULL, FLAG_BOOL, &options.cum_sort},
+		{"unit", NULL, FLAG_STRING, &options.unit},
+		{"base", NULL, FLAG_STRING, &base_path},
+	};
+	/* diff takes its base as the first operand instead of -base. */
+	size_t spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
+	struct parsed_args args;
+	parse_flags(argc, argv, specs, spec_count, false, name, &args);
+	if (args.help) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (args.n_positional != (as_diff ? 2 : 1)) {
+		fputs(help, stderr);
+		return EXIT_USAGE;
+	}
+	const char *profile = args.positional[as_diff ? 1 : 0];
+	if (as_diff)
+		base_path = args.positional[0];
+	struct report rpt;
+	if (base_path)
+		report_open_with_base(&rpt, profile, base_path, &options);
+	else
+		report_open(&rpt, profile, &options);
+	int status = top_print(&rpt, stdout);
+	report_close(&rpt);
+	return status;
 }
 
-int command_top(int argc, char **argv) {
-    return run_top_report(argc, argv, "top", top_help, false);
+int command_top(int argc, char **argv)
+{
+	return run_top_report(argc, argv, "top", top_help, false);
 }

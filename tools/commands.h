@@ -1,5 +1,5 @@
-// The subcommands of heapprof; each takes the arguments after its name and
-// returns the process exit status.
+/* The subcommands of heapprof; each takes the arguments after its name and
+   returns the process exit status. */
 #ifndef HEAPPROF_TOOLS_COMMANDS_H
 #define HEAPPROF_TOOLS_COMMANDS_H
 
@@ -7,7 +7,7 @@
 
 int command_top(int argc, char **argv);
 int command_diff(int argc, char **argv);
-// The top report shared by top and diff: diff takes OLD NEW, top takes [-base=OLD] NEW.
+/* The top report shared by top and diff: diff takes OLD NEW, top takes [-base=OLD] NEW. */
 int run_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff);
 int command_flame(int argc, char **argv);
 int command_list(int argc, char **argv);

@@ -6,89 +6,97 @@
 
 #include "reader/diag.h"
 
-static const flag_spec *find_flag(const flag_spec *specs, int n_specs, const char *name, size_t length) {
-    for (int i = 0; i < n_specs; i++) {
-        const char *names[2] = {specs[i].name, specs[i].short_name};
-        for (int j = 0; j < 2; j++)
-            if (names[j] && strlen(names[j]) == length && !strncmp(names[j], name, length))
-                return &specs[i];
-    }
-    return NULL;
+static const struct flag_spec *find_flag(const struct flag_spec *specs, int n_specs, const char *name,
+					 size_t length)
+{
+	for (int i = 0; i < n_specs; i++) {
+		const char *names[2] = {specs[i].name, specs[i].short_name};
+		for (int j = 0; j < 2; j++)
+			if (names[j] && strlen(names[j]) == length && !strncmp(names[j], name, length))
+				return &specs[i];
+	}
+	return NULL;
 }
 
-static void set_value(const flag_spec *spec, const char *value, const char *command) {
-    char *end;
-    errno = 0;
-    switch (spec->kind) {
-    case FLAG_STRING:
-        *(const char **)spec->target = value;
-        return;
-    case FLAG_INT: {
-        long number = strtol(value, &end, 0);
-        if (!*value || *end || errno || number < -2147483647L - 1 || number > 2147483647L)
-            die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value, spec->name);
-        *(int *)spec->target = (int)number;
-        return;
-    }
-    case FLAG_DOUBLE: {
-        double number = strtod(value, &end);
-        if (!*value || *end || errno)
-            die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value, spec->name);
-        *(double *)spec->target = number;
-        return;
-    }
-    case FLAG_BOOL:
-        if (!strcmp(value, "true") || !strcmp(value, "1"))
-            *(bool *)spec->target = true;
-        else if (!strcmp(value, "false") || !strcmp(value, "0"))
-            *(bool *)spec->target = false;
-        else
-            die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value, spec->name);
-        return;
-    }
+static void set_value(const struct flag_spec *spec, const char *value, const char *command)
+{
+	char *end;
+	errno = 0;
+	switch (spec->kind) {
+	case FLAG_STRING:
+		*(const char **)spec->target = value;
+		return;
+	case FLAG_INT: {
+		long number = strtol(value, &end, 0);
+		if (!*value || *end || errno || number < -2147483647L - 1 || number > 2147483647L)
+			die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value,
+				  spec->name);
+		*(int *)spec->target = (int)number;
+		return;
+	}
+	case FLAG_DOUBLE: {
+		double number = strtod(value, &end);
+		if (!*value || *end || errno)
+			die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value,
+				  spec->name);
+		*(double *)spec->target = number;
+		return;
+	}
+	case FLAG_BOOL:
+		if (!strcmp(value, "true") || !strcmp(value, "1"))
+			*(bool *)spec->target = true;
+		else if (!strcmp(value, "false") || !strcmp(value, "0"))
+			*(bool *)spec->target = false;
+		else
+			die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value,
+				  spec->name);
+		return;
+	}
 }
 
-// Handles the flag at argv[*index]; may consume the next argument as its value.
-static void parse_one(int argc, char **argv, int *index, const flag_spec *specs, int n_specs, const char *command,
-                      parsed_args *out) {
-    const char *arg = argv[*index];
-    const char *name = arg + (arg[1] == '-' ? 2 : 1);
-    const char *equals = strchr(name, '=');
-    size_t length = equals ? (size_t)(equals - name) : strlen(name);
-    if ((length == 4 && !strncmp(name, "help", 4)) || (length == 1 && name[0] == 'h')) {
-        out->help = true;
-        return;
-    }
-    const flag_spec *spec = find_flag(specs, n_specs, name, length);
-    if (!spec)
-        die_usage("%s: unknown flag %s (see heapprof %s --help)", command, arg, command);
-    if (equals)
-        set_value(spec, equals + 1, command);
-    else if (spec->kind == FLAG_BOOL)
-        *(bool *)spec->target = true;
-    else if (*index + 1 < argc)
-        set_value(spec, argv[++*index], command);
-    else
-        die_usage("%s: flag %s needs a value", command, arg);
+/* Handles the flag at argv[*index]; may consume the next argument as its value. */
+static void parse_one(int argc, char **argv, int *index, const struct flag_spec *specs, int n_specs,
+		      const char *command, struct parsed_args *out)
+{
+	const char *arg = argv[*index];
+	const char *name = arg + (arg[1] == '-' ? 2 : 1);
+	const char *equals = strchr(name, '=');
+	size_t length = equals ? (size_t)(equals - name) : strlen(name);
+	if ((length == 4 && !strncmp(name, "help", 4)) || (length == 1 && name[0] == 'h')) {
+		out->help = true;
+		return;
+	}
+	const struct flag_spec *spec = find_flag(specs, n_specs, name, length);
+	if (!spec)
+		die_usage("%s: unknown flag %s (see heapprof %s --help)", command, arg, command);
+	if (equals)
+		set_value(spec, equals + 1, command);
+	else if (spec->kind == FLAG_BOOL)
+		*(bool *)spec->target = true;
+	else if (*index + 1 < argc)
+		set_value(spec, argv[++*index], command);
+	else
+		die_usage("%s: flag %s needs a value", command, arg);
 }
 
-void parse_flags(int argc, char **argv, const flag_spec *specs, int n_specs, bool stop_at_positional,
-                 const char *command, parsed_args *out) {
-    out->positional = argv;  // positional arguments are moved down over the flags
-    out->n_positional = 0;
-    out->help = false;
-    bool flags_over = false;
-    for (int i = 0; i < argc; i++) {
-        const char *arg = argv[i];
-        if (!flags_over && !strcmp(arg, "--")) {
-            flags_over = true;
-        } else if (!flags_over && arg[0] == '-' && arg[1]) {
-            parse_one(argc, argv, &i, specs, n_specs, command, out);
-        } else {
-            out->positional[out->n_positional++] = argv[i];
-            if (stop_at_positional)
-                flags_over = true;
-        }
-    }
-    out->positional[out->n_positional] = NULL;
+void parse_flags(int argc, char **argv, const struct flag_spec *specs, int n_specs, bool stop_at_positional,
+		 const char *command, struct parsed_args *out)
+{
+	out->positional = argv; /* positional arguments are moved down over the flags */
+	out->n_positional = 0;
+	out->help = false;
+	bool flags_over = false;
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		if (!flags_over && !strcmp(arg, "--")) {
+			flags_over = true;
+		} else if (!flags_over && arg[0] == '-' && arg[1]) {
+			parse_one(argc, argv, &i, specs, n_specs, command, out);
+		} else {
+			out->positional[out->n_positional++] = argv[i];
+			if (stop_at_positional)
+				flags_over = true;
+		}
+	}
+	out->positional[out->n_positional] = NULL;
 }

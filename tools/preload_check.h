@@ -1,14 +1,14 @@
-// Whether a program can be profiled by preloading libheapprof.so: the
-// dynamic loader must run (no static binaries) and must honour LD_PRELOAD
-// (no setuid or setgid programs).
+/* Whether a program can be profiled by preloading libheapprof.so: the
+   dynamic loader must run (no static binaries) and must honour LD_PRELOAD
+   (no setuid or setgid programs). */
 #ifndef HEAPPROF_TOOLS_PRELOAD_CHECK_H
 #define HEAPPROF_TOOLS_PRELOAD_CHECK_H
 
-// Finds command as execvp would; returns a malloc'd path or NULL.
+/* Finds command as execvp would; returns a malloc'd path or NULL. */
 char *find_program_path(const char *command);
 
-// NULL when the library can be preloaded into the program at path, else a
-// sentence saying why not.
+/* NULL when the library can be preloaded into the program at path, else a
+   sentence saying why not. */
 const char *preload_obstacle(const char *path);
 
 #endif

@@ -19,7 +19,8 @@ void *bootstrap_alloc(size_t alignment, size_t size)
 	for (;;) {
 		/* Align the address, not the offset: the area itself is only page aligned. */
 		uintptr_t base = (uintptr_t)bootstrap_area;
-		size_t start = ((base + used + HEADER_SIZE + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
+		size_t start =
+			((base + used + HEADER_SIZE + alignment - 1) & ~(uintptr_t)(alignment - 1)) - base;
 		if (alignment > BOOTSTRAP_AREA_SIZE || size > BOOTSTRAP_AREA_SIZE ||
 		    start + size > BOOTSTRAP_AREA_SIZE) {
 			errno = ENOMEM;

@@ -38,9 +38,12 @@ static struct weight weight_of(struct site *site)
 {
 	size_t rate = sampler_profile_rate();
 	if (atomic_load_explicit(&site->weight_rate, memory_order_acquire) != rate) {
-		double scale = rate <= 1 || site->size == 0 ? 1 : 1 / (1 - exp(-(double)site->size / (double)rate));
-		atomic_store_explicit(&site->weight_bytes, (int64_t)((double)site->size * scale), memory_order_relaxed);
-		atomic_store_explicit(&site->weight_units, (int64_t)(scale * OBJECT_SCALE), memory_order_relaxed);
+		double scale =
+			rate <= 1 || site->size == 0 ? 1 : 1 / (1 - exp(-(double)site->size / (double)rate));
+		atomic_store_explicit(&site->weight_bytes, (int64_t)((double)site->size * scale),
+				      memory_order_relaxed);
+		atomic_store_explicit(&site->weight_units, (int64_t)(scale * OBJECT_SCALE),
+				      memory_order_relaxed);
 		atomic_store_explicit(&site->weight_rate, rate, memory_order_release);
 	}
 	return (struct weight){atomic_load_explicit(&site->weight_bytes, memory_order_relaxed),
@@ -53,8 +56,10 @@ static void snapshot(int64_t bytes)
 		return;
 	if (!have_snapshot || bytes > snapshot_bytes + (snapshot_bytes >> SNAPSHOT_GROWTH_SHIFT)) {
 		for (struct site *site = sites_first(); site; site = sites_next(site)) {
-			site->peak_alloc_objects = atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
-			site->peak_free_objects = atomic_load_explicit(&site->free_objects, memory_order_relaxed);
+			site->peak_alloc_objects =
+				atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
+			site->peak_free_objects =
+				atomic_load_explicit(&site->free_objects, memory_order_relaxed);
 		}
 		snapshot_bytes = bytes;
 		have_snapshot = true;
@@ -93,8 +98,9 @@ static void publish(struct thread_state *state, int64_t delta)
    when some thread publishes. */
 static bool may_set_peak(int64_t unpublished)
 {
-	return unpublished > 0 && atomic_load_explicit(&shared_inuse_bytes, memory_order_relaxed) + unpublished >
-					  atomic_load_explicit(&peak_bytes, memory_order_relaxed);
+	return unpublished > 0 &&
+	       atomic_load_explicit(&shared_inuse_bytes, memory_order_relaxed) + unpublished >
+		       atomic_load_explicit(&peak_bytes, memory_order_relaxed);
 }
 
 static bool listed(const struct thread_state *state)

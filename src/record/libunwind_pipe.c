@@ -208,7 +208,8 @@ static void redirect_relocations(const struct link_map *library, const ElfW(Rela
 		const char *name = strings + symbols[ELF64_R_SYM(relocations[i].r_info)].st_name;
 		for (size_t r = 0; r < sizeof redirects / sizeof redirects[0]; r++) {
 			if (strcmp(name, redirects[r].name) == 0)
-				patch((void **)(library->l_addr + relocations[i].r_offset), redirects[r].replacement, range);
+				patch((void **)(library->l_addr + relocations[i].r_offset),
+				      redirects[r].replacement, range);
 		}
 	}
 }

@@ -21,7 +21,8 @@
 #define LIVE_SLOT_SHIFT 10
 #define LIVE_SLOT_BYTES ((uintptr_t)1 << LIVE_SLOT_SHIFT)
 
-extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / 64] __attribute__((visibility("hidden")));
+extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / 64]
+	__attribute__((visibility("hidden")));
 
 #define LIVE_FILTER_MASK (((uintptr_t)1 << LIVE_FILTER_BITS) - 1)
 

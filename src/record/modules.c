@@ -15,7 +15,7 @@ struct snapshot {
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct arena arena;   /* under `lock` */
+static struct arena arena; /* under `lock` */
 static _Atomic(struct snapshot *) current;
 static unsigned long long seen_adds = ~0ULL, seen_subs;
 
@@ -137,7 +137,8 @@ static int by_start(const void *left, const void *right)
 static bool overlaps_any(const struct module *module, const struct collection *collection)
 {
 	for (size_t i = 0; i < collection->count; i++) {
-		if (module->start < collection->modules[i].limit && collection->modules[i].start < module->limit)
+		if (module->start < collection->modules[i].limit &&
+		    collection->modules[i].start < module->limit)
 			return true;
 	}
 	return false;

@@ -11,7 +11,7 @@
 #define MODULE_BUILD_ID_MAX 64
 
 struct module {
-	uintptr_t start;      /* page-aligned start of the executable segment */
+	uintptr_t start; /* page-aligned start of the executable segment */
 	uintptr_t limit;
 	uint64_t file_offset; /* file offset mapped at `start` */
 	const char *path;

@@ -204,11 +204,11 @@ static void use_glibc_entry_points(void)
 	next.posix_memalign = emulated_posix_memalign;
 }
 
-#define TAKE(member, object)                                              \
-	do {                                                              \
-		void *found = lookup(#member, object);                    \
-		if (found)                                                \
-			memcpy(&resolved.member, &found, sizeof found);   \
+#define TAKE(member, object)                                            \
+	do {                                                            \
+		void *found = lookup(#member, object);                  \
+		if (found)                                              \
+			memcpy(&resolved.member, &found, sizeof found); \
 	} while (0)
 
 static void resolve_all(void)

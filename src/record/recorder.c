@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <sched.h>
 
-#include "write/dump_thread.h"
 #include "estimate.h"
 #include "live.h"
 #include "modules.h"
@@ -11,6 +10,7 @@
 #include "options.h"
 #include "thread_registry.h"
 #include "thread_state.h"
+#include "write/dump_thread.h"
 
 /* A fork waits for every recording in flight to finish, so the child never inherits a
    lock held inside libunwind or our tables. Each thread flags its own recordings: a

@@ -2,9 +2,9 @@
 
 #include <math.h>
 #include <stdatomic.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 #include "options.h"
 #include "thread_registry.h"

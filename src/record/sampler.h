@@ -21,8 +21,10 @@ static inline bool sampler_skip(size_t size)
 {
 	struct thread_state *state = &thread_state;
 	uint64_t left = counter_get(&state->bytes_until_sample);
-	if (__builtin_expect(size < left && state->rate_generation ==
-						atomic_load_explicit(&sampler_generation, memory_order_relaxed), 1)) {
+	if (__builtin_expect(size < left &&
+				     state->rate_generation ==
+					     atomic_load_explicit(&sampler_generation, memory_order_relaxed),
+			     1)) {
 		counter_set(&state->bytes_until_sample, left - size);
 		counter_increment(&state->alloc_objects);
 		return true;

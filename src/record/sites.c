@@ -34,7 +34,7 @@ struct table {
    without it, so that a new site costs no shared atomic of its own. */
 struct shard {
 	pthread_mutex_t lock;
-	struct table sites;  /* struct site *, by stack hash and size */
+	struct table sites;                /* struct site *, by stack hash and size */
 	_Atomic(struct site *) first_site; /* newest first */
 	owned_counter site_count;
 	struct arena arena;
@@ -110,8 +110,8 @@ static bool has_room(struct table *table)
 
 /* The slot holding an entry with `hash` that `matches`, or the empty slot where it
    belongs. */
-static struct slot *probe(struct table *table, uint64_t hash, bool (*matches)(const void *entry, const void *key),
-			  const void *key)
+static struct slot *probe(struct table *table, uint64_t hash,
+			  bool (*matches)(const void *entry, const void *key), const void *key)
 {
 	size_t mask = table->capacity - 1;
 	for (size_t index = hash & mask;; index = (index + 1) & mask) {
@@ -137,7 +137,8 @@ static bool stack_matches(const void *entry, const void *key)
 {
 	const struct stack *stack = entry;
 	const struct stack_key *wanted = key;
-	return stack->depth == wanted->depth && memcmp(stack->pcs, wanted->pcs, wanted->depth * sizeof *wanted->pcs) == 0;
+	return stack->depth == wanted->depth &&
+	       memcmp(stack->pcs, wanted->pcs, wanted->depth * sizeof *wanted->pcs) == 0;
 }
 
 struct site_key {
@@ -209,7 +210,8 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 /* Stacks and their sites share the shard chosen by the stack hash's top bits (the
    tables use the low bits), so one lock covers both. `stack` is the interned stack
    when the caller knows it. */
-static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth, size_t size)
+static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth,
+			   size_t size)
 {
 	struct shard *shard = &shards[hash >> SHARD_SHIFT];
 	struct site *site = NULL;
@@ -225,7 +227,8 @@ static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *
 static struct stack *remembered_stack(uint64_t hash, const uintptr_t *pcs, unsigned depth)
 {
 	struct stack *stack = recent_stacks[hash % RECENT_STACKS].stack;
-	return stack && recent_stacks[hash % RECENT_STACKS].hash == hash && same_stack(stack, hash, pcs, depth)
+	return stack && recent_stacks[hash % RECENT_STACKS].hash == hash &&
+			       same_stack(stack, hash, pcs, depth)
 		       ? stack
 		       : NULL;
 }
@@ -235,7 +238,8 @@ struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t siz
 	uint64_t hash = hash_stack(pcs, depth);
 	struct recent_site *recent = &recent_sites[hash_site(hash, size) % RECENT_SITES];
 	struct site *site = recent->site;
-	if (site && recent->hash == hash && recent->size == size && same_stack(site->stack, hash, pcs, depth)) {
+	if (site && recent->hash == hash && recent->size == size &&
+	    same_stack(site->stack, hash, pcs, depth)) {
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
@@ -265,7 +269,8 @@ struct site *sites_first(void)
 
 struct site *sites_next(const struct site *site)
 {
-	return site->next_site ? site->next_site : first_from((unsigned)(site->stack->hash >> SHARD_SHIFT) + 1);
+	return site->next_site ? site->next_site
+			       : first_from((unsigned)(site->stack->hash >> SHARD_SHIFT) + 1);
 }
 
 struct sites_counts sites_counts(void)

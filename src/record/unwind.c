@@ -23,7 +23,8 @@ static void find_own_text(void)
 	uintptr_t bias = 0;
 	for (unsigned i = 0; i < header->e_phnum; i++) {
 		if (segments[i].p_type == PT_LOAD) {
-			bias = (uintptr_t)header - (segments[i].p_vaddr & ~(uintptr_t)(segments[i].p_align - 1));
+			bias = (uintptr_t)header -
+			       (segments[i].p_vaddr & ~(uintptr_t)(segments[i].p_align - 1));
 			break;
 		}
 	}

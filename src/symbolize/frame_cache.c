@@ -25,7 +25,8 @@ const struct frame_cache_entry *frame_cache_find(const struct frame_cache *cache
 	}
 }
 
-unsigned frame_cache_replay(const struct frame_cache_entry *entry, symbolize_callback *callback, void *context)
+unsigned frame_cache_replay(const struct frame_cache_entry *entry, symbolize_callback *callback,
+			    void *context)
 {
 	for (unsigned i = 0; i < entry->count; i++)
 		callback(context, &entry->frames[i]);

@@ -21,7 +21,8 @@ struct frame_cache {
 const struct frame_cache_entry *frame_cache_find(const struct frame_cache *cache, uint64_t pc);
 
 /* Calls `callback` for each stored frame, in the order they were added; their count. */
-unsigned frame_cache_replay(const struct frame_cache_entry *entry, symbolize_callback *callback, void *context);
+unsigned frame_cache_replay(const struct frame_cache_entry *entry, symbolize_callback *callback,
+			    void *context);
 
 /* An entry for `pc`, outside the cache until frame_cache_store: a lookup that runs
    out of memory halfway leaves nothing behind. NULL when out of memory. */

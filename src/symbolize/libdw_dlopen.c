@@ -12,8 +12,8 @@
 static struct libdw_api api;
 static bool loaded, failed;
 
-#define LIBDW_RESOLVE(name)                                       \
-	if (!(*(void **)&api.name = dlsym(library, #name)))      \
+#define LIBDW_RESOLVE(name)                                 \
+	if (!(*(void **)&api.name = dlsym(library, #name))) \
 		return false;
 
 static bool resolve_all(void *library)

@@ -6,8 +6,7 @@ extern char *__cxa_demangle(const char *mangled, char *buffer, size_t *length, i
 #define LIBDW_ADDRESS(name) .name = name,
 
 static const struct libdw_api api = {
-	LIBDW_FUNCTIONS(LIBDW_ADDRESS)
-	.demangle = __cxa_demangle,
+	LIBDW_FUNCTIONS(LIBDW_ADDRESS).demangle = __cxa_demangle,
 };
 
 const struct libdw_api *libdw_api_load(void)

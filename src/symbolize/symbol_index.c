@@ -95,7 +95,9 @@ static void order_aliases(struct symbol *symbols, size_t count)
 	for (size_t i = 1; i < count; i++) {
 		struct symbol moving = symbols[i];
 		size_t j = i;
-		for (; j > 0 && symbols[j - 1].start == moving.start && compare_symbols(&symbols[j - 1], &moving) > 0; j--)
+		for (; j > 0 && symbols[j - 1].start == moving.start &&
+		       compare_symbols(&symbols[j - 1], &moving) > 0;
+		     j--)
 			symbols[j] = symbols[j - 1];
 		symbols[j] = moving;
 	}
@@ -116,7 +118,8 @@ static void sort_symbols(struct symbol *symbols, size_t count)
 	order_aliases(symbols, count);
 }
 
-static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int total, struct symbol_index *index)
+static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int total,
+			 struct symbol_index *index)
 {
 	index->sized = malloc((size_t)total * sizeof *index->sized);
 	index->labels = malloc((size_t)total * sizeof *index->labels);
@@ -126,7 +129,8 @@ static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int to
 		GElf_Sym symbol;
 		GElf_Addr address;
 		GElf_Word section;
-		const char *name = dw->dwfl_module_getsym_info(module, i, &symbol, &address, &section, NULL, NULL);
+		const char *name =
+			dw->dwfl_module_getsym_info(module, i, &symbol, &address, &section, NULL, NULL);
 		if (!names_code(&symbol, name, section))
 			continue;
 		struct symbol entry = {

@@ -5,9 +5,9 @@
 #include "function_index.h"
 #include "symbol_index.h"
 
+#include <ctype.h>
 #include <dwarf.h>
 #include <elf.h>
-#include <ctype.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,7 +93,8 @@ static int find_local_debuginfo(Dwfl_Module *module, void **userdata, const char
 	int directory = slash ? (int)(slash - file_name) : 0;
 	static const char *const layouts[] = {"%.*s/%s", "%.*s/.debug/%s", DEBUG_DIRECTORY "%.*s/%s"};
 	for (unsigned i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
-		if (snprintf(path, sizeof path, layouts[i], directory, file_name, debuglink) >= (int)sizeof path)
+		if (snprintf(path, sizeof path, layouts[i], directory, file_name, debuglink) >=
+		    (int)sizeof path)
 			continue;
 		int fd = strcmp(path, file_name) == 0 ? -1 : open_debug_file(path, found);
 		if (fd >= 0)
@@ -188,8 +189,8 @@ static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, ui
 	    header.e_phentsize == sizeof(Elf64_Phdr)) {
 		for (unsigned i = 0; i < header.e_phnum && !found; i++) {
 			Elf64_Phdr segment;
-			if (pread(fd, &segment, sizeof segment, (off_t)(header.e_phoff + i * sizeof segment)) !=
-			    (ssize_t)sizeof segment)
+			if (pread(fd, &segment, sizeof segment,
+				  (off_t)(header.e_phoff + i * sizeof segment)) != (ssize_t)sizeof segment)
 				break;
 			uint64_t align = segment.p_align > 1 ? segment.p_align : 1;
 			uint64_t offset = segment.p_offset & ~(align - 1);
@@ -206,8 +207,8 @@ static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, ui
 	return found;
 }
 
-bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start,
-			    uint64_t limit, uint64_t file_offset)
+bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start, uint64_t limit,
+			    uint64_t file_offset)
 {
 	(void)limit;
 	uint64_t bias;
@@ -229,7 +230,8 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 	if (!module)
 		close(fd);
 	void **userdata;
-	if (!module || !symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
+	if (!module ||
+	    !symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
 		return false;
 	if (!*userdata) {
 		struct module_data *data = calloc(1, sizeof *data);
@@ -298,8 +300,8 @@ void symbolize_simplify_name(const char *name, char *out)
 		if (strncmp(cursor, anonymous, sizeof anonymous - 1) == 0) {
 			out = copy_span(out, cursor, cursor + sizeof anonymous - 1);
 			cursor += sizeof anonymous - 1;
-		} else if (strncmp(cursor, "operator", 8) == 0 &&
-			   !isalnum((unsigned char)cursor[8]) && cursor[8] != '_') {
+		} else if (strncmp(cursor, "operator", 8) == 0 && !isalnum((unsigned char)cursor[8]) &&
+			   cursor[8] != '_') {
 			end = operator_end(cursor + 8);
 			out = copy_span(out, cursor, end);
 			cursor = end;
@@ -360,7 +362,8 @@ static Dwarf_Die *declaration_of(const struct libdw_api *dw, Dwarf_Die *die, Dwa
 	Dwarf_Die *current = die;
 	for (unsigned i = 0; i < sizeof links / sizeof links[0]; i++) {
 		Dwarf_Attribute attribute;
-		if (dw->dwarf_attr(current, links[i], &attribute) && dw->dwarf_formref_die(&attribute, storage))
+		if (dw->dwarf_attr(current, links[i], &attribute) &&
+		    dw->dwarf_formref_die(&attribute, storage))
 			current = storage;
 	}
 	return current;
@@ -386,14 +389,16 @@ static char *qualified_name(const struct libdw_api *dw, Dwarf_Die *die, const ch
 	int count = dw->dwarf_getscopes_die(declaration, &scopes);
 	size_t length = strlen(name) + 1;
 	for (int i = 1; i < count; i++)
-		length += strlen(dw->dwarf_diename(&scopes[i]) ? dw->dwarf_diename(&scopes[i]) : "(anonymous namespace)") + 2;
+		length += strlen(dw->dwarf_diename(&scopes[i]) ? dw->dwarf_diename(&scopes[i])
+							       : "(anonymous namespace)") +
+			  2;
 	char *qualified = malloc(length);
 	if (qualified) {
 		qualified[0] = '\0';
 		for (int i = count - 1; i >= 1; i--) {
 			int tag = dw->dwarf_tag(&scopes[i]);
-			if (tag != DW_TAG_namespace && tag != DW_TAG_class_type && tag != DW_TAG_structure_type &&
-			    tag != DW_TAG_union_type)
+			if (tag != DW_TAG_namespace && tag != DW_TAG_class_type &&
+			    tag != DW_TAG_structure_type && tag != DW_TAG_union_type)
 				continue;
 			const char *scope = dw->dwarf_diename(&scopes[i]);
 			strcat(qualified, scope ? scope : "(anonymous namespace)");
@@ -440,8 +445,8 @@ static const char *call_file(const struct libdw_api *dw, Dwarf_Die *inlined)
 	Dwarf_Files *files;
 	size_t count;
 	int64_t index = die_unsigned(dw, inlined, DW_AT_call_file);
-	if (!dw->dwarf_diecu(inlined, &unit, NULL, NULL) || dw->dwarf_getsrcfiles(&unit, &files, &count) != 0 ||
-	    index <= 0 || (size_t)index >= count)
+	if (!dw->dwarf_diecu(inlined, &unit, NULL, NULL) ||
+	    dw->dwarf_getsrcfiles(&unit, &files, &count) != 0 || index <= 0 || (size_t)index >= count)
 		return NULL;
 	return dw->dwarf_filesrc(files, (size_t)index, NULL, NULL);
 }
@@ -521,11 +526,13 @@ static const char *absolute_path(const char *file, const char *directory, char *
 static const char *compilation_directory(const struct libdw_api *dw, Dwarf_Die *unit)
 {
 	Dwarf_Attribute attribute;
-	return unit && dw->dwarf_attr(unit, DW_AT_comp_dir, &attribute) ? dw->dwarf_formstring(&attribute) : NULL;
+	return unit && dw->dwarf_attr(unit, DW_AT_comp_dir, &attribute) ? dw->dwarf_formstring(&attribute)
+									: NULL;
 }
 
 static void emit_at(const struct libdw_api *dw, symbolize_callback *callback, void *context,
-		    const char *system_name, struct position position, int64_t start_line, const char *directory)
+		    const char *system_name, struct position position, int64_t start_line,
+		    const char *directory)
 {
 	char path[4096];
 	position.file = absolute_path(position.file, directory, path, sizeof path);
@@ -659,7 +666,8 @@ static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *modul
 	Dwarf_Die indexed[MAX_INLINE_DEPTH];
 	int count = chain_from_index(symbolizer, module, unit, pc - bias, indexed);
 	if (count > 0)
-		return emit_chain(symbolizer, module, pc, position, indexed, count, directory, callback, context);
+		return emit_chain(symbolizer, module, pc, position, indexed, count, directory, callback,
+				  context);
 	Dwarf_Die *scopes = NULL, *chain = NULL;
 	count = dw->dwarf_getscopes(unit, pc - bias, &scopes);
 	int innermost = 0;

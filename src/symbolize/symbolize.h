@@ -13,7 +13,7 @@ struct symbolized_frame {
 	const char *system_name; /* the linker's (mangled) name */
 	const char *file;        /* NULL without line information */
 	int64_t line;
-	int64_t start_line;      /* the function's declaration line, or 0 */
+	int64_t start_line; /* the function's declaration line, or 0 */
 };
 
 typedef void symbolize_callback(void *context, const struct symbolized_frame *frame);
@@ -35,8 +35,8 @@ void symbolizer_without_function_index(struct symbolizer *symbolizer);
 
 /* Adds the ELF file `path` whose bytes at `file_offset` are mapped at `start`, up to
    `limit`. False when the file cannot be read or does not match. */
-bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start,
-			    uint64_t limit, uint64_t file_offset);
+bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start, uint64_t limit,
+			    uint64_t file_offset);
 
 /* Calls `callback` for each frame at `pc`, innermost inlined function first, the
    function containing pc last. Returns the number of frames (0: nothing known).

@@ -25,8 +25,7 @@ enum compression compress_for_path(const char *path)
 
 /* Resolves `count` functions from a library opened with RTLD_LOCAL; false, with one
    line, when any is missing. */
-static bool load_functions(const char *library_name, const char *const *names, void **functions,
-			   size_t count)
+static bool load_functions(const char *library_name, const char *const *names, void **functions, size_t count)
 {
 	void *library = dlopen(library_name, RTLD_LAZY | RTLD_LOCAL);
 	for (size_t i = 0; i < count; i++) {
@@ -67,8 +66,8 @@ static bool gzip(struct pprof_buffer *data)
 	memset(&stream, 0, sizeof stream);
 	/* Window bits 15 + 16: a gzip wrapper, which is what pprof reads. The fastest
 	   level, as Go's runtime/pprof uses: the dump runs in the exiting program. */
-	if (init(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
-		 ZLIB_VERSION, (int)sizeof stream) != Z_OK)
+	if (init(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+		 (int)sizeof stream) != Z_OK)
 		return false;
 	size_t capacity = bound(&stream, (uLong)data->length);
 	uint8_t *compressed = malloc(capacity);

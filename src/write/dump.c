@@ -8,11 +8,11 @@
 #include <time.h>
 
 #include "compress.h"
-#include "record/estimate.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
 #include "profile.h"
+#include "record/estimate.h"
 #include "record/sampler.h"
 #include "record/sites.h"
 #include "thread_state.h"
@@ -149,7 +149,8 @@ static void write_final(void)
 	pthread_mutex_lock(&lock);
 	char path[PATH_MAX];
 	/* One failure, one line: no peak profile where the final one could not go. */
-	if (choose_path(NULL, path, sizeof path) == 0 && write_locked(path, PROFILE_CURRENT) == 0 && options.peak)
+	if (choose_path(NULL, path, sizeof path) == 0 && write_locked(path, PROFILE_CURRENT) == 0 &&
+	    options.peak)
 		write_peak(path);
 	pthread_mutex_unlock(&lock);
 	state->busy = was_busy;

@@ -81,7 +81,8 @@ static void take_request(int64_t deadline)
 			int64_t left = deadline - monotonic_nanos();
 			if (left <= 0)
 				return;
-			timeout = (struct timespec){.tv_sec = left / NANOS_PER_SECOND, .tv_nsec = left % NANOS_PER_SECOND};
+			timeout = (struct timespec){.tv_sec = left / NANOS_PER_SECOND,
+						    .tv_nsec = left % NANOS_PER_SECOND};
 			wait_for = &timeout;
 		}
 		futex(&requested_dumps, FUTEX_WAIT_PRIVATE, 0, wait_for);

@@ -11,7 +11,10 @@
 
 /* Files written by this process, which later dumps may replace. Callers serialise. */
 #define WRITTEN_MAX 64
-static struct { dev_t device; ino_t inode; } written[WRITTEN_MAX];
+static struct {
+	dev_t device;
+	ino_t inode;
+} written[WRITTEN_MAX];
 static unsigned written_count, written_next;
 static unsigned temporary_counter;
 
@@ -49,10 +52,18 @@ bool output_expand(const char *template, uint64_t sequence, char *path, size_t s
 			continue;
 		}
 		switch (*++cursor) {
-		case 'p': put_number(&text, (uint64_t)getpid()); break;
-		case 'n': put_number(&text, sequence); break;
-		case 'e': put(&text, program_invocation_short_name, strlen(program_invocation_short_name)); break;
-		default: put(&text, cursor, 1); break;
+		case 'p':
+			put_number(&text, (uint64_t)getpid());
+			break;
+		case 'n':
+			put_number(&text, sequence);
+			break;
+		case 'e':
+			put(&text, program_invocation_short_name, strlen(program_invocation_short_name));
+			break;
+		default:
+			put(&text, cursor, 1);
+			break;
 		}
 	}
 	return !text.overflow && size > 0;

@@ -5,27 +5,52 @@
 #include <string.h>
 #include <time.h>
 
-#include "symbolize/libdw_api.h"
-#include "record/modules.h"
 #include "options.h"
+#include "record/modules.h"
 #include "record/sampler.h"
 #include "record/sites.h"
+#include "symbolize/libdw_api.h"
 #include "symbolize/symbolize.h"
 
 /* profile.proto field numbers. */
 enum {
-	PROFILE_SAMPLE_TYPE = 1, PROFILE_SAMPLE = 2, PROFILE_MAPPING = 3, PROFILE_LOCATION = 4,
-	PROFILE_FUNCTION = 5, PROFILE_STRING_TABLE = 6, PROFILE_TIME_NANOS = 9,
-	PROFILE_DURATION_NANOS = 10, PROFILE_PERIOD_TYPE = 11, PROFILE_PERIOD = 12,
-	VALUE_TYPE_TYPE = 1, VALUE_TYPE_UNIT = 2,
-	SAMPLE_LOCATION_ID = 1, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3,
-	LABEL_KEY = 1, LABEL_NUM = 3,
-	MAPPING_ID = 1, MAPPING_START = 2, MAPPING_LIMIT = 3, MAPPING_OFFSET = 4, MAPPING_FILENAME = 5,
-	MAPPING_BUILD_ID = 6, MAPPING_HAS_FUNCTIONS = 7, MAPPING_HAS_FILENAMES = 8,
-	MAPPING_HAS_LINE_NUMBERS = 9, MAPPING_HAS_INLINE_FRAMES = 10,
-	LOCATION_ID = 1, LOCATION_MAPPING_ID = 2, LOCATION_ADDRESS = 3, LOCATION_LINE = 4,
-	LINE_FUNCTION_ID = 1, LINE_LINE = 2,
-	FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FILENAME = 4,
+	PROFILE_SAMPLE_TYPE = 1,
+	PROFILE_SAMPLE = 2,
+	PROFILE_MAPPING = 3,
+	PROFILE_LOCATION = 4,
+	PROFILE_FUNCTION = 5,
+	PROFILE_STRING_TABLE = 6,
+	PROFILE_TIME_NANOS = 9,
+	PROFILE_DURATION_NANOS = 10,
+	PROFILE_PERIOD_TYPE = 11,
+	PROFILE_PERIOD = 12,
+	VALUE_TYPE_TYPE = 1,
+	VALUE_TYPE_UNIT = 2,
+	SAMPLE_LOCATION_ID = 1,
+	SAMPLE_VALUE = 2,
+	SAMPLE_LABEL = 3,
+	LABEL_KEY = 1,
+	LABEL_NUM = 3,
+	MAPPING_ID = 1,
+	MAPPING_START = 2,
+	MAPPING_LIMIT = 3,
+	MAPPING_OFFSET = 4,
+	MAPPING_FILENAME = 5,
+	MAPPING_BUILD_ID = 6,
+	MAPPING_HAS_FUNCTIONS = 7,
+	MAPPING_HAS_FILENAMES = 8,
+	MAPPING_HAS_LINE_NUMBERS = 9,
+	MAPPING_HAS_INLINE_FRAMES = 10,
+	LOCATION_ID = 1,
+	LOCATION_MAPPING_ID = 2,
+	LOCATION_ADDRESS = 3,
+	LOCATION_LINE = 4,
+	LINE_FUNCTION_ID = 1,
+	LINE_LINE = 2,
+	FUNCTION_ID = 1,
+	FUNCTION_NAME = 2,
+	FUNCTION_SYSTEM_NAME = 3,
+	FUNCTION_FILENAME = 4,
 	FUNCTION_START_LINE = 5,
 };
 
@@ -101,8 +126,8 @@ static void id_table_free(struct id_table *table)
 
 struct builder {
 	struct pprof_buffer profile, scratch, line, label;
-	int64_t bytes_label; /* string index of "bytes", the label key of every sample */
-	struct id_table strings;   /* key: string hash; collisions resolved by string_text */
+	int64_t bytes_label;     /* string index of "bytes", the label key of every sample */
+	struct id_table strings; /* key: string hash; collisions resolved by string_text */
 	char **string_text;
 	size_t string_capacity;
 	struct id_table locations; /* key: pc */
@@ -110,7 +135,7 @@ struct builder {
 	const struct module *modules;
 	size_t module_count;
 	bool *module_symbolized;
-	uint64_t *pending_pcs;     /* locations in id order, written after the samples */
+	uint64_t *pending_pcs; /* locations in id order, written after the samples */
 	size_t pending_count, pending_capacity;
 	/* The location ids of the last sample's stack: sites come one per size, and
 	   consecutive sites often share their stack. */
@@ -143,7 +168,8 @@ static int64_t string_index(struct builder *builder, const char *text)
 			continue;
 		if (created) {
 			if (id >= builder->string_capacity) {
-				size_t capacity = builder->string_capacity ? builder->string_capacity * 2 : 1024;
+				size_t capacity =
+					builder->string_capacity ? builder->string_capacity * 2 : 1024;
 				char **grown = realloc(builder->string_text, capacity * sizeof *grown);
 				if (!grown) {
 					builder->failed = true;
@@ -209,10 +235,12 @@ static uint64_t location_id(struct builder *builder, uint64_t pc)
 static void write_sample(struct builder *builder, const struct site *site, enum profile_view view,
 			 uint64_t rate, struct profile_summary *summary)
 {
-	uint64_t allocs = view == PROFILE_PEAK ? site->peak_alloc_objects
-					       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
-	uint64_t frees = view == PROFILE_PEAK ? site->peak_free_objects
-					      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
+	uint64_t allocs = view == PROFILE_PEAK
+				  ? site->peak_alloc_objects
+				  : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
+	uint64_t frees = view == PROFILE_PEAK
+				 ? site->peak_free_objects
+				 : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
 	if (!allocs)
 		return;
 	if (frees > allocs)
@@ -308,7 +336,8 @@ static struct symbolizer *symbolizer_for(const struct module *module)
 		reported_capacity = capacity;
 	}
 	reported_starts[reported_count++] = module->start;
-	symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit, module->file_offset);
+	symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit,
+			       module->file_offset);
 	return process_symbolizer;
 }
 

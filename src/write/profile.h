@@ -8,9 +8,9 @@
 #include "pprof_writer.h"
 
 struct profile_summary {
-	uint64_t samples;         /* sampled allocations, unscaled */
+	uint64_t samples; /* sampled allocations, unscaled */
 	uint64_t stacks;
-	uint64_t alloc_bytes;     /* estimates, scaled as in the profile */
+	uint64_t alloc_bytes; /* estimates, scaled as in the profile */
 	uint64_t inuse_bytes;
 };
 

@@ -50,10 +50,10 @@ static void churn(void *(*allocate)(size_t), size_t size, size_t site_bytes)
 }
 
 /* One allocating function per size, so each is its own row in every profile. */
-#define SITE(size)                                                     \
+#define SITE(size)                                                       \
 	__attribute__((noinline)) static void *site_##size(size_t bytes) \
-	{                                                              \
-		return malloc(bytes);                                  \
+	{                                                                \
+		return malloc(bytes);                                    \
 	}
 SITE(48)
 SITE(64)
@@ -93,16 +93,26 @@ static void churn_mixed(size_t site_bytes)
 static void *(*site_for(size_t size))(size_t)
 {
 	switch (size) {
-	case 48: return site_48;
-	case 64: return site_64;
-	case 1024: return site_1024;
-	case 4096: return site_4096;
-	case 16384: return site_16384;
-	case 65536: return site_65536;
-	case 262144: return site_262144;
-	case 1048576: return site_1048576;
-	case 4194304: return site_4194304;
-	case 16777216: return site_16777216;
+	case 48:
+		return site_48;
+	case 64:
+		return site_64;
+	case 1024:
+		return site_1024;
+	case 4096:
+		return site_4096;
+	case 16384:
+		return site_16384;
+	case 65536:
+		return site_65536;
+	case 262144:
+		return site_262144;
+	case 1048576:
+		return site_1048576;
+	case 4194304:
+		return site_4194304;
+	case 16777216:
+		return site_16777216;
 	}
 	return NULL;
 }

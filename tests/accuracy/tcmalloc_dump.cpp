@@ -1,7 +1,7 @@
-// Writes gperftools' sampled heap (MallocExtension::GetHeapSample: the live sampled
-// objects, in the legacy "heap profile: ... @ heap_v2/RATE" text that pprof reads).
-#include <gperftools/malloc_extension.h>
+/* Writes gperftools' sampled heap (MallocExtension::GetHeapSample: the live sampled
+   objects, in the legacy "heap profile: ... @ heap_v2/RATE" text that pprof reads). */
 #include <cstdio>
+#include <gperftools/malloc_extension.h>
 #include <string>
 
 extern "C" void tcmalloc_dump_heap_sample(const char *path)

@@ -29,12 +29,15 @@
 #include <unordered_map>
 #include <vector>
 
-namespace {
+namespace
+{
 
 /* xorshift64*, as in mallocbench.c: the same sequence under every allocator. */
 struct Random {
 	uint64_t state;
-	explicit Random(uint64_t seed) : state(seed * 0x9e3779b97f4a7c15ULL + 1) {}
+	explicit Random(uint64_t seed) : state(seed * 0x9e3779b97f4a7c15ULL + 1)
+	{
+	}
 	uint64_t next()
 	{
 		state ^= state >> 12;
@@ -45,8 +48,8 @@ struct Random {
 };
 
 const char *const words[] = {
-	"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel",
-	"india", "juliett", "kilo", "lima", "mike", "november", "oscar", "papa",
+	"alpha", "bravo",   "charlie", "delta", "echo", "foxtrot",  "golf",  "hotel",
+	"india", "juliett", "kilo",    "lima",  "mike", "november", "oscar", "papa",
 };
 constexpr unsigned word_count = sizeof words / sizeof words[0];
 
@@ -75,7 +78,7 @@ std::string make_text(uint64_t r)
 	return text;
 }
 
-} // namespace
+} /* namespace */
 
 int main(int argc, char **argv)
 {

@@ -115,7 +115,8 @@ int main(int argc, char **argv)
 	}
 	struct worker workers[64];
 	for (long i = 0; i < threads; i++) {
-		workers[i] = (struct worker){.index = (unsigned)i, .operations = operations / threads, .seed = seed};
+		workers[i] = (struct worker){
+			.index = (unsigned)i, .operations = operations / threads, .seed = seed};
 		/* One thread runs on main, so the single-threaded case has no thread at all. */
 		if (threads > 1 && pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]) != 0) {
 			fputs("mallocbench: cannot create a thread\n", stderr);

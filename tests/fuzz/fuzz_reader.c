@@ -1,6 +1,6 @@
-// libFuzzer target for the profile reader: decompression, protobuf decoding,
-// validation, and everything top does with a profile that passed them
-// (display names, drop_frames, merging for the total, the graph, units).
+/* libFuzzer target for the profile reader: decompression, protobuf decoding,
+   validation, and everything top does with a profile that passed them
+   (display names, drop_frames, merging for the total, the graph, units). */
 #include <stdint.h>
 #include <stdio.h>
 
@@ -10,22 +10,23 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    char error[512];
-    profile *prof = profile_parse(data, size, error, sizeof error);
-    if (!prof)
-        return 0;
-    if (prof->n_sample_types == 0) {
-        profile_free(prof);
-        return 0;
-    }
-    static FILE *sink;
-    if (!sink)
-        sink = fopen("/dev/null", "w");
-    report_options options = REPORT_OPTIONS_DEFAULT;
-    report rpt;
-    report_prepare(&rpt, prof, &options);
-    top_print(&rpt, sink);
-    report_close(&rpt);
-    return 0;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char error[512];
+	struct profile *prof = profile_parse(data, size, error, sizeof error);
+	if (!prof)
+		return 0;
+	if (prof->n_sample_types == 0) {
+		profile_free(prof);
+		return 0;
+	}
+	static FILE *sink;
+	if (!sink)
+		sink = fopen("/dev/null", "w");
+	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	struct report rpt;
+	report_prepare(&rpt, prof, &options);
+	top_print(&rpt, sink);
+	report_close(&rpt);
+	return 0;
 }

@@ -7,9 +7,9 @@
 #include "check.h"
 
 static const char *const all_variables[] = {
-	"HEAPPROF_RATE", "HEAPPROF_DEPTH", "HEAPPROF_VERBOSE", "HEAPPROF_SEED",
-	"HEAPPROF_COMPRESS", "HEAPPROF_OUT", "HEAPPROF_PEAK", "HEAPPROF_SYMBOLIZE", "HEAPPROF_DUMP_INTERVAL",
-	"HEAPPROF_DUMP_PERIOD", "HEAPPROF_DUMP_SIGNAL",
+	"HEAPPROF_RATE",          "HEAPPROF_DEPTH",       "HEAPPROF_VERBOSE",     "HEAPPROF_SEED",
+	"HEAPPROF_COMPRESS",      "HEAPPROF_OUT",         "HEAPPROF_PEAK",        "HEAPPROF_SYMBOLIZE",
+	"HEAPPROF_DUMP_INTERVAL", "HEAPPROF_DUMP_PERIOD", "HEAPPROF_DUMP_SIGNAL",
 };
 
 static struct options defaults;
@@ -134,8 +134,8 @@ static void check_malformed(const char *name, const char *value)
 	const char *warnings = read_with(name, value);
 	if (count_lines(warnings) != 1 || strncmp(warnings, "heapprof: ", 10) != 0 ||
 	    warnings[strlen(warnings) - 1] != '\n' || !strstr(warnings, name))
-		CHECK_FAILED("%s=\"%.40s\" should give one \"heapprof: \" line naming it, got: \"%s\"",
-			     name, value, warnings);
+		CHECK_FAILED("%s=\"%.40s\" should give one \"heapprof: \" line naming it, got: \"%s\"", name,
+			     value, warnings);
 	check_defaults_kept();
 }
 
@@ -212,9 +212,14 @@ static void test_seed(void)
 
 static void test_compress(void)
 {
-	static const struct { const char *name; enum compression compression; } valid[] = {
-		{"auto", COMPRESSION_AUTO}, {"gzip", COMPRESSION_GZIP},
-		{"zstd", COMPRESSION_ZSTD}, {"none", COMPRESSION_NONE},
+	static const struct {
+		const char *name;
+		enum compression compression;
+	} valid[] = {
+		{"auto", COMPRESSION_AUTO},
+		{"gzip", COMPRESSION_GZIP},
+		{"zstd", COMPRESSION_ZSTD},
+		{"none", COMPRESSION_NONE},
 	};
 	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
 		check_valid("HEAPPROF_COMPRESS", valid[i].name);
@@ -282,16 +287,20 @@ static void test_dump_interval_and_period(void)
 	static const char *const malformed_intervals[] = {"", "-1", "1125899906842625", "8G8", "lots"};
 	for (size_t i = 0; i < sizeof malformed_intervals / sizeof malformed_intervals[0]; i++)
 		check_malformed("HEAPPROF_DUMP_INTERVAL", malformed_intervals[i]);
-	static const char *const malformed_periods[] = {"", "-1", "1000001", "1.5", "10s", "18446744073709551616"};
+	static const char *const malformed_periods[] = {"",    "-1",  "1000001",
+							"1.5", "10s", "18446744073709551616"};
 	for (size_t i = 0; i < sizeof malformed_periods / sizeof malformed_periods[0]; i++)
 		check_malformed("HEAPPROF_DUMP_PERIOD", malformed_periods[i]);
 }
 
 static void test_dump_signal(void)
 {
-	static const struct { const char *name; int number; } valid[] = {
-		{"SIGUSR2", SIGUSR2}, {"USR2", SIGUSR2}, {"12", SIGUSR2}, {"SIGUSR1", SIGUSR1},
-		{"HUP", SIGHUP}, {"1", SIGHUP},
+	static const struct {
+		const char *name;
+		int number;
+	} valid[] = {
+		{"SIGUSR2", SIGUSR2}, {"USR2", SIGUSR2}, {"12", SIGUSR2},
+		{"SIGUSR1", SIGUSR1}, {"HUP", SIGHUP},   {"1", SIGHUP},
 	};
 	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
 		check_valid("HEAPPROF_DUMP_SIGNAL", valid[i].name);

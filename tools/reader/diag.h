@@ -1,15 +1,15 @@
-// Error reporting and checked allocation for the heapprof command.
-//
-// Every failure the user can cause ends in exactly one "heapprof: ..." line on
-// stderr and a documented exit status, so the functions here never return.
+/* Error reporting and checked allocation for the heapprof command.
+
+   Every failure the user can cause ends in exactly one "heapprof: ..." line on
+   stderr and a documented exit status, so the functions here never return. */
 #ifndef HEAPPROF_TOOLS_DIAG_H
 #define HEAPPROF_TOOLS_DIAG_H
 
 #include <stddef.h>
 
 enum {
-    EXIT_BAD_INPUT = 1,  // the profile, a source file or the system failed us
-    EXIT_USAGE = 2,      // the command line itself is wrong
+	EXIT_BAD_INPUT = 1, /* the profile, a source file or the system failed us */
+	EXIT_USAGE = 2,     /* the command line itself is wrong */
 };
 
 _Noreturn void die(const char *format, ...) __attribute__((format(printf, 1, 2)));
@@ -18,7 +18,7 @@ _Noreturn void die_usage(const char *format, ...) __attribute__((format(printf, 
 void *xmalloc(size_t size);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *pointer, size_t size);
-// Grows an array of count elements of size bytes to hold at least wanted.
+/* Grows an array of count elements of size bytes to hold at least wanted. */
 void *xgrow(void *array, size_t *capacity, size_t wanted, size_t size);
 char *xstrdup(const char *text);
 char *xasprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));

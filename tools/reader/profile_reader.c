@@ -13,401 +13,433 @@
 #include "diag.h"
 #include "hash_map.h"
 
-// Honest profiles decode to 3-20 bytes per encoded byte (a sample with one
-// frame and one value is the worst); 32x plus a floor leaves them room while
-// bounding what a hostile one (an empty sample: 2 bytes in, ~90 out) can take.
+/* Honest profiles decode to 3-20 bytes per encoded byte (a sample with one
+   frame and one value is the worst); 32x plus a floor leaves them room while
+   bounding what a hostile one (an empty sample: 2 bytes in, ~90 out) can take. */
 enum { DECODE_BYTES_PER_INPUT_BYTE = 32 };
 #define DECODE_BUDGET_FLOOR ((size_t)64 << 20)
 
-typedef struct {
-    profile *prof;
-    char *error;
-    size_t error_size;
-} reader;
+struct reader {
+	struct profile *prof;
+	char *error;
+	size_t error_size;
+};
 
-static int reject(reader *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+static int reject(struct reader *r, const char *format, ...) __attribute__((format(printf, 2, 3)));
 
-static int reject(reader *r, const char *format, ...) {
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(r->error, r->error_size, format, arguments);
-    va_end(arguments);
-    return -1;
+static int reject(struct reader *r, const char *format, ...)
+{
+	va_list arguments;
+	va_start(arguments, format);
+	vsnprintf(r->error, r->error_size, format, arguments);
+	va_end(arguments);
+	return -1;
 }
 
-static void *arena_array(reader *r, size_t count, size_t size) {
-    if (count && size > SIZE_MAX / count)
-        return NULL;
-    size_t bytes = count * size;
-    return budget_arena_alloc(&r->prof->arena, bytes ? bytes : 1);
+static void *arena_array(struct reader *r, size_t count, size_t size)
+{
+	if (count && size > SIZE_MAX / count)
+		return NULL;
+	size_t bytes = count * size;
+	return budget_arena_alloc(&r->prof->arena, bytes ? bytes : 1);
 }
 
-// --- Wire-level checks protobuf-c does not make --------------------------
+/* --- Wire-level checks protobuf-c does not make -------------------------- */
 
-static int read_varint(const unsigned char **cursor, const unsigned char *end, uint64_t *value) {
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64 && *cursor < end; shift += 7) {
-        unsigned char byte = *(*cursor)++;
-        result |= (uint64_t)(byte & 0x7f) << shift;
-        if (!(byte & 0x80)) {
-            *value = result;
-            return 0;
-        }
-    }
-    return -1;
+static int read_varint(const unsigned char **cursor, const unsigned char *end, uint64_t *value)
+{
+	uint64_t result = 0;
+	for (int shift = 0; shift < 64 && *cursor < end; shift += 7) {
+		unsigned char byte = *(*cursor)++;
+		result |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80)) {
+			*value = result;
+			return 0;
+		}
+	}
+	return -1;
 }
 
-// pprof refuses two profiles written back to back, which it recognizes by a
-// second time_nanos arriving after a nonzero one; protobuf-c would silently
-// keep the last. Only the top level needs walking for that.
-static int check_not_concatenated(reader *r, const unsigned char *bytes, size_t size) {
-    enum { TIME_NANOS_FIELD = 9 };
-    const unsigned char *cursor = bytes, *end = bytes + size;
-    uint64_t time_nanos = 0;
-    while (cursor < end) {
-        uint64_t key, value;
-        if (read_varint(&cursor, end, &key))
-            return reject(r, "parsing profile: truncated or corrupt protobuf");
-        switch (key & 7) {
-        case 0:
-            if (read_varint(&cursor, end, &value))
-                return reject(r, "parsing profile: truncated or corrupt protobuf");
-            if (key >> 3 == TIME_NANOS_FIELD) {
-                if (time_nanos != 0)
-                    return reject(r, "parsing profile: concatenated profiles detected");
-                time_nanos = value;
-            }
-            break;
-        case 1:
-            if ((size_t)(end - cursor) < 8)
-                return reject(r, "parsing profile: truncated or corrupt protobuf");
-            cursor += 8;
-            break;
-        case 2:
-            if (read_varint(&cursor, end, &value) || value > (uint64_t)(end - cursor))
-                return reject(r, "parsing profile: truncated or corrupt protobuf");
-            cursor += value;
-            break;
-        case 5:
-            if ((size_t)(end - cursor) < 4)
-                return reject(r, "parsing profile: truncated or corrupt protobuf");
-            cursor += 4;
-            break;
-        default:
-            return reject(r, "parsing profile: not a profile.proto message");
-        }
-    }
-    return 0;
+/* pprof refuses two profiles written back to back, which it recognizes by a
+   second time_nanos arriving after a nonzero one; protobuf-c would silently
+   keep the last. Only the top level needs walking for that. */
+static int check_not_concatenated(struct reader *r, const unsigned char *bytes, size_t size)
+{
+	enum { TIME_NANOS_FIELD = 9 };
+	const unsigned char *cursor = bytes, *end = bytes + size;
+	uint64_t time_nanos = 0;
+	while (cursor < end) {
+		uint64_t key, value;
+		if (read_varint(&cursor, end, &key))
+			return reject(r, "parsing profile: truncated or corrupt protobuf");
+		switch (key & 7) {
+		case 0:
+			if (read_varint(&cursor, end, &value))
+				return reject(r, "parsing profile: truncated or corrupt protobuf");
+			if (key >> 3 == TIME_NANOS_FIELD) {
+				if (time_nanos != 0)
+					return reject(r, "parsing profile: concatenated profiles detected");
+				time_nanos = value;
+			}
+			break;
+		case 1:
+			if ((size_t)(end - cursor) < 8)
+				return reject(r, "parsing profile: truncated or corrupt protobuf");
+			cursor += 8;
+			break;
+		case 2:
+			if (read_varint(&cursor, end, &value) || value > (uint64_t)(end - cursor))
+				return reject(r, "parsing profile: truncated or corrupt protobuf");
+			cursor += value;
+			break;
+		case 5:
+			if ((size_t)(end - cursor) < 4)
+				return reject(r, "parsing profile: truncated or corrupt protobuf");
+			cursor += 4;
+			break;
+		default:
+			return reject(r, "parsing profile: not a profile.proto message");
+		}
+	}
+	return 0;
 }
 
-static int unpack(reader *r, const unsigned char *bytes, size_t size) {
-    if (size == 0)
-        return reject(r, "parsing profile: empty input file");
-    if (check_not_concatenated(r, bytes, size))
-        return -1;
-    size_t budget = size > (SIZE_MAX - DECODE_BUDGET_FLOOR) / DECODE_BYTES_PER_INPUT_BYTE
-                        ? SIZE_MAX
-                        : DECODE_BUDGET_FLOOR + size * DECODE_BYTES_PER_INPUT_BYTE;
-    budget_arena_init(&r->prof->arena, budget);
-    r->prof->message = perftools__profiles__profile__unpack(&r->prof->arena.allocator, size, bytes);
-    if (r->prof->message)
-        return 0;
-    if (r->prof->arena.refused == ARENA_OVER_BUDGET)
-        return reject(r, "parsing profile: decoding would need more than %zu MiB", budget >> 20);
-    if (r->prof->arena.refused == ARENA_SYSTEM_REFUSED)
-        return reject(r, "parsing profile: out of memory while decoding");
-    return reject(r, "parsing profile: not a valid profile.proto message");
+static int unpack(struct reader *r, const unsigned char *bytes, size_t size)
+{
+	if (size == 0)
+		return reject(r, "parsing profile: empty input file");
+	if (check_not_concatenated(r, bytes, size))
+		return -1;
+	size_t budget = size > (SIZE_MAX - DECODE_BUDGET_FLOOR) / DECODE_BYTES_PER_INPUT_BYTE
+				? SIZE_MAX
+				: DECODE_BUDGET_FLOOR + size * DECODE_BYTES_PER_INPUT_BYTE;
+	budget_arena_init(&r->prof->arena, budget);
+	r->prof->message = perftools__profiles__profile__unpack(&r->prof->arena.allocator, size, bytes);
+	if (r->prof->message)
+		return 0;
+	if (r->prof->arena.refused == ARENA_OVER_BUDGET)
+		return reject(r, "parsing profile: decoding would need more than %zu MiB", budget >> 20);
+	if (r->prof->arena.refused == ARENA_SYSTEM_REFUSED)
+		return reject(r, "parsing profile: out of memory while decoding");
+	return reject(r, "parsing profile: not a valid profile.proto message");
 }
 
-// --- Strings ---------------------------------------------------------------
+/* --- Strings --------------------------------------------------------------- */
 
-static int string_at(reader *r, int64_t index, const char **out, const char *what, uint64_t id) {
-    const profile *prof = r->prof;
-    if (index < 0 || (uint64_t)index >= prof->n_strings)
-        return reject(r, "malformed profile: %s %llu refers to string %lld, but the string table has %zu entries",
-                      what, (unsigned long long)id, (long long)index, prof->n_strings);
-    *out = prof->strings[index];
-    return 0;
+static int string_at(struct reader *r, int64_t index, const char **out, const char *what, uint64_t id)
+{
+	const struct profile *prof = r->prof;
+	if (index < 0 || (uint64_t)index >= prof->n_strings)
+		return reject(r,
+			      "malformed profile: %s %llu refers to string %lld, but the string table has "
+			      "%zu entries",
+			      what, (unsigned long long)id, (long long)index, prof->n_strings);
+	*out = prof->strings[index];
+	return 0;
 }
 
-static int resolve_header_strings(reader *r) {
-    profile *prof = r->prof;
-    const Perftools__Profiles__Profile *message = prof->message;
-    prof->strings = (const char *const *)message->string_table;
-    prof->n_strings = message->n_string_table;
-    if (prof->n_strings > 0 && prof->strings[0][0] != '\0')
-        return reject(r, "malformed profile: string_table[0] must be ''");
+static int resolve_header_strings(struct reader *r)
+{
+	struct profile *prof = r->prof;
+	const Perftools__Profiles__Profile *message = prof->message;
+	prof->strings = (const char *const *)message->string_table;
+	prof->n_strings = message->n_string_table;
+	if (prof->n_strings > 0 && prof->strings[0][0] != '\0')
+		return reject(r, "malformed profile: string_table[0] must be ''");
 
-    prof->n_sample_types = message->n_sample_type;
-    prof->sample_types = arena_array(r, prof->n_sample_types, sizeof *prof->sample_types);
-    prof->n_comments = message->n_comment;
-    prof->comments = arena_array(r, prof->n_comments, sizeof *prof->comments);
-    if (!prof->sample_types || !prof->comments)
-        return reject(r, "parsing profile: out of decoding memory");
-    for (size_t i = 0; i < prof->n_sample_types; i++) {
-        const Perftools__Profiles__ValueType *type = message->sample_type[i];
-        if (string_at(r, type->type, &prof->sample_types[i].type, "sample type", i) ||
-            string_at(r, type->unit, &prof->sample_types[i].unit, "sample type", i))
-            return -1;
-    }
-    int64_t period_type = message->period_type ? message->period_type->type : 0;
-    int64_t period_unit = message->period_type ? message->period_type->unit : 0;
-    if (string_at(r, period_type, &prof->period_type.type, "period type", 0) ||
-        string_at(r, period_unit, &prof->period_type.unit, "period type", 0) ||
-        string_at(r, message->drop_frames, &prof->drop_frames, "drop_frames", 0) ||
-        string_at(r, message->keep_frames, &prof->keep_frames, "keep_frames", 0) ||
-        string_at(r, message->default_sample_type, &prof->default_sample_type, "default_sample_type", 0))
-        return -1;
-    for (size_t i = 0; i < prof->n_comments; i++)
-        if (string_at(r, message->comment[i], &prof->comments[i], "comment", i))
-            return -1;
-    prof->time_nanos = message->time_nanos;
-    prof->duration_nanos = message->duration_nanos;
-    prof->period = message->period;
-    return 0;
+	prof->n_sample_types = message->n_sample_type;
+	prof->sample_types = arena_array(r, prof->n_sample_types, sizeof *prof->sample_types);
+	prof->n_comments = message->n_comment;
+	prof->comments = arena_array(r, prof->n_comments, sizeof *prof->comments);
+	if (!prof->sample_types || !prof->comments)
+		return reject(r, "parsing profile: out of decoding memory");
+	for (size_t i = 0; i < prof->n_sample_types; i++) {
+		const Perftools__Profiles__ValueType *type = message->sample_type[i];
+		if (string_at(r, type->type, &prof->sample_types[i].type, "sample type", i) ||
+		    string_at(r, type->unit, &prof->sample_types[i].unit, "sample type", i))
+			return -1;
+	}
+	int64_t period_type = message->period_type ? message->period_type->type : 0;
+	int64_t period_unit = message->period_type ? message->period_type->unit : 0;
+	if (string_at(r, period_type, &prof->period_type.type, "period type", 0) ||
+	    string_at(r, period_unit, &prof->period_type.unit, "period type", 0) ||
+	    string_at(r, message->drop_frames, &prof->drop_frames, "drop_frames", 0) ||
+	    string_at(r, message->keep_frames, &prof->keep_frames, "keep_frames", 0) ||
+	    string_at(r, message->default_sample_type, &prof->default_sample_type, "default_sample_type", 0))
+		return -1;
+	for (size_t i = 0; i < prof->n_comments; i++)
+		if (string_at(r, message->comment[i], &prof->comments[i], "comment", i))
+			return -1;
+	prof->time_nanos = message->time_nanos;
+	prof->duration_nanos = message->duration_nanos;
+	prof->period = message->period;
+	return 0;
 }
 
-// --- Tables with ids -------------------------------------------------------
+/* --- Tables with ids ------------------------------------------------------- */
 
-// Fills ids with index i for each id, rejecting zero and repeated ids.
-static int index_ids(reader *r, u64_map *ids, size_t count, uint64_t (*id_of)(const void *, size_t),
-                     const void *table, const char *what) {
-    u64_map_init(ids, count);
-    for (size_t i = 0; i < count; i++) {
-        uint64_t id = id_of(table, i);
-        if (id == 0)
-            return reject(r, "malformed profile: found %s with reserved id 0", what);
-        if (u64_map_put_new(ids, id, (uint32_t)i) != i)
-            return reject(r, "malformed profile: multiple %ss with id %llu", what, (unsigned long long)id);
-    }
-    return 0;
+/* Fills ids with index i for each id, rejecting zero and repeated ids. */
+static int index_ids(struct reader *r, struct u64_map *ids, size_t count,
+		     uint64_t (*id_of)(const void *, size_t), const void *table, const char *what)
+{
+	u64_map_init(ids, count);
+	for (size_t i = 0; i < count; i++) {
+		uint64_t id = id_of(table, i);
+		if (id == 0)
+			return reject(r, "malformed profile: found %s with reserved id 0", what);
+		if (u64_map_put_new(ids, id, (uint32_t)i) != i)
+			return reject(r, "malformed profile: multiple %ss with id %llu", what,
+				      (unsigned long long)id);
+	}
+	return 0;
 }
 
-static uint64_t id_of_mapping(const void *table, size_t i) {
-    return ((Perftools__Profiles__Mapping *const *)table)[i]->id;
+static uint64_t id_of_mapping(const void *table, size_t i)
+{
+	return ((Perftools__Profiles__Mapping *const *)table)[i]->id;
 }
 
-static uint64_t id_of_function(const void *table, size_t i) {
-    return ((Perftools__Profiles__Function *const *)table)[i]->id;
+static uint64_t id_of_function(const void *table, size_t i)
+{
+	return ((Perftools__Profiles__Function *const *)table)[i]->id;
 }
 
-static uint64_t id_of_location(const void *table, size_t i) {
-    return ((Perftools__Profiles__Location *const *)table)[i]->id;
+static uint64_t id_of_location(const void *table, size_t i)
+{
+	return ((Perftools__Profiles__Location *const *)table)[i]->id;
 }
 
-static int resolve_mappings(reader *r, u64_map *ids) {
-    profile *prof = r->prof;
-    const Perftools__Profiles__Profile *message = prof->message;
-    prof->n_mappings = message->n_mapping;
-    prof->mappings = arena_array(r, prof->n_mappings, sizeof *prof->mappings);
-    if (!prof->mappings)
-        return reject(r, "parsing profile: out of decoding memory");
-    for (size_t i = 0; i < prof->n_mappings; i++) {
-        const Perftools__Profiles__Mapping *in = message->mapping[i];
-        profile_mapping *out = &prof->mappings[i];
-        *out = (profile_mapping){.id = in->id,
-                                 .start = in->memory_start,
-                                 .limit = in->memory_limit,
-                                 .offset = in->file_offset,
-                                 .has_functions = in->has_functions,
-                                 .has_filenames = in->has_filenames,
-                                 .has_line_numbers = in->has_line_numbers,
-                                 .has_inline_frames = in->has_inline_frames};
-        if (string_at(r, in->filename, &out->file, "mapping", in->id) ||
-            string_at(r, in->build_id, &out->build_id, "mapping", in->id))
-            return -1;
-    }
-    return index_ids(r, ids, prof->n_mappings, id_of_mapping, message->mapping, "mapping");
+static int resolve_mappings(struct reader *r, struct u64_map *ids)
+{
+	struct profile *prof = r->prof;
+	const Perftools__Profiles__Profile *message = prof->message;
+	prof->n_mappings = message->n_mapping;
+	prof->mappings = arena_array(r, prof->n_mappings, sizeof *prof->mappings);
+	if (!prof->mappings)
+		return reject(r, "parsing profile: out of decoding memory");
+	for (size_t i = 0; i < prof->n_mappings; i++) {
+		const Perftools__Profiles__Mapping *in = message->mapping[i];
+		struct profile_mapping *out = &prof->mappings[i];
+		*out = (struct profile_mapping){.id = in->id,
+						.start = in->memory_start,
+						.limit = in->memory_limit,
+						.offset = in->file_offset,
+						.has_functions = in->has_functions,
+						.has_filenames = in->has_filenames,
+						.has_line_numbers = in->has_line_numbers,
+						.has_inline_frames = in->has_inline_frames};
+		if (string_at(r, in->filename, &out->file, "mapping", in->id) ||
+		    string_at(r, in->build_id, &out->build_id, "mapping", in->id))
+			return -1;
+	}
+	return index_ids(r, ids, prof->n_mappings, id_of_mapping, message->mapping, "mapping");
 }
 
-static int resolve_functions(reader *r, u64_map *ids) {
-    profile *prof = r->prof;
-    const Perftools__Profiles__Profile *message = prof->message;
-    prof->n_functions = message->n_function;
-    prof->functions = arena_array(r, prof->n_functions, sizeof *prof->functions);
-    if (!prof->functions)
-        return reject(r, "parsing profile: out of decoding memory");
-    for (size_t i = 0; i < prof->n_functions; i++) {
-        const Perftools__Profiles__Function *in = message->function[i];
-        profile_function *out = &prof->functions[i];
-        *out = (profile_function){.id = in->id, .start_line = in->start_line};
-        if (string_at(r, in->name, &out->name, "function", in->id) ||
-            string_at(r, in->system_name, &out->system_name, "function", in->id) ||
-            string_at(r, in->filename, &out->filename, "function", in->id))
-            return -1;
-    }
-    return index_ids(r, ids, prof->n_functions, id_of_function, message->function, "function");
+static int resolve_functions(struct reader *r, struct u64_map *ids)
+{
+	struct profile *prof = r->prof;
+	const Perftools__Profiles__Profile *message = prof->message;
+	prof->n_functions = message->n_function;
+	prof->functions = arena_array(r, prof->n_functions, sizeof *prof->functions);
+	if (!prof->functions)
+		return reject(r, "parsing profile: out of decoding memory");
+	for (size_t i = 0; i < prof->n_functions; i++) {
+		const Perftools__Profiles__Function *in = message->function[i];
+		struct profile_function *out = &prof->functions[i];
+		*out = (struct profile_function){.id = in->id, .start_line = in->start_line};
+		if (string_at(r, in->name, &out->name, "function", in->id) ||
+		    string_at(r, in->system_name, &out->system_name, "function", in->id) ||
+		    string_at(r, in->filename, &out->filename, "function", in->id))
+			return -1;
+	}
+	return index_ids(r, ids, prof->n_functions, id_of_function, message->function, "function");
 }
 
-static int resolve_location(reader *r, const Perftools__Profiles__Location *in, profile_location *out,
-                            const u64_map *mapping_ids, const u64_map *function_ids) {
-    uint32_t mapping = in->mapping_id ? u64_map_get(mapping_ids, in->mapping_id) : HASH_MAP_ABSENT;
-    // pprof keeps a location whose mapping id matches no mapping, without a mapping.
-    *out = (profile_location){.id = in->id,
-                              .mapping = mapping == HASH_MAP_ABSENT ? NO_MAPPING : mapping,
-                              .address = in->address,
-                              .n_lines = in->n_line,
-                              .is_folded = in->is_folded};
-    out->lines = arena_array(r, in->n_line, sizeof *out->lines);
-    if (!out->lines)
-        return reject(r, "parsing profile: out of decoding memory");
-    for (size_t j = 0; j < in->n_line; j++) {
-        uint64_t function_id = in->line[j]->function_id;
-        uint32_t function = function_id ? u64_map_get(function_ids, function_id) : HASH_MAP_ABSENT;
-        if (function == HASH_MAP_ABSENT)
-            return reject(r, "malformed profile: location %llu has a line with unknown function id %llu",
-                          (unsigned long long)in->id, (unsigned long long)function_id);
-        out->lines[j] = (profile_line){function, in->line[j]->line};
-    }
-    return 0;
+static int resolve_location(struct reader *r, const Perftools__Profiles__Location *in,
+			    struct profile_location *out, const struct u64_map *mapping_ids,
+			    const struct u64_map *function_ids)
+{
+	uint32_t mapping = in->mapping_id ? u64_map_get(mapping_ids, in->mapping_id) : HASH_MAP_ABSENT;
+	/* pprof keeps a location whose mapping id matches no mapping, without a mapping. */
+	*out = (struct profile_location){.id = in->id,
+					 .mapping = mapping == HASH_MAP_ABSENT ? NO_MAPPING : mapping,
+					 .address = in->address,
+					 .n_lines = in->n_line,
+					 .is_folded = in->is_folded};
+	out->lines = arena_array(r, in->n_line, sizeof *out->lines);
+	if (!out->lines)
+		return reject(r, "parsing profile: out of decoding memory");
+	for (size_t j = 0; j < in->n_line; j++) {
+		uint64_t function_id = in->line[j]->function_id;
+		uint32_t function = function_id ? u64_map_get(function_ids, function_id) : HASH_MAP_ABSENT;
+		if (function == HASH_MAP_ABSENT)
+			return reject(
+				r,
+				"malformed profile: location %llu has a line with unknown function id %llu",
+				(unsigned long long)in->id, (unsigned long long)function_id);
+		out->lines[j] = (struct profile_line){function, in->line[j]->line};
+	}
+	return 0;
 }
 
-static int resolve_locations(reader *r, u64_map *ids, const u64_map *mapping_ids, const u64_map *function_ids) {
-    profile *prof = r->prof;
-    const Perftools__Profiles__Profile *message = prof->message;
-    prof->n_locations = message->n_location;
-    prof->locations = arena_array(r, prof->n_locations, sizeof *prof->locations);
-    if (!prof->locations)
-        return reject(r, "parsing profile: out of decoding memory");
-    for (size_t i = 0; i < prof->n_locations; i++)
-        if (resolve_location(r, message->location[i], &prof->locations[i], mapping_ids, function_ids))
-            return -1;
-    return index_ids(r, ids, prof->n_locations, id_of_location, message->location, "location");
+static int resolve_locations(struct reader *r, struct u64_map *ids, const struct u64_map *mapping_ids,
+			     const struct u64_map *function_ids)
+{
+	struct profile *prof = r->prof;
+	const Perftools__Profiles__Profile *message = prof->message;
+	prof->n_locations = message->n_location;
+	prof->locations = arena_array(r, prof->n_locations, sizeof *prof->locations);
+	if (!prof->locations)
+		return reject(r, "parsing profile: out of decoding memory");
+	for (size_t i = 0; i < prof->n_locations; i++)
+		if (resolve_location(r, message->location[i], &prof->locations[i], mapping_ids, function_ids))
+			return -1;
+	return index_ids(r, ids, prof->n_locations, id_of_location, message->location, "location");
 }
 
-static int resolve_labels(reader *r, const Perftools__Profiles__Sample *sample, size_t index) {
-    for (size_t j = 0; j < sample->n_label; j++) {
-        const Perftools__Profiles__Label *label = sample->label[j];
-        const char *ignored;
-        if (string_at(r, label->key, &ignored, "label of sample", index) ||
-            string_at(r, label->str, &ignored, "label of sample", index) ||
-            string_at(r, label->num_unit, &ignored, "label of sample", index))
-            return -1;
-    }
-    return 0;
+static int resolve_labels(struct reader *r, const Perftools__Profiles__Sample *sample, size_t index)
+{
+	for (size_t j = 0; j < sample->n_label; j++) {
+		const Perftools__Profiles__Label *label = sample->label[j];
+		const char *ignored;
+		if (string_at(r, label->key, &ignored, "label of sample", index) ||
+		    string_at(r, label->str, &ignored, "label of sample", index) ||
+		    string_at(r, label->num_unit, &ignored, "label of sample", index))
+			return -1;
+	}
+	return 0;
 }
 
-static int resolve_samples(reader *r, const u64_map *location_ids) {
-    profile *prof = r->prof;
-    const Perftools__Profiles__Profile *message = prof->message;
-    if (prof->n_sample_types == 0 && message->n_sample != 0)
-        return reject(r, "malformed profile: missing sample type information");
-    prof->n_samples = message->n_sample;
-    prof->samples = arena_array(r, prof->n_samples, sizeof *prof->samples);
-    if (!prof->samples)
-        return reject(r, "parsing profile: out of decoding memory");
-    for (size_t i = 0; i < prof->n_samples; i++) {
-        Perftools__Profiles__Sample *sample = message->sample[i];
-        if (sample->n_value != prof->n_sample_types)
-            return reject(r, "malformed profile: sample %zu has %zu values vs. %zu types", i, sample->n_value,
-                          prof->n_sample_types);
-        if (resolve_labels(r, sample, i))
-            return -1;
-        for (size_t j = 0; j < sample->n_location_id; j++) {
-            uint32_t location = u64_map_get(location_ids, sample->location_id[j]);
-            if (location == HASH_MAP_ABSENT)
-                return reject(r, "malformed profile: sample %zu refers to unknown location id %llu", i,
-                              (unsigned long long)sample->location_id[j]);
-            sample->location_id[j] = location;
-        }
-        prof->samples[i] = (profile_sample){sample->location_id, sample->n_location_id, sample->value, sample};
-    }
-    return 0;
+static int resolve_samples(struct reader *r, const struct u64_map *location_ids)
+{
+	struct profile *prof = r->prof;
+	const Perftools__Profiles__Profile *message = prof->message;
+	if (prof->n_sample_types == 0 && message->n_sample != 0)
+		return reject(r, "malformed profile: missing sample type information");
+	prof->n_samples = message->n_sample;
+	prof->samples = arena_array(r, prof->n_samples, sizeof *prof->samples);
+	if (!prof->samples)
+		return reject(r, "parsing profile: out of decoding memory");
+	for (size_t i = 0; i < prof->n_samples; i++) {
+		Perftools__Profiles__Sample *sample = message->sample[i];
+		if (sample->n_value != prof->n_sample_types)
+			return reject(r, "malformed profile: sample %zu has %zu values vs. %zu types", i,
+				      sample->n_value, prof->n_sample_types);
+		if (resolve_labels(r, sample, i))
+			return -1;
+		for (size_t j = 0; j < sample->n_location_id; j++) {
+			uint32_t location = u64_map_get(location_ids, sample->location_id[j]);
+			if (location == HASH_MAP_ABSENT)
+				return reject(
+					r, "malformed profile: sample %zu refers to unknown location id %llu",
+					i, (unsigned long long)sample->location_id[j]);
+			sample->location_id[j] = location;
+		}
+		prof->samples[i] = (struct profile_sample){sample->location_id, sample->n_location_id,
+							   sample->value, sample};
+	}
+	return 0;
 }
 
-static int resolve(reader *r) {
-    u64_map mapping_ids = {0}, function_ids = {0}, location_ids = {0};
-    int status = resolve_header_strings(r) || resolve_mappings(r, &mapping_ids) ||
-                 resolve_functions(r, &function_ids) ||
-                 resolve_locations(r, &location_ids, &mapping_ids, &function_ids) ||
-                 resolve_samples(r, &location_ids);
-    u64_map_free(&mapping_ids);
-    u64_map_free(&function_ids);
-    u64_map_free(&location_ids);
-    return status ? -1 : 0;
+static int resolve(struct reader *r)
+{
+	struct u64_map mapping_ids = {0}, function_ids = {0}, location_ids = {0};
+	int status = resolve_header_strings(r) || resolve_mappings(r, &mapping_ids) ||
+		     resolve_functions(r, &function_ids) ||
+		     resolve_locations(r, &location_ids, &mapping_ids, &function_ids) ||
+		     resolve_samples(r, &location_ids);
+	u64_map_free(&mapping_ids);
+	u64_map_free(&function_ids);
+	u64_map_free(&location_ids);
+	return status ? -1 : 0;
 }
 
-profile *profile_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size) {
-    reader r = {xcalloc(1, sizeof(profile)), error, error_size};
-    byte_buffer plain;
-    if (decompress_profile(bytes, size, decompressed_limit(size), &plain, error, error_size)) {
-        free(r.prof);
-        return NULL;
-    }
-    int status = unpack(&r, plain.bytes, plain.size);
-    byte_buffer_free(&plain);
-    if (status || resolve(&r)) {
-        profile_free(r.prof);
-        return NULL;
-    }
-    return r.prof;
+struct profile *profile_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size)
+{
+	struct reader r = {xcalloc(1, sizeof(struct profile)), error, error_size};
+	struct byte_buffer plain;
+	if (decompress_profile(bytes, size, decompressed_limit(size), &plain, error, error_size)) {
+		free(r.prof);
+		return NULL;
+	}
+	int status = unpack(&r, plain.bytes, plain.size);
+	byte_buffer_free(&plain);
+	if (status || resolve(&r)) {
+		profile_free(r.prof);
+		return NULL;
+	}
+	return r.prof;
 }
 
-unsigned char *read_whole_file(const char *path, size_t *size, char *error, size_t error_size) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(error, error_size, "%s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat status;
-    size_t capacity = 1 << 16;
-    if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0)
-        capacity = (size_t)status.st_size + 1;  // +1 so the final read sees end of file
-    unsigned char *bytes = NULL;
-    size_t used = 0;
-    for (;;) {
-        if (!bytes || used == capacity) {
-            size_t grown = bytes ? capacity * 2 : capacity;
-            unsigned char *larger = realloc(bytes, grown);
-            if (!larger) {
-                snprintf(error, error_size, "%s: out of memory", path);
-                break;
-            }
-            bytes = larger;
-            capacity = grown;
-        }
-        ssize_t got = read(fd, bytes + used, capacity - used);
-        if (got == 0) {
-            close(fd);
-            *size = used;
-            return bytes;
-        }
-        if (got < 0 && errno != EINTR) {
-            snprintf(error, error_size, "%s: %s", path, strerror(errno));
-            break;
-        }
-        if (got > 0)
-            used += (size_t)got;
-    }
-    free(bytes);
-    close(fd);
-    return NULL;
+unsigned char *read_whole_file(const char *path, size_t *size, char *error, size_t error_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(error, error_size, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat status;
+	size_t capacity = 1 << 16;
+	if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0)
+		capacity = (size_t)status.st_size + 1; /* +1 so the final read sees end of file */
+	unsigned char *bytes = NULL;
+	size_t used = 0;
+	for (;;) {
+		if (!bytes || used == capacity) {
+			size_t grown = bytes ? capacity * 2 : capacity;
+			unsigned char *larger = realloc(bytes, grown);
+			if (!larger) {
+				snprintf(error, error_size, "%s: out of memory", path);
+				break;
+			}
+			bytes = larger;
+			capacity = grown;
+		}
+		ssize_t got = read(fd, bytes + used, capacity - used);
+		if (got == 0) {
+			close(fd);
+			*size = used;
+			return bytes;
+		}
+		if (got < 0 && errno != EINTR) {
+			snprintf(error, error_size, "%s: %s", path, strerror(errno));
+			break;
+		}
+		if (got > 0)
+			used += (size_t)got;
+	}
+	free(bytes);
+	close(fd);
+	return NULL;
 }
 
-profile *profile_read_file(const char *path, char *error, size_t error_size) {
-    size_t size;
-    unsigned char *bytes = read_whole_file(path, &size, error, error_size);
-    if (!bytes)
-        return NULL;
-    char reason[512];
-    profile *prof = profile_parse(bytes, size, reason, sizeof reason);
-    free(bytes);
-    if (!prof)
-        snprintf(error, error_size, "%s: %s", path, reason);
-    return prof;
+struct profile *profile_read_file(const char *path, char *error, size_t error_size)
+{
+	size_t size;
+	unsigned char *bytes = read_whole_file(path, &size, error, error_size);
+	if (!bytes)
+		return NULL;
+	char reason[512];
+	struct profile *prof = profile_parse(bytes, size, reason, sizeof reason);
+	free(bytes);
+	if (!prof)
+		snprintf(error, error_size, "%s: %s", path, reason);
+	return prof;
 }
 
-profile *profile_read_or_die(const char *path) {
-    char error[1024];
-    profile *prof = profile_read_file(path, error, sizeof error);
-    if (!prof)
-        die("%s", error);
-    return prof;
+struct profile *profile_read_or_die(const char *path)
+{
+	char error[1024];
+	struct profile *prof = profile_read_file(path, error, sizeof error);
+	if (!prof)
+		die("%s", error);
+	return prof;
 }
 
-void profile_free(profile *prof) {
-    if (!prof)
-        return;
-    budget_arena_free_all(&prof->arena);
-    free(prof);
+void profile_free(struct profile *prof)
+{
+	if (!prof)
+		return;
+	budget_arena_free_all(&prof->arena);
+	free(prof);
 }

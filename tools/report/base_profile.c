@@ -5,129 +5,136 @@
 
 #include "reader/diag.h"
 
-static void *arena_array(profile *prof, size_t count, size_t size) {
-    size_t bytes = count * size;
-    void *array = budget_arena_alloc(&prof->arena, bytes ? bytes : 1);
-    if (!array)
-        die("out of memory");
-    return array;
+static void *arena_array(struct profile *prof, size_t count, size_t size)
+{
+	size_t bytes = count * size;
+	void *array = budget_arena_alloc(&prof->arena, bytes ? bytes : 1);
+	if (!array)
+		die("out of memory");
+	return array;
 }
 
-static bool same_value_type(const value_type *left, const value_type *right) {
-    return !strcmp(left->type, right->type) && !strcmp(left->unit, right->unit);
+static bool same_value_type(const struct value_type *left, const struct value_type *right)
+{
+	return !strcmp(left->type, right->type) && !strcmp(left->unit, right->unit);
 }
 
-static void check_compatible(const profile *current, const profile *base) {
-    bool compatible = same_value_type(&current->period_type, &base->period_type) &&
-                      current->n_sample_types == base->n_sample_types;
-    for (size_t i = 0; compatible && i < current->n_sample_types; i++)
-        compatible = same_value_type(&current->sample_types[i], &base->sample_types[i]);
-    if (!compatible)
-        die("the base profile's sample or period types differ from the profile's");
+static void check_compatible(const struct profile *current, const struct profile *base)
+{
+	bool compatible = same_value_type(&current->period_type, &base->period_type) &&
+			  current->n_sample_types == base->n_sample_types;
+	for (size_t i = 0; compatible && i < current->n_sample_types; i++)
+		compatible = same_value_type(&current->sample_types[i], &base->sample_types[i]);
+	if (!compatible)
+		die("the base profile's sample or period types differ from the profile's");
 }
 
-// combineHeaders of profile.Merge, including its choice of time: a zero
-// time in the base replaces the profile's.
-static void combine_headers(profile *out, const profile *current, const profile *base) {
-    out->sample_types = current->sample_types;
-    out->n_sample_types = current->n_sample_types;
-    out->drop_frames = current->drop_frames;
-    out->keep_frames = current->keep_frames;
-    out->period_type = current->period_type;
-    out->time_nanos = current->time_nanos;
-    if (out->time_nanos == 0 || base->time_nanos < out->time_nanos)
-        out->time_nanos = base->time_nanos;
-    out->duration_nanos = (int64_t)((uint64_t)current->duration_nanos + (uint64_t)base->duration_nanos);
-    out->period = current->period > base->period ? current->period : base->period;
-    out->default_sample_type = current->default_sample_type[0] ? current->default_sample_type
-                                                               : base->default_sample_type;
-    out->comments = arena_array(out, current->n_comments + base->n_comments, sizeof *out->comments);
-    const profile *sources[] = {current, base};
-    for (size_t s = 0; s < 2; s++) {
-        for (size_t i = 0; i < sources[s]->n_comments; i++) {
-            const char *comment = sources[s]->comments[i];
-            bool seen = false;
-            for (size_t j = 0; j < out->n_comments && !seen; j++)
-                seen = !strcmp(out->comments[j], comment);
-            if (!seen)
-                out->comments[out->n_comments++] = comment;
-        }
-    }
+/* combineHeaders of profile.Merge, including its choice of time: a zero
+   time in the base replaces the profile's. */
+static void combine_headers(struct profile *out, const struct profile *current, const struct profile *base)
+{
+	out->sample_types = current->sample_types;
+	out->n_sample_types = current->n_sample_types;
+	out->drop_frames = current->drop_frames;
+	out->keep_frames = current->keep_frames;
+	out->period_type = current->period_type;
+	out->time_nanos = current->time_nanos;
+	if (out->time_nanos == 0 || base->time_nanos < out->time_nanos)
+		out->time_nanos = base->time_nanos;
+	out->duration_nanos = (int64_t)((uint64_t)current->duration_nanos + (uint64_t)base->duration_nanos);
+	out->period = current->period > base->period ? current->period : base->period;
+	out->default_sample_type =
+		current->default_sample_type[0] ? current->default_sample_type : base->default_sample_type;
+	out->comments = arena_array(out, current->n_comments + base->n_comments, sizeof *out->comments);
+	const struct profile *sources[] = {current, base};
+	for (size_t s = 0; s < 2; s++) {
+		for (size_t i = 0; i < sources[s]->n_comments; i++) {
+			const char *comment = sources[s]->comments[i];
+			bool seen = false;
+			for (size_t j = 0; j < out->n_comments && !seen; j++)
+				seen = !strcmp(out->comments[j], comment);
+			if (!seen)
+				out->comments[out->n_comments++] = comment;
+		}
+	}
 }
 
-// Labels index the string table, which is current's followed by base's.
-static const Perftools__Profiles__Sample *shift_labels(profile *out, const Perftools__Profiles__Sample *message,
-                                                       size_t string_offset) {
-    Perftools__Profiles__Sample *copy = arena_array(out, 1, sizeof *copy);
-    *copy = *message;
-    copy->label = arena_array(out, message->n_label, sizeof *copy->label);
-    for (size_t i = 0; i < message->n_label; i++) {
-        Perftools__Profiles__Label *label = arena_array(out, 1, sizeof *label);
-        *label = *message->label[i];
-        label->key += label->key ? (int64_t)string_offset : 0;
-        label->str += label->str ? (int64_t)string_offset : 0;
-        label->num_unit += label->num_unit ? (int64_t)string_offset : 0;
-        copy->label[i] = label;
-    }
-    return copy;
+/* Labels index the string table, which is current's followed by base's. */
+static const Perftools__Profiles__Sample *
+shift_labels(struct profile *out, const Perftools__Profiles__Sample *message, size_t string_offset)
+{
+	Perftools__Profiles__Sample *copy = arena_array(out, 1, sizeof *copy);
+	*copy = *message;
+	copy->label = arena_array(out, message->n_label, sizeof *copy->label);
+	for (size_t i = 0; i < message->n_label; i++) {
+		Perftools__Profiles__Label *label = arena_array(out, 1, sizeof *label);
+		*label = *message->label[i];
+		label->key += label->key ? (int64_t)string_offset : 0;
+		label->str += label->str ? (int64_t)string_offset : 0;
+		label->num_unit += label->num_unit ? (int64_t)string_offset : 0;
+		copy->label[i] = label;
+	}
+	return copy;
 }
 
-profile *profile_subtract_base(const profile *current, const profile *base) {
-    check_compatible(current, base);
-    profile *out = xcalloc(1, sizeof *out);
-    budget_arena_init(&out->arena, SIZE_MAX);
-    out->message = current->message;
-    combine_headers(out, current, base);
+struct profile *profile_subtract_base(const struct profile *current, const struct profile *base)
+{
+	check_compatible(current, base);
+	struct profile *out = xcalloc(1, sizeof *out);
+	budget_arena_init(&out->arena, SIZE_MAX);
+	out->message = current->message;
+	combine_headers(out, current, base);
 
-    out->n_strings = current->n_strings + base->n_strings;
-    const char **strings = arena_array(out, out->n_strings, sizeof *strings);
-    memcpy(strings, current->strings, current->n_strings * sizeof *strings);
-    memcpy(strings + current->n_strings, base->strings, base->n_strings * sizeof *strings);
-    out->strings = strings;
+	out->n_strings = current->n_strings + base->n_strings;
+	const char **strings = arena_array(out, out->n_strings, sizeof *strings);
+	memcpy(strings, current->strings, current->n_strings * sizeof *strings);
+	memcpy(strings + current->n_strings, base->strings, base->n_strings * sizeof *strings);
+	out->strings = strings;
 
-    // profile.Merge keeps current's first mapping first, or base's when
-    // current has none: either way the concatenation's first.
-    out->n_mappings = current->n_mappings + base->n_mappings;
-    out->mappings = arena_array(out, out->n_mappings, sizeof *out->mappings);
-    memcpy(out->mappings, current->mappings, current->n_mappings * sizeof *out->mappings);
-    memcpy(out->mappings + current->n_mappings, base->mappings, base->n_mappings * sizeof *out->mappings);
+	/* profile.Merge keeps current's first mapping first, or base's when
+       current has none: either way the concatenation's first. */
+	out->n_mappings = current->n_mappings + base->n_mappings;
+	out->mappings = arena_array(out, out->n_mappings, sizeof *out->mappings);
+	memcpy(out->mappings, current->mappings, current->n_mappings * sizeof *out->mappings);
+	memcpy(out->mappings + current->n_mappings, base->mappings, base->n_mappings * sizeof *out->mappings);
 
-    out->n_functions = current->n_functions + base->n_functions;
-    out->functions = arena_array(out, out->n_functions, sizeof *out->functions);
-    memcpy(out->functions, current->functions, current->n_functions * sizeof *out->functions);
-    memcpy(out->functions + current->n_functions, base->functions, base->n_functions * sizeof *out->functions);
+	out->n_functions = current->n_functions + base->n_functions;
+	out->functions = arena_array(out, out->n_functions, sizeof *out->functions);
+	memcpy(out->functions, current->functions, current->n_functions * sizeof *out->functions);
+	memcpy(out->functions + current->n_functions, base->functions,
+	       base->n_functions * sizeof *out->functions);
 
-    out->n_locations = current->n_locations + base->n_locations;
-    out->locations = arena_array(out, out->n_locations, sizeof *out->locations);
-    memcpy(out->locations, current->locations, current->n_locations * sizeof *out->locations);
-    for (size_t i = 0; i < base->n_locations; i++) {
-        profile_location *location = &out->locations[current->n_locations + i];
-        *location = base->locations[i];
-        if (location->mapping != NO_MAPPING)
-            location->mapping += (uint32_t)current->n_mappings;
-        location->lines = arena_array(out, location->n_lines, sizeof *location->lines);
-        for (size_t j = 0; j < location->n_lines; j++) {
-            location->lines[j] = base->locations[i].lines[j];
-            location->lines[j].function += (uint32_t)current->n_functions;
-        }
-    }
+	out->n_locations = current->n_locations + base->n_locations;
+	out->locations = arena_array(out, out->n_locations, sizeof *out->locations);
+	memcpy(out->locations, current->locations, current->n_locations * sizeof *out->locations);
+	for (size_t i = 0; i < base->n_locations; i++) {
+		struct profile_location *location = &out->locations[current->n_locations + i];
+		*location = base->locations[i];
+		if (location->mapping != NO_MAPPING)
+			location->mapping += (uint32_t)current->n_mappings;
+		location->lines = arena_array(out, location->n_lines, sizeof *location->lines);
+		for (size_t j = 0; j < location->n_lines; j++) {
+			location->lines[j] = base->locations[i].lines[j];
+			location->lines[j].function += (uint32_t)current->n_functions;
+		}
+	}
 
-    size_t n_values = current->n_sample_types;
-    out->n_samples = current->n_samples + base->n_samples;
-    out->samples = arena_array(out, out->n_samples, sizeof *out->samples);
-    memcpy(out->samples, current->samples, current->n_samples * sizeof *out->samples);
-    for (size_t s = 0; s < base->n_samples; s++) {
-        const profile_sample *in = &base->samples[s];
-        profile_sample *sample = &out->samples[current->n_samples + s];
-        sample->n_locations = in->n_locations;
-        sample->locations = arena_array(out, in->n_locations, sizeof *sample->locations);
-        for (size_t i = 0; i < in->n_locations; i++)
-            sample->locations[i] = in->locations[i] + current->n_locations;
-        int64_t *values = arena_array(out, n_values, sizeof *values);
-        for (size_t i = 0; i < n_values; i++)
-            values[i] = (int64_t)(0 - (uint64_t)in->values[i]);  // wraps as Go's -v does
-        sample->values = values;
-        sample->message = shift_labels(out, in->message, current->n_strings);
-    }
-    return out;
+	size_t n_values = current->n_sample_types;
+	out->n_samples = current->n_samples + base->n_samples;
+	out->samples = arena_array(out, out->n_samples, sizeof *out->samples);
+	memcpy(out->samples, current->samples, current->n_samples * sizeof *out->samples);
+	for (size_t s = 0; s < base->n_samples; s++) {
+		const struct profile_sample *in = &base->samples[s];
+		struct profile_sample *sample = &out->samples[current->n_samples + s];
+		sample->n_locations = in->n_locations;
+		sample->locations = arena_array(out, in->n_locations, sizeof *sample->locations);
+		for (size_t i = 0; i < in->n_locations; i++)
+			sample->locations[i] = in->locations[i] + current->n_locations;
+		int64_t *values = arena_array(out, n_values, sizeof *values);
+		for (size_t i = 0; i < n_values; i++)
+			values[i] = (int64_t)(0 - (uint64_t)in->values[i]); /* wraps as Go's -v does */
+		sample->values = values;
+		sample->message = shift_labels(out, in->message, current->n_strings);
+	}
+	return out;
 }

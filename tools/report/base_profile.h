@@ -1,14 +1,14 @@
-// -base as pprof applies it: the base profile's values are negated and the
-// two profiles merged (profile.Merge), so that a report shows what changed.
+/* -base as pprof applies it: the base profile's values are negated and the
+   two profiles merged (profile.Merge), so that a report shows what changed. */
 #ifndef HEAPPROF_TOOLS_BASE_PROFILE_H
 #define HEAPPROF_TOOLS_BASE_PROFILE_H
 
 #include "reader/profile_reader.h"
 
-// A profile holding current's samples and base's with negated values, with
-// the headers profile.Merge combines. It borrows from both profiles, which
-// must outlive it. Exits with status 1 when pprof would refuse the merge
-// (different sample or period types).
-profile *profile_subtract_base(const profile *current, const profile *base);
+/* A profile holding current's samples and base's with negated values, with
+   the headers profile.Merge combines. It borrows from both profiles, which
+   must outlive it. Exits with status 1 when pprof would refuse the merge
+   (different sample or period types). */
+struct profile *profile_subtract_base(const struct profile *current, const struct profile *base);
 
 #endif

@@ -1,4 +1,4 @@
-// heapprof flame: a flame graph of one sample value as a standalone SVG.
+/* heapprof flame: a flame graph of one sample value as a standalone SVG. */
 #ifndef HEAPPROF_TOOLS_FLAME_H
 #define HEAPPROF_TOOLS_FLAME_H
 
@@ -6,7 +6,7 @@
 
 #include "report.h"
 
-// Writes the SVG of the report's profile to out; returns the exit status.
-int flame_write_svg(const report *rpt, FILE *out);
+/* Writes the SVG of the report's profile to out; returns the exit status. */
+int flame_write_svg(const struct report *rpt, FILE *out);
 
 #endif

@@ -4,273 +4,299 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "reader/diag.h"
 #include "go_int.h"
 #include "go_path.h"
+#include "reader/diag.h"
 #include "sample_merge.h"
 
-static uint32_t intern_info(node_space *space, const node_info *info, size_t *infos_capacity) {
-    // Strings end in NUL, so joining them with their terminators is unambiguous.
-    const size_t lengths[4] = {strlen(info->name), strlen(info->orig_name), strlen(info->file), strlen(info->objfile)};
-    const char *strings[4] = {info->name, info->orig_name, info->file, info->objfile};
-    int64_t numbers[3] = {(int64_t)info->address, info->start_line, info->lineno};
-    size_t size = sizeof numbers + lengths[0] + lengths[1] + lengths[2] + lengths[3] + 4;
-    char stack_key[512];
-    char *key = size <= sizeof stack_key ? stack_key : xmalloc(size);
-    char *cursor = key;
-    memcpy(cursor, numbers, sizeof numbers);
-    cursor += sizeof numbers;
-    for (int i = 0; i < 4; i++) {
-        memcpy(cursor, strings[i], lengths[i] + 1);
-        cursor += lengths[i] + 1;
-    }
-    uint32_t node = intern(&space->keys, key, size);
-    if (key != stack_key)
-        free(key);
-    if (node == space->n_nodes) {
-        space->infos = xgrow(space->infos, infos_capacity, space->n_nodes + 1, sizeof *space->infos);
-        space->infos[space->n_nodes++] = *info;
-    }
-    return node;
+static uint32_t intern_info(struct node_space *space, const struct node_info *info, size_t *infos_capacity)
+{
+	/* Strings end in NUL, so joining them with their terminators is unambiguous. */
+	const size_t lengths[4] = {strlen(info->name), strlen(info->orig_name), strlen(info->file),
+				   strlen(info->objfile)};
+	const char *strings[4] = {info->name, info->orig_name, info->file, info->objfile};
+	int64_t numbers[3] = {(int64_t)info->address, info->start_line, info->lineno};
+	size_t size = sizeof numbers + lengths[0] + lengths[1] + lengths[2] + lengths[3] + 4;
+	char stack_key[512];
+	char *key = size <= sizeof stack_key ? stack_key : xmalloc(size);
+	char *cursor = key;
+	memcpy(cursor, numbers, sizeof numbers);
+	cursor += sizeof numbers;
+	for (int i = 0; i < 4; i++) {
+		memcpy(cursor, strings[i], lengths[i] + 1);
+		cursor += lengths[i] + 1;
+	}
+	uint32_t node = intern(&space->keys, key, size);
+	if (key != stack_key)
+		free(key);
+	if (node == space->n_nodes) {
+		space->infos = xgrow(space->infos, infos_capacity, space->n_nodes + 1, sizeof *space->infos);
+		space->infos[space->n_nodes++] = *info;
+	}
+	return node;
 }
 
-void node_space_build(node_space *space, const profile *prof, describe_frame_fn *describe, void *context) {
-    memset(space, 0, sizeof *space);
-    intern_table_init(&space->keys);
-    size_t frames = 0;
-    for (size_t i = 0; i < prof->n_locations; i++)
-        frames += prof->locations[i].n_lines ? prof->locations[i].n_lines : 1;
-    space->location_first = xmalloc((prof->n_locations + 1) * sizeof *space->location_first);
-    space->line_nodes = xmalloc(frames * sizeof *space->line_nodes);
-    size_t infos_capacity = 0, next = 0;
-    for (size_t i = 0; i < prof->n_locations; i++) {
-        const profile_location *location = &prof->locations[i];
-        space->location_first[i] = (uint32_t)next;
-        node_info info;
-        if (location->n_lines == 0) {
-            describe(prof, location, NULL, &info, context);
-            space->line_nodes[next++] = intern_info(space, &info, &infos_capacity);
-        }
-        for (size_t j = 0; j < location->n_lines; j++) {
-            describe(prof, location, &location->lines[j], &info, context);
-            space->line_nodes[next++] = intern_info(space, &info, &infos_capacity);
-        }
-    }
-    space->location_first[prof->n_locations] = (uint32_t)next;
+void node_space_build(struct node_space *space, const struct profile *prof, describe_frame_fn *describe,
+		      void *context)
+{
+	memset(space, 0, sizeof *space);
+	intern_table_init(&space->keys);
+	size_t frames = 0;
+	for (size_t i = 0; i < prof->n_locations; i++)
+		frames += prof->locations[i].n_lines ? prof->locations[i].n_lines : 1;
+	space->location_first = xmalloc((prof->n_locations + 1) * sizeof *space->location_first);
+	space->line_nodes = xmalloc(frames * sizeof *space->line_nodes);
+	size_t infos_capacity = 0, next = 0;
+	for (size_t i = 0; i < prof->n_locations; i++) {
+		const struct profile_location *location = &prof->locations[i];
+		space->location_first[i] = (uint32_t)next;
+		struct node_info info;
+		if (location->n_lines == 0) {
+			describe(prof, location, NULL, &info, context);
+			space->line_nodes[next++] = intern_info(space, &info, &infos_capacity);
+		}
+		for (size_t j = 0; j < location->n_lines; j++) {
+			describe(prof, location, &location->lines[j], &info, context);
+			space->line_nodes[next++] = intern_info(space, &info, &infos_capacity);
+		}
+	}
+	space->location_first[prof->n_locations] = (uint32_t)next;
 }
 
-void node_space_free(node_space *space) {
-    intern_table_free(&space->keys);
-    free(space->infos);
-    free(space->location_first);
-    free(space->line_nodes);
-    memset(space, 0, sizeof *space);
+void node_space_free(struct node_space *space)
+{
+	intern_table_free(&space->keys);
+	free(space->infos);
+	free(space->location_first);
+	free(space->line_nodes);
+	memset(space, 0, sizeof *space);
 }
 
-// Adds one sample, walking its stack from the root as pprof does. stamp is
-// unique to the sample, so that a node met twice counts once.
-static void add_sample(graph *g, const node_space *space, const profile_sample *sample, int64_t weight,
-                       const bool *kept, size_t stamp) {
-    uint32_t leaf = NO_NODE;
-    bool residual = false;  // the frame just below was a trimmed node
-    for (size_t i = sample->n_locations; i-- > 0;) {
-        uint64_t location = sample->locations[i];
-        uint32_t first = space->location_first[location], end = space->location_first[location + 1];
-        for (uint32_t at = end; at-- > first;) {
-            uint32_t node = space->line_nodes[at];
-            if (kept && !kept[node]) {
-                residual = true;
-                continue;
-            }
-            if (g->last_sample[node] != stamp) {
-                g->last_sample[node] = stamp;
-                go_add(&g->cum[node], weight);
-            }
-            leaf = node;
-            residual = false;
-        }
-    }
-    if (leaf != NO_NODE && !residual)
-        go_add(&g->flat[leaf], weight);
+/* Adds one sample, walking its stack from the root as pprof does. stamp is
+   unique to the sample, so that a node met twice counts once. */
+static void add_sample(struct graph *g, const struct node_space *space, const struct profile_sample *sample,
+		       int64_t weight, const bool *kept, size_t stamp)
+{
+	uint32_t leaf = NO_NODE;
+	bool residual = false; /* the frame just below was a trimmed node */
+	for (size_t i = sample->n_locations; i-- > 0;) {
+		uint64_t location = sample->locations[i];
+		uint32_t first = space->location_first[location], end = space->location_first[location + 1];
+		for (uint32_t at = end; at-- > first;) {
+			uint32_t node = space->line_nodes[at];
+			if (kept && !kept[node]) {
+				residual = true;
+				continue;
+			}
+			if (g->last_sample[node] != stamp) {
+				g->last_sample[node] = stamp;
+				go_add(&g->cum[node], weight);
+			}
+			leaf = node;
+			residual = false;
+		}
+	}
+	if (leaf != NO_NODE && !residual)
+		go_add(&g->flat[leaf], weight);
 }
 
-void graph_build(graph *g, const profile *prof, const node_space *space, size_t value_index, const bool *kept) {
-    g->flat = xcalloc(space->n_nodes, sizeof *g->flat);
-    g->cum = xcalloc(space->n_nodes, sizeof *g->cum);
-    g->last_sample = xcalloc(space->n_nodes, sizeof *g->last_sample);
-    for (size_t s = 0; s < prof->n_samples; s++) {
-        int64_t weight = prof->samples[s].values[value_index];
-        if (weight != 0)
-            add_sample(g, space, &prof->samples[s], weight, kept, s + 1);
-    }
+void graph_build(struct graph *g, const struct profile *prof, const struct node_space *space,
+		 size_t value_index, const bool *kept)
+{
+	g->flat = xcalloc(space->n_nodes, sizeof *g->flat);
+	g->cum = xcalloc(space->n_nodes, sizeof *g->cum);
+	g->last_sample = xcalloc(space->n_nodes, sizeof *g->last_sample);
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		int64_t weight = prof->samples[s].values[value_index];
+		if (weight != 0)
+			add_sample(g, space, &prof->samples[s], weight, kept, s + 1);
+	}
 }
 
-void graph_free(graph *g) {
-    free(g->flat);
-    free(g->cum);
-    free(g->last_sample);
-    memset(g, 0, sizeof *g);
+void graph_free(struct graph *g)
+{
+	free(g->flat);
+	free(g->cum);
+	free(g->last_sample);
+	memset(g, 0, sizeof *g);
 }
 
-// One caller->callee edge, kept in the slot of an open-addressing table so
-// that a lookup costs one cache miss: this table is top's hottest loop.
-typedef struct {
-    uint64_t key;  // caller << 32 | callee; 0 marks an empty slot (node ids start at 0, so +1)
-    int64_t weight;
-    uint32_t last_sample;  // low bits of the stamp: enough to tell consecutive samples apart
-    bool inlined;          // every call along this edge so far was inlined
-} call_edge;
+/* One caller->callee edge, kept in the slot of an open-addressing table so
+   that a lookup costs one cache miss: this table is top's hottest loop. */
+struct call_edge {
+	uint64_t key; /* caller << 32 | callee; 0 marks an empty slot (node ids start at 0, so +1) */
+	int64_t weight;
+	uint32_t last_sample; /* low bits of the stamp: enough to tell consecutive samples apart */
+	bool inlined;         /* every call along this edge so far was inlined */
+};
 
-typedef struct {
-    call_edge *slots;
-    size_t capacity;  // a power of two
-    size_t count;
-} call_table;
+struct call_table {
+	struct call_edge *slots;
+	size_t capacity; /* a power of two */
+	size_t count;
+};
 
-static uint64_t call_key(uint32_t caller, uint32_t callee) { return ((uint64_t)caller << 32 | callee) + 1; }
-
-static size_t call_slot(const call_table *calls, uint64_t key) {
-    uint64_t hash = key * 0x9e3779b97f4a7c15ULL;
-    size_t mask = calls->capacity - 1, slot = (size_t)(hash >> 20) & mask;
-    while (calls->slots[slot].key && calls->slots[slot].key != key)
-        slot = (slot + 1) & mask;
-    return slot;
+static uint64_t call_key(uint32_t caller, uint32_t callee)
+{
+	return ((uint64_t)caller << 32 | callee) + 1;
 }
 
-static void grow_calls(call_table *calls) {
-    call_table grown = {xcalloc(calls->capacity * 2, sizeof *calls->slots), calls->capacity * 2, calls->count};
-    for (size_t i = 0; i < calls->capacity; i++)
-        if (calls->slots[i].key)
-            grown.slots[call_slot(&grown, calls->slots[i].key)] = calls->slots[i];
-    free(calls->slots);
-    *calls = grown;
+static size_t call_slot(const struct call_table *calls, uint64_t key)
+{
+	uint64_t hash = key * 0x9e3779b97f4a7c15ULL;
+	size_t mask = calls->capacity - 1, slot = (size_t)(hash >> 20) & mask;
+	while (calls->slots[slot].key && calls->slots[slot].key != key)
+		slot = (slot + 1) & mask;
+	return slot;
 }
 
-static call_edge *find_or_add_call(call_table *calls, uint32_t caller, uint32_t callee, bool inlined) {
-    if ((calls->count + 1) * 2 > calls->capacity)
-        grow_calls(calls);
-    uint64_t key = call_key(caller, callee);
-    call_edge *edge = &calls->slots[call_slot(calls, key)];
-    if (!edge->key) {
-        *edge = (call_edge){key, 0, 0, inlined};
-        calls->count++;
-    }
-    return edge;
+static void grow_calls(struct call_table *calls)
+{
+	struct call_table grown = {xcalloc(calls->capacity * 2, sizeof *calls->slots), calls->capacity * 2,
+				   calls->count};
+	for (size_t i = 0; i < calls->capacity; i++)
+		if (calls->slots[i].key)
+			grown.slots[call_slot(&grown, calls->slots[i].key)] = calls->slots[i];
+	free(calls->slots);
+	*calls = grown;
 }
 
-// A node can be an inlined callee only if some location has it as a frame
-// other than its outermost one.
-static bool *inline_capable_nodes(const node_space *space, size_t n_locations) {
-    bool *capable = xcalloc(space->n_nodes, sizeof *capable);
-    for (size_t i = 0; i < n_locations; i++)
-        for (uint32_t at = space->location_first[i]; at + 1 < space->location_first[i + 1]; at++)
-            capable[space->line_nodes[at]] = true;
-    return capable;
+static struct call_edge *find_or_add_call(struct call_table *calls, uint32_t caller, uint32_t callee,
+					  bool inlined)
+{
+	if ((calls->count + 1) * 2 > calls->capacity)
+		grow_calls(calls);
+	uint64_t key = call_key(caller, callee);
+	struct call_edge *edge = &calls->slots[call_slot(calls, key)];
+	if (!edge->key) {
+		*edge = (struct call_edge){key, 0, 0, inlined};
+		calls->count++;
+	}
+	return edge;
 }
 
-// Adds the calls of one sample into inline-capable nodes, as pprof's edges.
-static void add_sample_calls(call_table *calls, const node_space *space, const profile_sample *sample,
-                             int64_t weight, const bool *kept, const bool *capable, size_t stamp) {
-    uint32_t parent = NO_NODE;
-    for (size_t i = sample->n_locations; i-- > 0;) {
-        uint64_t location = sample->locations[i];
-        uint32_t first = space->location_first[location], end = space->location_first[location + 1];
-        for (uint32_t at = end; at-- > first;) {
-            uint32_t node = space->line_nodes[at];
-            if (kept && !kept[node])
-                continue;
-            if (capable[node] && parent != NO_NODE && node != parent) {
-                bool inlined = at != end - 1;  // not the location's outermost frame
-                call_edge *edge = find_or_add_call(calls, parent, node, inlined);
-                if (edge->last_sample != (uint32_t)stamp) {
-                    edge->last_sample = (uint32_t)stamp;
-                    go_add(&edge->weight, weight);
-                    edge->inlined = edge->inlined && inlined;
-                }
-            }
-            parent = node;
-        }
-    }
+/* A node can be an inlined callee only if some location has it as a frame
+   other than its outermost one. */
+static bool *inline_capable_nodes(const struct node_space *space, size_t n_locations)
+{
+	bool *capable = xcalloc(space->n_nodes, sizeof *capable);
+	for (size_t i = 0; i < n_locations; i++)
+		for (uint32_t at = space->location_first[i]; at + 1 < space->location_first[i + 1]; at++)
+			capable[space->line_nodes[at]] = true;
+	return capable;
 }
 
-unsigned char *graph_classify_calls(const profile *prof, const node_space *space, size_t value_index,
-                                    const bool *kept, int64_t cutoff) {
-    bool *capable = inline_capable_nodes(space, prof->n_locations);
-    call_table calls = {xcalloc(1024, sizeof(call_edge)), 1024, 0};
-    for (size_t s = 0; s < prof->n_samples; s++) {
-        int64_t weight = prof->samples[s].values[value_index];
-        if (weight != 0)
-            add_sample_calls(&calls, space, &prof->samples[s], weight, kept, capable, s + 1);
-    }
-    unsigned char *kinds = xcalloc(space->n_nodes, 1);
-    for (size_t i = 0; i < calls.capacity; i++) {
-        const call_edge *edge = &calls.slots[i];
-        if (edge->key && go_abs(edge->weight) >= cutoff)
-            kinds[(uint32_t)(edge->key - 1)] |= edge->inlined ? CALLS_INLINED : CALLS_NOT_INLINED;
-    }
-    free(calls.slots);
-    free(capable);
-    return kinds;
+/* Adds the calls of one sample into inline-capable nodes, as pprof's edges. */
+static void add_sample_calls(struct call_table *calls, const struct node_space *space,
+			     const struct profile_sample *sample, int64_t weight, const bool *kept,
+			     const bool *capable, size_t stamp)
+{
+	uint32_t parent = NO_NODE;
+	for (size_t i = sample->n_locations; i-- > 0;) {
+		uint64_t location = sample->locations[i];
+		uint32_t first = space->location_first[location], end = space->location_first[location + 1];
+		for (uint32_t at = end; at-- > first;) {
+			uint32_t node = space->line_nodes[at];
+			if (kept && !kept[node])
+				continue;
+			if (capable[node] && parent != NO_NODE && node != parent) {
+				bool inlined = at != end - 1; /* not the location's outermost frame */
+				struct call_edge *edge = find_or_add_call(calls, parent, node, inlined);
+				if (edge->last_sample != (uint32_t)stamp) {
+					edge->last_sample = (uint32_t)stamp;
+					go_add(&edge->weight, weight);
+					edge->inlined = edge->inlined && inlined;
+				}
+			}
+			parent = node;
+		}
+	}
 }
 
-int64_t profile_total(const profile *prof, size_t value_index) {
-    for (size_t s = 0; s < prof->n_samples; s++)
-        if (prof->samples[s].values[value_index] < 0)
-            return merged_total(prof, value_index);
-    // Without negative values merging samples cannot change the sum.
-    int64_t total = 0, diff_base_total = 0;
-    for (size_t s = 0; s < prof->n_samples; s++) {
-        int64_t value = prof->samples[s].values[value_index];
-        go_add(&total, value);
-        if (sample_is_diff_base(prof, prof->samples[s].message))
-            go_add(&diff_base_total, value);
-    }
-    return diff_base_total > 0 ? diff_base_total : total;
+unsigned char *graph_classify_calls(const struct profile *prof, const struct node_space *space,
+				    size_t value_index, const bool *kept, int64_t cutoff)
+{
+	bool *capable = inline_capable_nodes(space, prof->n_locations);
+	struct call_table calls = {xcalloc(1024, sizeof(struct call_edge)), 1024, 0};
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		int64_t weight = prof->samples[s].values[value_index];
+		if (weight != 0)
+			add_sample_calls(&calls, space, &prof->samples[s], weight, kept, capable, s + 1);
+	}
+	unsigned char *kinds = xcalloc(space->n_nodes, 1);
+	for (size_t i = 0; i < calls.capacity; i++) {
+		const struct call_edge *edge = &calls.slots[i];
+		if (edge->key && go_abs(edge->weight) >= cutoff)
+			kinds[(uint32_t)(edge->key - 1)] |= edge->inlined ? CALLS_INLINED : CALLS_NOT_INLINED;
+	}
+	free(calls.slots);
+	free(capable);
+	return kinds;
 }
 
-char *node_printable_name(const node_info *info) {
-    char address[32] = "";
-    if (info->address)
-        snprintf(address, sizeof address, "%016llx", (unsigned long long)info->address);
-    char *where;
-    if (info->lineno)
-        where = xasprintf("%s:%lld", info->file, (long long)info->lineno);
-    else if (info->file[0])
-        where = xstrdup(info->file);
-    else if (info->name[0])
-        where = xstrdup("");
-    else if (info->objfile[0]) {
-        char *base = go_path_base(info->objfile);
-        where = xasprintf("[%s]", base);
-        free(base);
-    } else
-        where = xstrdup("<unknown>");
-    const char *parts[3] = {address, info->name, where};
-    size_t size = 1;
-    for (int i = 0; i < 3; i++)
-        size += strlen(parts[i]) + 1;
-    char *name = xmalloc(size);
-    name[0] = '\0';
-    for (int i = 0; i < 3; i++) {
-        if (!parts[i][0])
-            continue;
-        if (name[0])
-            strcat(name, " ");
-        strcat(name, parts[i]);
-    }
-    free(where);
-    return name;
+int64_t profile_total(const struct profile *prof, size_t value_index)
+{
+	for (size_t s = 0; s < prof->n_samples; s++)
+		if (prof->samples[s].values[value_index] < 0)
+			return merged_total(prof, value_index);
+	/* Without negative values merging samples cannot change the sum. */
+	int64_t total = 0, diff_base_total = 0;
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		int64_t value = prof->samples[s].values[value_index];
+		go_add(&total, value);
+		if (sample_is_diff_base(prof, prof->samples[s].message))
+			go_add(&diff_base_total, value);
+	}
+	return diff_base_total > 0 ? diff_base_total : total;
 }
 
-static char *go_struct_text(const node_info *info) {
-    return xasprintf("{%s %s %llu %s %lld %lld %s}", info->name, info->orig_name, (unsigned long long)info->address,
-                     info->file, (long long)info->start_line, (long long)info->lineno, info->objfile);
+char *node_printable_name(const struct node_info *info)
+{
+	char address[32] = "";
+	if (info->address)
+		snprintf(address, sizeof address, "%016llx", (unsigned long long)info->address);
+	char *where;
+	if (info->lineno)
+		where = xasprintf("%s:%lld", info->file, (long long)info->lineno);
+	else if (info->file[0])
+		where = xstrdup(info->file);
+	else if (info->name[0])
+		where = xstrdup("");
+	else if (info->objfile[0]) {
+		char *base = go_path_base(info->objfile);
+		where = xasprintf("[%s]", base);
+		free(base);
+	} else
+		where = xstrdup("<unknown>");
+	const char *parts[3] = {address, info->name, where};
+	size_t size = 1;
+	for (int i = 0; i < 3; i++)
+		size += strlen(parts[i]) + 1;
+	char *name = xmalloc(size);
+	name[0] = '\0';
+	for (int i = 0; i < 3; i++) {
+		if (!parts[i][0])
+			continue;
+		if (name[0])
+			strcat(name, " ");
+		strcat(name, parts[i]);
+	}
+	free(where);
+	return name;
 }
 
-int node_info_compare(const node_info *left, const node_info *right) {
-    char *left_text = go_struct_text(left), *right_text = go_struct_text(right);
-    int order = strcmp(left_text, right_text);
-    free(left_text);
-    free(right_text);
-    return order;
+static char *go_struct_text(const struct node_info *info)
+{
+	return xasprintf("{%s %s %llu %s %lld %lld %s}", info->name, info->orig_name,
+			 (unsigned long long)info->address, info->file, (long long)info->start_line,
+			 (long long)info->lineno, info->objfile);
+}
+
+int node_info_compare(const struct node_info *left, const struct node_info *right)
+{
+	char *left_text = go_struct_text(left), *right_text = go_struct_text(right);
+	int order = strcmp(left_text, right_text);
+	free(left_text);
+	free(right_text);
+	return order;
 }

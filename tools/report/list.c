@@ -5,276 +5,296 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "reader/diag.h"
-#include "go_path.h"
 #include "go_int.h"
+#include "go_path.h"
 #include "graph.h"
+#include "reader/diag.h"
 #include "source_reader.h"
 
-// Lines shown before the first and after the last line with samples.
+/* Lines shown before the first and after the last line with samples. */
 enum { MARGIN = 5 };
 
-typedef struct {
-    char **display_files;  // per function: its file name as list shows it
-} list_context;
+struct list_context {
+	char **display_files; /* per function: its file name as list shows it */
+};
 
-// -list works at line granularity with binary names kept: a node is a
-// function at one line of one file in one binary.
-static void describe_line_frame(const profile *prof, const profile_location *location, const profile_line *line,
-                                node_info *out, void *context) {
-    const list_context *list = context;
-    const char *objfile = location->mapping != NO_MAPPING ? prof->mappings[location->mapping].file : "";
-    *out = (node_info){.name = "", .orig_name = "", .file = "", .objfile = objfile};
-    if (!line)
-        return;
-    const profile_function *function = &prof->functions[line->function];
-    out->name = function->name;
-    out->file = list->display_files[line->function];
-    out->start_line = function->start_line;
-    out->lineno = line->line;
+/* -list works at line granularity with binary names kept: a node is a
+   function at one line of one file in one binary. */
+static void describe_line_frame(const struct profile *prof, const struct profile_location *location,
+				const struct profile_line *line, struct node_info *out, void *context)
+{
+	const struct list_context *list = context;
+	const char *objfile = location->mapping != NO_MAPPING ? prof->mappings[location->mapping].file : "";
+	*out = (struct node_info){.name = "", .orig_name = "", .file = "", .objfile = objfile};
+	if (!line)
+		return;
+	const struct profile_function *function = &prof->functions[line->function];
+	out->name = function->name;
+	out->file = list->display_files[line->function];
+	out->start_line = function->start_line;
+	out->lineno = line->line;
 }
 
-static char **display_file_names(const report *rpt) {
-    const profile *prof = rpt->prof;
-    char **names = xcalloc(prof->n_functions, sizeof *names);
-    for (size_t i = 0; i < prof->n_functions; i++) {
-        const char *filename = prof->functions[i].filename;
-        if (!filename[0]) {
-            names[i] = xstrdup("");
-            continue;
-        }
-        char *trimmed = source_trim_path(filename, rpt->options.trim_path, rpt->options.source_path);
-        names[i] = go_path_clean(trimmed);
-        free(trimmed);
-    }
-    return names;
+static char **display_file_names(const struct report *rpt)
+{
+	const struct profile *prof = rpt->prof;
+	char **names = xcalloc(prof->n_functions, sizeof *names);
+	for (size_t i = 0; i < prof->n_functions; i++) {
+		const char *filename = prof->functions[i].filename;
+		if (!filename[0]) {
+			names[i] = xstrdup("");
+			continue;
+		}
+		char *trimmed = source_trim_path(filename, rpt->options.trim_path, rpt->options.source_path);
+		names[i] = go_path_clean(trimmed);
+		free(trimmed);
+	}
+	return names;
 }
 
-typedef struct {
-    uint32_t *nodes;
-    size_t count;
-} node_list;
+struct node_list {
+	uint32_t *nodes;
+	size_t count;
+};
 
-typedef struct {
-    report *rpt;
-    const node_space *space;
-    const graph *g;
-    source_reader *reader;
-    FILE *out;
-} listing;
+struct listing {
+	struct report *rpt;
+	const struct node_space *space;
+	const struct graph *g;
+	struct source_reader *reader;
+	FILE *out;
+};
 
-static const node_info *info_of(const listing *l, uint32_t node) { return &l->space->infos[node]; }
-
-static void format_or_dot(const listing *l, int64_t value, char text[VALUE_TEXT_SIZE]) {
-    if (value == 0)
-        strcpy(text, ".");
-    else
-        report_format_value(l->rpt, value, text);
+static const struct node_info *info_of(const struct listing *l, uint32_t node)
+{
+	return &l->space->infos[node];
 }
 
-// pprof's getSourceFromFile range: from the function's start line (or
-// MARGIN lines before the first sample) to MARGIN lines after the last.
-static void source_range(const listing *l, const node_list *fns, long *first, long *last) {
-    const node_info *head = info_of(l, fns->nodes[0]);
-    long start = head->start_line ? (long)head->start_line : (long)head->lineno - MARGIN;
-    long end = (long)head->lineno + MARGIN;
-    for (size_t i = 0; i < fns->count; i++) {
-        const node_info *info = info_of(l, fns->nodes[i]);
-        long node_start = info->start_line ? (long)info->start_line : (long)info->lineno - MARGIN;
-        long node_end = (long)info->lineno + MARGIN;
-        if (node_start < start)
-            start = node_start;
-        else if (node_end > end)
-            end = node_end;
-    }
-    *first = start < 1 ? 1 : start;
-    *last = end;
+static void format_or_dot(const struct listing *l, int64_t value, char text[VALUE_TEXT_SIZE])
+{
+	if (value == 0)
+		strcpy(text, ".");
+	else
+		report_format_value(l->rpt, value, text);
 }
 
-static void print_source_lines(const listing *l, const char *file, const node_list *fns) {
-    long first, last;
-    source_range(l, fns, &first, &last);
-    for (long lineno = first; lineno <= last; lineno++) {
-        const char *text = source_line(l->reader, file, lineno);
-        if (!text)
-            break;
-        int64_t flat = 0, cum = 0;
-        for (size_t i = 0; i < fns->count; i++) {
-            if (info_of(l, fns->nodes[i])->lineno != lineno)
-                continue;
-            go_add(&flat, l->g->flat[fns->nodes[i]]);
-            go_add(&cum, l->g->cum[fns->nodes[i]]);
-        }
-        char flat_text[VALUE_TEXT_SIZE], cum_text[VALUE_TEXT_SIZE];
-        format_or_dot(l, flat, flat_text);
-        format_or_dot(l, cum, cum_text);
-        fprintf(l->out, "%10s %10s %6ld:%s\n", flat_text, cum_text, lineno, text);
-    }
+/* pprof's getSourceFromFile range: from the function's start line (or
+   MARGIN lines before the first sample) to MARGIN lines after the last. */
+static void source_range(const struct listing *l, const struct node_list *fns, long *first, long *last)
+{
+	const struct node_info *head = info_of(l, fns->nodes[0]);
+	long start = head->start_line ? (long)head->start_line : (long)head->lineno - MARGIN;
+	long end = (long)head->lineno + MARGIN;
+	for (size_t i = 0; i < fns->count; i++) {
+		const struct node_info *info = info_of(l, fns->nodes[i]);
+		long node_start = info->start_line ? (long)info->start_line : (long)info->lineno - MARGIN;
+		long node_end = (long)info->lineno + MARGIN;
+		if (node_start < start)
+			start = node_start;
+		else if (node_end > end)
+			end = node_end;
+	}
+	*first = start < 1 ? 1 : start;
+	*last = end;
 }
 
-static void print_file_routine(const listing *l, const char *name, const char *file, const node_list *fns) {
-    int64_t flat_sum = 0, cum_sum = 0;
-    for (size_t i = 0; i < fns->count; i++) {
-        go_add(&flat_sum, l->g->flat[fns->nodes[i]]);
-        go_add(&cum_sum, l->g->cum[fns->nodes[i]]);
-    }
-    char flat[VALUE_TEXT_SIZE], cum[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE];
-    report_format_value(l->rpt, flat_sum, flat);
-    report_format_value(l->rpt, cum_sum, cum);
-    unit_percentage(share, cum_sum, l->rpt->total);
-    fprintf(l->out, "ROUTINE ======================== %s in %s\n", name, file);
-    fprintf(l->out, "%10s %10s (flat, cum) %s of Total\n", flat, cum, share);
-    // pprof only opens the file when the range holds a line to show.
-    long first, last;
-    source_range(l, fns, &first, &last);
-    const char *error = first <= last ? source_error(l->reader, file) : NULL;
-    if (error)
-        fprintf(l->out, " Error: %s\n", error);
-    else
-        print_source_lines(l, file, fns);
+static void print_source_lines(const struct listing *l, const char *file, const struct node_list *fns)
+{
+	long first, last;
+	source_range(l, fns, &first, &last);
+	for (long lineno = first; lineno <= last; lineno++) {
+		const char *text = source_line(l->reader, file, lineno);
+		if (!text)
+			break;
+		int64_t flat = 0, cum = 0;
+		for (size_t i = 0; i < fns->count; i++) {
+			if (info_of(l, fns->nodes[i])->lineno != lineno)
+				continue;
+			go_add(&flat, l->g->flat[fns->nodes[i]]);
+			go_add(&cum, l->g->cum[fns->nodes[i]]);
+		}
+		char flat_text[VALUE_TEXT_SIZE], cum_text[VALUE_TEXT_SIZE];
+		format_or_dot(l, flat, flat_text);
+		format_or_dot(l, cum, cum_text);
+		fprintf(l->out, "%10s %10s %6ld:%s\n", flat_text, cum_text, lineno, text);
+	}
 }
 
-static int compare_by_file(const void *a, const void *b, void *context) {
-    const node_info *left = info_of(context, *(const uint32_t *)a);
-    const node_info *right = info_of(context, *(const uint32_t *)b);
-    int order = strcmp(left->file, right->file);
-    if (order)
-        return order;
-    if (left->start_line != right->start_line)
-        return left->start_line < right->start_line ? -1 : 1;
-    return left->lineno < right->lineno ? -1 : left->lineno > right->lineno;
+static void print_file_routine(const struct listing *l, const char *name, const char *file,
+			       const struct node_list *fns)
+{
+	int64_t flat_sum = 0, cum_sum = 0;
+	for (size_t i = 0; i < fns->count; i++) {
+		go_add(&flat_sum, l->g->flat[fns->nodes[i]]);
+		go_add(&cum_sum, l->g->cum[fns->nodes[i]]);
+	}
+	char flat[VALUE_TEXT_SIZE], cum[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE];
+	report_format_value(l->rpt, flat_sum, flat);
+	report_format_value(l->rpt, cum_sum, cum);
+	unit_percentage(share, cum_sum, l->rpt->total);
+	fprintf(l->out, "ROUTINE ======================== %s in %s\n", name, file);
+	fprintf(l->out, "%10s %10s (flat, cum) %s of Total\n", flat, cum, share);
+	/* pprof only opens the file when the range holds a line to show. */
+	long first, last;
+	source_range(l, fns, &first, &last);
+	const char *error = first <= last ? source_error(l->reader, file) : NULL;
+	if (error)
+		fprintf(l->out, " Error: %s\n", error);
+	else
+		print_source_lines(l, file, fns);
 }
 
-// Prints one function's routines, one per source file, files in name order.
-static void print_function(const listing *l, const node_list *function) {
-    const char *name = info_of(l, function->nodes[0])->name;
-    uint32_t *by_file = xmalloc(function->count * sizeof *by_file);
-    size_t n = 0;
-    for (size_t i = 0; i < function->count; i++)
-        if (info_of(l, function->nodes[i])->file[0])
-            by_file[n++] = function->nodes[i];
-    if (n == 0) {
-        fprintf(l->out, "No source information for %s\n", name);
-        free(by_file);
-        return;
-    }
-    qsort_r(by_file, n, sizeof *by_file, compare_by_file, (void *)l);
-    for (size_t i = 0; i < n;) {
-        const char *file = info_of(l, by_file[i])->file;
-        size_t j = i;
-        while (j < n && !strcmp(info_of(l, by_file[j])->file, file))
-            j++;
-        node_list fns = {by_file + i, j - i};
-        print_file_routine(l, name, file, &fns);
-        i = j;
-    }
-    free(by_file);
+static int compare_by_file(const void *a, const void *b, void *context)
+{
+	const struct node_info *left = info_of(context, *(const uint32_t *)a);
+	const struct node_info *right = info_of(context, *(const uint32_t *)b);
+	int order = strcmp(left->file, right->file);
+	if (order)
+		return order;
+	if (left->start_line != right->start_line)
+		return left->start_line < right->start_line ? -1 : 1;
+	return left->lineno < right->lineno ? -1 : left->lineno > right->lineno;
 }
 
-static int compare_by_name(const void *a, const void *b, void *context) {
-    const node_info *left = info_of(context, *(const uint32_t *)a);
-    const node_info *right = info_of(context, *(const uint32_t *)b);
-    int order = strcmp(left->name, right->name);
-    return order ? order : (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+/* Prints one function's routines, one per source file, files in name order. */
+static void print_function(const struct listing *l, const struct node_list *function)
+{
+	const char *name = info_of(l, function->nodes[0])->name;
+	uint32_t *by_file = xmalloc(function->count * sizeof *by_file);
+	size_t n = 0;
+	for (size_t i = 0; i < function->count; i++)
+		if (info_of(l, function->nodes[i])->file[0])
+			by_file[n++] = function->nodes[i];
+	if (n == 0) {
+		fprintf(l->out, "No source information for %s\n", name);
+		free(by_file);
+		return;
+	}
+	qsort_r(by_file, n, sizeof *by_file, compare_by_file, (void *)l);
+	for (size_t i = 0; i < n;) {
+		const char *file = info_of(l, by_file[i])->file;
+		size_t j = i;
+		while (j < n && !strcmp(info_of(l, by_file[j])->file, file))
+			j++;
+		struct node_list fns = {by_file + i, j - i};
+		print_file_routine(l, name, file, &fns);
+		i = j;
+	}
+	free(by_file);
 }
 
-// The graph's nodes whose function name matches, ordered by name.
-static node_list matching_nodes(const listing *l, const regex_t *regex) {
-    node_list matches = {xmalloc((l->space->n_nodes + 1) * sizeof(uint32_t)), 0};
-    for (uint32_t node = 0; node < l->space->n_nodes; node++)
-        if (graph_has_node(l->g, node) && !regexec(regex, info_of(l, node)->name, 0, NULL, 0))
-            matches.nodes[matches.count++] = node;
-    qsort_r(matches.nodes, matches.count, sizeof *matches.nodes, compare_by_name, (void *)l);
-    return matches;
+static int compare_by_name(const void *a, const void *b, void *context)
+{
+	const struct node_info *left = info_of(context, *(const uint32_t *)a);
+	const struct node_info *right = info_of(context, *(const uint32_t *)b);
+	int order = strcmp(left->name, right->name);
+	return order ? order
+		     : (*(const uint32_t *)a > *(const uint32_t *)b) -
+			       (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
-// pprof takes Go (RE2) syntax; POSIX extended syntax agrees on the common
-// part, and the most used RE2 extras are translated: \d, \D and a leading (?i).
-static char *posix_pattern(const char *pattern, int *flags) {
-    if (!strncmp(pattern, "(?i)", 4)) {
-        *flags |= REG_ICASE;
-        pattern += 4;
-    }
-    char *posix = xmalloc(strlen(pattern) * 4 + 1), *out = posix;
-    for (const char *in = pattern; *in; in++) {
-        if (in[0] == '\\' && (in[1] == 'd' || in[1] == 'D')) {
-            out = stpcpy(out, in[1] == 'd' ? "[0-9]" : "[^0-9]");
-            in++;
-        } else if (in[0] == '\\' && in[1]) {
-            *out++ = *in++;
-            *out++ = *in;
-        } else {
-            *out++ = *in;
-        }
-    }
-    *out = '\0';
-    return posix;
+/* The graph's nodes whose function name matches, ordered by name. */
+static struct node_list matching_nodes(const struct listing *l, const regex_t *regex)
+{
+	struct node_list matches = {xmalloc((l->space->n_nodes + 1) * sizeof(uint32_t)), 0};
+	for (uint32_t node = 0; node < l->space->n_nodes; node++)
+		if (graph_has_node(l->g, node) && !regexec(regex, info_of(l, node)->name, 0, NULL, 0))
+			matches.nodes[matches.count++] = node;
+	qsort_r(matches.nodes, matches.count, sizeof *matches.nodes, compare_by_name, (void *)l);
+	return matches;
 }
 
-static void compile_symbol_regex(regex_t *regex, const char *pattern) {
-    int flags = REG_EXTENDED | REG_NOSUB;
-    char *posix = posix_pattern(pattern, &flags);
-    int status = regcomp(regex, posix, flags);
-    free(posix);
-    if (status) {
-        char reason[256];
-        regerror(status, regex, reason, sizeof reason);
-        die_usage("parsing argument regexp %s: %s", pattern, reason);
-    }
+/* pprof takes Go (RE2) syntax; POSIX extended syntax agrees on the common
+   part, and the most used RE2 extras are translated: \d, \D and a leading (?i). */
+static char *posix_pattern(const char *pattern, int *flags)
+{
+	if (!strncmp(pattern, "(?i)", 4)) {
+		*flags |= REG_ICASE;
+		pattern += 4;
+	}
+	char *posix = xmalloc(strlen(pattern) * 4 + 1), *out = posix;
+	for (const char *in = pattern; *in; in++) {
+		if (in[0] == '\\' && (in[1] == 'd' || in[1] == 'D')) {
+			out = stpcpy(out, in[1] == 'd' ? "[0-9]" : "[^0-9]");
+			in++;
+		} else if (in[0] == '\\' && in[1]) {
+			*out++ = *in++;
+			*out++ = *in;
+		} else {
+			*out++ = *in;
+		}
+	}
+	*out = '\0';
+	return posix;
 }
 
-static void print_listing(listing *l, const node_list *matches) {
-    char total[VALUE_TEXT_SIZE];
-    report_format_value(l->rpt, l->rpt->total, total);
-    fprintf(l->out, "Total: %s\n", total);
-    for (size_t i = 0; i < matches->count;) {
-        const char *name = info_of(l, matches->nodes[i])->name;
-        size_t j = i;
-        while (j < matches->count && !strcmp(info_of(l, matches->nodes[j])->name, name))
-            j++;
-        node_list function = {matches->nodes + i, j - i};
-        print_function(l, &function);
-        i = j;
-    }
+static void compile_symbol_regex(regex_t *regex, const char *pattern)
+{
+	int flags = REG_EXTENDED | REG_NOSUB;
+	char *posix = posix_pattern(pattern, &flags);
+	int status = regcomp(regex, posix, flags);
+	free(posix);
+	if (status) {
+		char reason[256];
+		regerror(status, regex, reason, sizeof reason);
+		die_usage("parsing argument regexp %s: %s", pattern, reason);
+	}
 }
 
-int list_print(report *rpt, const char *pattern, FILE *out) {
-    regex_t regex;
-    compile_symbol_regex(&regex, pattern);
-    list_context context = {display_file_names(rpt)};
-    node_space space;
-    node_space_build(&space, rpt->prof, describe_line_frame, &context);
-    graph g;
-    graph_build(&g, rpt->prof, &space, rpt->value_index, NULL);
+static void print_listing(struct listing *l, const struct node_list *matches)
+{
+	char total[VALUE_TEXT_SIZE];
+	report_format_value(l->rpt, l->rpt->total, total);
+	fprintf(l->out, "Total: %s\n", total);
+	for (size_t i = 0; i < matches->count;) {
+		const char *name = info_of(l, matches->nodes[i])->name;
+		size_t j = i;
+		while (j < matches->count && !strcmp(info_of(l, matches->nodes[j])->name, name))
+			j++;
+		struct node_list function = {matches->nodes + i, j - i};
+		print_function(l, &function);
+		i = j;
+	}
+}
 
-    char *cwd = NULL;
-    const char *search_path = rpt->options.source_path;
-    if (!search_path[0]) {
-        cwd = getcwd(NULL, 0);
-        if (!cwd)
-            die("could not stat current dir");
-        search_path = cwd;
-    }
-    source_reader reader;
-    source_reader_init(&reader, search_path, rpt->options.trim_path);
-    listing l = {rpt, &space, &g, &reader, out};
-    node_list matches = matching_nodes(&l, &regex);
-    int status = 0;
-    if (matches.count == 0) {
-        fflush(out);
-        fprintf(stderr, "heapprof: no matches found for regexp: %s\n", pattern);
-        status = EXIT_BAD_INPUT;
-    } else {
-        print_listing(&l, &matches);
-    }
-    free(matches.nodes);
-    source_reader_free(&reader);
-    free(cwd);
-    graph_free(&g);
-    node_space_free(&space);
-    for (size_t i = 0; i < rpt->prof->n_functions; i++)
-        free(context.display_files[i]);
-    free(context.display_files);
-    regfree(&regex);
-    return status;
+int list_print(struct report *rpt, const char *pattern, FILE *out)
+{
+	regex_t regex;
+	compile_symbol_regex(&regex, pattern);
+	struct list_context context = {display_file_names(rpt)};
+	struct node_space space;
+	node_space_build(&space, rpt->prof, describe_line_frame, &context);
+	struct graph g;
+	graph_build(&g, rpt->prof, &space, rpt->value_index, NULL);
+
+	char *cwd = NULL;
+	const char *search_path = rpt->options.source_path;
+	if (!search_path[0]) {
+		cwd = getcwd(NULL, 0);
+		if (!cwd)
+			die("could not stat current dir");
+		search_path = cwd;
+	}
+	struct source_reader reader;
+	source_reader_init(&reader, search_path, rpt->options.trim_path);
+	struct listing l = {rpt, &space, &g, &reader, out};
+	struct node_list matches = matching_nodes(&l, &regex);
+	int status = 0;
+	if (matches.count == 0) {
+		fflush(out);
+		fprintf(stderr, "heapprof: no matches found for regexp: %s\n", pattern);
+		status = EXIT_BAD_INPUT;
+	} else {
+		print_listing(&l, &matches);
+	}
+	free(matches.nodes);
+	source_reader_free(&reader);
+	free(cwd);
+	graph_free(&g);
+	node_space_free(&space);
+	for (size_t i = 0; i < rpt->prof->n_functions; i++)
+		free(context.display_files[i]);
+	free(context.display_files);
+	regfree(&regex);
+	return status;
 }

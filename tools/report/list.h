@@ -1,5 +1,5 @@
-// heapprof list: go tool pprof -list REGEX, byte for byte: per matching
-// function and source file, the flat and cumulative value of each line.
+/* heapprof list: go tool pprof -list REGEX, byte for byte: per matching
+   function and source file, the flat and cumulative value of each line. */
 #ifndef HEAPPROF_TOOLS_LIST_H
 #define HEAPPROF_TOOLS_LIST_H
 
@@ -7,7 +7,7 @@
 
 #include "report.h"
 
-// Prints the listing to out; returns the exit status (1 when nothing matches).
-int list_print(report *rpt, const char *regex, FILE *out);
+/* Prints the listing to out; returns the exit status (1 when nothing matches). */
+int list_print(struct report *rpt, const char *regex, FILE *out);
 
 #endif

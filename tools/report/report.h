@@ -1,5 +1,5 @@
-// What top and list share: the options pprof's reports take, opening a
-// profile as pprof sees it, choosing the sample value, and formatting values.
+/* What top and list share: the options pprof's reports take, opening a
+   profile as pprof sees it, choosing the sample value, and formatting values. */
 #ifndef HEAPPROF_TOOLS_REPORT_H
 #define HEAPPROF_TOOLS_REPORT_H
 
@@ -9,41 +9,44 @@
 #include "reader/profile_reader.h"
 #include "units.h"
 
-typedef struct {
-    const char *sample_index;  // a type name or a number; NULL for the default
-    int node_count;            // -1: the command's default
-    double node_fraction;
-    bool cum_sort;
-    const char *unit;
-    const char *source_path;
-    const char *trim_path;
-} report_options;
+struct report_options {
+	const char *sample_index; /* a type name or a number; NULL for the default */
+	int node_count;           /* -1: the command's default */
+	double node_fraction;
+	bool cum_sort;
+	const char *unit;
+	const char *source_path;
+	const char *trim_path;
+};
 
-#define REPORT_OPTIONS_DEFAULT \
-    { NULL, -1, 0.005, false, "minimum", "", "" }
+#define REPORT_OPTIONS_DEFAULT                            \
+	{                                                 \
+		NULL, -1, 0.005, false, "minimum", "", "" \
+	}
 
-typedef struct {
-    profile *prof;
-    report_options options;
-    size_t value_index;
-    const char *sample_type;
-    const char *sample_unit;
-    const char *output_unit;
-    int64_t total;
-    profile *compared[2];  // with a base: the two profiles prof borrows from
-} report;
+struct report {
+	struct profile *prof;
+	struct report_options options;
+	size_t value_index;
+	const char *sample_type;
+	const char *sample_unit;
+	const char *output_unit;
+	int64_t total;
+	struct profile *compared[2]; /* with a base: the two profiles prof borrows from */
+};
 
-// Reads the profile and prepares it as go tool pprof does before any report:
-// display names, drop_frames, the chosen sample value and the total. Exits
-// with status 1 on a bad profile and 2 on a sample index it does not have.
-void report_open(report *rpt, const char *path, const report_options *options);
-// The same for the difference from a base profile, as pprof's -base shows it.
-void report_open_with_base(report *rpt, const char *path, const char *base_path, const report_options *options);
-// The same for a profile already read, which must have a sample type; the
-// report takes ownership of it.
-void report_prepare(report *rpt, profile *prof, const report_options *options);
-void report_close(report *rpt);
+/* Reads the profile and prepares it as go tool pprof does before any report:
+   display names, drop_frames, the chosen sample value and the total. Exits
+   with status 1 on a bad profile and 2 on a sample index it does not have. */
+void report_open(struct report *rpt, const char *path, const struct report_options *options);
+/* The same for the difference from a base profile, as pprof's -base shows it. */
+void report_open_with_base(struct report *rpt, const char *path, const char *base_path,
+			   const struct report_options *options);
+/* The same for a profile already read, which must have a sample type; the
+   report takes ownership of it. */
+void report_prepare(struct report *rpt, struct profile *prof, const struct report_options *options);
+void report_close(struct report *rpt);
 
-void report_format_value(const report *rpt, int64_t value, char text[VALUE_TEXT_SIZE]);
+void report_format_value(const struct report *rpt, int64_t value, char text[VALUE_TEXT_SIZE]);
 
 #endif

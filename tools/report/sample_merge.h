@@ -1,7 +1,7 @@
-// pprof merges every profile it opens with itself (profile.Merge): samples
-// whose stacks and labels are equal become one, their values summed. Sums of
-// absolute values, like a report's total, see the difference when values are
-// negative, so the total is computed over merged samples.
+/* pprof merges every profile it opens with itself (profile.Merge): samples
+   whose stacks and labels are equal become one, their values summed. Sums of
+   absolute values, like a report's total, see the difference when values are
+   negative, so the total is computed over merged samples. */
 #ifndef HEAPPROF_TOOLS_SAMPLE_MERGE_H
 #define HEAPPROF_TOOLS_SAMPLE_MERGE_H
 
@@ -9,11 +9,11 @@
 
 #include "reader/profile_reader.h"
 
-// pprof's report total: the sum over merged samples of |value|, or over the
-// merged samples labelled pprof::base=true when there are any.
-int64_t merged_total(const profile *prof, size_t value_index);
+/* pprof's report total: the sum over merged samples of |value|, or over the
+   merged samples labelled pprof::base=true when there are any. */
+int64_t merged_total(const struct profile *prof, size_t value_index);
 
-// Whether the sample carries pprof's diff-base label, pprof::base=true.
-bool sample_is_diff_base(const profile *prof, const Perftools__Profiles__Sample *sample);
+/* Whether the sample carries pprof's diff-base label, pprof::base=true. */
+bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
 
 #endif

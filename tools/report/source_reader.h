@@ -1,31 +1,31 @@
-// Finds and reads the source files that list annotates, with pprof's rules:
-// trim known prefixes from the profile's path, then look for it under each
-// search directory and each of their parents.
+/* Finds and reads the source files that list annotates, with pprof's rules:
+   trim known prefixes from the profile's path, then look for it under each
+   search directory and each of their parents. */
 #ifndef HEAPPROF_TOOLS_SOURCE_READER_H
 #define HEAPPROF_TOOLS_SOURCE_READER_H
 
 #include <stddef.h>
 
-typedef struct source_file source_file;
+struct source_file;
 
-typedef struct {
-    const char *search_path;  // colon-separated directories
-    const char *trim_path;    // colon-separated prefixes
-    source_file *files;       // cache, one entry per path asked for
-} source_reader;
+struct source_reader {
+	const char *search_path;   /* colon-separated directories */
+	const char *trim_path;     /* colon-separated prefixes */
+	struct source_file *files; /* cache, one entry per path asked for */
+};
 
-// pprof's trimPath: the path made relative to a search directory or a trim
-// prefix when one applies. malloc'd.
+/* pprof's trimPath: the path made relative to a search directory or a trim
+   prefix when one applies. malloc'd. */
 char *source_trim_path(const char *path, const char *trim_path, const char *search_path);
 
-void source_reader_init(source_reader *reader, const char *search_path, const char *trim_path);
-void source_reader_free(source_reader *reader);
+void source_reader_init(struct source_reader *reader, const char *search_path, const char *trim_path);
+void source_reader_free(struct source_reader *reader);
 
-// Line lineno (from 1) of path without its line ending, or NULL past the end
-// of the file or when the file cannot be read.
-const char *source_line(source_reader *reader, const char *path, long lineno);
+/* Line lineno (from 1) of path without its line ending, or NULL past the end
+   of the file or when the file cannot be read. */
+const char *source_line(struct source_reader *reader, const char *path, long lineno);
 
-// Why path could not be opened, as pprof words it, or NULL.
-const char *source_error(source_reader *reader, const char *path);
+/* Why path could not be opened, as pprof words it, or NULL. */
+const char *source_error(struct source_reader *reader, const char *path);
 
 #endif

@@ -38,8 +38,10 @@ int main(int argc, char **argv)
 	expect(after.total_alloc_bytes - before.total_alloc_bytes == 3000000, "total_alloc_bytes exact");
 	expect(after.total_free_objects - before.total_free_objects == 400, "total_free_objects exact");
 	expect(after.samples - before.samples == 1000, "samples at rate 1");
-	expect(after.inuse_bytes_estimate - before.inuse_bytes_estimate == 600 * 3000, "inuse_bytes_estimate at rate 1");
-	expect(after.inuse_objects_estimate - before.inuse_objects_estimate == 600, "inuse_objects_estimate at rate 1");
+	expect(after.inuse_bytes_estimate - before.inuse_bytes_estimate == 600 * 3000,
+	       "inuse_bytes_estimate at rate 1");
+	expect(after.inuse_objects_estimate - before.inuse_objects_estimate == 600,
+	       "inuse_objects_estimate at rate 1");
 	expect(after.peak_inuse_bytes_estimate >= after.inuse_bytes_estimate, "peak >= in use");
 
 	expect(argc > 1 && heapprof_write_profile(argv[1]) == 0, "heapprof_write_profile");

@@ -57,7 +57,8 @@ static int list_inherited(void)
 
 static void write_profile_if_profiled(void)
 {
-	int (*write_profile)(const char *) = (int (*)(const char *))dlsym(RTLD_DEFAULT, "heapprof_write_profile");
+	int (*write_profile)(const char *) =
+		(int (*)(const char *))dlsym(RTLD_DEFAULT, "heapprof_write_profile");
 	if (write_profile && write_profile("during.pb.gz") != 0)
 		puts("heapprof_write_profile failed");
 }
@@ -72,7 +73,8 @@ static int run_child_without_preload(void)
 		_exit(127);
 	}
 	int status;
-	return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+	return child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) ? WEXITSTATUS(status)
+										     : 1;
 }
 
 int main(int argc, char **argv)

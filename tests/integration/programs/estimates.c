@@ -25,10 +25,10 @@ static void churn(void *(*allocate)(size_t), size_t size, const char *name)
 }
 
 /* One allocating function per size, so each is its own row in the profile. */
-#define SITE(size)                                                     \
+#define SITE(size)                                                       \
 	__attribute__((noinline)) static void *site_##size(size_t bytes) \
-	{                                                              \
-		return malloc(bytes);                                  \
+	{                                                                \
+		return malloc(bytes);                                    \
 	}
 SITE(48)
 SITE(1024)

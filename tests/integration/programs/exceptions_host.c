@@ -18,7 +18,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	long (*run)(long) = (long (*)(long))dlsym(thrower, "thrower_run");
-	const char *(*provider)(const char *) = (const char *(*)(const char *))dlsym(thrower, "thrower_provider");
+	const char *(*provider)(const char *) =
+		(const char *(*)(const char *))dlsym(thrower, "thrower_provider");
 	struct timespec start, end;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	long caught = run(20000);

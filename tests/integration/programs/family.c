@@ -80,7 +80,8 @@ static void check_realloc(void)
 	block = reallocarray(block, 100, 10);
 	expect(block && filled(block, 100, 9), "reallocarray keeps contents");
 	errno = 0;
-	expect(reallocarray(block, SIZE_MAX / 2, 3) == NULL && errno == ENOMEM, "reallocarray overflow ENOMEM");
+	expect(reallocarray(block, SIZE_MAX / 2, 3) == NULL && errno == ENOMEM,
+	       "reallocarray overflow ENOMEM");
 	free(block);
 }
 
@@ -108,7 +109,8 @@ static void check_aligned(void)
 	expect(posix_memalign(&block, 64, SIZE_MAX - 4096) == ENOMEM, "posix_memalign ENOMEM");
 	errno = 0;
 	block = aligned_alloc(3, 100);
-	printf("%-40s %s errno=%d\n", "aligned_alloc(3, 100)", block ? "non-NULL" : "NULL", block ? 0 : errno);
+	printf("%-40s %s errno=%d\n", "aligned_alloc(3, 100)", block ? "non-NULL" : "NULL",
+	       block ? 0 : errno);
 	free(block);
 	block = valloc(100);
 	expect(block && aligned(block, page), "valloc page aligned");

@@ -8,13 +8,13 @@
 
 static void *kept[1000];
 
-#define WORKER(name, size)                                   \
-	__attribute__((noinline)) static void name(void)     \
-	{                                                    \
-		for (int i = 0; i < 1000; i++) {             \
-			kept[i] = malloc(size);              \
-			memset(kept[i], 1, size);            \
-		}                                            \
+#define WORKER(name, size)                               \
+	__attribute__((noinline)) static void name(void) \
+	{                                                \
+		for (int i = 0; i < 1000; i++) {         \
+			kept[i] = malloc(size);          \
+			memset(kept[i], 1, size);        \
+		}                                        \
 	}
 WORKER(parent_work, 1000)
 WORKER(forked_child_work, 2000)

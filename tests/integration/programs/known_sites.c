@@ -17,8 +17,8 @@ static int kept_count;
 
 static void account(const char *site, long objects, long size, long freed)
 {
-	totals[site_count++] = (struct totals){site, objects, objects * size, objects - freed,
-					       (objects - freed) * size};
+	totals[site_count++] =
+		(struct totals){site, objects, objects * size, objects - freed, (objects - freed) * size};
 }
 
 static void *blocks[10000];
@@ -36,18 +36,21 @@ static void release(long count, long freed)
 }
 
 /* Each site is its own function, so the profile attributes it by name. */
-#define SITE(name, count, size, freed, allocation)                         \
-	__attribute__((noinline)) static void name(void)                   \
-	{                                                                   \
-		for (long i = 0; i < (count); i++)                          \
-			blocks[i] = (allocation);                           \
-		release((count), (freed));                                  \
-		account(#name, (count), (size), (freed));                   \
+#define SITE(name, count, size, freed, allocation)        \
+	__attribute__((noinline)) static void name(void)  \
+	{                                                 \
+		for (long i = 0; i < (count); i++)        \
+			blocks[i] = (allocation);         \
+		release((count), (freed));                \
+		account(#name, (count), (size), (freed)); \
 	}
 
 SITE(site_small, 10000, 48, 4000, malloc(48))
 SITE(site_zeroed, 2000, 1024, 1500, calloc(1, 1024))
-SITE(site_aligned, 300, 8192, 200, ({ void *block = NULL; posix_memalign(&block, 4096, 8192) ? NULL : block; }))
+SITE(site_aligned, 300, 8192, 200, ({
+	     void *block = NULL;
+	     posix_memalign(&block, 4096, 8192) ? NULL : block;
+     }))
 SITE(site_megabyte, 20, 1 << 20, 10, malloc(1 << 20))
 SITE(site_huge, 3, 16 << 20, 1, malloc(16 << 20))
 

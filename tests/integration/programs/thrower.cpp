@@ -1,6 +1,6 @@
-// C++ code that throws, dlopen'ed by the C program exceptions_host. It also reports
-// which objects its own references to the unwinder bind to: the same lookup the C++
-// runtime's __cxa_throw goes through.
+/* C++ code that throws, dlopen'ed by the C program exceptions_host. It also reports
+   which objects its own references to the unwinder bind to: the same lookup the C++
+   runtime's __cxa_throw goes through. */
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <stdexcept>

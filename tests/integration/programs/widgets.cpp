@@ -1,11 +1,12 @@
-// C++ allocations through operator new: the profile must name the caller of new.
+/* C++ allocations through operator new: the profile must name the caller of new. */
 #include <cstdio>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
-namespace shapes {
+namespace shapes
+{
 
 struct Widget {
 	long id;
@@ -25,7 +26,7 @@ __attribute__((noinline)) std::vector<std::string> make_labels(int count)
 	return labels;
 }
 
-} // namespace shapes
+} /* namespace shapes */
 
 int main()
 {

@@ -16,7 +16,8 @@ static _Atomic size_t used;
 
 __attribute__((constructor)) static void reserve(void)
 {
-	area = mmap(NULL, RESERVED, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	area = mmap(NULL, RESERVED, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
+		    0);
 }
 
 static void *bump(size_t alignment, size_t size)
@@ -40,13 +41,34 @@ static void *bump(size_t alignment, size_t size)
 	return area + start;
 }
 
-void *malloc(size_t size) { return bump(16, size); }
-void free(void *pointer) { (void)pointer; }
-size_t malloc_usable_size(void *pointer) { return pointer ? *(size_t *)((char *)pointer - HEADER) : 0; }
-void *memalign(size_t alignment, size_t size) { return bump(alignment, size); }
-void *aligned_alloc(size_t alignment, size_t size) { return bump(alignment, size); }
-void *valloc(size_t size) { return bump(4096, size); }
-void *pvalloc(size_t size) { return bump(4096, (size + 4095) & ~(size_t)4095); }
+void *malloc(size_t size)
+{
+	return bump(16, size);
+}
+void free(void *pointer)
+{
+	(void)pointer;
+}
+size_t malloc_usable_size(void *pointer)
+{
+	return pointer ? *(size_t *)((char *)pointer - HEADER) : 0;
+}
+void *memalign(size_t alignment, size_t size)
+{
+	return bump(alignment, size);
+}
+void *aligned_alloc(size_t alignment, size_t size)
+{
+	return bump(alignment, size);
+}
+void *valloc(size_t size)
+{
+	return bump(4096, size);
+}
+void *pvalloc(size_t size)
+{
+	return bump(4096, (size + 4095) & ~(size_t)4095);
+}
 
 void *calloc(size_t count, size_t size)
 {

@@ -48,7 +48,8 @@ static void *forker(void *argument)
 			exit(0);
 		}
 		int status;
-		if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 0)
 			clean++;
 	}
 	return (void *)(long)clean;

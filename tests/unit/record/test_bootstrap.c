@@ -25,7 +25,8 @@ static char *allocate(size_t alignment, size_t size)
 	if (!block)
 		CHECK_FAILED("bootstrap_alloc(%zu, %zu) failed", alignment, size);
 	if ((uintptr_t)block % alignment != 0 || (uintptr_t)block % 16 != 0)
-		CHECK_FAILED("bootstrap_alloc(%zu, %zu) returned %p: misaligned", alignment, size, (void *)block);
+		CHECK_FAILED("bootstrap_alloc(%zu, %zu) returned %p: misaligned", alignment, size,
+			     (void *)block);
 	CHECK(bootstrap_owns(block) && bootstrap_owns(block + size - 1));
 	CHECK_UINT(bootstrap_usable_size(block), size);
 	CHECK(live_maybe_sampled(block));
@@ -103,7 +104,7 @@ static void *allocate_concurrently(void *blocks)
 
 static int by_address(const void *left, const void *right)
 {
-	uintptr_t a = (uintptr_t)*(char *const *)left, b = (uintptr_t)*(char *const *)right;
+	uintptr_t a = (uintptr_t) * (char *const *)left, b = (uintptr_t) * (char *const *)right;
 	return (a > b) - (a < b);
 }
 
@@ -113,7 +114,8 @@ static void test_concurrent_allocation(void)
 	static char *blocks[THREADS * BLOCKS_PER_THREAD];
 	pthread_t threads[THREADS];
 	for (size_t i = 0; i < THREADS; i++)
-		CHECK(pthread_create(&threads[i], NULL, allocate_concurrently, &blocks[i * BLOCKS_PER_THREAD]) == 0);
+		CHECK(pthread_create(&threads[i], NULL, allocate_concurrently,
+				     &blocks[i * BLOCKS_PER_THREAD]) == 0);
 	for (size_t i = 0; i < THREADS; i++)
 		CHECK(pthread_join(threads[i], NULL) == 0);
 	qsort(blocks, THREADS * BLOCKS_PER_THREAD, sizeof blocks[0], by_address);

@@ -243,7 +243,8 @@ static void *churn_slot(void *argument)
 static void test_slot_churn_keeps_live_block_visible(void)
 {
 	uintptr_t mine = 0x7f0000020000;
-	struct churn churns[2] = {{mine + FILTER_SLOTS * LIVE_SLOT_BYTES, false}, {mine + 2 * FILTER_SLOTS * LIVE_SLOT_BYTES, false}};
+	struct churn churns[2] = {{mine + FILTER_SLOTS * LIVE_SLOT_BYTES, false},
+				  {mine + 2 * FILTER_SLOTS * LIVE_SLOT_BYTES, false}};
 	pthread_t threads[2];
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&threads[i], NULL, churn_slot, &churns[i]) == 0);

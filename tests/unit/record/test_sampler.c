@@ -97,7 +97,8 @@ static unsigned count_equal(const uint64_t *left, const uint64_t *right)
    the same "first thread" as the thread that draws after them. */
 static void test_same_seed_same_sequence(void)
 {
-	static uint64_t same_seed[SEQUENCE_LENGTH], other_seed[SEQUENCE_LENGTH], first_thread[SEQUENCE_LENGTH];
+	static uint64_t same_seed[SEQUENCE_LENGTH], other_seed[SEQUENCE_LENGTH],
+		first_thread[SEQUENCE_LENGTH];
 	draw_sequence_in_child(SEED, same_seed);
 	draw_sequence_in_child(SEED + 1, other_seed);
 	draw_sequence(first_thread);

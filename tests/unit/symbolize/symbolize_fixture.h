@@ -25,16 +25,15 @@ extern volatile struct fixture_capture fixture_capture;
 uintptr_t fixture_return_site(void);
 
 /* Records the pc of a call and that call's line: a macro puts both on one line. */
-#define FIXTURE_CAPTURE()                                       \
-	do {                                                    \
-		fixture_capture.line = __LINE__;                \
-		fixture_capture.pc = fixture_return_site();     \
+#define FIXTURE_CAPTURE()                                   \
+	do {                                                \
+		fixture_capture.line = __LINE__;            \
+		fixture_capture.pc = fixture_return_site(); \
 	} while (0)
 
 /* The first line of each function's definition. */
-extern const int fixture_static_function_line, fixture_inner_inline_line,
-	fixture_outer_inline_line, fixture_call_inlined_line, fixture_method_line,
-	fixture_anonymous_line, fixture_template_line;
+extern const int fixture_static_function_line, fixture_inner_inline_line, fixture_outer_inline_line,
+	fixture_call_inlined_line, fixture_method_line, fixture_anonymous_line, fixture_template_line;
 
 void fixture_call_static(void);
 void fixture_call_inlined(void);

@@ -5,7 +5,8 @@
 #include <string>
 #include <vector>
 
-namespace heapprof_fixture {
+namespace heapprof_fixture
+{
 
 struct Widget {
 	int method(int value, const char *name) const;
@@ -14,7 +15,7 @@ struct Widget {
 
 template <typename T> T twice(T value);
 
-} // namespace heapprof_fixture
+} /* namespace heapprof_fixture */
 
 extern "C" const int fixture_method_line = __LINE__ + 1;
 FIXTURE_NOINLINE int heapprof_fixture::Widget::method(int value, const char *name) const
@@ -24,18 +25,18 @@ FIXTURE_NOINLINE int heapprof_fixture::Widget::method(int value, const char *nam
 }
 
 extern "C" const int fixture_anonymous_line = __LINE__ + 3;
-namespace {
+namespace
+{
 
 FIXTURE_NOINLINE void hidden_function()
 {
 	FIXTURE_CAPTURE();
 }
 
-} // namespace
+} /* namespace */
 
 extern "C" const int fixture_template_line = __LINE__ + 2;
-template <typename T>
-FIXTURE_NOINLINE T heapprof_fixture::twice(T value)
+template <typename T> FIXTURE_NOINLINE T heapprof_fixture::twice(T value)
 {
 	FIXTURE_CAPTURE();
 	return value + value;

@@ -30,7 +30,8 @@ static void fill(struct frame_cache *cache, uint64_t pc)
 		char function[32], file[32];
 		snprintf(function, sizeof function, "f%llu_%u", (unsigned long long)pc, i);
 		snprintf(file, sizeof file, "file%llu.c", (unsigned long long)pc);
-		struct symbolized_frame frame = {function, "system", i == 2 ? NULL : file, (int64_t)pc + i, i};
+		struct symbolized_frame frame = {function, "system", i == 2 ? NULL : file, (int64_t)pc + i,
+						 i};
 		CHECK(frame_cache_add(entry, &frame));
 		/* The cache keeps copies: the caller's buffers are gone after the callback. */
 		memset(function, 'X', sizeof function - 1);

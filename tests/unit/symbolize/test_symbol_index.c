@@ -27,8 +27,9 @@ static void compare_at(Dwfl_Module *module, const struct symbol_index *index, GE
 	if (!expected && !actual)
 		return;
 	if (!expected || !actual || strcmp(expected, actual) != 0)
-		CHECK_FAILED("%s at %#llx: libdw says %s, the index %s", dwfl_module_info(module, NULL, NULL, NULL,
-			     NULL, NULL, NULL, NULL), (unsigned long long)pc, expected ? expected : "(none)",
+		CHECK_FAILED("%s at %#llx: libdw says %s, the index %s",
+			     dwfl_module_info(module, NULL, NULL, NULL, NULL, NULL, NULL, NULL),
+			     (unsigned long long)pc, expected ? expected : "(none)",
 			     actual ? actual : "(none)");
 }
 
@@ -66,7 +67,8 @@ static int check_module(Dwfl_Module *module, void **userdata, const char *name, 
 	for (int i = 1; i < total; i += step) {
 		GElf_Sym symbol;
 		GElf_Addr address;
-		const char *symbol_name = dwfl_module_getsym_info(module, i, &symbol, &address, NULL, NULL, NULL);
+		const char *symbol_name =
+			dwfl_module_getsym_info(module, i, &symbol, &address, NULL, NULL, NULL);
 		if (!symbol_name || GELF_ST_TYPE(symbol.st_info) != STT_FUNC || symbol.st_shndx == SHN_UNDEF)
 			continue;
 		compare_at(module, index, address);

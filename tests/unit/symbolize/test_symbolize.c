@@ -110,7 +110,8 @@ static void add_own_executable(void)
 	executable_path[length] = '\0';
 	struct text_segment segment = {0};
 	CHECK(dl_iterate_phdr(find_text_segment, &segment) == 1);
-	CHECK(symbolizer_add_mapping(symbolizer, executable_path, segment.start, segment.limit, segment.file_offset));
+	CHECK(symbolizer_add_mapping(symbolizer, executable_path, segment.start, segment.limit,
+				     segment.file_offset));
 }
 
 static void find_fixture_sources(void)
@@ -135,7 +136,8 @@ static void test_inlined_functions(void)
 {
 	fixture_call_inlined();
 	const struct expected_frame expected[] = {
-		{"inner_inline", "inner_inline", fixture_c_path, fixture_capture.line, fixture_inner_inline_line},
+		{"inner_inline", "inner_inline", fixture_c_path, fixture_capture.line,
+		 fixture_inner_inline_line},
 		{"outer_inline", "outer_inline", fixture_c_path, fixture_capture.inlined_call_lines[0],
 		 fixture_outer_inline_line},
 		{"fixture_call_inlined", "fixture_call_inlined", fixture_c_path,
@@ -215,7 +217,8 @@ static void test_function_index_agrees(void)
 	symbolizer_without_function_index(reference);
 	struct text_segment segment = {0};
 	CHECK(dl_iterate_phdr(find_text_segment, &segment) == 1);
-	CHECK(symbolizer_add_mapping(reference, executable_path, segment.start, segment.limit, segment.file_offset));
+	CHECK(symbolizer_add_mapping(reference, executable_path, segment.start, segment.limit,
+				     segment.file_offset));
 	unsigned deepest = 0;
 	for (uintptr_t pc = segment.start; pc < segment.limit; pc++) {
 		struct frames indexed = look_up(pc), scanned = {0};
@@ -276,7 +279,8 @@ static void test_simplify_like_pprof(void)
 	check_simplified("std::basic_ostream<char, std::char_traits<char> >& operator<< <int>"
 			 "(std::basic_ostream<char, std::char_traits<char> >&, Box<int> const&)",
 			 "operator<<");
-	check_simplified("foo()::{lambda(int)#1}::operator()(int) const", "foo()::{lambda(int)#1}::operator()");
+	check_simplified("foo()::{lambda(int)#1}::operator()(int) const",
+			 "foo()::{lambda(int)#1}::operator()");
 }
 
 int main(void)

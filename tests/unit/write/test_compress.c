@@ -47,8 +47,8 @@ static uint8_t *unzstd(const struct pprof_buffer *compressed, size_t expected_le
 
 typedef uint8_t *decompressor(const struct pprof_buffer *, size_t, size_t *);
 
-static void check_round_trip(enum compression compression, decompressor *decompress,
-			     const uint8_t *magic, size_t magic_length, size_t length)
+static void check_round_trip(enum compression compression, decompressor *decompress, const uint8_t *magic,
+			     size_t magic_length, size_t length)
 {
 	struct pprof_buffer original, buffer;
 	fill(&original, length);

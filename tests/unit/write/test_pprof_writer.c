@@ -2,9 +2,9 @@
 
 #include "check.h"
 
-#define CHECK_ENCODING(buffer, ...)                                                   \
-	do {                                                                          \
-		static const uint8_t expected_bytes[] = {__VA_ARGS__};                \
+#define CHECK_ENCODING(buffer, ...)                                                                 \
+	do {                                                                                        \
+		static const uint8_t expected_bytes[] = {__VA_ARGS__};                              \
 		CHECK_BYTES((buffer).data, (buffer).length, expected_bytes, sizeof expected_bytes); \
 	} while (0)
 
@@ -98,8 +98,8 @@ static void test_packed(void)
 	struct pprof_buffer buffer = {0};
 	static const uint64_t values[] = {1, 300, 0, (uint64_t)1 << 63};
 	pprof_packed(&buffer, 1, values, 4);
-	CHECK_ENCODING(buffer, 0x0a, 0x0e, 0x01, 0xac, 0x02, 0x00,
-		       0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01);
+	CHECK_ENCODING(buffer, 0x0a, 0x0e, 0x01, 0xac, 0x02, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+		       0x80, 0x80, 0x01);
 	pprof_buffer_free(&buffer);
 }
 
@@ -115,11 +115,8 @@ static void test_nested_messages(void)
 	pprof_message(&sample, 3, &label);
 	pprof_message(&profile, 2, &sample);
 	pprof_bytes(&profile, 6, "", 0);
-	CHECK_ENCODING(profile, 0x12, 0x0e,
-		       0x0a, 0x02, 0x01, 0x02,
-		       0x12, 0x01, 0x03,
-		       0x1a, 0x05, 0x08, 0x04, 0x18, 0x96, 0x01,
-		       0x32, 0x00);
+	CHECK_ENCODING(profile, 0x12, 0x0e, 0x0a, 0x02, 0x01, 0x02, 0x12, 0x01, 0x03, 0x1a, 0x05, 0x08, 0x04,
+		       0x18, 0x96, 0x01, 0x32, 0x00);
 
 	/* An empty message is still a field: a Sample with no values exists. */
 	struct pprof_buffer empty = {0};

@@ -36,7 +36,8 @@ int main(void)
 	for (size_t i = 0; i < sizeof go_results / sizeof go_results[0]; i++) {
 		const struct unsample_case *expected = &go_results[i];
 		uint64_t scaled_count = 99, scaled_bytes = 99;
-		profile_unsample(expected->count, expected->bytes, expected->rate, &scaled_count, &scaled_bytes);
+		profile_unsample(expected->count, expected->bytes, expected->rate, &scaled_count,
+				 &scaled_bytes);
 		if (scaled_count != expected->scaled_count || scaled_bytes != expected->scaled_bytes)
 			CHECK_FAILED("profile_unsample(%" PRIu64 ", %" PRIu64 ", %" PRIu64 ") = (%" PRIu64
 				     ", %" PRIu64 "), Go gives (%" PRIu64 ", %" PRIu64 ")",
