@@ -29,8 +29,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace
-{
+namespace {
 
 /* xorshift64*, as in mallocbench.c: the same sequence under every allocator. */
 struct Random {

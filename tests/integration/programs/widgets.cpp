@@ -5,8 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace shapes
-{
+namespace shapes {
 
 struct Widget {
 	long id;

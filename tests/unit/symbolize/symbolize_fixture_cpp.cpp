@@ -5,15 +5,15 @@
 #include <string>
 #include <vector>
 
-namespace heapprof_fixture
-{
+namespace heapprof_fixture {
 
 struct Widget {
 	int method(int value, const char *name) const;
 	int weight;
 };
 
-template <typename T> T twice(T value);
+template <typename T>
+T twice(T value);
 
 } /* namespace heapprof_fixture */
 
@@ -25,8 +25,7 @@ FIXTURE_NOINLINE int heapprof_fixture::Widget::method(int value, const char *nam
 }
 
 extern "C" const int fixture_anonymous_line = __LINE__ + 3;
-namespace
-{
+namespace {
 
 FIXTURE_NOINLINE void hidden_function()
 {
@@ -36,7 +35,8 @@ FIXTURE_NOINLINE void hidden_function()
 } /* namespace */
 
 extern "C" const int fixture_template_line = __LINE__ + 2;
-template <typename T> FIXTURE_NOINLINE T heapprof_fixture::twice(T value)
+template <typename T>
+FIXTURE_NOINLINE T heapprof_fixture::twice(T value)
 {
 	FIXTURE_CAPTURE();
 	return value + value;
