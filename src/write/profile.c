@@ -1,6 +1,5 @@
 #include "profile.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -200,10 +199,12 @@ void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *s
 {
 	*scaled_count = count;
 	*scaled_bytes = count ? bytes : 0;
-	if (count == 0 || bytes == 0 || rate <= 1)
+	if (count == 0)
 		return;
-	double average = (double)bytes / (double)count;
-	double scale = 1 / (1 - exp(-average / (double)rate));
+	double scale = sampler_unsampling_scale((double)bytes / (double)count, rate);
+	/* Unscaled values stay exact: a double holds only 53 bits. */
+	if (scale == 1)
+		return;
 	*scaled_count = (uint64_t)((double)count * scale);
 	*scaled_bytes = (uint64_t)((double)bytes * scale);
 }
