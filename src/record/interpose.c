@@ -69,14 +69,21 @@ SLOW_PATH static bool free_slow(void *pointer)
 	return !live_maybe_sampled(pointer) || recorder_free(pointer);
 }
 
-EXPORT void free(void *pointer)
+/* The body of free, free_sized and free_aligned_sized, which differ only in what they
+   forward to: true when the caller should release the block now. */
+static inline __attribute__((always_inline)) bool release_now(void *pointer)
 {
 	if (free_is_plain(pointer)) {
 		counter_increment(&thread_state.free_objects);
-		next.free(pointer);
-	} else if (free_slow(pointer)) {
-		next.free(pointer);
+		return true;
 	}
+	return free_slow(pointer);
+}
+
+EXPORT void free(void *pointer)
+{
+	if (release_now(pointer))
+		next.free(pointer);
 }
 
 SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes, uintptr_t caller)
@@ -244,20 +251,12 @@ EXPORT size_t malloc_usable_size(void *pointer)
 
 EXPORT void free_sized(void *pointer, size_t size)
 {
-	if (free_is_plain(pointer)) {
-		counter_increment(&thread_state.free_objects);
+	if (release_now(pointer))
 		next.free_sized(pointer, size);
-	} else if (free_slow(pointer)) {
-		next.free_sized(pointer, size);
-	}
 }
 
 EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
 {
-	if (free_is_plain(pointer)) {
-		counter_increment(&thread_state.free_objects);
+	if (release_now(pointer))
 		next.free_aligned_sized(pointer, alignment, size);
-	} else if (free_slow(pointer)) {
-		next.free_aligned_sized(pointer, alignment, size);
-	}
 }
