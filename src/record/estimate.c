@@ -1,6 +1,5 @@
 #include "estimate.h"
 
-#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -38,8 +37,7 @@ static struct weight weight_of(struct site *site)
 {
 	size_t rate = sampler_profile_rate();
 	if (atomic_load_explicit(&site->weight_rate, memory_order_acquire) != rate) {
-		double scale =
-			rate <= 1 || site->size == 0 ? 1 : 1 / (1 - exp(-(double)site->size / (double)rate));
+		double scale = sampler_unsampling_scale((double)site->size, rate);
 		atomic_store_explicit(&site->weight_bytes, (int64_t)((double)site->size * scale),
 				      memory_order_relaxed);
 		atomic_store_explicit(&site->weight_units, (int64_t)(scale * OBJECT_SCALE),

@@ -69,14 +69,21 @@ SLOW_PATH static bool free_slow(void *pointer)
 	return !live_maybe_sampled(pointer) || recorder_free(pointer);
 }
 
-EXPORT void free(void *pointer)
+/* The body of free, free_sized and free_aligned_sized, which differ only in what they
+   forward to: true when the caller should release the block now. */
+static inline __attribute__((always_inline)) bool release_now(void *pointer)
 {
 	if (free_is_plain(pointer)) {
 		counter_increment(&thread_state.free_objects);
-		next.free(pointer);
-	} else if (free_slow(pointer)) {
-		next.free(pointer);
+		return true;
 	}
+	return free_slow(pointer);
+}
+
+EXPORT void free(void *pointer)
+{
+	if (release_now(pointer))
+		next.free(pointer);
 }
 
 SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes, uintptr_t caller)
@@ -156,7 +163,10 @@ EXPORT void *reallocarray(void *pointer, size_t count, size_t size)
 	return reallocate(pointer, bytes, CALLER);
 }
 
-/* The aligned allocators share one shape: charge the countdown, forward, record. */
+/* The aligned allocators share one shape: charge the countdown, forward, record. Each
+   forwards through a call_* function, which reads `next` at the call, as the other slow
+   paths do: the lookup may have replaced a stub since the entry point read it.
+   posix_memalign, which returns an error code rather than the block, has its own. */
 SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t alignment, size_t size,
 				    uintptr_t caller)
 {
@@ -174,6 +184,22 @@ static void *call_aligned_alloc(size_t alignment, size_t size)
 static void *call_memalign(size_t alignment, size_t size)
 {
 	return next.memalign(alignment, size);
+}
+
+/* valloc and pvalloc align to the page themselves: the alignment they pass on serves
+   only a block from the bootstrap area. */
+#define PAGE_ALIGNMENT 4096
+
+static void *call_valloc(size_t alignment, size_t size)
+{
+	(void)alignment;
+	return next.valloc(size);
+}
+
+static void *call_pvalloc(size_t alignment, size_t size)
+{
+	(void)alignment;
+	return next.pvalloc(size);
 }
 
 EXPORT void *aligned_alloc(size_t alignment, size_t size)
@@ -213,26 +239,18 @@ EXPORT int posix_memalign(void **result, size_t alignment, size_t size)
 	return posix_memalign_slow(result, alignment, size, CALLER);
 }
 
-SLOW_PATH static void *page_aligned_slow(void *(*allocate)(size_t), size_t size, uintptr_t caller)
-{
-	if (next_allocator_bootstrapping())
-		return bootstrap_alloc(4096, size);
-	bool sampled = sampler_take(size);
-	return recorded(allocate(size), size, sampled, caller);
-}
-
 EXPORT void *valloc(size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.valloc(size);
-	return page_aligned_slow(next.valloc, size, CALLER);
+	return aligned_slow(call_valloc, PAGE_ALIGNMENT, size, CALLER);
 }
 
 EXPORT void *pvalloc(size_t size)
 {
 	if (likely(sampler_skip(size)))
 		return next.pvalloc(size);
-	return page_aligned_slow(next.pvalloc, size, CALLER);
+	return aligned_slow(call_pvalloc, PAGE_ALIGNMENT, size, CALLER);
 }
 
 EXPORT size_t malloc_usable_size(void *pointer)
@@ -244,20 +262,12 @@ EXPORT size_t malloc_usable_size(void *pointer)
 
 EXPORT void free_sized(void *pointer, size_t size)
 {
-	if (free_is_plain(pointer)) {
-		counter_increment(&thread_state.free_objects);
+	if (release_now(pointer))
 		next.free_sized(pointer, size);
-	} else if (free_slow(pointer)) {
-		next.free_sized(pointer, size);
-	}
 }
 
 EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
 {
-	if (free_is_plain(pointer)) {
-		counter_increment(&thread_state.free_objects);
+	if (release_now(pointer))
 		next.free_aligned_sized(pointer, alignment, size);
-	} else if (free_slow(pointer)) {
-		next.free_aligned_sized(pointer, alignment, size);
-	}
 }

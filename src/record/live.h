@@ -13,8 +13,8 @@
    read-mostly, to learn that a block was not sampled — no lock, no write. 2^18 bits
    (32 KiB) cover 256 MiB before slots repeat. A slot of 1 KiB rather than 64 bytes
    puts a heap's frees on an eighth as many cache lines (an 18 MiB heap touches 2 KiB
-   of filter, not all 32 KiB, which is the whole first-level cache): cachegrind counts
-   6% fewer first-level misses in the benchmark. The price is the sampled blocks'
+   of filter, not all 32 KiB, which is the whole first-level cache), so fewer of them
+   miss (docs/performance.md, "The fast path"). The price is the sampled blocks'
    neighbours in their slots, whose frees take the slow path: about slot/rate of all
    frees, 0.2% at the default rate. */
 #define LIVE_FILTER_BITS 18

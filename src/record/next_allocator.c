@@ -164,8 +164,9 @@ struct next_allocator next = {
 
 /* Where the object holding `address` is mapped, or NULL. _dl_find_object (glibc 2.35
    on; the loader sets it up before the first call into our malloc) finds it without
-   dladdr's search for the nearest symbol, which costs about 75,000 instructions a
-   call in libc. Where it finds nothing, dladdr decides. */
+   dladdr's search for the nearest symbol, which was most of the constructor's cost
+   (docs/performance.md, "The fixed cost per process"). Where it finds nothing, dladdr
+   decides. */
 static const void *object_of(void *address)
 {
 #ifdef DLFO_STRUCT_HAS_EH_DBASE

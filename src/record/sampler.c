@@ -140,3 +140,10 @@ size_t sampler_profile_rate(void)
 {
 	return atomic_load_explicit(&last_sampling_rate, memory_order_relaxed);
 }
+
+double sampler_unsampling_scale(double average_size, size_t rate)
+{
+	if (rate <= 1 || average_size <= 0)
+		return 1;
+	return 1 / (1 - exp(-average_size / (double)rate));
+}

@@ -50,6 +50,13 @@ size_t sampler_get_rate(void);
 /* The rate a profile's samples were taken at: the last nonzero one. */
 size_t sampler_profile_rate(void);
 
+/* What one sample of blocks of `average_size` bytes stands for, taken at `rate`: Go's
+   unsampling, 1 / (1 - exp(-average_size / rate)), the inverse of the chance of taking
+   it. 1 when every allocation was recorded (rate 0 or 1) and for blocks of no bytes,
+   which the formula would make infinite. Shared by the live estimate and the profile,
+   so that the two agree. */
+double sampler_unsampling_scale(double average_size, size_t rate);
+
 /* A uniform 64-bit draw from this thread's generator. */
 uint64_t sampler_random(void);
 

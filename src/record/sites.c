@@ -76,12 +76,6 @@ static uint64_t hash_site(uint64_t stack_hash, size_t size)
 	return hash ^ (hash >> 32);
 }
 
-static int same_stack(const struct stack *stack, uint64_t hash, const uintptr_t *pcs, unsigned depth)
-{
-	return stack->hash == hash && stack->depth == depth &&
-	       memcmp(stack->pcs, pcs, depth * sizeof *pcs) == 0;
-}
-
 /* Doubles the table, or creates it. False when out of memory. */
 static bool grow(struct table *table)
 {
@@ -129,10 +123,13 @@ static void fill(struct table *table, struct slot *slot, uint64_t hash, void *en
 }
 
 struct stack_key {
+	uint64_t hash;
 	const uintptr_t *pcs;
 	unsigned depth;
 };
 
+/* Every caller has compared the hash first, with a copy kept beside the stack (a slot's,
+   a memo entry's), so that a mismatch seldom touches the stack itself. */
 static bool stack_matches(const void *entry, const void *key)
 {
 	const struct stack *stack = entry;
@@ -153,22 +150,21 @@ static bool site_matches(const void *entry, const void *key)
 	return site->stack == wanted->stack && site->size == wanted->size;
 }
 
-static struct stack *intern_stack(struct shard *shard, uint64_t hash, const uintptr_t *pcs, unsigned depth)
+static struct stack *intern_stack(struct shard *shard, const struct stack_key *key)
 {
 	struct table *table = &shard->stacks;
 	if (!has_room(table))
 		return NULL;
-	struct stack_key key = {pcs, depth};
-	struct slot *slot = probe(table, hash, stack_matches, &key);
+	struct slot *slot = probe(table, key->hash, stack_matches, key);
 	if (slot->entry)
 		return slot->entry;
-	struct stack *stack = arena_alloc(&shard->arena, sizeof *stack + depth * sizeof *pcs);
+	struct stack *stack = arena_alloc(&shard->arena, sizeof *stack + key->depth * sizeof *key->pcs);
 	if (!stack)
 		return NULL;
-	stack->hash = hash;
-	stack->depth = depth;
-	memcpy(stack->pcs, pcs, depth * sizeof *pcs);
-	fill(table, slot, hash, stack);
+	stack->hash = key->hash;
+	stack->depth = key->depth;
+	memcpy(stack->pcs, key->pcs, key->depth * sizeof *key->pcs);
+	fill(table, slot, key->hash, stack);
 	counter_add(&shard->stack_count, 1); /* one writer: the lock holder */
 	return stack;
 }
@@ -210,43 +206,40 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 /* Stacks and their sites share the shard chosen by the stack hash's top bits (the
    tables use the low bits), so one lock covers both. `stack` is the interned stack
    when the caller knows it. */
-static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth,
-			   size_t size)
+static struct site *record(const struct stack_key *key, struct stack *stack, size_t size)
 {
-	struct shard *shard = &shards[hash >> SHARD_SHIFT];
+	struct shard *shard = &shards[key->hash >> SHARD_SHIFT];
 	struct site *site = NULL;
 	pthread_mutex_lock(&shard->lock);
 	if (!stack)
-		stack = intern_stack(shard, hash, pcs, depth);
+		stack = intern_stack(shard, key);
 	if (stack)
 		site = record_locked(shard, stack, size);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
 }
 
-static struct stack *remembered_stack(uint64_t hash, const uintptr_t *pcs, unsigned depth)
+static struct stack *remembered_stack(const struct stack_key *key)
 {
-	struct stack *stack = recent_stacks[hash % RECENT_STACKS].stack;
-	return stack && recent_stacks[hash % RECENT_STACKS].hash == hash &&
-			       same_stack(stack, hash, pcs, depth)
-		       ? stack
-		       : NULL;
+	const struct recent_stack *recent = &recent_stacks[key->hash % RECENT_STACKS];
+	if (recent->stack && recent->hash == key->hash && stack_matches(recent->stack, key))
+		return recent->stack;
+	return NULL;
 }
 
 struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size)
 {
-	uint64_t hash = hash_stack(pcs, depth);
-	struct recent_site *recent = &recent_sites[hash_site(hash, size) % RECENT_SITES];
+	struct stack_key key = {hash_stack(pcs, depth), pcs, depth};
+	struct recent_site *recent = &recent_sites[hash_site(key.hash, size) % RECENT_SITES];
 	struct site *site = recent->site;
-	if (site && recent->hash == hash && recent->size == size &&
-	    same_stack(site->stack, hash, pcs, depth)) {
+	if (site && recent->hash == key.hash && recent->size == size && stack_matches(site->stack, &key)) {
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
-	site = record(hash, remembered_stack(hash, pcs, depth), pcs, depth, size);
+	site = record(&key, remembered_stack(&key), size);
 	if (site) {
-		*recent = (struct recent_site){hash, size, site};
-		recent_stacks[hash % RECENT_STACKS] = (struct recent_stack){hash, site->stack};
+		*recent = (struct recent_site){key.hash, size, site};
+		recent_stacks[key.hash % RECENT_STACKS] = (struct recent_stack){key.hash, site->stack};
 	}
 	return site;
 }

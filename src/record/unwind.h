@@ -30,8 +30,9 @@ unsigned unwind_keep_program_frames(void *const *frames, int count, uintptr_t *p
    unwinder options.unwinder names; the frame-pointer walk falls back to libunwind
    when it finds no chain beyond `caller`. Returns the count.
    Inlined, so that libunwind starts at the allocation entry's slow path: each frame
-   of heapprof's own between it and the program would cost libunwind a step (on
-   malloc1t four of ten frames, and about 40% of the capture's time). */
+   of heapprof's own between it and the program would cost libunwind a step, and on
+   shallow stacks those steps were a large share of the capture (docs/performance.md,
+   "The floor: a stack capture per sample"). */
 static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *pcs, unsigned max,
 								     uintptr_t caller)
 {

@@ -1,6 +1,5 @@
 #include "profile.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -11,6 +10,20 @@
 #include "record/sites.h"
 #include "symbolize/libdw_api.h"
 #include "symbolize/symbolize.h"
+
+/* `array`, of `*capacity` elements of `size` bytes, with room for element `index`:
+   doubled (or created with `initial`) when full. NULL when out of memory; `array` is
+   then left as it was. */
+static void *room_for(void *array, size_t *capacity, size_t index, size_t size, size_t initial)
+{
+	if (index < *capacity)
+		return array;
+	size_t doubled = *capacity ? *capacity * 2 : initial;
+	void *grown = realloc(array, doubled * size);
+	if (grown)
+		*capacity = doubled;
+	return grown;
+}
 
 /* profile.proto field numbers. */
 enum {
@@ -167,17 +180,13 @@ static int64_t string_index(struct builder *builder, const char *text)
 		if (!created && strcmp(builder->string_text[id], text) != 0)
 			continue;
 		if (created) {
-			if (id >= builder->string_capacity) {
-				size_t capacity =
-					builder->string_capacity ? builder->string_capacity * 2 : 1024;
-				char **grown = realloc(builder->string_text, capacity * sizeof *grown);
-				if (!grown) {
-					builder->failed = true;
-					return 0;
-				}
-				builder->string_text = grown;
-				builder->string_capacity = capacity;
+			char **texts = room_for(builder->string_text, &builder->string_capacity, id,
+						sizeof *texts, 1024);
+			if (!texts) {
+				builder->failed = true;
+				return 0;
 			}
+			builder->string_text = texts;
 			builder->string_text[id] = strdup(text);
 			if (!builder->string_text[id])
 				builder->failed = true;
@@ -200,10 +209,12 @@ void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *s
 {
 	*scaled_count = count;
 	*scaled_bytes = count ? bytes : 0;
-	if (count == 0 || bytes == 0 || rate <= 1)
+	if (count == 0)
 		return;
-	double average = (double)bytes / (double)count;
-	double scale = 1 / (1 - exp(-average / (double)rate));
+	double scale = sampler_unsampling_scale((double)bytes / (double)count, rate);
+	/* Unscaled values stay exact: a double holds only 53 bits. */
+	if (scale == 1)
+		return;
 	*scaled_count = (uint64_t)((double)count * scale);
 	*scaled_bytes = (uint64_t)((double)bytes * scale);
 }
@@ -217,16 +228,13 @@ static uint64_t location_id(struct builder *builder, uint64_t pc)
 		return 0;
 	}
 	if (created) {
-		if (builder->pending_count == builder->pending_capacity) {
-			size_t capacity = builder->pending_capacity ? builder->pending_capacity * 2 : 1024;
-			uint64_t *grown = realloc(builder->pending_pcs, capacity * sizeof *grown);
-			if (!grown) {
-				builder->failed = true;
-				return id;
-			}
-			builder->pending_pcs = grown;
-			builder->pending_capacity = capacity;
+		uint64_t *pcs = room_for(builder->pending_pcs, &builder->pending_capacity,
+					 builder->pending_count, sizeof *pcs, 1024);
+		if (!pcs) {
+			builder->failed = true;
+			return id;
 		}
+		builder->pending_pcs = pcs;
 		builder->pending_pcs[builder->pending_count++] = pc;
 	}
 	return id;
@@ -327,14 +335,10 @@ static struct symbolizer *symbolizer_for(const struct module *module)
 		if (reported_starts[i] == module->start)
 			return process_symbolizer;
 	}
-	if (reported_count == reported_capacity) {
-		size_t capacity = reported_capacity ? reported_capacity * 2 : 64;
-		uintptr_t *grown = realloc(reported_starts, capacity * sizeof *grown);
-		if (!grown)
-			return process_symbolizer;
-		reported_starts = grown;
-		reported_capacity = capacity;
-	}
+	uintptr_t *starts = room_for(reported_starts, &reported_capacity, reported_count, sizeof *starts, 64);
+	if (!starts)
+		return process_symbolizer;
+	reported_starts = starts;
 	reported_starts[reported_count++] = module->start;
 	symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit,
 			       module->file_offset);
