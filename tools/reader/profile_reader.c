@@ -36,14 +36,6 @@ static int reject(struct reader *r, const char *format, ...)
 	return -1;
 }
 
-static void *arena_array(struct reader *r, size_t count, size_t size)
-{
-	if (count && size > SIZE_MAX / count)
-		return NULL;
-	size_t bytes = count * size;
-	return budget_arena_alloc(&r->prof->arena, bytes ? bytes : 1);
-}
-
 /* --- Wire-level checks protobuf-c does not make -------------------------- */
 
 static int read_varint(const unsigned char **cursor, const unsigned char *end, uint64_t *value)
@@ -148,9 +140,10 @@ static int resolve_header_strings(struct reader *r)
 		return reject(r, "malformed profile: string_table[0] must be ''");
 
 	prof->n_sample_types = message->n_sample_type;
-	prof->sample_types = arena_array(r, prof->n_sample_types, sizeof *prof->sample_types);
+	prof->sample_types =
+		budget_arena_array(&prof->arena, prof->n_sample_types, sizeof *prof->sample_types);
 	prof->n_comments = message->n_comment;
-	prof->comments = arena_array(r, prof->n_comments, sizeof *prof->comments);
+	prof->comments = budget_arena_array(&prof->arena, prof->n_comments, sizeof *prof->comments);
 	if (!prof->sample_types || !prof->comments)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_sample_types; i++) {
@@ -214,7 +207,7 @@ static int resolve_mappings(struct reader *r, struct u64_map *ids)
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
 	prof->n_mappings = message->n_mapping;
-	prof->mappings = arena_array(r, prof->n_mappings, sizeof *prof->mappings);
+	prof->mappings = budget_arena_array(&prof->arena, prof->n_mappings, sizeof *prof->mappings);
 	if (!prof->mappings)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_mappings; i++) {
@@ -240,7 +233,7 @@ static int resolve_functions(struct reader *r, struct u64_map *ids)
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
 	prof->n_functions = message->n_function;
-	prof->functions = arena_array(r, prof->n_functions, sizeof *prof->functions);
+	prof->functions = budget_arena_array(&prof->arena, prof->n_functions, sizeof *prof->functions);
 	if (!prof->functions)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_functions; i++) {
@@ -266,7 +259,7 @@ static int resolve_location(struct reader *r, const Perftools__Profiles__Locatio
 					 .address = in->address,
 					 .n_lines = in->n_line,
 					 .is_folded = in->is_folded};
-	out->lines = arena_array(r, in->n_line, sizeof *out->lines);
+	out->lines = budget_arena_array(&r->prof->arena, in->n_line, sizeof *out->lines);
 	if (!out->lines)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t j = 0; j < in->n_line; j++) {
@@ -288,7 +281,7 @@ static int resolve_locations(struct reader *r, struct u64_map *ids, const struct
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
 	prof->n_locations = message->n_location;
-	prof->locations = arena_array(r, prof->n_locations, sizeof *prof->locations);
+	prof->locations = budget_arena_array(&prof->arena, prof->n_locations, sizeof *prof->locations);
 	if (!prof->locations)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_locations; i++)
@@ -317,7 +310,7 @@ static int resolve_samples(struct reader *r, const struct u64_map *location_ids)
 	if (prof->n_sample_types == 0 && message->n_sample != 0)
 		return reject(r, "malformed profile: missing sample type information");
 	prof->n_samples = message->n_sample;
-	prof->samples = arena_array(r, prof->n_samples, sizeof *prof->samples);
+	prof->samples = budget_arena_array(&prof->arena, prof->n_samples, sizeof *prof->samples);
 	if (!prof->samples)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_samples; i++) {
