@@ -28,16 +28,17 @@ int command_flame(int argc, char **argv)
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
 		{"output", "o", FLAG_STRING, &out_path},
 	};
+	const struct flag_set flags = {
+		.command = "flame",
+		.usage = flame_help,
+		.specs = specs,
+		.n_specs = sizeof specs / sizeof *specs,
+		.min_positional = 1,
+		.max_positional = 1,
+		.needed = &out_path,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "flame", &args);
-	if (args.help) {
-		fputs(flame_help, stdout);
-		return 0;
-	}
-	if (args.n_positional != 1 || !out_path) {
-		fputs(flame_help, stderr);
-		return EXIT_USAGE;
-	}
+	parse_flags(argc, argv, &flags, &args);
 	struct report rpt;
 	report_open(&rpt, args.positional[0], &options);
 	FILE *out = fopen(out_path, "w");

@@ -304,16 +304,17 @@ int command_run(int argc, char **argv)
 		{"output", "o", FLAG_STRING, &template},
 		{"depth", NULL, FLAG_STRING, &depth},
 	};
+	const struct flag_set flags = {
+		.command = "run",
+		.usage = run_help,
+		.specs = specs,
+		.n_specs = sizeof specs / sizeof *specs,
+		.min_positional = 1,
+		.max_positional = -1,
+		.stop_at_positional = true,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, true, "run", &args);
-	if (args.help) {
-		fputs(run_help, stdout);
-		return 0;
-	}
-	if (args.n_positional == 0) {
-		fputs(run_help, stderr);
-		return EXIT_USAGE;
-	}
+	parse_flags(argc, argv, &flags, &args);
 	if ((rate && !is_count(rate)) || (depth && !is_count(depth)))
 		die_usage("run: --rate and --depth take a whole number");
 	char **command = args.positional;

@@ -2,7 +2,6 @@
 
 #include "commands.h"
 #include "flags.h"
-#include "reader/diag.h"
 #include "report/report.h"
 #include "report/top.h"
 
@@ -32,17 +31,18 @@ int run_top_report(int argc, char **argv, const char *name, const char *help, bo
 		{"base", NULL, FLAG_STRING, &base_path},
 	};
 	/* diff takes its base as the first operand instead of -base. */
-	size_t spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
+	int spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
+	int operands = as_diff ? 2 : 1;
+	const struct flag_set flags = {
+		.command = name,
+		.usage = help,
+		.specs = specs,
+		.n_specs = spec_count,
+		.min_positional = operands,
+		.max_positional = operands,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, spec_count, false, name, &args);
-	if (args.help) {
-		fputs(help, stdout);
-		return 0;
-	}
-	if (args.n_positional != (as_diff ? 2 : 1)) {
-		fputs(help, stderr);
-		return EXIT_USAGE;
-	}
+	parse_flags(argc, argv, &flags, &args);
 	const char *profile = args.positional[as_diff ? 1 : 0];
 	if (as_diff)
 		base_path = args.positional[0];
