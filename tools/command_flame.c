@@ -38,15 +38,15 @@ int command_flame(int argc, char **argv)
 		.needed = &out_path,
 	};
 	struct parsed_args args;
-	parse_flags(argc, argv, &flags, &args);
+	flags_parse(argc, argv, &flags, &args);
 	struct report rpt;
 	report_open(&rpt, args.positional[0], &options);
 	FILE *out = fopen(out_path, "w");
 	if (!out)
-		die("%s: %s", out_path, strerror(errno));
+		diag_die("%s: %s", out_path, strerror(errno));
 	int status = flame_write_svg(&rpt, out);
 	if (ferror(out) | fclose(out))
-		die("%s: write failed", out_path);
+		diag_die("%s: write failed", out_path);
 	report_close(&rpt);
 	return status;
 }

@@ -36,7 +36,7 @@ int command_list(int argc, char **argv)
 		.max_positional = 2,
 	};
 	struct parsed_args args;
-	parse_flags(argc, argv, &flags, &args);
+	flags_parse(argc, argv, &flags, &args);
 	struct report rpt;
 	report_open(&rpt, args.positional[1], &options);
 	int status = list_print(&rpt, args.positional[0], stdout);

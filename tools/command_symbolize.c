@@ -29,11 +29,11 @@ int command_symbolize(int argc, char **argv)
 		.needed = &out_path,
 	};
 	struct parsed_args args;
-	parse_flags(argc, argv, &flags, &args);
+	flags_parse(argc, argv, &flags, &args);
 	struct symbolize_stats stats;
 	char error[1024];
-	if (symbolize_profile_file(args.positional[0], out_path, stderr, &stats, error, sizeof error))
-		die("%s", error);
+	if (profile_symbolizer_write(args.positional[0], out_path, stderr, &stats, error, sizeof error))
+		diag_die("%s", error);
 	fprintf(stderr, "heapprof: %s: symbolized %zu locations", out_path, stats.locations_symbolized);
 	if (stats.locations_unresolved)
 		fprintf(stderr, "; %zu addresses have no symbol", stats.locations_unresolved);

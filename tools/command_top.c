@@ -18,7 +18,7 @@ static const char top_help[] =
 	"  -unit=U               show values in unit U (default: minimum)\n"
 	"  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
 
-int run_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
+int command_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
 {
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
 	const char *base_path = NULL;
@@ -42,7 +42,7 @@ int run_top_report(int argc, char **argv, const char *name, const char *help, bo
 		.max_positional = operands,
 	};
 	struct parsed_args args;
-	parse_flags(argc, argv, &flags, &args);
+	flags_parse(argc, argv, &flags, &args);
 	const char *profile = args.positional[as_diff ? 1 : 0];
 	if (as_diff)
 		base_path = args.positional[0];
@@ -58,5 +58,5 @@ int run_top_report(int argc, char **argv, const char *name, const char *help, bo
 
 int command_top(int argc, char **argv)
 {
-	return run_top_report(argc, argv, "top", top_help, false);
+	return command_top_report(argc, argv, "top", top_help, false);
 }

@@ -30,16 +30,16 @@ static void set_value(const struct flag_spec *spec, const char *value, const cha
 	case FLAG_INT: {
 		long number = strtol(value, &end, 0);
 		if (!*value || *end || errno || number < -2147483647L - 1 || number > 2147483647L)
-			die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value,
-				  spec->name);
+			diag_die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value,
+				       spec->name);
 		*(int *)spec->target = (int)number;
 		return;
 	}
 	case FLAG_DOUBLE: {
 		double number = strtod(value, &end);
 		if (!*value || *end || errno)
-			die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value,
-				  spec->name);
+			diag_die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value,
+				       spec->name);
 		*(double *)spec->target = number;
 		return;
 	}
@@ -49,8 +49,8 @@ static void set_value(const struct flag_spec *spec, const char *value, const cha
 		else if (!strcmp(value, "false") || !strcmp(value, "0"))
 			*(bool *)spec->target = false;
 		else
-			die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value,
-				  spec->name);
+			diag_die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value,
+				       spec->name);
 		return;
 	}
 }
@@ -68,7 +68,7 @@ static bool parse_one(int argc, char **argv, int *index, const struct flag_set *
 	const char *command = set->command;
 	const struct flag_spec *spec = find_flag(set->specs, set->n_specs, name, length);
 	if (!spec)
-		die_usage("%s: unknown flag %s (see heapprof %s --help)", command, arg, command);
+		diag_die_usage("%s: unknown flag %s (see heapprof %s --help)", command, arg, command);
 	if (equals)
 		set_value(spec, equals + 1, command);
 	else if (spec->kind == FLAG_BOOL)
@@ -76,7 +76,7 @@ static bool parse_one(int argc, char **argv, int *index, const struct flag_set *
 	else if (*index + 1 < argc)
 		set_value(spec, argv[++*index], command);
 	else
-		die_usage("%s: flag %s needs a value", command, arg);
+		diag_die_usage("%s: flag %s needs a value", command, arg);
 	return false;
 }
 
@@ -87,7 +87,7 @@ static bool command_line_complete(const struct flag_set *set, int n_positional)
 	return count_fits && (!set->needed || *set->needed);
 }
 
-void parse_flags(int argc, char **argv, const struct flag_set *set, struct parsed_args *out)
+void flags_parse(int argc, char **argv, const struct flag_set *set, struct parsed_args *out)
 {
 	out->positional = argv; /* positional arguments are moved down over the flags */
 	out->n_positional = 0;

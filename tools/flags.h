@@ -41,6 +41,6 @@ struct parsed_args {
    -h, -help or --help prints the usage on stdout and exits 0. An unknown or
    malformed flag, a missing needed flag or a wrong number of positional
    arguments is a usage error (exit 2); the last two print the usage. */
-void parse_flags(int argc, char **argv, const struct flag_set *set, struct parsed_args *out);
+void flags_parse(int argc, char **argv, const struct flag_set *set, struct parsed_args *out);
 
 #endif

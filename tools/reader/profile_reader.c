@@ -347,24 +347,24 @@ static int resolve(struct reader *r)
 	return status ? -1 : 0;
 }
 
-struct profile *profile_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size)
+struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size)
 {
-	struct reader r = {xcalloc(1, sizeof(struct profile)), error, error_size};
+	struct reader r = {diag_calloc(1, sizeof(struct profile)), error, error_size};
 	struct byte_buffer plain;
-	if (decompress_profile(bytes, size, decompressed_limit(size), &plain, error, error_size)) {
+	if (decompress_profile(bytes, size, decompress_limit(size), &plain, error, error_size)) {
 		free(r.prof);
 		return NULL;
 	}
 	int status = unpack(&r, plain.bytes, plain.size);
-	byte_buffer_free(&plain);
+	decompress_buffer_free(&plain);
 	if (status || resolve(&r)) {
-		profile_free(r.prof);
+		profile_reader_free(r.prof);
 		return NULL;
 	}
 	return r.prof;
 }
 
-unsigned char *read_whole_file(const char *path, size_t *size, char *error, size_t error_size)
+unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -406,30 +406,30 @@ unsigned char *read_whole_file(const char *path, size_t *size, char *error, size
 	return NULL;
 }
 
-struct profile *profile_read_file(const char *path, char *error, size_t error_size)
+struct profile *profile_reader_read_file(const char *path, char *error, size_t error_size)
 {
 	size_t size;
-	unsigned char *bytes = read_whole_file(path, &size, error, error_size);
+	unsigned char *bytes = profile_reader_read_whole_file(path, &size, error, error_size);
 	if (!bytes)
 		return NULL;
 	char reason[512];
-	struct profile *prof = profile_parse(bytes, size, reason, sizeof reason);
+	struct profile *prof = profile_reader_parse(bytes, size, reason, sizeof reason);
 	free(bytes);
 	if (!prof)
 		snprintf(error, error_size, "%s: %s", path, reason);
 	return prof;
 }
 
-struct profile *profile_read_or_die(const char *path)
+struct profile *profile_reader_read_or_die(const char *path)
 {
 	char error[1024];
-	struct profile *prof = profile_read_file(path, error, sizeof error);
+	struct profile *prof = profile_reader_read_file(path, error, sizeof error);
 	if (!prof)
-		die("%s", error);
+		diag_die("%s", error);
 	return prof;
 }
 
-void profile_free(struct profile *prof)
+void profile_reader_free(struct profile *prof)
 {
 	if (!prof)
 		return;

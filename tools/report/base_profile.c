@@ -10,7 +10,7 @@ static void *array_or_die(struct profile *prof, size_t count, size_t size)
 {
 	void *array = budget_arena_array(&prof->arena, count, size);
 	if (!array)
-		die("out of memory");
+		diag_die("out of memory");
 	return array;
 }
 
@@ -26,7 +26,7 @@ static void check_compatible(const struct profile *current, const struct profile
 	for (size_t i = 0; compatible && i < current->n_sample_types; i++)
 		compatible = same_value_type(&current->sample_types[i], &base->sample_types[i]);
 	if (!compatible)
-		die("the base profile's sample or period types differ from the profile's");
+		diag_die("the base profile's sample or period types differ from the profile's");
 }
 
 /* combineHeaders of profile.Merge, including its choice of time: a zero
@@ -77,10 +77,10 @@ shift_labels(struct profile *out, const Perftools__Profiles__Sample *message, si
 	return copy;
 }
 
-struct profile *profile_subtract_base(const struct profile *current, const struct profile *base)
+struct profile *base_profile_subtract(const struct profile *current, const struct profile *base)
 {
 	check_compatible(current, base);
-	struct profile *out = xcalloc(1, sizeof *out);
+	struct profile *out = diag_calloc(1, sizeof *out);
 	budget_arena_init(&out->arena, SIZE_MAX);
 	out->message = current->message;
 	combine_headers(out, current, base);

@@ -15,7 +15,7 @@ struct key_buffer {
 
 static void put(struct key_buffer *key, const void *bytes, size_t length)
 {
-	key->bytes = xgrow(key->bytes, &key->capacity, key->length + length, 1);
+	key->bytes = diag_grow(key->bytes, &key->capacity, key->length + length, 1);
 	memcpy(key->bytes + key->length, bytes, length);
 	key->length += length;
 }
@@ -43,7 +43,7 @@ static uint32_t *canonical_mappings(const struct profile *prof, struct key_buffe
 {
 	struct intern_table table;
 	intern_table_init(&table);
-	uint32_t *ids = xmalloc((prof->n_mappings + 1) * sizeof *ids);
+	uint32_t *ids = diag_malloc((prof->n_mappings + 1) * sizeof *ids);
 	for (size_t i = 0; i < prof->n_mappings; i++) {
 		const struct profile_mapping *m = &prof->mappings[i];
 		uint64_t size = m->limit - m->start + 0xfff;
@@ -60,7 +60,7 @@ static uint32_t *canonical_functions(const struct profile *prof, struct key_buff
 {
 	struct intern_table table;
 	intern_table_init(&table);
-	uint32_t *ids = xmalloc((prof->n_functions + 1) * sizeof *ids);
+	uint32_t *ids = diag_malloc((prof->n_functions + 1) * sizeof *ids);
 	for (size_t i = 0; i < prof->n_functions; i++) {
 		const struct profile_function *f = &prof->functions[i];
 		put_u64(key, (uint64_t)f->start_line);
@@ -81,7 +81,7 @@ static uint32_t *canonical_locations(const struct profile *prof, struct key_buff
 	uint32_t *functions = canonical_functions(prof, key);
 	struct intern_table table;
 	intern_table_init(&table);
-	uint32_t *ids = xmalloc((prof->n_locations + 1) * sizeof *ids);
+	uint32_t *ids = diag_malloc((prof->n_locations + 1) * sizeof *ids);
 	for (size_t i = 0; i < prof->n_locations; i++) {
 		const struct profile_location *l = &prof->locations[i];
 		bool mapped = l->mapping != NO_MAPPING;
@@ -122,7 +122,7 @@ static void put_labels(struct key_buffer *key, const struct profile *prof,
 {
 	if (!sample->n_label)
 		return;
-	struct ordered_label *labels = xmalloc(sample->n_label * sizeof *labels);
+	struct ordered_label *labels = diag_malloc(sample->n_label * sizeof *labels);
 	for (size_t i = 0; i < sample->n_label; i++)
 		labels[i] = (struct ordered_label){sample->label[i], i};
 	qsort_r(labels, sample->n_label, sizeof *labels, compare_labels, (void *)prof);
@@ -142,7 +142,7 @@ static void put_labels(struct key_buffer *key, const struct profile *prof,
 	free(labels);
 }
 
-bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample)
+bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample)
 {
 	for (size_t i = 0; i < sample->n_label; i++) {
 		const Perftools__Profiles__Label *label = sample->label[i];
@@ -153,7 +153,7 @@ bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__
 	return false;
 }
 
-int64_t merged_total(const struct profile *prof, size_t value_index)
+int64_t sample_merge_total(const struct profile *prof, size_t value_index)
 {
 	struct key_buffer key = {0};
 	uint32_t *locations = canonical_locations(prof, &key);
@@ -171,12 +171,12 @@ int64_t merged_total(const struct profile *prof, size_t value_index)
 		uint32_t merged = finish_key(&samples, &key);
 		if (merged == capacity) {
 			size_t old = capacity;
-			sums = xgrow(sums, &capacity, merged + 1, sizeof *sums);
-			diff_base = xrealloc(diff_base, capacity * sizeof *diff_base);
+			sums = diag_grow(sums, &capacity, merged + 1, sizeof *sums);
+			diff_base = diag_realloc(diff_base, capacity * sizeof *diff_base);
 			memset(sums + old, 0, (capacity - old) * sizeof *sums);
 		}
 		go_add(&sums[merged], sample->values[value_index]);
-		diff_base[merged] = sample_is_diff_base(prof, sample->message);
+		diff_base[merged] = sample_merge_is_diff_base(prof, sample->message);
 	}
 	int64_t total = 0, diff_base_total = 0;
 	for (size_t i = 0; i < samples.count; i++) {

@@ -11,9 +11,9 @@
 
 /* pprof's report total: the sum over merged samples of |value|, or over the
    merged samples labelled pprof::base=true when there are any. */
-int64_t merged_total(const struct profile *prof, size_t value_index);
+int64_t sample_merge_total(const struct profile *prof, size_t value_index);
 
 /* Whether the sample carries pprof's diff-base label, pprof::base=true. */
-bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
+bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
 
 #endif
