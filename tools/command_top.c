@@ -21,6 +21,7 @@ static const char top_help[] =
 int command_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
 {
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	options.note_unnamed_main_binary = true;
 	const char *base_path = NULL;
 	const struct flag_spec specs[] = {
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},

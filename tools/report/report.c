@@ -8,6 +8,7 @@
 #include "base_profile.h"
 #include "display_names.h"
 #include "graph.h"
+#include "main_binary.h"
 #include "prune.h"
 #include "reader/diag.h"
 
@@ -56,11 +57,20 @@ static size_t choose_value_index(const struct profile *prof, const char *wanted)
 	die_unknown_index(prof, wanted);
 }
 
+/* Before anything else is reported, as pprof notes it while symbolizing. */
+static void note_unnamed_main_binary(const struct report_options *options, const struct profile *merged,
+				     const struct profile *current, const struct profile *base)
+{
+	if (options->note_unnamed_main_binary && main_binary_unnamed(merged, current, base))
+		fputs("Main binary filename not available.\n", stderr);
+}
+
 void report_open(struct report *rpt, const char *path, const struct report_options *options)
 {
 	struct profile *prof = profile_reader_read_or_die(path);
 	if (prof->n_sample_types == 0)
 		diag_die("%s: profile has no samples", path);
+	note_unnamed_main_binary(options, prof, prof, NULL);
 	report_prepare(rpt, prof, options);
 }
 
@@ -71,7 +81,9 @@ void report_open_with_base(struct report *rpt, const char *path, const char *bas
 	if (current->n_sample_types == 0)
 		diag_die("%s: profile has no samples", path);
 	struct profile *base = profile_reader_read_or_die(base_path);
-	report_prepare(rpt, base_profile_subtract(current, base), options);
+	struct profile *merged = base_profile_subtract(current, base);
+	note_unnamed_main_binary(options, merged, current, base);
+	report_prepare(rpt, merged, options);
 	rpt->compared[0] = current;
 	rpt->compared[1] = base;
 }

@@ -16,4 +16,13 @@ int64_t sample_merge_total(const struct profile *prof, size_t value_index);
 /* Whether the sample carries pprof's diff-base label, pprof::base=true. */
 bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
 
+/* Whether profile.Merge keeps a sample with a location that wanted (one flag
+   per location) marks: it drops the samples whose values sum to zero in
+   every sample type. */
+bool sample_merge_keeps_location(const struct profile *prof, const bool *wanted);
+
+/* Whether profile.Merge takes two mappings for one: the same size rounded up
+   to pages, the same offset, and the same build ID or, without one, file. */
+bool sample_merge_same_mapping(const struct profile_mapping *left, const struct profile_mapping *right);
+
 #endif
