@@ -19,5 +19,5 @@ static const char diff_help[] =
 
 int command_diff(int argc, char **argv)
 {
-	return run_top_report(argc, argv, "diff", diff_help, true);
+	return command_top_report(argc, argv, "diff", diff_help, true);
 }

@@ -28,24 +28,25 @@ int command_flame(int argc, char **argv)
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
 		{"output", "o", FLAG_STRING, &out_path},
 	};
+	const struct flag_set flags = {
+		.command = "flame",
+		.usage = flame_help,
+		.specs = specs,
+		.n_specs = sizeof specs / sizeof *specs,
+		.min_positional = 1,
+		.max_positional = 1,
+		.needed = &out_path,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "flame", &args);
-	if (args.help) {
-		fputs(flame_help, stdout);
-		return 0;
-	}
-	if (args.n_positional != 1 || !out_path) {
-		fputs(flame_help, stderr);
-		return EXIT_USAGE;
-	}
+	flags_parse(argc, argv, &flags, &args);
 	struct report rpt;
 	report_open(&rpt, args.positional[0], &options);
 	FILE *out = fopen(out_path, "w");
 	if (!out)
-		die("%s: %s", out_path, strerror(errno));
+		diag_die("%s: %s", out_path, strerror(errno));
 	int status = flame_write_svg(&rpt, out);
 	if (ferror(out) | fclose(out))
-		die("%s: write failed", out_path);
+		diag_die("%s: write failed", out_path);
 	report_close(&rpt);
 	return status;
 }

@@ -2,7 +2,6 @@
 
 #include "commands.h"
 #include "flags.h"
-#include "reader/diag.h"
 #include "report/list.h"
 #include "report/report.h"
 
@@ -22,22 +21,23 @@ static const char list_help[] =
 int command_list(int argc, char **argv)
 {
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	options.note_unnamed_main_binary = true;
 	const struct flag_spec specs[] = {
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
 		{"source_path", NULL, FLAG_STRING, &options.source_path},
 		{"trim_path", NULL, FLAG_STRING, &options.trim_path},
 		{"unit", NULL, FLAG_STRING, &options.unit},
 	};
+	const struct flag_set flags = {
+		.command = "list",
+		.usage = list_help,
+		.specs = specs,
+		.n_specs = sizeof specs / sizeof *specs,
+		.min_positional = 2,
+		.max_positional = 2,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "list", &args);
-	if (args.help) {
-		fputs(list_help, stdout);
-		return 0;
-	}
-	if (args.n_positional != 2) {
-		fputs(list_help, stderr);
-		return EXIT_USAGE;
-	}
+	flags_parse(argc, argv, &flags, &args);
 	struct report rpt;
 	report_open(&rpt, args.positional[1], &options);
 	int status = list_print(&rpt, args.positional[0], stdout);

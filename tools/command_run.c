@@ -48,7 +48,7 @@ static char *directory_of_self(void)
 	self[length] = '\0';
 	char *slash = strrchr(self, '/');
 	*slash = '\0';
-	return xstrdup(self);
+	return diag_strdup(self);
 }
 
 /* The library beside this command: in the build tree (tools/ and src/), or
@@ -63,7 +63,7 @@ static char *find_library(void)
 				  "%s/libheapprof.so"};
 	char *found = NULL;
 	for (size_t i = 0; i < sizeof patterns / sizeof *patterns && !found; i++) {
-		char *pattern = xasprintf(patterns[i], dir);
+		char *pattern = diag_asprintf(patterns[i], dir);
 		glob_t matches;
 		if (glob(pattern, 0, NULL, &matches) == 0)
 			found = realpath(matches.gl_pathv[0], NULL);
@@ -84,11 +84,11 @@ static bool is_count(const char *text)
 static char *absolute_template(const char *template)
 {
 	if (template[0] == '/')
-		return xstrdup(template);
+		return diag_strdup(template);
 	char *cwd = getcwd(NULL, 0);
 	if (!cwd)
-		die("cannot read the current directory: %s", strerror(errno));
-	char *absolute = xasprintf("%s/%s", cwd, template);
+		diag_die("cannot read the current directory: %s", strerror(errno));
+	char *absolute = diag_asprintf("%s/%s", cwd, template);
 	free(cwd);
 	return absolute;
 }
@@ -98,7 +98,7 @@ static char *absolute_template(const char *template)
 static char *template_pattern(const char *template, pid_t pid)
 {
 	size_t size = strlen(template) * 2 + 32;
-	char *pattern = xmalloc(size), *out = pattern;
+	char *pattern = diag_malloc(size), *out = pattern;
 	for (const char *c = template; *c; c++) {
 		if (*c == '%' && c[1]) {
 			c++;
@@ -121,10 +121,10 @@ static char *template_pattern(const char *template, pid_t pid)
 static void set_environment(const char *library, const char *template, const char *rate, const char *depth)
 {
 	const char *preload = getenv("LD_PRELOAD");
-	char *value = preload && *preload ? xasprintf("%s %s", library, preload) : xstrdup(library);
+	char *value = preload && *preload ? diag_asprintf("%s %s", library, preload) : diag_strdup(library);
 	if (setenv("LD_PRELOAD", value, 1) || setenv("HEAPPROF_OUT", template, 1) ||
 	    (rate && setenv("HEAPPROF_RATE", rate, 1)) || (depth && setenv("HEAPPROF_DEPTH", depth, 1)))
-		die("cannot set the environment: %s", strerror(errno));
+		diag_die("cannot set the environment: %s", strerror(errno));
 	free(value);
 }
 
@@ -148,7 +148,7 @@ static int run_program(char **command, const char *path)
 	sigaction(SIGHUP, &forward, &old_hangup);
 	child_pid = fork();
 	if (child_pid < 0)
-		die("cannot start %s: %s", command[0], strerror(errno));
+		diag_die("cannot start %s: %s", command[0], strerror(errno));
 	if (child_pid == 0) {
 		sigaction(SIGINT, &old_interrupt, NULL);
 		sigaction(SIGQUIT, &old_quit, NULL);
@@ -161,7 +161,7 @@ static int run_program(char **command, const char *path)
 	int status;
 	while (waitpid(child_pid, &status, 0) < 0)
 		if (errno != EINTR)
-			die("waiting for %s: %s", command[0], strerror(errno));
+			diag_die("waiting for %s: %s", command[0], strerror(errno));
 	sigaction(SIGINT, &old_interrupt, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_terminate, NULL);
@@ -182,11 +182,11 @@ static void snapshot_files(const char *pattern, struct file_snapshot *snapshot)
 	glob_t matches;
 	if (glob(pattern, 0, NULL, &matches) != 0)
 		return;
-	snapshot->paths = xcalloc(matches.gl_pathc, sizeof *snapshot->paths);
-	snapshot->states = xcalloc(matches.gl_pathc, sizeof *snapshot->states);
+	snapshot->paths = diag_calloc(matches.gl_pathc, sizeof *snapshot->paths);
+	snapshot->states = diag_calloc(matches.gl_pathc, sizeof *snapshot->states);
 	for (size_t i = 0; i < matches.gl_pathc; i++) {
 		if (stat(matches.gl_pathv[i], &snapshot->states[snapshot->count]) == 0)
-			snapshot->paths[snapshot->count++] = xstrdup(matches.gl_pathv[i]);
+			snapshot->paths[snapshot->count++] = diag_strdup(matches.gl_pathv[i]);
 	}
 	globfree(&matches);
 }
@@ -219,17 +219,17 @@ static bool written_by_run(const char *path, const struct file_snapshot *before)
 static void symbolize_if_needed(const char *path)
 {
 	char error[1024];
-	struct profile *prof = profile_read_file(path, error, sizeof error);
+	struct profile *prof = profile_reader_read_file(path, error, sizeof error);
 	if (!prof) {
 		fprintf(stderr, "heapprof: %s\n", error);
 		return;
 	}
-	bool needed = profile_needs_symbols(prof);
-	profile_free(prof);
+	bool needed = profile_symbolizer_needed(prof);
+	profile_reader_free(prof);
 	if (!needed)
 		return;
 	struct symbolize_stats stats;
-	if (symbolize_profile_file(path, path, stderr, &stats, error, sizeof error))
+	if (profile_symbolizer_write(path, path, stderr, &stats, error, sizeof error))
 		fprintf(stderr, "heapprof: %s\n", error);
 	else
 		fprintf(stderr, "heapprof: symbolized %zu locations of %s\n", stats.locations_symbolized,
@@ -244,10 +244,10 @@ static size_t written_profiles(const char *pattern, const struct file_snapshot *
 	if (glob(pattern, 0, NULL, &matches) != 0)
 		return 0;
 	size_t count = 0;
-	*paths = xcalloc(matches.gl_pathc, sizeof **paths);
+	*paths = diag_calloc(matches.gl_pathc, sizeof **paths);
 	for (size_t i = 0; i < matches.gl_pathc; i++)
 		if (written_by_run(matches.gl_pathv[i], before))
-			(*paths)[count++] = xstrdup(matches.gl_pathv[i]);
+			(*paths)[count++] = diag_strdup(matches.gl_pathv[i]);
 	globfree(&matches);
 	return count;
 }
@@ -304,31 +304,32 @@ int command_run(int argc, char **argv)
 		{"output", "o", FLAG_STRING, &template},
 		{"depth", NULL, FLAG_STRING, &depth},
 	};
+	const struct flag_set flags = {
+		.command = "run",
+		.usage = run_help,
+		.specs = specs,
+		.n_specs = sizeof specs / sizeof *specs,
+		.min_positional = 1,
+		.max_positional = -1,
+		.stop_at_positional = true,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, true, "run", &args);
-	if (args.help) {
-		fputs(run_help, stdout);
-		return 0;
-	}
-	if (args.n_positional == 0) {
-		fputs(run_help, stderr);
-		return EXIT_USAGE;
-	}
+	flags_parse(argc, argv, &flags, &args);
 	if ((rate && !is_count(rate)) || (depth && !is_count(depth)))
-		die_usage("run: --rate and --depth take a whole number");
+		diag_die_usage("run: --rate and --depth take a whole number");
 	char **command = args.positional;
-	char *path = find_program_path(command[0]);
+	char *path = preload_check_find_program(command[0]);
 	if (!path) {
 		fprintf(stderr, "heapprof: cannot run %s: command not found\n", command[0]);
 		return 127;
 	}
-	const char *obstacle = preload_obstacle(path);
+	const char *obstacle = preload_check_obstacle(path);
 	if (obstacle)
-		die("cannot profile %s: %s", command[0], obstacle);
+		diag_die("cannot profile %s: %s", command[0], obstacle);
 	char *library = find_library();
 	if (!library)
-		die("cannot find libheapprof.so beside this heapprof (looked in ../src, ../lib and "
-		    "../lib/*)");
+		diag_die("cannot find libheapprof.so beside this heapprof (looked in ../src, ../lib and "
+			 "../lib/*)");
 	if (!template)
 		template = getenv("HEAPPROF_OUT") ? getenv("HEAPPROF_OUT") : default_template;
 	char *absolute = absolute_template(template);

@@ -19,20 +19,21 @@ int command_symbolize(int argc, char **argv)
 {
 	const char *out_path = NULL;
 	const struct flag_spec specs[] = {{"output", "o", FLAG_STRING, &out_path}};
+	const struct flag_set flags = {
+		.command = "symbolize",
+		.usage = symbolize_help,
+		.specs = specs,
+		.n_specs = sizeof specs / sizeof *specs,
+		.min_positional = 1,
+		.max_positional = 1,
+		.needed = &out_path,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, sizeof specs / sizeof *specs, false, "symbolize", &args);
-	if (args.help) {
-		fputs(symbolize_help, stdout);
-		return 0;
-	}
-	if (args.n_positional != 1 || !out_path) {
-		fputs(symbolize_help, stderr);
-		return EXIT_USAGE;
-	}
+	flags_parse(argc, argv, &flags, &args);
 	struct symbolize_stats stats;
 	char error[1024];
-	if (symbolize_profile_file(args.positional[0], out_path, stderr, &stats, error, sizeof error))
-		die("%s", error);
+	if (profile_symbolizer_write(args.positional[0], out_path, stderr, &stats, error, sizeof error))
+		diag_die("%s", error);
 	fprintf(stderr, "heapprof: %s: symbolized %zu locations", out_path, stats.locations_symbolized);
 	if (stats.locations_unresolved)
 		fprintf(stderr, "; %zu addresses have no symbol", stats.locations_unresolved);

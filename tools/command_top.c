@@ -2,7 +2,6 @@
 
 #include "commands.h"
 #include "flags.h"
-#include "reader/diag.h"
 #include "report/report.h"
 #include "report/top.h"
 
@@ -19,9 +18,10 @@ static const char top_help[] =
 	"  -unit=U               show values in unit U (default: minimum)\n"
 	"  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
 
-int run_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
+int command_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
 {
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
+	options.note_unnamed_main_binary = true;
 	const char *base_path = NULL;
 	const struct flag_spec specs[] = {
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
@@ -32,17 +32,18 @@ int run_top_report(int argc, char **argv, const char *name, const char *help, bo
 		{"base", NULL, FLAG_STRING, &base_path},
 	};
 	/* diff takes its base as the first operand instead of -base. */
-	size_t spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
+	int spec_count = sizeof specs / sizeof *specs - (as_diff ? 1 : 0);
+	int operands = as_diff ? 2 : 1;
+	const struct flag_set flags = {
+		.command = name,
+		.usage = help,
+		.specs = specs,
+		.n_specs = spec_count,
+		.min_positional = operands,
+		.max_positional = operands,
+	};
 	struct parsed_args args;
-	parse_flags(argc, argv, specs, spec_count, false, name, &args);
-	if (args.help) {
-		fputs(help, stdout);
-		return 0;
-	}
-	if (args.n_positional != (as_diff ? 2 : 1)) {
-		fputs(help, stderr);
-		return EXIT_USAGE;
-	}
+	flags_parse(argc, argv, &flags, &args);
 	const char *profile = args.positional[as_diff ? 1 : 0];
 	if (as_diff)
 		base_path = args.positional[0];
@@ -58,5 +59,5 @@ int run_top_report(int argc, char **argv, const char *name, const char *help, bo
 
 int command_top(int argc, char **argv)
 {
-	return run_top_report(argc, argv, "top", top_help, false);
+	return command_top_report(argc, argv, "top", top_help, false);
 }

@@ -36,7 +36,7 @@ static bool build_id_in_notes(const unsigned char *notes, size_t size, char *hex
 	return false;
 }
 
-bool elf_build_id(const char *path, char *hex, size_t hex_size)
+bool elf_build_id_read(const char *path, char *hex, size_t hex_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

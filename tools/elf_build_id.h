@@ -8,6 +8,6 @@
 
 /* Writes the build ID as lower-case hex (as pprof stores it) into hex;
    false when the file is not a readable 64-bit ELF file with one. */
-bool elf_build_id(const char *path, char *hex, size_t hex_size);
+bool elf_build_id_read(const char *path, char *hex, size_t hex_size);
 
 #endif

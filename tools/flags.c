@@ -1,6 +1,7 @@
 #include "flags.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,16 +30,16 @@ static void set_value(const struct flag_spec *spec, const char *value, const cha
 	case FLAG_INT: {
 		long number = strtol(value, &end, 0);
 		if (!*value || *end || errno || number < -2147483647L - 1 || number > 2147483647L)
-			die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value,
-				  spec->name);
+			diag_die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value,
+				       spec->name);
 		*(int *)spec->target = (int)number;
 		return;
 	}
 	case FLAG_DOUBLE: {
 		double number = strtod(value, &end);
 		if (!*value || *end || errno)
-			die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value,
-				  spec->name);
+			diag_die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value,
+				       spec->name);
 		*(double *)spec->target = number;
 		return;
 	}
@@ -48,27 +49,26 @@ static void set_value(const struct flag_spec *spec, const char *value, const cha
 		else if (!strcmp(value, "false") || !strcmp(value, "0"))
 			*(bool *)spec->target = false;
 		else
-			die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value,
-				  spec->name);
+			diag_die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value,
+				       spec->name);
 		return;
 	}
 }
 
-/* Handles the flag at argv[*index]; may consume the next argument as its value. */
-static void parse_one(int argc, char **argv, int *index, const struct flag_spec *specs, int n_specs,
-		      const char *command, struct parsed_args *out)
+/* Handles the flag at argv[*index]; may consume the next argument as its
+   value. Returns whether the flag asked for help. */
+static bool parse_one(int argc, char **argv, int *index, const struct flag_set *set)
 {
 	const char *arg = argv[*index];
 	const char *name = arg + (arg[1] == '-' ? 2 : 1);
 	const char *equals = strchr(name, '=');
 	size_t length = equals ? (size_t)(equals - name) : strlen(name);
-	if ((length == 4 && !strncmp(name, "help", 4)) || (length == 1 && name[0] == 'h')) {
-		out->help = true;
-		return;
-	}
-	const struct flag_spec *spec = find_flag(specs, n_specs, name, length);
+	if ((length == 4 && !strncmp(name, "help", 4)) || (length == 1 && name[0] == 'h'))
+		return true;
+	const char *command = set->command;
+	const struct flag_spec *spec = find_flag(set->specs, set->n_specs, name, length);
 	if (!spec)
-		die_usage("%s: unknown flag %s (see heapprof %s --help)", command, arg, command);
+		diag_die_usage("%s: unknown flag %s (see heapprof %s --help)", command, arg, command);
 	if (equals)
 		set_value(spec, equals + 1, command);
 	else if (spec->kind == FLAG_BOOL)
@@ -76,27 +76,41 @@ static void parse_one(int argc, char **argv, int *index, const struct flag_spec 
 	else if (*index + 1 < argc)
 		set_value(spec, argv[++*index], command);
 	else
-		die_usage("%s: flag %s needs a value", command, arg);
+		diag_die_usage("%s: flag %s needs a value", command, arg);
+	return false;
 }
 
-void parse_flags(int argc, char **argv, const struct flag_spec *specs, int n_specs, bool stop_at_positional,
-		 const char *command, struct parsed_args *out)
+static bool command_line_complete(const struct flag_set *set, int n_positional)
+{
+	bool count_fits = n_positional >= set->min_positional &&
+			  (set->max_positional < 0 || n_positional <= set->max_positional);
+	return count_fits && (!set->needed || *set->needed);
+}
+
+void flags_parse(int argc, char **argv, const struct flag_set *set, struct parsed_args *out)
 {
 	out->positional = argv; /* positional arguments are moved down over the flags */
 	out->n_positional = 0;
-	out->help = false;
-	bool flags_over = false;
+	bool flags_over = false, help = false;
 	for (int i = 0; i < argc; i++) {
 		const char *arg = argv[i];
 		if (!flags_over && !strcmp(arg, "--")) {
 			flags_over = true;
 		} else if (!flags_over && arg[0] == '-' && arg[1]) {
-			parse_one(argc, argv, &i, specs, n_specs, command, out);
+			help |= parse_one(argc, argv, &i, set);
 		} else {
 			out->positional[out->n_positional++] = argv[i];
-			if (stop_at_positional)
+			if (set->stop_at_positional)
 				flags_over = true;
 		}
 	}
 	out->positional[out->n_positional] = NULL;
+	if (help) {
+		fputs(set->usage, stdout);
+		exit(0);
+	}
+	if (!command_line_complete(set, out->n_positional)) {
+		fputs(set->usage, stderr);
+		exit(EXIT_USAGE);
+	}
 }

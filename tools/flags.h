@@ -14,18 +14,33 @@ struct flag_spec {
 	void *target; /* const char **, int *, double * or bool * */
 };
 
+/* A command's command line: its flags, its usage text and how many
+   positional arguments it takes. */
+struct flag_set {
+	const char *command;
+	const char *usage;
+	const struct flag_spec *specs;
+	int n_specs;
+	int min_positional;
+	int max_positional; /* -1: no limit */
+	/* NULL, or the target of a FLAG_STRING the command cannot do without. */
+	const char *const *needed;
+	/* The first argument that is not a flag ends the flags (it and the rest
+	   are positional, as for `run`); otherwise flags and positional
+	   arguments may mix. */
+	bool stop_at_positional;
+};
+
 struct parsed_args {
 	char **positional;
 	int n_positional;
-	bool help;
 };
 
 /* Parses argv[0..argc), moving the positional arguments to the front of
-   argv (out->positional is argv, NULL-terminated). With stop_at_positional, the first argument that is
-   not a flag ends the flags (it and the rest are positional, as for `run`);
-   otherwise flags and positional arguments may mix. "--" ends the flags.
-   An unknown or malformed flag is a usage error (exit 2). */
-void parse_flags(int argc, char **argv, const struct flag_spec *specs, int n_specs, bool stop_at_positional,
-		 const char *command, struct parsed_args *out);
+   argv (out->positional is argv, NULL-terminated). "--" ends the flags.
+   -h, -help or --help prints the usage on stdout and exits 0. An unknown or
+   malformed flag, a missing needed flag or a wrong number of positional
+   arguments is a usage error (exit 2); the last two print the usage. */
+void flags_parse(int argc, char **argv, const struct flag_set *set, struct parsed_args *out);
 
 #endif

@@ -45,5 +45,5 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		if (!strcmp(name, commands[i].name))
 			return commands[i].run(argc - 2, argv + 2);
-	die_usage("unknown command \"%s\" (see heapprof --help)", name);
+	diag_die_usage("unknown command \"%s\" (see heapprof --help)", name);
 }

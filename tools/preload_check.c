@@ -10,17 +10,17 @@
 
 #include "reader/diag.h"
 
-char *find_program_path(const char *command)
+char *preload_check_find_program(const char *command)
 {
 	if (strchr(command, '/'))
-		return access(command, F_OK) == 0 ? xstrdup(command) : NULL;
+		return access(command, F_OK) == 0 ? diag_strdup(command) : NULL;
 	const char *path = getenv("PATH");
 	if (!path || !*path)
 		path = "/usr/local/bin:/bin:/usr/bin";
 	for (const char *dir = path;; dir++) {
 		const char *end = strchrnul(dir, ':');
-		char *candidate = end == dir ? xasprintf("./%s", command)
-					     : xasprintf("%.*s/%s", (int)(end - dir), dir, command);
+		char *candidate = end == dir ? diag_asprintf("./%s", command)
+					     : diag_asprintf("%.*s/%s", (int)(end - dir), dir, command);
 		struct stat status;
 		if (stat(candidate, &status) == 0 && S_ISREG(status.st_mode) && access(candidate, X_OK) == 0)
 			return candidate;
@@ -76,7 +76,7 @@ static char *script_interpreter(int fd)
 	line[length] = '\0';
 	char *start = line + 2 + strspn(line + 2, " \t");
 	start[strcspn(start, " \t\n")] = '\0';
-	return *start ? xstrdup(start) : NULL;
+	return *start ? diag_strdup(start) : NULL;
 }
 
 /* Scripts name their interpreter, which may be a script in turn; the kernel
@@ -103,7 +103,7 @@ static const char *obstacle_at_level(const char *path, int level)
 	return obstacle;
 }
 
-const char *preload_obstacle(const char *path)
+const char *preload_check_obstacle(const char *path)
 {
 	return obstacle_at_level(path, 0);
 }

@@ -5,10 +5,10 @@
 #define HEAPPROF_TOOLS_PRELOAD_CHECK_H
 
 /* Finds command as execvp would; returns a malloc'd path or NULL. */
-char *find_program_path(const char *command);
+char *preload_check_find_program(const char *command);
 
 /* NULL when the library can be preloaded into the program at path, else a
    sentence saying why not. */
-const char *preload_obstacle(const char *path);
+const char *preload_check_obstacle(const char *path);
 
 #endif

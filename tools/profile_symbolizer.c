@@ -27,7 +27,7 @@ static bool is_pseudo_file(const char *file)
 	return !file[0] || file[0] == '[' || !strncmp(file, "linux-vdso", 10);
 }
 
-bool profile_needs_symbols(const struct profile *prof)
+bool profile_symbolizer_needed(const struct profile *prof)
 {
 	for (size_t i = 0; i < prof->n_locations; i++) {
 		const struct profile_location *l = &prof->locations[i];
@@ -63,7 +63,7 @@ static void *arena_or_die(struct rewrite *rw, size_t size)
 {
 	void *block = budget_arena_alloc(&rw->arena, size);
 	if (!block)
-		die("out of memory");
+		diag_die("out of memory");
 	return block;
 }
 
@@ -72,10 +72,10 @@ static uint64_t string_of(struct rewrite *rw, const char *text)
 	size_t known = rw->strings.count;
 	uint32_t id = intern(&rw->strings, text, strlen(text));
 	if (rw->strings.count > known) {
-		rw->string_index =
-			xgrow(rw->string_index, &rw->string_index_capacity, id + 1, sizeof *rw->string_index);
-		rw->strings_out = xgrow(rw->strings_out, &rw->strings_capacity, rw->n_strings + 1,
-					sizeof *rw->strings_out);
+		rw->string_index = diag_grow(rw->string_index, &rw->string_index_capacity, id + 1,
+					     sizeof *rw->string_index);
+		rw->strings_out = diag_grow(rw->strings_out, &rw->strings_capacity, rw->n_strings + 1,
+					    sizeof *rw->strings_out);
 		rw->string_index[id] = (uint32_t)rw->n_strings;
 		rw->strings_out[rw->n_strings++] = (char *)rw->strings.entries[id].bytes;
 	}
@@ -102,10 +102,10 @@ static uint64_t function_of(struct rewrite *rw, const struct symbolized_frame *f
 	function->filename = key[2];
 	function->start_line = key[3];
 	rw->function_ids =
-		xgrow(rw->function_ids, &rw->function_ids_capacity, id + 1, sizeof *rw->function_ids);
+		diag_grow(rw->function_ids, &rw->function_ids_capacity, id + 1, sizeof *rw->function_ids);
 	rw->function_ids[id] = function->id;
-	rw->functions_out = xgrow(rw->functions_out, &rw->functions_capacity, rw->n_functions + 1,
-				  sizeof *rw->functions_out);
+	rw->functions_out = diag_grow(rw->functions_out, &rw->functions_capacity, rw->n_functions + 1,
+				      sizeof *rw->functions_out);
 	rw->functions_out[rw->n_functions++] = function;
 	return function->id;
 }
@@ -117,21 +117,21 @@ static void load_tables(struct rewrite *rw)
 	intern_table_init(&rw->function_keys);
 	for (size_t i = 0; i < m->n_string_table; i++) {
 		/* Keep every entry, duplicates too, so that existing indices stay valid. */
-		rw->strings_out = xgrow(rw->strings_out, &rw->strings_capacity, rw->n_strings + 1,
-					sizeof *rw->strings_out);
+		rw->strings_out = diag_grow(rw->strings_out, &rw->strings_capacity, rw->n_strings + 1,
+					    sizeof *rw->strings_out);
 		rw->strings_out[rw->n_strings++] = m->string_table[i];
 		size_t known = rw->strings.count;
 		uint32_t id = intern(&rw->strings, m->string_table[i], strlen(m->string_table[i]));
 		if (rw->strings.count > known) {
-			rw->string_index = xgrow(rw->string_index, &rw->string_index_capacity, id + 1,
-						 sizeof *rw->string_index);
+			rw->string_index = diag_grow(rw->string_index, &rw->string_index_capacity, id + 1,
+						     sizeof *rw->string_index);
 			rw->string_index[id] = (uint32_t)i;
 		}
 	}
 	rw->next_function_id = 1;
 	for (size_t i = 0; i < m->n_function; i++) {
-		rw->functions_out = xgrow(rw->functions_out, &rw->functions_capacity, rw->n_functions + 1,
-					  sizeof *rw->functions_out);
+		rw->functions_out = diag_grow(rw->functions_out, &rw->functions_capacity, rw->n_functions + 1,
+					      sizeof *rw->functions_out);
 		rw->functions_out[rw->n_functions++] = m->function[i];
 		if (m->function[i]->id >= rw->next_function_id)
 			rw->next_function_id = m->function[i]->id + 1;
@@ -143,15 +143,16 @@ static void load_tables(struct rewrite *rw)
 static char *find_binary(const struct profile_mapping *m)
 {
 	char found_id[256];
-	if (!access(m->file, R_OK) && (!m->build_id[0] || (elf_build_id(m->file, found_id, sizeof found_id) &&
-							   !strcmp(found_id, m->build_id))))
-		return xstrdup(m->file);
+	if (!access(m->file, R_OK) &&
+	    (!m->build_id[0] ||
+	     (elf_build_id_read(m->file, found_id, sizeof found_id) && !strcmp(found_id, m->build_id))))
+		return diag_strdup(m->file);
 	if (strlen(m->build_id) < 3)
 		return NULL;
 	const char *suffixes[] = {".debug", ""};
 	for (int i = 0; i < 2; i++) {
-		char *path = xasprintf("/usr/lib/debug/.build-id/%.2s/%s%s", m->build_id, m->build_id + 2,
-				       suffixes[i]);
+		char *path = diag_asprintf("/usr/lib/debug/.build-id/%.2s/%s%s", m->build_id, m->build_id + 2,
+					   suffixes[i]);
 		if (!access(path, R_OK))
 			return path;
 		free(path);
@@ -232,18 +233,18 @@ static int fail(char *error, size_t error_size, const char *format, const char *
 static int decode_for_rewrite(struct rewrite *rw, const char *in_path, char *error, size_t error_size)
 {
 	size_t size;
-	unsigned char *bytes = read_whole_file(in_path, &size, error, error_size);
+	unsigned char *bytes = profile_reader_read_whole_file(in_path, &size, error, error_size);
 	if (!bytes)
 		return -1;
 	struct byte_buffer plain;
 	char reason[256];
-	if (decompress_profile(bytes, size, decompressed_limit(size), &plain, reason, sizeof reason)) {
+	if (decompress_profile(bytes, size, decompress_limit(size), &plain, reason, sizeof reason)) {
 		free(bytes);
 		return fail(error, error_size, "%s: %s", in_path, reason);
 	}
 	budget_arena_init(&rw->arena, SIZE_MAX);
 	rw->message = perftools__profiles__profile__unpack(&rw->arena.allocator, plain.size, plain.bytes);
-	byte_buffer_free(&plain);
+	decompress_buffer_free(&plain);
 	free(bytes);
 	if (!rw->message)
 		return fail(error, error_size, "%s: %s", in_path, "cannot decode the profile a second time");
@@ -260,9 +261,9 @@ static unsigned char *gzip_bytes(const unsigned char *data, size_t size, size_t 
 {
 	z_stream stream = {0};
 	if (deflateInit2(&stream, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		die("out of memory");
+		diag_die("out of memory");
 	size_t capacity = deflateBound(&stream, size);
-	unsigned char *out = xmalloc(capacity);
+	unsigned char *out = diag_malloc(capacity);
 	stream.next_in = (unsigned char *)data;
 	stream.next_out = out;
 	int status = Z_OK;
@@ -274,7 +275,7 @@ static unsigned char *gzip_bytes(const unsigned char *data, size_t size, size_t 
 		status = deflate(&stream, stream.avail_in == input_left ? Z_FINISH : Z_NO_FLUSH);
 	}
 	if (status != Z_STREAM_END)
-		die("compressing the profile failed");
+		diag_die("compressing the profile failed");
 	*out_size = stream.total_out;
 	deflateEnd(&stream);
 	return out;
@@ -287,14 +288,14 @@ static unsigned char *encode_for_path(const char *path, const unsigned char *dat
 {
 	if (ends_with(path, ".zst")) {
 		size_t capacity = ZSTD_compressBound(size);
-		unsigned char *out = xmalloc(capacity);
+		unsigned char *out = diag_malloc(capacity);
 		*out_size = ZSTD_compress(out, capacity, data, size, 3);
 		if (ZSTD_isError(*out_size))
-			die("compressing the profile failed: %s", ZSTD_getErrorName(*out_size));
+			diag_die("compressing the profile failed: %s", ZSTD_getErrorName(*out_size));
 		return out;
 	}
 	if (ends_with(path, ".pb")) {
-		unsigned char *out = xmalloc(size);
+		unsigned char *out = diag_malloc(size);
 		memcpy(out, data, size);
 		*out_size = size;
 		return out;
@@ -308,7 +309,7 @@ static int write_profile(const char *out_path, const unsigned char *data, size_t
 {
 	size_t encoded_size;
 	unsigned char *encoded = encode_for_path(out_path, data, size, &encoded_size);
-	char *temporary = xasprintf("%s.tmp.%d", out_path, (int)getpid());
+	char *temporary = diag_asprintf("%s.tmp.%d", out_path, (int)getpid());
 	FILE *out = fopen(temporary, "wb");
 	int status = 0;
 	if (!out)
@@ -347,11 +348,11 @@ static void free_rewrite(struct rewrite *rw)
 	budget_arena_free_all(&rw->arena);
 }
 
-int symbolize_profile_file(const char *in_path, const char *out_path, FILE *notes,
-			   struct symbolize_stats *stats, char *error, size_t error_size)
+int profile_symbolizer_write(const char *in_path, const char *out_path, FILE *notes,
+			     struct symbolize_stats *stats, char *error, size_t error_size)
 {
 	memset(stats, 0, sizeof *stats);
-	struct profile *prof = profile_read_file(in_path, error, error_size);
+	struct profile *prof = profile_reader_read_file(in_path, error, error_size);
 	if (!prof)
 		return -1;
 	struct rewrite rw = {0};
@@ -375,12 +376,12 @@ int symbolize_profile_file(const char *in_path, const char *out_path, FILE *note
 		rw.message->function = rw.functions_out;
 		rw.message->n_function = rw.n_functions;
 		size_t size = perftools__profiles__profile__get_packed_size(rw.message);
-		unsigned char *packed = xmalloc(size);
+		unsigned char *packed = diag_malloc(size);
 		perftools__profiles__profile__pack(rw.message, packed);
 		status = write_profile(out_path, packed, size, error, error_size);
 		free(packed);
 	}
 	free_rewrite(&rw);
-	profile_free(prof);
+	profile_reader_free(prof);
 	return status;
 }

@@ -11,7 +11,7 @@
 #include "reader/profile_reader.h"
 
 /* Whether some location lacks symbols that a local binary might provide. */
-bool profile_needs_symbols(const struct profile *prof);
+bool profile_symbolizer_needed(const struct profile *prof);
 
 struct symbolize_stats {
 	size_t locations_symbolized;
@@ -22,7 +22,7 @@ struct symbolize_stats {
 /* Writes the symbolized profile to out_path, which may be in_path: zstd when
    the name ends in .zst, uncompressed for .pb, else gzip. Reports binaries it cannot find on notes (one line each). Returns
    0, or -1 with the reason in error. */
-int symbolize_profile_file(const char *in_path, const char *out_path, FILE *notes,
-			   struct symbolize_stats *stats, char *error, size_t error_size);
+int profile_symbolizer_write(const char *in_path, const char *out_path, FILE *notes,
+			     struct symbolize_stats *stats, char *error, size_t error_size);
 
 #endif

@@ -13,11 +13,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char error[512];
-	struct profile *prof = profile_parse(data, size, error, sizeof error);
+	struct profile *prof = profile_reader_parse(data, size, error, sizeof error);
 	if (!prof)
 		return 0;
 	if (prof->n_sample_types == 0) {
-		profile_free(prof);
+		profile_reader_free(prof);
 		return 0;
 	}
 	static FILE *sink;

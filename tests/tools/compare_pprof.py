@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """The comparison suite of issue #3: runs go tool pprof and heapprof on the
-same profiles with the same flags and fails on any byte of difference.
+same profiles with the same flags and fails on any byte of difference, on
+stdout and, when pprof succeeds, on stderr (but for pprof's notes on reading
+binaries, which heapprof top and list never read).
 
     compare_pprof.py HEAPPROF [--library LIBHEAPPROF --program PROGRAM]
 
@@ -16,6 +18,7 @@ import concurrent.futures
 import difflib
 import gzip
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +28,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import make_profiles  # noqa: E402
+
+# go tool pprof tries to symbolize from the binaries a profile's mappings
+# name and says when it cannot; heapprof leaves that to `heapprof symbolize`.
+BINARY_NOTES = re.compile(rb"^(Local symbolization failed for .*|Some binary filenames not available\. .*"
+                          rb"|Try setting PPROF_BINARY_PATH .*)\n", re.M)
 
 TOP_FLAGS = [[], ["-cum"], ["-nodecount=3"], ["-nodecount=1"], ["-nodefraction=0"], ["-nodefraction=0.1"],
              ["-unit=MB"], ["-unit=kB"], ["-unit=B"], ["-unit=auto"], ["-unit=s"], ["-cum", "-nodecount=5"],
@@ -82,12 +90,20 @@ class Suite:
         got = subprocess.run([self.heapprof] + heapprof_args, capture_output=True, env=env, cwd=cwd)
         # pprof exits 2 on every error; heapprof distinguishes usage (2) from input (1).
         if (want.returncode == 0) != (got.returncode == 0) or want.stdout != got.stdout:
-            diff = "".join(difflib.unified_diff(want.stdout.decode(errors="replace").splitlines(True),
-                                                got.stdout.decode(errors="replace").splitlines(True),
-                                                "go tool pprof", "heapprof"))
-            return False, (f"FAIL {label}: heapprof {' '.join(heapprof_args)} (exit {got.returncode}, "
-                    f"pprof exit {want.returncode})\n{diff[:3000]}{got.stderr.decode(errors='replace')[:500]}")
+            return False, self.failure(label, heapprof_args, want, got, want.stdout, got.stdout)
+        # Errors heapprof words its own way.
+        want_stderr = BINARY_NOTES.sub(b"", want.stderr)
+        if want.returncode == 0 and want_stderr != got.stderr:
+            return False, self.failure(label + " (stderr)", heapprof_args, want, got, want_stderr, got.stderr)
         return want.returncode == 0, None
+
+    @staticmethod
+    def failure(label, heapprof_args, want, got, wanted, printed):
+        diff = "".join(difflib.unified_diff(wanted.decode(errors="replace").splitlines(True),
+                                            printed.decode(errors="replace").splitlines(True),
+                                            "go tool pprof", "heapprof"))
+        return (f"FAIL {label}: heapprof {' '.join(heapprof_args)} (exit {got.returncode}, "
+                f"pprof exit {want.returncode})\n{diff[:3000]}{got.stderr.decode(errors='replace')[:500]}")
 
     def run(self):
         succeeded = 0
@@ -175,6 +191,7 @@ def add_crafted_cases(suite, tmp):
                      ("cpu", "older_cpu"), ("heap", "cpu"), ("diff_base", "empty")]:
         add_base_cases(suite, os.path.join(crafted, old + ".pb.gz"), os.path.join(crafted, new + ".pb.gz"),
                        f"base {old}")
+    add_main_binary_cases(suite, crafted, src)
     heap = os.path.join(crafted, "heap.pb.gz")
     if shutil.which("zstd"):
         zst = os.path.join(crafted, "heap.pb.zst")
@@ -190,6 +207,22 @@ def add_crafted_cases(suite, tmp):
     no_tz = {k: v for k, v in suite.env.items() if k != "TZ"}
     suite.add(["-top", heap], ["top", heap], label="TZ unset", env=no_tz)
     return crafted
+
+
+def add_main_binary_cases(suite, crafted, src):
+    """pprof's "Main binary filename not available." on stderr: the first
+    mapping has no file name, with and without symbols, with and without a
+    kept sample in it, alone and merged with -base."""
+    def path(name):
+        return os.path.join(crafted, name + ".pb.gz")
+    for name in ("nofile", "nofile_symbolized", "nofile_cancelled"):
+        suite.add(["-top", path(name)], ["top", path(name)], label=name)
+        suite.add(["-list", ".", path(name)], ["list", ".", path(name)], cwd=src, label=name)
+    for old, new in [("nofile", "nofile"), ("nofile_cancelled", "nofile"), ("nofile", "nofile_cancelled"),
+                     ("nofile_symbolized", "nofile"), ("nofile", "nofile_symbolized")]:
+        pprof_args = ["-top", "-base=" + path(old), path(new)]
+        suite.add(pprof_args, ["top", "-base=" + path(old), path(new)], label=f"base {old}")
+        suite.add(pprof_args, ["diff", path(old), path(new)], label=f"base {old}")
 
 
 def add_library_cases(suite, tmp, library, program):

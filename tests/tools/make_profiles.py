@@ -168,6 +168,27 @@ def diff_base_profile():
     return p
 
 
+def nofile_profile(src, symbolized=False, cancelled=False):
+    """A first mapping, which pprof takes for the main binary, without a file
+    name: pprof says so on stderr unless the mapping has symbols already or
+    no sample it keeps reaches the mapping (cancelled: the main binary's two
+    samples sum to zero)."""
+    p = Profile()
+    p.sample_type("alloc_space", "bytes")
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x400000, 0x500000, 0, "", has_functions=symbolized)
+    p.mapping(2, 0x7f0000000000, 0x7f0000100000, 0, "/nonexistent/lib/libc.so.6")
+    p.function(1, "main", filename=os.path.join(src, "app.c"), start_line=10)
+    p.function(2, "malloc")
+    p.location(1, 1, 0x401000, [(1, 14)])
+    p.location(2, 2, 0x7f0000001000, [(2, 0)])
+    p.sample([2, 1], [4096, 1024])
+    if cancelled:
+        p.sample([2, 1], [-4096, -1024])
+    p.sample([2], [512, 512])
+    return p
+
+
 def empty_profile():
     p = Profile()
     p.sample_type("inuse_space", "bytes")
@@ -222,6 +243,9 @@ def write_all(out):
         "mangled": mangled_profile(),
         "empty": empty_profile(),
         "paths": paths_profile(src),
+        "nofile": nofile_profile(src),
+        "nofile_symbolized": nofile_profile(src, symbolized=True),
+        "nofile_cancelled": nofile_profile(src, cancelled=True),
     }
     for name, profile in profiles.items():
         profile.write(os.path.join(out, name + ".pb.gz"))

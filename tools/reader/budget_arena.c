@@ -79,6 +79,14 @@ void *budget_arena_alloc(struct budget_arena *arena, size_t size)
 	return block;
 }
 
+void *budget_arena_array(struct budget_arena *arena, size_t count, size_t size)
+{
+	if (count && size > SIZE_MAX / count)
+		return NULL;
+	size_t bytes = count * size;
+	return budget_arena_alloc(arena, bytes ? bytes : 1);
+}
+
 void budget_arena_free_all(struct budget_arena *arena)
 {
 	while (arena->chunks) {

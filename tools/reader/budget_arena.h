@@ -22,6 +22,9 @@ struct budget_arena {
 
 void budget_arena_init(struct budget_arena *arena, size_t budget);
 void *budget_arena_alloc(struct budget_arena *arena, size_t size);
+/* Room for count elements of size bytes, or NULL when that many bytes cannot
+   be counted in a size_t or the arena refuses them. */
+void *budget_arena_array(struct budget_arena *arena, size_t count, size_t size);
 void budget_arena_free_all(struct budget_arena *arena);
 
 #endif

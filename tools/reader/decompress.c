@@ -15,7 +15,7 @@ enum { BOMB_RATIO = 256 };
 #define SMALL_INPUT_LIMIT ((size_t)256 << 20)
 #define ABSOLUTE_LIMIT ((size_t)4 << 30)
 
-size_t decompressed_limit(size_t input_size)
+size_t decompress_limit(size_t input_size)
 {
 	size_t limit = input_size > ABSOLUTE_LIMIT / BOMB_RATIO ? ABSOLUTE_LIMIT : input_size * BOMB_RATIO;
 	return limit < SMALL_INPUT_LIMIT ? SMALL_INPUT_LIMIT : limit;
@@ -156,7 +156,7 @@ int decompress_profile(const unsigned char *input, size_t input_size, size_t lim
 	return 0;
 }
 
-void byte_buffer_free(struct byte_buffer *buffer)
+void decompress_buffer_free(struct byte_buffer *buffer)
 {
 	if (buffer->owned)
 		free(buffer->bytes);

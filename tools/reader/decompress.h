@@ -13,13 +13,13 @@ struct byte_buffer {
 };
 
 /* The most a profile of input_size compressed bytes may inflate to. */
-size_t decompressed_limit(size_t input_size);
+size_t decompress_limit(size_t input_size);
 
 /* Returns 0 and fills out (borrowing input when it is not compressed), or -1
    with a one-line reason in error. */
 int decompress_profile(const unsigned char *input, size_t input_size, size_t limit, struct byte_buffer *out,
 		       char *error, size_t error_size);
 
-void byte_buffer_free(struct byte_buffer *buffer);
+void decompress_buffer_free(struct byte_buffer *buffer);
 
 #endif

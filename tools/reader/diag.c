@@ -14,7 +14,7 @@ static void report(const char *format, va_list arguments)
 	fputc('\n', stderr);
 }
 
-void die(const char *format, ...)
+void diag_die(const char *format, ...)
 {
 	va_list arguments;
 	va_start(arguments, format);
@@ -23,7 +23,7 @@ void die(const char *format, ...)
 	exit(EXIT_BAD_INPUT);
 }
 
-void die_usage(const char *format, ...)
+void diag_die_usage(const char *format, ...)
 {
 	va_list arguments;
 	va_start(arguments, format);
@@ -35,45 +35,45 @@ void die_usage(const char *format, ...)
 static void *checked(void *pointer)
 {
 	if (!pointer)
-		die("out of memory");
+		diag_die("out of memory");
 	return pointer;
 }
 
-void *xmalloc(size_t size)
+void *diag_malloc(size_t size)
 {
 	return checked(malloc(size ? size : 1));
 }
 
-void *xcalloc(size_t count, size_t size)
+void *diag_calloc(size_t count, size_t size)
 {
 	return checked(calloc(count ? count : 1, size ? size : 1));
 }
 
-void *xrealloc(void *pointer, size_t size)
+void *diag_realloc(void *pointer, size_t size)
 {
 	return checked(realloc(pointer, size ? size : 1));
 }
 
-void *xgrow(void *array, size_t *capacity, size_t wanted, size_t size)
+void *diag_grow(void *array, size_t *capacity, size_t wanted, size_t size)
 {
 	if (wanted <= *capacity)
 		return array;
 	size_t grown = *capacity ? *capacity : 8;
 	while (grown < wanted) {
 		if (grown > SIZE_MAX / 2 / size)
-			die("out of memory");
+			diag_die("out of memory");
 		grown *= 2;
 	}
 	*capacity = grown;
-	return xrealloc(array, grown * size);
+	return diag_realloc(array, grown * size);
 }
 
-char *xstrdup(const char *text)
+char *diag_strdup(const char *text)
 {
 	return checked(strdup(text));
 }
 
-char *xasprintf(const char *format, ...)
+char *diag_asprintf(const char *format, ...)
 {
 	va_list arguments;
 	va_start(arguments, format);
@@ -81,6 +81,6 @@ char *xasprintf(const char *format, ...)
 	int length = vasprintf(&text, format, arguments);
 	va_end(arguments);
 	if (length < 0)
-		die("out of memory");
+		diag_die("out of memory");
 	return text;
 }

@@ -12,15 +12,15 @@ enum {
 	EXIT_USAGE = 2,     /* the command line itself is wrong */
 };
 
-_Noreturn void die(const char *format, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void die_usage(const char *format, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void diag_die(const char *format, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void diag_die_usage(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
-void *xmalloc(size_t size);
-void *xcalloc(size_t count, size_t size);
-void *xrealloc(void *pointer, size_t size);
+void *diag_malloc(size_t size);
+void *diag_calloc(size_t count, size_t size);
+void *diag_realloc(void *pointer, size_t size);
 /* Grows an array of count elements of size bytes to hold at least wanted. */
-void *xgrow(void *array, size_t *capacity, size_t wanted, size_t size);
-char *xstrdup(const char *text);
-char *xasprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+void *diag_grow(void *array, size_t *capacity, size_t wanted, size_t size);
+char *diag_strdup(const char *text);
+char *diag_asprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -37,8 +37,8 @@ void u64_map_init(struct u64_map *map, size_t expected)
 {
 	map->capacity = capacity_for(expected);
 	map->count = 0;
-	map->keys = xmalloc(map->capacity * sizeof *map->keys);
-	map->values = xmalloc(map->capacity * sizeof *map->values);
+	map->keys = diag_malloc(map->capacity * sizeof *map->keys);
+	map->values = diag_malloc(map->capacity * sizeof *map->values);
 	memset(map->values, 0xff, map->capacity * sizeof *map->values);
 }
 
@@ -91,7 +91,7 @@ void intern_table_init(struct intern_table *table)
 {
 	memset(table, 0, sizeof *table);
 	table->capacity = 64;
-	table->slots = xcalloc(table->capacity, sizeof *table->slots);
+	table->slots = diag_calloc(table->capacity, sizeof *table->slots);
 }
 
 void intern_table_free(struct intern_table *table)
@@ -124,7 +124,7 @@ static void intern_grow(struct intern_table *table)
 {
 	free(table->slots);
 	table->capacity *= 2;
-	table->slots = xcalloc(table->capacity, sizeof *table->slots);
+	table->slots = diag_calloc(table->capacity, sizeof *table->slots);
 	size_t mask = table->capacity - 1;
 	for (size_t i = 0; i < table->count; i++) {
 		size_t slot = table->hashes[i] & mask;
@@ -142,10 +142,10 @@ uint32_t intern(struct intern_table *table, const char *bytes, size_t length)
 		return table->slots[slot] - 1;
 	size_t old_capacity = table->entries_capacity;
 	table->entries =
-		xgrow(table->entries, &table->entries_capacity, table->count + 1, sizeof *table->entries);
+		diag_grow(table->entries, &table->entries_capacity, table->count + 1, sizeof *table->entries);
 	if (table->entries_capacity != old_capacity)
-		table->hashes = xrealloc(table->hashes, table->entries_capacity * sizeof *table->hashes);
-	char *copy = xmalloc(length + 1);
+		table->hashes = diag_realloc(table->hashes, table->entries_capacity * sizeof *table->hashes);
+	char *copy = diag_malloc(length + 1);
 	memcpy(copy, bytes, length);
 	copy[length] = '\0';
 	table->entries[table->count] = (struct intern_key){copy, length};

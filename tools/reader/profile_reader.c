@@ -36,14 +36,6 @@ static int reject(struct reader *r, const char *format, ...)
 	return -1;
 }
 
-static void *arena_array(struct reader *r, size_t count, size_t size)
-{
-	if (count && size > SIZE_MAX / count)
-		return NULL;
-	size_t bytes = count * size;
-	return budget_arena_alloc(&r->prof->arena, bytes ? bytes : 1);
-}
-
 /* --- Wire-level checks protobuf-c does not make -------------------------- */
 
 static int read_varint(const unsigned char **cursor, const unsigned char *end, uint64_t *value)
@@ -148,9 +140,10 @@ static int resolve_header_strings(struct reader *r)
 		return reject(r, "malformed profile: string_table[0] must be ''");
 
 	prof->n_sample_types = message->n_sample_type;
-	prof->sample_types = arena_array(r, prof->n_sample_types, sizeof *prof->sample_types);
+	prof->sample_types =
+		budget_arena_array(&prof->arena, prof->n_sample_types, sizeof *prof->sample_types);
 	prof->n_comments = message->n_comment;
-	prof->comments = arena_array(r, prof->n_comments, sizeof *prof->comments);
+	prof->comments = budget_arena_array(&prof->arena, prof->n_comments, sizeof *prof->comments);
 	if (!prof->sample_types || !prof->comments)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_sample_types; i++) {
@@ -214,7 +207,7 @@ static int resolve_mappings(struct reader *r, struct u64_map *ids)
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
 	prof->n_mappings = message->n_mapping;
-	prof->mappings = arena_array(r, prof->n_mappings, sizeof *prof->mappings);
+	prof->mappings = budget_arena_array(&prof->arena, prof->n_mappings, sizeof *prof->mappings);
 	if (!prof->mappings)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_mappings; i++) {
@@ -240,7 +233,7 @@ static int resolve_functions(struct reader *r, struct u64_map *ids)
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
 	prof->n_functions = message->n_function;
-	prof->functions = arena_array(r, prof->n_functions, sizeof *prof->functions);
+	prof->functions = budget_arena_array(&prof->arena, prof->n_functions, sizeof *prof->functions);
 	if (!prof->functions)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_functions; i++) {
@@ -266,7 +259,7 @@ static int resolve_location(struct reader *r, const Perftools__Profiles__Locatio
 					 .address = in->address,
 					 .n_lines = in->n_line,
 					 .is_folded = in->is_folded};
-	out->lines = arena_array(r, in->n_line, sizeof *out->lines);
+	out->lines = budget_arena_array(&r->prof->arena, in->n_line, sizeof *out->lines);
 	if (!out->lines)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t j = 0; j < in->n_line; j++) {
@@ -288,7 +281,7 @@ static int resolve_locations(struct reader *r, struct u64_map *ids, const struct
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
 	prof->n_locations = message->n_location;
-	prof->locations = arena_array(r, prof->n_locations, sizeof *prof->locations);
+	prof->locations = budget_arena_array(&prof->arena, prof->n_locations, sizeof *prof->locations);
 	if (!prof->locations)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_locations; i++)
@@ -317,7 +310,7 @@ static int resolve_samples(struct reader *r, const struct u64_map *location_ids)
 	if (prof->n_sample_types == 0 && message->n_sample != 0)
 		return reject(r, "malformed profile: missing sample type information");
 	prof->n_samples = message->n_sample;
-	prof->samples = arena_array(r, prof->n_samples, sizeof *prof->samples);
+	prof->samples = budget_arena_array(&prof->arena, prof->n_samples, sizeof *prof->samples);
 	if (!prof->samples)
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t i = 0; i < prof->n_samples; i++) {
@@ -354,24 +347,24 @@ static int resolve(struct reader *r)
 	return status ? -1 : 0;
 }
 
-struct profile *profile_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size)
+struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size)
 {
-	struct reader r = {xcalloc(1, sizeof(struct profile)), error, error_size};
+	struct reader r = {diag_calloc(1, sizeof(struct profile)), error, error_size};
 	struct byte_buffer plain;
-	if (decompress_profile(bytes, size, decompressed_limit(size), &plain, error, error_size)) {
+	if (decompress_profile(bytes, size, decompress_limit(size), &plain, error, error_size)) {
 		free(r.prof);
 		return NULL;
 	}
 	int status = unpack(&r, plain.bytes, plain.size);
-	byte_buffer_free(&plain);
+	decompress_buffer_free(&plain);
 	if (status || resolve(&r)) {
-		profile_free(r.prof);
+		profile_reader_free(r.prof);
 		return NULL;
 	}
 	return r.prof;
 }
 
-unsigned char *read_whole_file(const char *path, size_t *size, char *error, size_t error_size)
+unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -413,30 +406,30 @@ unsigned char *read_whole_file(const char *path, size_t *size, char *error, size
 	return NULL;
 }
 
-struct profile *profile_read_file(const char *path, char *error, size_t error_size)
+struct profile *profile_reader_read_file(const char *path, char *error, size_t error_size)
 {
 	size_t size;
-	unsigned char *bytes = read_whole_file(path, &size, error, error_size);
+	unsigned char *bytes = profile_reader_read_whole_file(path, &size, error, error_size);
 	if (!bytes)
 		return NULL;
 	char reason[512];
-	struct profile *prof = profile_parse(bytes, size, reason, sizeof reason);
+	struct profile *prof = profile_reader_parse(bytes, size, reason, sizeof reason);
 	free(bytes);
 	if (!prof)
 		snprintf(error, error_size, "%s: %s", path, reason);
 	return prof;
 }
 
-struct profile *profile_read_or_die(const char *path)
+struct profile *profile_reader_read_or_die(const char *path)
 {
 	char error[1024];
-	struct profile *prof = profile_read_file(path, error, sizeof error);
+	struct profile *prof = profile_reader_read_file(path, error, sizeof error);
 	if (!prof)
-		die("%s", error);
+		diag_die("%s", error);
 	return prof;
 }
 
-void profile_free(struct profile *prof)
+void profile_reader_free(struct profile *prof)
 {
 	if (!prof)
 		return;

@@ -86,14 +86,14 @@ struct profile {
 };
 
 /* Both return NULL and a one-line reason in error on failure. */
-struct profile *profile_read_file(const char *path, char *error, size_t error_size);
-struct profile *profile_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size);
-void profile_free(struct profile *prof);
+struct profile *profile_reader_read_file(const char *path, char *error, size_t error_size);
+struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size);
+void profile_reader_free(struct profile *prof);
 
 /* The bytes of a file, malloc'd, or NULL with the reason in error. */
-unsigned char *read_whole_file(const char *path, size_t *size, char *error, size_t error_size);
+unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size);
 
-/* Like profile_read_file, but a failure ends the process with exit status 1. */
-struct profile *profile_read_or_die(const char *path);
+/* Like profile_reader_read_file, but a failure ends the process with exit status 1. */
+struct profile *profile_reader_read_or_die(const char *path);
 
 #endif

@@ -5,12 +5,12 @@
 
 #include "reader/diag.h"
 
-static void *arena_array(struct profile *prof, size_t count, size_t size)
+/* The merged profile's arena has no budget, so only the system can refuse. */
+static void *array_or_die(struct profile *prof, size_t count, size_t size)
 {
-	size_t bytes = count * size;
-	void *array = budget_arena_alloc(&prof->arena, bytes ? bytes : 1);
+	void *array = budget_arena_array(&prof->arena, count, size);
 	if (!array)
-		die("out of memory");
+		diag_die("out of memory");
 	return array;
 }
 
@@ -26,7 +26,7 @@ static void check_compatible(const struct profile *current, const struct profile
 	for (size_t i = 0; compatible && i < current->n_sample_types; i++)
 		compatible = same_value_type(&current->sample_types[i], &base->sample_types[i]);
 	if (!compatible)
-		die("the base profile's sample or period types differ from the profile's");
+		diag_die("the base profile's sample or period types differ from the profile's");
 }
 
 /* combineHeaders of profile.Merge, including its choice of time: a zero
@@ -45,7 +45,7 @@ static void combine_headers(struct profile *out, const struct profile *current, 
 	out->period = current->period > base->period ? current->period : base->period;
 	out->default_sample_type =
 		current->default_sample_type[0] ? current->default_sample_type : base->default_sample_type;
-	out->comments = arena_array(out, current->n_comments + base->n_comments, sizeof *out->comments);
+	out->comments = array_or_die(out, current->n_comments + base->n_comments, sizeof *out->comments);
 	const struct profile *sources[] = {current, base};
 	for (size_t s = 0; s < 2; s++) {
 		for (size_t i = 0; i < sources[s]->n_comments; i++) {
@@ -63,11 +63,11 @@ static void combine_headers(struct profile *out, const struct profile *current, 
 static const Perftools__Profiles__Sample *
 shift_labels(struct profile *out, const Perftools__Profiles__Sample *message, size_t string_offset)
 {
-	Perftools__Profiles__Sample *copy = arena_array(out, 1, sizeof *copy);
+	Perftools__Profiles__Sample *copy = array_or_die(out, 1, sizeof *copy);
 	*copy = *message;
-	copy->label = arena_array(out, message->n_label, sizeof *copy->label);
+	copy->label = array_or_die(out, message->n_label, sizeof *copy->label);
 	for (size_t i = 0; i < message->n_label; i++) {
-		Perftools__Profiles__Label *label = arena_array(out, 1, sizeof *label);
+		Perftools__Profiles__Label *label = array_or_die(out, 1, sizeof *label);
 		*label = *message->label[i];
 		label->key += label->key ? (int64_t)string_offset : 0;
 		label->str += label->str ? (int64_t)string_offset : 0;
@@ -77,16 +77,16 @@ shift_labels(struct profile *out, const Perftools__Profiles__Sample *message, si
 	return copy;
 }
 
-struct profile *profile_subtract_base(const struct profile *current, const struct profile *base)
+struct profile *base_profile_subtract(const struct profile *current, const struct profile *base)
 {
 	check_compatible(current, base);
-	struct profile *out = xcalloc(1, sizeof *out);
+	struct profile *out = diag_calloc(1, sizeof *out);
 	budget_arena_init(&out->arena, SIZE_MAX);
 	out->message = current->message;
 	combine_headers(out, current, base);
 
 	out->n_strings = current->n_strings + base->n_strings;
-	const char **strings = arena_array(out, out->n_strings, sizeof *strings);
+	const char **strings = array_or_die(out, out->n_strings, sizeof *strings);
 	memcpy(strings, current->strings, current->n_strings * sizeof *strings);
 	memcpy(strings + current->n_strings, base->strings, base->n_strings * sizeof *strings);
 	out->strings = strings;
@@ -94,25 +94,25 @@ struct profile *profile_subtract_base(const struct profile *current, const struc
 	/* profile.Merge keeps current's first mapping first, or base's when
        current has none: either way the concatenation's first. */
 	out->n_mappings = current->n_mappings + base->n_mappings;
-	out->mappings = arena_array(out, out->n_mappings, sizeof *out->mappings);
+	out->mappings = array_or_die(out, out->n_mappings, sizeof *out->mappings);
 	memcpy(out->mappings, current->mappings, current->n_mappings * sizeof *out->mappings);
 	memcpy(out->mappings + current->n_mappings, base->mappings, base->n_mappings * sizeof *out->mappings);
 
 	out->n_functions = current->n_functions + base->n_functions;
-	out->functions = arena_array(out, out->n_functions, sizeof *out->functions);
+	out->functions = array_or_die(out, out->n_functions, sizeof *out->functions);
 	memcpy(out->functions, current->functions, current->n_functions * sizeof *out->functions);
 	memcpy(out->functions + current->n_functions, base->functions,
 	       base->n_functions * sizeof *out->functions);
 
 	out->n_locations = current->n_locations + base->n_locations;
-	out->locations = arena_array(out, out->n_locations, sizeof *out->locations);
+	out->locations = array_or_die(out, out->n_locations, sizeof *out->locations);
 	memcpy(out->locations, current->locations, current->n_locations * sizeof *out->locations);
 	for (size_t i = 0; i < base->n_locations; i++) {
 		struct profile_location *location = &out->locations[current->n_locations + i];
 		*location = base->locations[i];
 		if (location->mapping != NO_MAPPING)
 			location->mapping += (uint32_t)current->n_mappings;
-		location->lines = arena_array(out, location->n_lines, sizeof *location->lines);
+		location->lines = array_or_die(out, location->n_lines, sizeof *location->lines);
 		for (size_t j = 0; j < location->n_lines; j++) {
 			location->lines[j] = base->locations[i].lines[j];
 			location->lines[j].function += (uint32_t)current->n_functions;
@@ -121,16 +121,16 @@ struct profile *profile_subtract_base(const struct profile *current, const struc
 
 	size_t n_values = current->n_sample_types;
 	out->n_samples = current->n_samples + base->n_samples;
-	out->samples = arena_array(out, out->n_samples, sizeof *out->samples);
+	out->samples = array_or_die(out, out->n_samples, sizeof *out->samples);
 	memcpy(out->samples, current->samples, current->n_samples * sizeof *out->samples);
 	for (size_t s = 0; s < base->n_samples; s++) {
 		const struct profile_sample *in = &base->samples[s];
 		struct profile_sample *sample = &out->samples[current->n_samples + s];
 		sample->n_locations = in->n_locations;
-		sample->locations = arena_array(out, in->n_locations, sizeof *sample->locations);
+		sample->locations = array_or_die(out, in->n_locations, sizeof *sample->locations);
 		for (size_t i = 0; i < in->n_locations; i++)
 			sample->locations[i] = in->locations[i] + current->n_locations;
-		int64_t *values = arena_array(out, n_values, sizeof *values);
+		int64_t *values = array_or_die(out, n_values, sizeof *values);
 		for (size_t i = 0; i < n_values; i++)
 			values[i] = (int64_t)(0 - (uint64_t)in->values[i]); /* wraps as Go's -v does */
 		sample->values = values;

@@ -9,6 +9,6 @@
    the headers profile.Merge combines. It borrows from both profiles, which
    must outlive it. Exits with status 1 when pprof would refuse the merge
    (different sample or period types). */
-struct profile *profile_subtract_base(const struct profile *current, const struct profile *base);
+struct profile *base_profile_subtract(const struct profile *current, const struct profile *base);
 
 #endif

@@ -39,20 +39,20 @@ static char *frame_name(const struct profile *prof, const struct profile_locatio
 			const struct profile_line *line)
 {
 	if (line && prof->functions[line->function].name[0])
-		return xstrdup(prof->functions[line->function].name);
+		return diag_strdup(prof->functions[line->function].name);
 	if (location->mapping != NO_MAPPING && prof->mappings[location->mapping].file[0]) {
 		char *base = go_path_base(prof->mappings[location->mapping].file);
-		char *name = xasprintf("[%s]", base);
+		char *name = diag_asprintf("[%s]", base);
 		free(base);
 		return name;
 	}
-	return xstrdup("<unknown>");
+	return diag_strdup("<unknown>");
 }
 
 static uint32_t child_frame(struct flame_tree *tree, uint32_t parent, char *name)
 {
 	size_t length = strlen(name);
-	char *key = xmalloc(sizeof parent + length);
+	char *key = diag_malloc(sizeof parent + length);
 	memcpy(key, &parent, sizeof parent);
 	memcpy(key + sizeof parent, name, length);
 	uint32_t id = intern(&tree->keys, key, sizeof parent + length);
@@ -61,13 +61,14 @@ static uint32_t child_frame(struct flame_tree *tree, uint32_t parent, char *name
 		free(name);
 		return id;
 	}
-	tree->frames = xgrow(tree->frames, &tree->capacity, tree->n_frames + 1, sizeof *tree->frames);
+	tree->frames = diag_grow(tree->frames, &tree->capacity, tree->n_frames + 1, sizeof *tree->frames);
 	int depth = tree->frames[parent].depth + 1;
 	tree->frames[tree->n_frames++] = (struct frame){.parent = parent, .name = name, .depth = depth};
 	if (depth > tree->max_depth)
 		tree->max_depth = depth;
 	struct frame *up = &tree->frames[parent];
-	up->children = xgrow(up->children, &up->children_capacity, up->n_children + 1, sizeof *up->children);
+	up->children =
+		diag_grow(up->children, &up->children_capacity, up->n_children + 1, sizeof *up->children);
 	up->children[up->n_children++] = id;
 	return id;
 }
@@ -78,10 +79,10 @@ static void build_tree(struct flame_tree *tree)
 {
 	const struct profile *prof = tree->rpt->prof;
 	intern_table_init(&tree->keys);
-	tree->frames = xcalloc(1, sizeof *tree->frames);
+	tree->frames = diag_calloc(1, sizeof *tree->frames);
 	tree->capacity = 1;
 	tree->n_frames = 1;
-	tree->frames[0].name = xstrdup("all");
+	tree->frames[0].name = diag_strdup("all");
 	intern(&tree->keys, "", 0); /* id 0: the root, whose key no child can have */
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		const struct profile_sample *sample = &prof->samples[s];
@@ -193,8 +194,8 @@ static void write_frame(FILE *out, const struct flame_tree *tree, uint32_t id, d
 		return;
 	const struct report *rpt = tree->rpt;
 	char value[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE], color[32];
-	unit_label(value, f->value, rpt->sample_unit, "auto");
-	unit_percentage(share, f->value, tree->frames[0].value);
+	units_label(value, f->value, rpt->sample_unit, "auto");
+	units_percentage(share, f->value, tree->frames[0].value);
 	frame_color(f->name, color);
 	double y = TITLE_HEIGHT + (double)(tree->max_depth - f->depth) * FRAME_HEIGHT;
 	fputs("<g class=\"frame\"><title>", out);
@@ -215,7 +216,7 @@ static void write_frame(FILE *out, const struct flame_tree *tree, uint32_t id, d
 		fputs("</text>", out);
 	}
 	fputs("</g>\n", out);
-	uint32_t *children = xmalloc((f->n_children + 1) * sizeof *children);
+	uint32_t *children = diag_malloc((f->n_children + 1) * sizeof *children);
 	memcpy(children, f->children, f->n_children * sizeof *children);
 	qsort_r(children, f->n_children, sizeof *children, compare_frame_names, (void *)tree);
 	for (size_t i = 0; i < f->n_children; i++) {
@@ -239,7 +240,7 @@ int flame_write_svg(const struct report *rpt, FILE *out)
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fdf6e3\"/>\n",
 		IMAGE_WIDTH, height, IMAGE_WIDTH, height);
 	char total[VALUE_TEXT_SIZE];
-	unit_label(total, tree.frames[0].value, rpt->sample_unit, "auto");
+	units_label(total, tree.frames[0].value, rpt->sample_unit, "auto");
 	fprintf(out, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" style=\"font-size: 15px\">",
 		IMAGE_WIDTH / 2);
 	write_escaped(out, rpt->sample_type, SIZE_MAX);

@@ -8,10 +8,10 @@
 char *go_path_clean(const char *path)
 {
 	if (!*path)
-		return xstrdup(".");
+		return diag_strdup(".");
 	size_t length = strlen(path);
 	int rooted = path[0] == '/';
-	char *out = xmalloc(length + 2);
+	char *out = diag_malloc(length + 2);
 	size_t w = 0, r = 0, dotdot = 0;
 	if (rooted) {
 		out[w++] = '/';
@@ -51,16 +51,16 @@ char *go_path_clean(const char *path)
 char *go_path_base(const char *path)
 {
 	if (!*path)
-		return xstrdup(".");
+		return diag_strdup(".");
 	size_t length = strlen(path);
 	while (length > 0 && path[length - 1] == '/')
 		length--;
 	if (length == 0)
-		return xstrdup("/");
+		return diag_strdup("/");
 	size_t start = length;
 	while (start > 0 && path[start - 1] != '/')
 		start--;
-	char *base = xmalloc(length - start + 1);
+	char *base = diag_malloc(length - start + 1);
 	memcpy(base, path + start, length - start);
 	base[length - start] = '\0';
 	return base;
@@ -70,7 +70,7 @@ char *go_path_dir(const char *path)
 {
 	const char *slash = strrchr(path, '/');
 	size_t keep = slash ? (size_t)(slash - path) + 1 : 0;
-	char *head = xmalloc(keep + 1);
+	char *head = diag_malloc(keep + 1);
 	memcpy(head, path, keep);
 	head[keep] = '\0';
 	char *dir = go_path_clean(head);
@@ -81,16 +81,16 @@ char *go_path_dir(const char *path)
 char *go_path_join(const char *directory, const char *name)
 {
 	if (!*directory && !*name)
-		return xstrdup("");
-	char *joined = !*directory ? xstrdup(name)
-		       : !*name    ? xstrdup(directory)
-				   : xasprintf("%s/%s", directory, name);
+		return diag_strdup("");
+	char *joined = !*directory ? diag_strdup(name)
+		       : !*name    ? diag_strdup(directory)
+				   : diag_asprintf("%s/%s", directory, name);
 	char *clean = go_path_clean(joined);
 	free(joined);
 	return clean;
 }
 
-int go_split_list(const char *list, char ***parts)
+int go_path_split_list(const char *list, char ***parts)
 {
 	*parts = NULL;
 	if (!*list)
@@ -98,12 +98,12 @@ int go_split_list(const char *list, char ***parts)
 	int count = 1;
 	for (const char *c = list; *c; c++)
 		count += *c == ':';
-	*parts = xcalloc((size_t)count, sizeof **parts);
+	*parts = diag_calloc((size_t)count, sizeof **parts);
 	const char *start = list;
 	for (int i = 0; i < count; i++) {
 		const char *end = strchr(start, ':');
 		size_t length = end ? (size_t)(end - start) : strlen(start);
-		(*parts)[i] = xmalloc(length + 1);
+		(*parts)[i] = diag_malloc(length + 1);
 		memcpy((*parts)[i], start, length);
 		(*parts)[i][length] = '\0';
 		start += length + 1;
@@ -111,7 +111,7 @@ int go_split_list(const char *list, char ***parts)
 	return count;
 }
 
-void go_free_list(char **parts, int count)
+void go_path_free_list(char **parts, int count)
 {
 	for (int i = 0; i < count; i++)
 		free(parts[i]);

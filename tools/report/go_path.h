@@ -11,7 +11,7 @@ char *go_path_join(const char *directory, const char *name);
 
 /* Splits a colon-separated list as filepath.SplitList does ("" gives none).
    Returns the count; *parts and each part are malloc'd. */
-int go_split_list(const char *list, char ***parts);
-void go_free_list(char **parts, int count);
+int go_path_split_list(const char *list, char ***parts);
+void go_path_free_list(char **parts, int count);
 
 #endif

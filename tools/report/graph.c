@@ -18,7 +18,7 @@ static uint32_t intern_info(struct node_space *space, const struct node_info *in
 	int64_t numbers[3] = {(int64_t)info->address, info->start_line, info->lineno};
 	size_t size = sizeof numbers + lengths[0] + lengths[1] + lengths[2] + lengths[3] + 4;
 	char stack_key[512];
-	char *key = size <= sizeof stack_key ? stack_key : xmalloc(size);
+	char *key = size <= sizeof stack_key ? stack_key : diag_malloc(size);
 	char *cursor = key;
 	memcpy(cursor, numbers, sizeof numbers);
 	cursor += sizeof numbers;
@@ -30,22 +30,23 @@ static uint32_t intern_info(struct node_space *space, const struct node_info *in
 	if (key != stack_key)
 		free(key);
 	if (node == space->n_nodes) {
-		space->infos = xgrow(space->infos, infos_capacity, space->n_nodes + 1, sizeof *space->infos);
+		space->infos =
+			diag_grow(space->infos, infos_capacity, space->n_nodes + 1, sizeof *space->infos);
 		space->infos[space->n_nodes++] = *info;
 	}
 	return node;
 }
 
-void node_space_build(struct node_space *space, const struct profile *prof, describe_frame_fn *describe,
-		      void *context)
+void graph_node_space_build(struct node_space *space, const struct profile *prof, describe_frame_fn *describe,
+			    void *context)
 {
 	memset(space, 0, sizeof *space);
 	intern_table_init(&space->keys);
 	size_t frames = 0;
 	for (size_t i = 0; i < prof->n_locations; i++)
 		frames += prof->locations[i].n_lines ? prof->locations[i].n_lines : 1;
-	space->location_first = xmalloc((prof->n_locations + 1) * sizeof *space->location_first);
-	space->line_nodes = xmalloc(frames * sizeof *space->line_nodes);
+	space->location_first = diag_malloc((prof->n_locations + 1) * sizeof *space->location_first);
+	space->line_nodes = diag_malloc(frames * sizeof *space->line_nodes);
 	size_t infos_capacity = 0, next = 0;
 	for (size_t i = 0; i < prof->n_locations; i++) {
 		const struct profile_location *location = &prof->locations[i];
@@ -63,7 +64,7 @@ void node_space_build(struct node_space *space, const struct profile *prof, desc
 	space->location_first[prof->n_locations] = (uint32_t)next;
 }
 
-void node_space_free(struct node_space *space)
+void graph_node_space_free(struct node_space *space)
 {
 	intern_table_free(&space->keys);
 	free(space->infos);
@@ -103,9 +104,9 @@ static void add_sample(struct graph *g, const struct node_space *space, const st
 void graph_build(struct graph *g, const struct profile *prof, const struct node_space *space,
 		 size_t value_index, const bool *kept)
 {
-	g->flat = xcalloc(space->n_nodes, sizeof *g->flat);
-	g->cum = xcalloc(space->n_nodes, sizeof *g->cum);
-	g->last_sample = xcalloc(space->n_nodes, sizeof *g->last_sample);
+	g->flat = diag_calloc(space->n_nodes, sizeof *g->flat);
+	g->cum = diag_calloc(space->n_nodes, sizeof *g->cum);
+	g->last_sample = diag_calloc(space->n_nodes, sizeof *g->last_sample);
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		int64_t weight = prof->samples[s].values[value_index];
 		if (weight != 0)
@@ -152,8 +153,8 @@ static size_t call_slot(const struct call_table *calls, uint64_t key)
 
 static void grow_calls(struct call_table *calls)
 {
-	struct call_table grown = {xcalloc(calls->capacity * 2, sizeof *calls->slots), calls->capacity * 2,
-				   calls->count};
+	struct call_table grown = {diag_calloc(calls->capacity * 2, sizeof *calls->slots),
+				   calls->capacity * 2, calls->count};
 	for (size_t i = 0; i < calls->capacity; i++)
 		if (calls->slots[i].key)
 			grown.slots[call_slot(&grown, calls->slots[i].key)] = calls->slots[i];
@@ -179,7 +180,7 @@ static struct call_edge *find_or_add_call(struct call_table *calls, uint32_t cal
    other than its outermost one. */
 static bool *inline_capable_nodes(const struct node_space *space, size_t n_locations)
 {
-	bool *capable = xcalloc(space->n_nodes, sizeof *capable);
+	bool *capable = diag_calloc(space->n_nodes, sizeof *capable);
 	for (size_t i = 0; i < n_locations; i++)
 		for (uint32_t at = space->location_first[i]; at + 1 < space->location_first[i + 1]; at++)
 			capable[space->line_nodes[at]] = true;
@@ -217,13 +218,13 @@ unsigned char *graph_classify_calls(const struct profile *prof, const struct nod
 				    size_t value_index, const bool *kept, int64_t cutoff)
 {
 	bool *capable = inline_capable_nodes(space, prof->n_locations);
-	struct call_table calls = {xcalloc(1024, sizeof(struct call_edge)), 1024, 0};
+	struct call_table calls = {diag_calloc(1024, sizeof(struct call_edge)), 1024, 0};
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		int64_t weight = prof->samples[s].values[value_index];
 		if (weight != 0)
 			add_sample_calls(&calls, space, &prof->samples[s], weight, kept, capable, s + 1);
 	}
-	unsigned char *kinds = xcalloc(space->n_nodes, 1);
+	unsigned char *kinds = diag_calloc(space->n_nodes, 1);
 	for (size_t i = 0; i < calls.capacity; i++) {
 		const struct call_edge *edge = &calls.slots[i];
 		if (edge->key && go_abs(edge->weight) >= cutoff)
@@ -234,45 +235,45 @@ unsigned char *graph_classify_calls(const struct profile *prof, const struct nod
 	return kinds;
 }
 
-int64_t profile_total(const struct profile *prof, size_t value_index)
+int64_t graph_profile_total(const struct profile *prof, size_t value_index)
 {
 	for (size_t s = 0; s < prof->n_samples; s++)
 		if (prof->samples[s].values[value_index] < 0)
-			return merged_total(prof, value_index);
+			return sample_merge_total(prof, value_index);
 	/* Without negative values merging samples cannot change the sum. */
 	int64_t total = 0, diff_base_total = 0;
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		int64_t value = prof->samples[s].values[value_index];
 		go_add(&total, value);
-		if (sample_is_diff_base(prof, prof->samples[s].message))
+		if (sample_merge_is_diff_base(prof, prof->samples[s].message))
 			go_add(&diff_base_total, value);
 	}
 	return diff_base_total > 0 ? diff_base_total : total;
 }
 
-char *node_printable_name(const struct node_info *info)
+char *graph_node_printable_name(const struct node_info *info)
 {
 	char address[32] = "";
 	if (info->address)
 		snprintf(address, sizeof address, "%016llx", (unsigned long long)info->address);
 	char *where;
 	if (info->lineno)
-		where = xasprintf("%s:%lld", info->file, (long long)info->lineno);
+		where = diag_asprintf("%s:%lld", info->file, (long long)info->lineno);
 	else if (info->file[0])
-		where = xstrdup(info->file);
+		where = diag_strdup(info->file);
 	else if (info->name[0])
-		where = xstrdup("");
+		where = diag_strdup("");
 	else if (info->objfile[0]) {
 		char *base = go_path_base(info->objfile);
-		where = xasprintf("[%s]", base);
+		where = diag_asprintf("[%s]", base);
 		free(base);
 	} else
-		where = xstrdup("<unknown>");
+		where = diag_strdup("<unknown>");
 	const char *parts[3] = {address, info->name, where};
 	size_t size = 1;
 	for (int i = 0; i < 3; i++)
 		size += strlen(parts[i]) + 1;
-	char *name = xmalloc(size);
+	char *name = diag_malloc(size);
 	name[0] = '\0';
 	for (int i = 0; i < 3; i++) {
 		if (!parts[i][0])
@@ -287,12 +288,12 @@ char *node_printable_name(const struct node_info *info)
 
 static char *go_struct_text(const struct node_info *info)
 {
-	return xasprintf("{%s %s %llu %s %lld %lld %s}", info->name, info->orig_name,
-			 (unsigned long long)info->address, info->file, (long long)info->start_line,
-			 (long long)info->lineno, info->objfile);
+	return diag_asprintf("{%s %s %llu %s %lld %lld %s}", info->name, info->orig_name,
+			     (unsigned long long)info->address, info->file, (long long)info->start_line,
+			     (long long)info->lineno, info->objfile);
 }
 
-int node_info_compare(const struct node_info *left, const struct node_info *right)
+int graph_node_info_compare(const struct node_info *left, const struct node_info *right)
 {
 	char *left_text = go_struct_text(left), *right_text = go_struct_text(right);
 	int order = strcmp(left_text, right_text);

@@ -41,9 +41,9 @@ struct node_space {
 	uint32_t *line_nodes;
 };
 
-void node_space_build(struct node_space *space, const struct profile *prof, describe_frame_fn *describe,
-		      void *context);
-void node_space_free(struct node_space *space);
+void graph_node_space_build(struct node_space *space, const struct profile *prof, describe_frame_fn *describe,
+			    void *context);
+void graph_node_space_free(struct node_space *space);
 
 struct graph {
 	int64_t *flat;
@@ -75,13 +75,13 @@ static inline bool graph_has_node(const struct graph *g, uint32_t node)
 
 /* The sum over samples of |value|, as pprof computes a report's total; when
    samples are marked as the diff base (label pprof::base=true), only those. */
-int64_t profile_total(const struct profile *prof, size_t value_index);
+int64_t graph_profile_total(const struct profile *prof, size_t value_index);
 
 /* The name pprof prints for a node ("main.f", "[libc.so.6]", "<unknown>",
    with address and file:line when the node has them). malloc'd. */
-char *node_printable_name(const struct node_info *info);
+char *graph_node_printable_name(const struct node_info *info);
 
 /* pprof's last tie-break between two nodes: their info printed as Go prints
    a struct. Returns <0, 0 or >0 like strcmp. */
-int node_info_compare(const struct node_info *left, const struct node_info *right);
+int graph_node_info_compare(const struct node_info *left, const struct node_info *right);
 #endif

@@ -38,14 +38,15 @@ static void describe_line_frame(const struct profile *prof, const struct profile
 static char **display_file_names(const struct report *rpt)
 {
 	const struct profile *prof = rpt->prof;
-	char **names = xcalloc(prof->n_functions, sizeof *names);
+	char **names = diag_calloc(prof->n_functions, sizeof *names);
 	for (size_t i = 0; i < prof->n_functions; i++) {
 		const char *filename = prof->functions[i].filename;
 		if (!filename[0]) {
-			names[i] = xstrdup("");
+			names[i] = diag_strdup("");
 			continue;
 		}
-		char *trimmed = source_trim_path(filename, rpt->options.trim_path, rpt->options.source_path);
+		char *trimmed =
+			source_reader_trim_path(filename, rpt->options.trim_path, rpt->options.source_path);
 		names[i] = go_path_clean(trimmed);
 		free(trimmed);
 	}
@@ -103,7 +104,7 @@ static void print_source_lines(const struct listing *l, const char *file, const 
 	long first, last;
 	source_range(l, fns, &first, &last);
 	for (long lineno = first; lineno <= last; lineno++) {
-		const char *text = source_line(l->reader, file, lineno);
+		const char *text = source_reader_line(l->reader, file, lineno);
 		if (!text)
 			break;
 		int64_t flat = 0, cum = 0;
@@ -131,13 +132,13 @@ static void print_file_routine(const struct listing *l, const char *name, const 
 	char flat[VALUE_TEXT_SIZE], cum[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE];
 	report_format_value(l->rpt, flat_sum, flat);
 	report_format_value(l->rpt, cum_sum, cum);
-	unit_percentage(share, cum_sum, l->rpt->total);
+	units_percentage(share, cum_sum, l->rpt->total);
 	fprintf(l->out, "ROUTINE ======================== %s in %s\n", name, file);
 	fprintf(l->out, "%10s %10s (flat, cum) %s of Total\n", flat, cum, share);
 	/* pprof only opens the file when the range holds a line to show. */
 	long first, last;
 	source_range(l, fns, &first, &last);
-	const char *error = first <= last ? source_error(l->reader, file) : NULL;
+	const char *error = first <= last ? source_reader_error(l->reader, file) : NULL;
 	if (error)
 		fprintf(l->out, " Error: %s\n", error);
 	else
@@ -160,7 +161,7 @@ static int compare_by_file(const void *a, const void *b, void *context)
 static void print_function(const struct listing *l, const struct node_list *function)
 {
 	const char *name = info_of(l, function->nodes[0])->name;
-	uint32_t *by_file = xmalloc(function->count * sizeof *by_file);
+	uint32_t *by_file = diag_malloc(function->count * sizeof *by_file);
 	size_t n = 0;
 	for (size_t i = 0; i < function->count; i++)
 		if (info_of(l, function->nodes[i])->file[0])
@@ -196,7 +197,7 @@ static int compare_by_name(const void *a, const void *b, void *context)
 /* The graph's nodes whose function name matches, ordered by name. */
 static struct node_list matching_nodes(const struct listing *l, const regex_t *regex)
 {
-	struct node_list matches = {xmalloc((l->space->n_nodes + 1) * sizeof(uint32_t)), 0};
+	struct node_list matches = {diag_malloc((l->space->n_nodes + 1) * sizeof(uint32_t)), 0};
 	for (uint32_t node = 0; node < l->space->n_nodes; node++)
 		if (graph_has_node(l->g, node) && !regexec(regex, info_of(l, node)->name, 0, NULL, 0))
 			matches.nodes[matches.count++] = node;
@@ -212,7 +213,7 @@ static char *posix_pattern(const char *pattern, int *flags)
 		*flags |= REG_ICASE;
 		pattern += 4;
 	}
-	char *posix = xmalloc(strlen(pattern) * 4 + 1), *out = posix;
+	char *posix = diag_malloc(strlen(pattern) * 4 + 1), *out = posix;
 	for (const char *in = pattern; *in; in++) {
 		if (in[0] == '\\' && (in[1] == 'd' || in[1] == 'D')) {
 			out = stpcpy(out, in[1] == 'd' ? "[0-9]" : "[^0-9]");
@@ -237,7 +238,7 @@ static void compile_symbol_regex(regex_t *regex, const char *pattern)
 	if (status) {
 		char reason[256];
 		regerror(status, regex, reason, sizeof reason);
-		die_usage("parsing argument regexp %s: %s", pattern, reason);
+		diag_die_usage("parsing argument regexp %s: %s", pattern, reason);
 	}
 }
 
@@ -263,7 +264,7 @@ int list_print(struct report *rpt, const char *pattern, FILE *out)
 	compile_symbol_regex(&regex, pattern);
 	struct list_context context = {display_file_names(rpt)};
 	struct node_space space;
-	node_space_build(&space, rpt->prof, describe_line_frame, &context);
+	graph_node_space_build(&space, rpt->prof, describe_line_frame, &context);
 	struct graph g;
 	graph_build(&g, rpt->prof, &space, rpt->value_index, NULL);
 
@@ -272,7 +273,7 @@ int list_print(struct report *rpt, const char *pattern, FILE *out)
 	if (!search_path[0]) {
 		cwd = getcwd(NULL, 0);
 		if (!cwd)
-			die("could not stat current dir");
+			diag_die("could not stat current dir");
 		search_path = cwd;
 	}
 	struct source_reader reader;
@@ -291,7 +292,7 @@ int list_print(struct report *rpt, const char *pattern, FILE *out)
 	source_reader_free(&reader);
 	free(cwd);
 	graph_free(&g);
-	node_space_free(&space);
+	graph_node_space_free(&space);
 	for (size_t i = 0; i < rpt->prof->n_functions; i++)
 		free(context.display_files[i]);
 	free(context.display_files);

@@ -25,7 +25,7 @@ static char *simplified_function_name(const char *name)
 		} else
 			i++;
 	}
-	char *simple = xmalloc(length + 1);
+	char *simple = diag_malloc(length + 1);
 	memcpy(simple, name, length);
 	simple[length] = '\0';
 	return simple;
@@ -35,7 +35,7 @@ static char *simplified_function_name(const char *name)
    nothing, since pprof ignores that error too. */
 static int compile_anchored(regex_t *regex, const char *pattern)
 {
-	char *anchored = xasprintf("^(%s)$", pattern);
+	char *anchored = diag_asprintf("^(%s)$", pattern);
 	int status = regcomp(regex, anchored, REG_EXTENDED | REG_NOSUB);
 	free(anchored);
 	return status;
@@ -52,7 +52,7 @@ static bool *dropped_functions(const struct profile *prof)
 		regfree(&drop);
 		return NULL;
 	}
-	bool *dropped = xcalloc(prof->n_functions, sizeof *dropped);
+	bool *dropped = diag_calloc(prof->n_functions, sizeof *dropped);
 	for (size_t i = 0; i < prof->n_functions; i++) {
 		const char *name = prof->functions[i].name;
 		if (!*name)
@@ -73,7 +73,7 @@ enum { KEEP = 0, PRUNE_BENEATH = 1, PRUNE_WHOLE = 2 };
 /* Cuts each location's lines at its outermost dropped frame. */
 static unsigned char *prune_locations(struct profile *prof, const bool *dropped)
 {
-	unsigned char *verdict = xcalloc(prof->n_locations, 1);
+	unsigned char *verdict = diag_calloc(prof->n_locations, 1);
 	for (size_t i = 0; i < prof->n_locations; i++) {
 		struct profile_location *location = &prof->locations[i];
 		size_t line = location->n_lines;

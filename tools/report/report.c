@@ -8,6 +8,7 @@
 #include "base_profile.h"
 #include "display_names.h"
 #include "graph.h"
+#include "main_binary.h"
 #include "prune.h"
 #include "reader/diag.h"
 
@@ -29,7 +30,7 @@ static _Noreturn void die_unknown_index(const struct profile *prof, const char *
 	for (size_t i = 0; i < prof->n_sample_types && used < sizeof types; i++)
 		used += (size_t)snprintf(types + used, sizeof types - used, "%s%s", i ? " " : "",
 					 prof->sample_types[i].type);
-	die_usage("sample_index \"%s\" must be one of: [%s]", wanted, types);
+	diag_die_usage("sample_index \"%s\" must be one of: [%s]", wanted, types);
 }
 
 /* pprof's rule: the default sample type if the profile names one, else the last. */
@@ -44,8 +45,8 @@ static size_t choose_value_index(const struct profile *prof, const char *wanted)
 	long long number;
 	if (parse_index(wanted, &number)) {
 		if (number < 0 || (unsigned long long)number >= prof->n_sample_types)
-			die_usage("sample_index %s is outside the range [0..%zu]", wanted,
-				  prof->n_sample_types - 1);
+			diag_die_usage("sample_index %s is outside the range [0..%zu]", wanted,
+				       prof->n_sample_types - 1);
 		return (size_t)number;
 	}
 	const char *without_inuse = strncmp(wanted, "inuse_", 6) ? wanted : wanted + 6;
@@ -56,22 +57,33 @@ static size_t choose_value_index(const struct profile *prof, const char *wanted)
 	die_unknown_index(prof, wanted);
 }
 
+/* Before anything else is reported, as pprof notes it while symbolizing. */
+static void note_unnamed_main_binary(const struct report_options *options, const struct profile *merged,
+				     const struct profile *current, const struct profile *base)
+{
+	if (options->note_unnamed_main_binary && main_binary_unnamed(merged, current, base))
+		fputs("Main binary filename not available.\n", stderr);
+}
+
 void report_open(struct report *rpt, const char *path, const struct report_options *options)
 {
-	struct profile *prof = profile_read_or_die(path);
+	struct profile *prof = profile_reader_read_or_die(path);
 	if (prof->n_sample_types == 0)
-		die("%s: profile has no samples", path);
+		diag_die("%s: profile has no samples", path);
+	note_unnamed_main_binary(options, prof, prof, NULL);
 	report_prepare(rpt, prof, options);
 }
 
 void report_open_with_base(struct report *rpt, const char *path, const char *base_path,
 			   const struct report_options *options)
 {
-	struct profile *current = profile_read_or_die(path);
+	struct profile *current = profile_reader_read_or_die(path);
 	if (current->n_sample_types == 0)
-		die("%s: profile has no samples", path);
-	struct profile *base = profile_read_or_die(base_path);
-	report_prepare(rpt, profile_subtract_base(current, base), options);
+		diag_die("%s: profile has no samples", path);
+	struct profile *base = profile_reader_read_or_die(base_path);
+	struct profile *merged = base_profile_subtract(current, base);
+	note_unnamed_main_binary(options, merged, current, base);
+	report_prepare(rpt, merged, options);
 	rpt->compared[0] = current;
 	rpt->compared[1] = base;
 }
@@ -87,22 +99,22 @@ void report_prepare(struct report *rpt, struct profile *prof, const struct repor
 	rpt->output_unit = options->unit;
 	/* pprof merges samples as it reads, before names are simplified and
        drop_frames prunes stacks; samples equal only afterwards stay apart. */
-	rpt->total = profile_total(prof, rpt->value_index);
+	rpt->total = graph_profile_total(prof, rpt->value_index);
 	apply_display_names(prof);
 	prune_dropped_frames(prof);
 }
 
 void report_close(struct report *rpt)
 {
-	profile_free(rpt->prof);
+	profile_reader_free(rpt->prof);
 	rpt->prof = NULL;
 	for (size_t i = 0; i < 2; i++) {
-		profile_free(rpt->compared[i]);
+		profile_reader_free(rpt->compared[i]);
 		rpt->compared[i] = NULL;
 	}
 }
 
 void report_format_value(const struct report *rpt, int64_t value, char text[VALUE_TEXT_SIZE])
 {
-	unit_label(text, value, rpt->sample_unit, rpt->output_unit);
+	units_label(text, value, rpt->sample_unit, rpt->output_unit);
 }

@@ -17,11 +17,14 @@ struct report_options {
 	const char *unit;
 	const char *source_path;
 	const char *trim_path;
+	/* Print on stderr, as go tool pprof does, when the main binary has no
+	   file name (main_binary.h). */
+	bool note_unnamed_main_binary;
 };
 
-#define REPORT_OPTIONS_DEFAULT                            \
-	{                                                 \
-		NULL, -1, 0.005, false, "minimum", "", "" \
+#define REPORT_OPTIONS_DEFAULT                                   \
+	{                                                        \
+		NULL, -1, 0.005, false, "minimum", "", "", false \
 	}
 
 struct report {

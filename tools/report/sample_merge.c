@@ -15,7 +15,7 @@ struct key_buffer {
 
 static void put(struct key_buffer *key, const void *bytes, size_t length)
 {
-	key->bytes = xgrow(key->bytes, &key->capacity, key->length + length, 1);
+	key->bytes = diag_grow(key->bytes, &key->capacity, key->length + length, 1);
 	memcpy(key->bytes + key->length, bytes, length);
 	key->length += length;
 }
@@ -39,17 +39,34 @@ static uint32_t finish_key(struct intern_table *table, struct key_buffer *key)
 
 /* Mappings are the same when their size (rounded to pages), offset and
    build id (or file, without one) agree. */
+struct mapping_key {
+	uint64_t size, offset;
+	const char *name;
+};
+
+static struct mapping_key mapping_key(const struct profile_mapping *mapping)
+{
+	uint64_t size = mapping->limit - mapping->start + 0xfff;
+	return (struct mapping_key){size - size % 0x1000, mapping->offset,
+				    mapping->build_id[0] ? mapping->build_id : mapping->file};
+}
+
+bool sample_merge_same_mapping(const struct profile_mapping *left, const struct profile_mapping *right)
+{
+	struct mapping_key a = mapping_key(left), b = mapping_key(right);
+	return a.size == b.size && a.offset == b.offset && !strcmp(a.name, b.name);
+}
+
 static uint32_t *canonical_mappings(const struct profile *prof, struct key_buffer *key)
 {
 	struct intern_table table;
 	intern_table_init(&table);
-	uint32_t *ids = xmalloc((prof->n_mappings + 1) * sizeof *ids);
+	uint32_t *ids = diag_malloc((prof->n_mappings + 1) * sizeof *ids);
 	for (size_t i = 0; i < prof->n_mappings; i++) {
-		const struct profile_mapping *m = &prof->mappings[i];
-		uint64_t size = m->limit - m->start + 0xfff;
-		put_u64(key, size - size % 0x1000);
-		put_u64(key, m->offset);
-		put_string(key, m->build_id[0] ? m->build_id : m->file);
+		struct mapping_key mapping = mapping_key(&prof->mappings[i]);
+		put_u64(key, mapping.size);
+		put_u64(key, mapping.offset);
+		put_string(key, mapping.name);
 		ids[i] = finish_key(&table, key);
 	}
 	intern_table_free(&table);
@@ -60,7 +77,7 @@ static uint32_t *canonical_functions(const struct profile *prof, struct key_buff
 {
 	struct intern_table table;
 	intern_table_init(&table);
-	uint32_t *ids = xmalloc((prof->n_functions + 1) * sizeof *ids);
+	uint32_t *ids = diag_malloc((prof->n_functions + 1) * sizeof *ids);
 	for (size_t i = 0; i < prof->n_functions; i++) {
 		const struct profile_function *f = &prof->functions[i];
 		put_u64(key, (uint64_t)f->start_line);
@@ -81,7 +98,7 @@ static uint32_t *canonical_locations(const struct profile *prof, struct key_buff
 	uint32_t *functions = canonical_functions(prof, key);
 	struct intern_table table;
 	intern_table_init(&table);
-	uint32_t *ids = xmalloc((prof->n_locations + 1) * sizeof *ids);
+	uint32_t *ids = diag_malloc((prof->n_locations + 1) * sizeof *ids);
 	for (size_t i = 0; i < prof->n_locations; i++) {
 		const struct profile_location *l = &prof->locations[i];
 		bool mapped = l->mapping != NO_MAPPING;
@@ -122,7 +139,7 @@ static void put_labels(struct key_buffer *key, const struct profile *prof,
 {
 	if (!sample->n_label)
 		return;
-	struct ordered_label *labels = xmalloc(sample->n_label * sizeof *labels);
+	struct ordered_label *labels = diag_malloc(sample->n_label * sizeof *labels);
 	for (size_t i = 0; i < sample->n_label; i++)
 		labels[i] = (struct ordered_label){sample->label[i], i};
 	qsort_r(labels, sample->n_label, sizeof *labels, compare_labels, (void *)prof);
@@ -142,7 +159,7 @@ static void put_labels(struct key_buffer *key, const struct profile *prof,
 	free(labels);
 }
 
-bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample)
+bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample)
 {
 	for (size_t i = 0; i < sample->n_label; i++) {
 		const Perftools__Profiles__Label *label = sample->label[i];
@@ -153,41 +170,85 @@ bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__
 	return false;
 }
 
-int64_t merged_total(const struct profile *prof, size_t value_index)
+/* Which merged sample each sample becomes; returns the number of merged
+   samples. */
+static size_t merge_samples(const struct profile *prof, uint32_t *merged)
 {
 	struct key_buffer key = {0};
 	uint32_t *locations = canonical_locations(prof, &key);
 	struct intern_table samples;
 	intern_table_init(&samples);
-	int64_t *sums = NULL;
-	bool *diff_base = NULL;
-	size_t capacity = 0;
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		const struct profile_sample *sample = &prof->samples[s];
 		for (size_t i = 0; i < sample->n_locations; i++)
 			put_u64(&key, locations[sample->locations[i]]);
 		put_u64(&key, UINT64_MAX); /* ends the stack */
 		put_labels(&key, prof, sample->message);
-		uint32_t merged = finish_key(&samples, &key);
-		if (merged == capacity) {
-			size_t old = capacity;
-			sums = xgrow(sums, &capacity, merged + 1, sizeof *sums);
-			diff_base = xrealloc(diff_base, capacity * sizeof *diff_base);
-			memset(sums + old, 0, (capacity - old) * sizeof *sums);
-		}
-		go_add(&sums[merged], sample->values[value_index]);
-		diff_base[merged] = sample_is_diff_base(prof, sample->message);
+		merged[s] = finish_key(&samples, &key);
+	}
+	size_t count = samples.count;
+	intern_table_free(&samples);
+	free(locations);
+	free(key.bytes);
+	return count;
+}
+
+int64_t sample_merge_total(const struct profile *prof, size_t value_index)
+{
+	uint32_t *merged = diag_calloc(prof->n_samples, sizeof *merged);
+	size_t count = merge_samples(prof, merged);
+	int64_t *sums = diag_calloc(count, sizeof *sums);
+	bool *diff_base = diag_calloc(count, sizeof *diff_base);
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		const struct profile_sample *sample = &prof->samples[s];
+		go_add(&sums[merged[s]], sample->values[value_index]);
+		diff_base[merged[s]] = sample_merge_is_diff_base(prof, sample->message);
 	}
 	int64_t total = 0, diff_base_total = 0;
-	for (size_t i = 0; i < samples.count; i++) {
+	for (size_t i = 0; i < count; i++) {
 		go_add(&total, go_abs(sums[i]));
 		if (diff_base[i])
 			go_add(&diff_base_total, go_abs(sums[i]));
 	}
-	intern_table_free(&samples);
+	free(merged);
 	free(sums);
 	free(diff_base);
-	free(locations);
-	free(key.bytes);
 	return diff_base_total > 0 ? diff_base_total : total;
+}
+
+/* Which merged samples profile.Merge keeps: those with a value other than
+   zero once summed. malloc'd, one flag per merged sample. */
+static bool *kept_samples(const struct profile *prof, const uint32_t *merged, size_t count)
+{
+	bool *kept = diag_calloc(count, sizeof *kept);
+	int64_t *sums = diag_calloc(count, sizeof *sums);
+	for (size_t v = 0; v < prof->n_sample_types; v++) {
+		memset(sums, 0, count * sizeof *sums);
+		for (size_t s = 0; s < prof->n_samples; s++)
+			go_add(&sums[merged[s]], prof->samples[s].values[v]);
+		for (size_t i = 0; i < count; i++)
+			kept[i] |= sums[i] != 0;
+	}
+	free(sums);
+	return kept;
+}
+
+static bool holds_location(const struct profile_sample *sample, const bool *wanted)
+{
+	for (size_t i = 0; i < sample->n_locations; i++)
+		if (wanted[sample->locations[i]])
+			return true;
+	return false;
+}
+
+bool sample_merge_keeps_location(const struct profile *prof, const bool *wanted)
+{
+	uint32_t *merged = diag_calloc(prof->n_samples, sizeof *merged);
+	bool *kept = kept_samples(prof, merged, merge_samples(prof, merged));
+	bool found = false;
+	for (size_t s = 0; s < prof->n_samples && !found; s++)
+		found = kept[merged[s]] && holds_location(&prof->samples[s], wanted);
+	free(merged);
+	free(kept);
+	return found;
 }

@@ -11,9 +11,18 @@
 
 /* pprof's report total: the sum over merged samples of |value|, or over the
    merged samples labelled pprof::base=true when there are any. */
-int64_t merged_total(const struct profile *prof, size_t value_index);
+int64_t sample_merge_total(const struct profile *prof, size_t value_index);
 
 /* Whether the sample carries pprof's diff-base label, pprof::base=true. */
-bool sample_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
+bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
+
+/* Whether profile.Merge keeps a sample with a location that wanted (one flag
+   per location) marks: it drops the samples whose values sum to zero in
+   every sample type. */
+bool sample_merge_keeps_location(const struct profile *prof, const bool *wanted);
+
+/* Whether profile.Merge takes two mappings for one: the same size rounded up
+   to pages, the same offset, and the same build ID or, without one, file. */
+bool sample_merge_same_mapping(const struct profile_mapping *left, const struct profile_mapping *right);
 
 #endif

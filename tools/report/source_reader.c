@@ -27,42 +27,42 @@ static const char *after_prefix(const char *text, const char *prefix)
 	return strncmp(text, prefix, length) ? NULL : text + length;
 }
 
-char *source_trim_path(const char *path, const char *trim_path, const char *search_path)
+char *source_reader_trim_path(const char *path, const char *trim_path, const char *search_path)
 {
 	char **parts;
 	if (!*trim_path) {
 		/* Without trim prefixes, guess: a search directory's base name in the
            path marks where the path becomes relative to that directory. */
-		int n_dirs = go_split_list(search_path, &parts);
+		int n_dirs = go_path_split_list(search_path, &parts);
 		for (int i = 0; i < n_dirs; i++) {
 			char *base = go_path_base(parts[i]);
-			char *want = xasprintf("/%s/", base);
+			char *want = diag_asprintf("/%s/", base);
 			const char *found = strstr(path, want);
-			char *trimmed = found ? xstrdup(found + strlen(want)) : NULL;
+			char *trimmed = found ? diag_strdup(found + strlen(want)) : NULL;
 			free(want);
 			free(base);
 			if (trimmed) {
-				go_free_list(parts, n_dirs);
+				go_path_free_list(parts, n_dirs);
 				return trimmed;
 			}
 		}
-		go_free_list(parts, n_dirs);
+		go_path_free_list(parts, n_dirs);
 	}
-	int n_prefixes = go_split_list(trim_path, &parts);
+	int n_prefixes = go_path_split_list(trim_path, &parts);
 	char *trimmed = NULL;
 	const char *builtin[] = {"/proc/self/cwd/./", "/proc/self/cwd/"};
 	for (int i = 0; i < n_prefixes + 2 && !trimmed; i++) {
 		const char *prefix = i < n_prefixes ? parts[i] : builtin[i - n_prefixes];
 		size_t length = strlen(prefix);
-		char *with_slash =
-			length && prefix[length - 1] == '/' ? xstrdup(prefix) : xasprintf("%s/", prefix);
+		char *with_slash = length && prefix[length - 1] == '/' ? diag_strdup(prefix)
+								       : diag_asprintf("%s/", prefix);
 		const char *rest = after_prefix(path, with_slash);
 		if (rest)
-			trimmed = xstrdup(rest);
+			trimmed = diag_strdup(rest);
 		free(with_slash);
 	}
-	go_free_list(parts, n_prefixes);
-	return trimmed ? trimmed : xstrdup(path);
+	go_path_free_list(parts, n_prefixes);
+	return trimmed ? trimmed : diag_strdup(path);
 }
 
 void source_reader_init(struct source_reader *reader, const char *search_path, const char *trim_path)
@@ -89,29 +89,29 @@ void source_reader_free(struct source_reader *reader)
 /* Go spells system errors in lower case ("no such file or directory"). */
 static char *go_error_text(int error)
 {
-	char *text = xstrdup(strerror(error));
+	char *text = diag_strdup(strerror(error));
 	text[0] = (char)tolower((unsigned char)text[0]);
 	return text;
 }
 
 static FILE *open_source(const struct source_reader *reader, const char *profile_path, char **error)
 {
-	char *path = source_trim_path(profile_path, reader->trim_path, reader->search_path);
+	char *path = source_reader_trim_path(profile_path, reader->trim_path, reader->search_path);
 	FILE *file = NULL;
 	if (path[0] == '/') {
 		file = fopen(path, "r");
 		if (!file) {
 			char *reason = go_error_text(errno);
-			*error = xasprintf("open %s: %s", path, reason);
+			*error = diag_asprintf("open %s: %s", path, reason);
 			free(reason);
 		}
 		free(path);
 		return file;
 	}
 	char **dirs;
-	int n_dirs = go_split_list(reader->search_path, &dirs);
+	int n_dirs = go_path_split_list(reader->search_path, &dirs);
 	for (int i = 0; i < n_dirs && !file; i++) {
-		char *dir = xstrdup(dirs[i]);
+		char *dir = diag_strdup(dirs[i]);
 		for (;;) {
 			char *candidate = go_path_join(dir, path);
 			file = fopen(candidate, "r");
@@ -125,9 +125,9 @@ static FILE *open_source(const struct source_reader *reader, const char *profile
 		}
 		free(dir);
 	}
-	go_free_list(dirs, n_dirs);
+	go_path_free_list(dirs, n_dirs);
 	if (!file)
-		*error = xasprintf("could not find file %s on path %s", path, reader->search_path);
+		*error = diag_asprintf("could not find file %s on path %s", path, reader->search_path);
 	free(path);
 	return file;
 }
@@ -145,8 +145,9 @@ static void read_lines(struct source_file *source, FILE *file)
 			break;
 		if (length > 0 && line[length - 1] == '\r')
 			line[--length] = '\0';
-		source->lines = xgrow(source->lines, &capacity, source->n_lines + 1, sizeof *source->lines);
-		source->lines[source->n_lines++] = xstrdup(line);
+		source->lines =
+			diag_grow(source->lines, &capacity, source->n_lines + 1, sizeof *source->lines);
+		source->lines[source->n_lines++] = diag_strdup(line);
 	}
 	free(line);
 }
@@ -156,8 +157,8 @@ static struct source_file *load(struct source_reader *reader, const char *path)
 	for (struct source_file *file = reader->files; file; file = file->next)
 		if (!strcmp(file->path, path))
 			return file;
-	struct source_file *source = xcalloc(1, sizeof *source);
-	source->path = xstrdup(path);
+	struct source_file *source = diag_calloc(1, sizeof *source);
+	source->path = diag_strdup(path);
 	FILE *file = open_source(reader, path, &source->error);
 	if (file) {
 		read_lines(source, file); /* a directory opens but reads nothing, as in pprof */
@@ -168,7 +169,7 @@ static struct source_file *load(struct source_reader *reader, const char *path)
 	return source;
 }
 
-const char *source_line(struct source_reader *reader, const char *path, long lineno)
+const char *source_reader_line(struct source_reader *reader, const char *path, long lineno)
 {
 	struct source_file *source = load(reader, path);
 	if (lineno <= 0 || (size_t)lineno > source->n_lines)
@@ -176,7 +177,7 @@ const char *source_line(struct source_reader *reader, const char *path, long lin
 	return source->lines[lineno - 1];
 }
 
-const char *source_error(struct source_reader *reader, const char *path)
+const char *source_reader_error(struct source_reader *reader, const char *path)
 {
 	return load(reader, path)->error;
 }

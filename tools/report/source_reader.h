@@ -16,16 +16,16 @@ struct source_reader {
 
 /* pprof's trimPath: the path made relative to a search directory or a trim
    prefix when one applies. malloc'd. */
-char *source_trim_path(const char *path, const char *trim_path, const char *search_path);
+char *source_reader_trim_path(const char *path, const char *trim_path, const char *search_path);
 
 void source_reader_init(struct source_reader *reader, const char *search_path, const char *trim_path);
 void source_reader_free(struct source_reader *reader);
 
 /* Line lineno (from 1) of path without its line ending, or NULL past the end
    of the file or when the file cannot be read. */
-const char *source_line(struct source_reader *reader, const char *path, long lineno);
+const char *source_reader_line(struct source_reader *reader, const char *path, long lineno);
 
 /* Why path could not be opened, as pprof words it, or NULL. */
-const char *source_error(struct source_reader *reader, const char *path);
+const char *source_reader_error(struct source_reader *reader, const char *path);
 
 #endif

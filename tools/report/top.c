@@ -61,7 +61,7 @@ static int compare_rows_flat(const void *a, const void *b)
 		return order;
 	if (go_abs(left->cum) != go_abs(right->cum))
 		return go_abs(left->cum) > go_abs(right->cum) ? -1 : 1;
-	return node_info_compare(left->info, right->info);
+	return graph_node_info_compare(left->info, right->info);
 }
 
 static int compare_rows_cum(const void *a, const void *b)
@@ -74,7 +74,7 @@ static int compare_rows_cum(const void *a, const void *b)
 		return order;
 	if (go_abs(left->flat) != go_abs(right->flat))
 		return go_abs(left->flat) > go_abs(right->flat) ? -1 : 1;
-	return node_info_compare(left->info, right->info);
+	return graph_node_info_compare(left->info, right->info);
 }
 
 static void free_rows(struct top_view *view)
@@ -90,12 +90,12 @@ static void free_rows(struct top_view *view)
 static void collect_rows(struct top_view *view)
 {
 	free_rows(view);
-	view->rows = xmalloc(view->space.n_nodes * sizeof *view->rows);
+	view->rows = diag_malloc(view->space.n_nodes * sizeof *view->rows);
 	for (uint32_t node = 0; node < view->space.n_nodes; node++) {
 		if (!graph_has_node(&view->g, node))
 			continue;
 		const struct node_info *info = &view->space.infos[node];
-		view->rows[view->n_rows++] = (struct top_row){node, node_printable_name(info), info,
+		view->rows[view->n_rows++] = (struct top_row){node, graph_node_printable_name(info), info,
 							      view->g.flat[node], view->g.cum[node]};
 	}
 	qsort(view->rows, view->n_rows, sizeof *view->rows,
@@ -125,7 +125,7 @@ static void build_trimmed(struct top_view *view)
 	int64_t node_cutoff = go_abs((int64_t)((double)total_value * rpt->options.node_fraction));
 	view->edge_cutoff = go_abs((int64_t)((double)total_value * EDGE_FRACTION));
 
-	bool *kept = xcalloc(n_nodes, sizeof *kept);
+	bool *kept = diag_calloc(n_nodes, sizeof *kept);
 	if (node_cutoff > 0) {
 		size_t n_kept = 0;
 		for (uint32_t node = 0; node < n_nodes; node++) {
@@ -171,12 +171,12 @@ static void select_output_unit(struct report *rpt, const struct top_view *view)
 	if (min_value == 0)
 		min_value = max_value;
 	const char *min_unit, *max_unit, *unit;
-	unit_scale(min_value, rpt->sample_unit, "minimum", &min_unit);
-	unit_scale(max_value, rpt->sample_unit, "minimum", &max_unit);
+	units_scale(min_value, rpt->sample_unit, "minimum", &min_unit);
+	units_scale(max_value, rpt->sample_unit, "minimum", &max_unit);
 	unit = min_unit;
 	int64_t min_value_100 = (int64_t)((uint64_t)min_value * 100); /* wraps as in Go */
 	if (strcmp(min_unit, max_unit) && min_value_100 < max_value)
-		unit_scale(min_value_100, rpt->sample_unit, "minimum", &unit);
+		units_scale(min_value_100, rpt->sample_unit, "minimum", &unit);
 	rpt->output_unit = unit[0] ? unit : rpt->sample_unit;
 }
 
@@ -197,7 +197,7 @@ static bool go_local_time_is_utc(void)
 	static const char *const zone_dirs[] = {"/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/",
 						"/usr/lib/locale/TZ/"};
 	for (size_t i = 0; i < sizeof zone_dirs / sizeof *zone_dirs; i++) {
-		char *path = xasprintf("%s%s", zone_dirs[i], tz);
+		char *path = diag_asprintf("%s%s", zone_dirs[i], tz);
 		bool found = access(path, R_OK) == 0;
 		free(path);
 		if (found)
@@ -230,13 +230,13 @@ static void print_duration_label(FILE *out, const struct report *rpt)
 {
 	const struct profile *prof = rpt->prof;
 	char duration[VALUE_TEXT_SIZE], total[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE + 2] = "";
-	unit_label(duration, prof->duration_nanos, "nanoseconds", "auto");
+	units_label(duration, prof->duration_nanos, "nanoseconds", "auto");
 	report_format_value(rpt, rpt->total, total);
 	const char *total_unit;
-	double total_nanos = unit_scale(rpt->total, rpt->sample_unit, "nanoseconds", &total_unit);
+	double total_nanos = units_scale(rpt->total, rpt->sample_unit, "nanoseconds", &total_unit);
 	if (!strcmp(total_unit, "ns") && total_nanos != 0) {
 		char percent[VALUE_TEXT_SIZE];
-		unit_percentage(percent, (int64_t)total_nanos, prof->duration_nanos);
+		units_percentage(percent, (int64_t)total_nanos, prof->duration_nanos);
 		snprintf(share, sizeof share, "(%s)", percent);
 	}
 	fprintf(out, "Duration: %s, Total samples = %s %s\n", duration, total, share);
@@ -274,7 +274,7 @@ static void print_report_labels(FILE *out, const struct report *rpt, const struc
 		go_add(&flat_sum, view->rows[i].flat);
 	char shown[VALUE_TEXT_SIZE], share[VALUE_TEXT_SIZE], total[VALUE_TEXT_SIZE];
 	report_format_value(rpt, flat_sum, shown);
-	unit_percentage(share, flat_sum, rpt->total);
+	units_percentage(share, flat_sum, rpt->total);
 	report_format_value(rpt, rpt->total, total);
 	fprintf(out, "Showing nodes accounting for %s, %s of %s total\n", shown, share + strspn(share, " "),
 		total);
@@ -308,7 +308,7 @@ static const char *inline_label(unsigned char call_kinds)
 int top_print(struct report *rpt, FILE *out)
 {
 	struct top_view view = {.rpt = rpt};
-	node_space_build(&view.space, rpt->prof, describe_function_frame, NULL);
+	graph_node_space_build(&view.space, rpt->prof, describe_function_frame, NULL);
 	build_trimmed(&view);
 	select_output_unit(rpt, &view);
 	print_report_labels(out, rpt, &view);
@@ -322,10 +322,10 @@ int top_print(struct report *rpt, FILE *out)
 		char flat[VALUE_TEXT_SIZE], flat_share[VALUE_TEXT_SIZE], sum_share[VALUE_TEXT_SIZE];
 		char cum[VALUE_TEXT_SIZE], cum_share[VALUE_TEXT_SIZE];
 		report_format_value(rpt, row->flat, flat);
-		unit_percentage(flat_share, row->flat, rpt->total);
-		unit_percentage(sum_share, flat_sum, rpt->total);
+		units_percentage(flat_share, row->flat, rpt->total);
+		units_percentage(sum_share, flat_sum, rpt->total);
 		report_format_value(rpt, row->cum, cum);
-		unit_percentage(cum_share, row->cum, rpt->total);
+		units_percentage(cum_share, row->cum, rpt->total);
 		fprintf(out, "%10s %s %s %10s %s  %s%s\n", flat, flat_share, sum_share, cum, cum_share,
 			row->printable, inline_label(call_kinds[row->id]));
 	}
@@ -333,17 +333,17 @@ int top_print(struct report *rpt, FILE *out)
 	free(view.kept);
 	free_rows(&view);
 	graph_free(&view.g);
-	node_space_free(&view.space);
+	graph_node_space_free(&view.space);
 	return 0;
 }
 
 int top_print_head(const char *path, int max_lines, FILE *out)
 {
 	char error[1024];
-	struct profile *prof = profile_read_file(path, error, sizeof error);
+	struct profile *prof = profile_reader_read_file(path, error, sizeof error);
 	if (!prof || prof->n_sample_types == 0) {
 		fprintf(out, "heapprof: %s\n", prof ? "the profile has no sample types" : error);
-		profile_free(prof);
+		profile_reader_free(prof);
 		return EXIT_BAD_INPUT;
 	}
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
@@ -353,7 +353,7 @@ int top_print_head(const char *path, int max_lines, FILE *out)
 	size_t size = 0;
 	FILE *buffer = open_memstream(&text, &size);
 	if (!buffer)
-		die("out of memory");
+		diag_die("out of memory");
 	top_print(&rpt, buffer);
 	fclose(buffer);
 	const char *line = text;

@@ -96,10 +96,10 @@ static int convert(const struct unit_kind *kind, int64_t value, const char *from
 	return 1;
 }
 
-double unit_scale(int64_t value, const char *from_unit, const char *to_unit, const char **unit_out)
+double units_scale(int64_t value, const char *from_unit, const char *to_unit, const char **unit_out)
 {
 	if (value < 0 && value != INT64_MIN) {
-		double magnitude = unit_scale(-value, from_unit, to_unit, unit_out);
+		double magnitude = units_scale(-value, from_unit, to_unit, unit_out);
 		return -magnitude;
 	}
 	double result;
@@ -114,10 +114,10 @@ double unit_scale(int64_t value, const char *from_unit, const char *to_unit, con
 	return (double)value;
 }
 
-void unit_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit, const char *to_unit)
+void units_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit, const char *to_unit)
 {
 	const char *unit_name;
-	double scaled = unit_scale(value, from_unit, to_unit, &unit_name);
+	double scaled = units_scale(value, from_unit, to_unit, &unit_name);
 	char number[VALUE_TEXT_SIZE];
 	snprintf(number, sizeof number, "%.2f", scaled);
 	size_t length = strlen(number);
@@ -130,7 +130,7 @@ void unit_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit
 	snprintf(text, VALUE_TEXT_SIZE, "%s%s", number, unit_name);
 }
 
-void unit_percentage(char text[VALUE_TEXT_SIZE], int64_t value, int64_t total)
+void units_percentage(char text[VALUE_TEXT_SIZE], int64_t value, int64_t total)
 {
 	double ratio = 0;
 	if (total != 0)

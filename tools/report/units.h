@@ -11,12 +11,12 @@ enum { VALUE_TEXT_SIZE = 64 };
 
 /* Converts value from from_unit to to_unit ("minimum" or "auto" pick a readable
    unit). *unit_out is the unit the result is in, "" when it is a plain count. */
-double unit_scale(int64_t value, const char *from_unit, const char *to_unit, const char **unit_out);
+double units_scale(int64_t value, const char *from_unit, const char *to_unit, const char **unit_out);
 
 /* "1.50MB", "312", "0": the value scaled to to_unit with two decimals at most. */
-void unit_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit, const char *to_unit);
+void units_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit, const char *to_unit);
 
 /* " 3.10%", "  100%", "0.021%": value as a share of total, padded to 5 places. */
-void unit_percentage(char text[VALUE_TEXT_SIZE], int64_t value, int64_t total);
+void units_percentage(char text[VALUE_TEXT_SIZE], int64_t value, int64_t total);
 
 #endif
