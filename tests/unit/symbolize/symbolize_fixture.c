@@ -27,13 +27,14 @@ static inline __attribute__((always_inline)) void inner_inline(void)
 const int fixture_outer_inline_line = __LINE__ + 1;
 static inline __attribute__((always_inline)) void outer_inline(void)
 {
-	fixture_capture.inlined_call_lines[0] = __LINE__;
+	/* The call is on the next line: the style puts each statement on a line of its own. */
+	fixture_capture.inlined_call_lines[0] = __LINE__ + 1;
 	inner_inline();
 }
 
 const int fixture_call_inlined_line = __LINE__ + 1;
 FIXTURE_NOINLINE void fixture_call_inlined(void)
 {
-	fixture_capture.inlined_call_lines[1] = __LINE__;
+	fixture_capture.inlined_call_lines[1] = __LINE__ + 1;
 	outer_inline();
 }

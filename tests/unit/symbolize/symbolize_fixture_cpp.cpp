@@ -24,7 +24,7 @@ FIXTURE_NOINLINE int heapprof_fixture::Widget::method(int value, const char *nam
 	return value + weight + name[0];
 }
 
-extern "C" const int fixture_anonymous_line = __LINE__ + 3;
+extern "C" const int fixture_anonymous_line = __LINE__ + 4;
 namespace
 {
 
@@ -35,7 +35,7 @@ FIXTURE_NOINLINE void hidden_function()
 
 } /* namespace */
 
-extern "C" const int fixture_template_line = __LINE__ + 2;
+extern "C" const int fixture_template_line = __LINE__ + 1;
 template <typename T> FIXTURE_NOINLINE T heapprof_fixture::twice(T value)
 {
 	FIXTURE_CAPTURE();
