@@ -1,12 +1,12 @@
 #include "symbolize.h"
 
+#include "cxx_names.h"
 #include "descriptors.h"
 #include "elf_file.h"
 #include "frame_cache.h"
 #include "function_index.h"
 #include "symbol_index.h"
 
-#include <ctype.h>
 #include <dwarf.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -198,107 +198,6 @@ static struct module_data *module_data_of(struct symbolizer *symbolizer, Dwfl_Mo
 	return *userdata;
 }
 
-/* The end of the balanced group that starts at `open` (one of ( < {), or of the string. */
-static const char *group_end(const char *open)
-{
-	char opening = *open, closing = opening == '(' ? ')' : opening == '<' ? '>' : '}';
-	int depth = 0;
-	for (const char *cursor = open; *cursor; cursor++) {
-		if (*cursor == opening)
-			depth++;
-		else if (*cursor == closing && --depth == 0)
-			return cursor + 1;
-	}
-	return open + strlen(open);
-}
-
-/* After "operator": the operator's own characters ("<<", "()", "[]", " new",
-   " delete[]", " int"). */
-static const char *operator_end(const char *cursor)
-{
-	if (strncmp(cursor, "()", 2) == 0)
-		return cursor + 2;
-	if (*cursor == ' ') {
-		cursor++;
-		while (*cursor && (isalnum((unsigned char)*cursor) || *cursor == '_' || *cursor == ':'))
-			cursor++;
-		return strncmp(cursor, "[]", 2) == 0 ? cursor + 2 : cursor;
-	}
-	while (*cursor && strchr("<>=!+-*/%^&|~[],", *cursor))
-		cursor++;
-	return cursor;
-}
-
-static char *copy_span(char *out, const char *from, const char *to)
-{
-	memcpy(out, from, (size_t)(to - from));
-	return out + (to - from);
-}
-
-void symbolize_simplify_name(const char *name, char *out)
-{
-	static const char anonymous[] = "(anonymous namespace)";
-	char *start = out;
-	const char *cursor = name;
-	while (*cursor) {
-		const char *end;
-		if (strncmp(cursor, anonymous, sizeof anonymous - 1) == 0) {
-			out = copy_span(out, cursor, cursor + sizeof anonymous - 1);
-			cursor += sizeof anonymous - 1;
-		} else if (strncmp(cursor, "operator", 8) == 0 && !isalnum((unsigned char)cursor[8]) &&
-			   cursor[8] != '_') {
-			end = operator_end(cursor + 8);
-			out = copy_span(out, cursor, end);
-			cursor = end;
-			/* A templated operator: "operator<< <int>". */
-			if (cursor[0] == ' ' && cursor[1] == '<')
-				cursor = group_end(cursor + 1);
-		} else if (*cursor == '<') {
-			cursor = group_end(cursor);
-		} else if (*cursor == '{') {
-			/* A lambda or other local entity: "{lambda(int)#1}" is its name. */
-			end = group_end(cursor);
-			out = copy_span(out, cursor, end);
-			cursor = end;
-		} else if (*cursor == '(') {
-			end = group_end(cursor);
-			/* The parameters of an enclosing function, in a local name, stay. */
-			if (strncmp(end, "::", 2) != 0)
-				break;
-			out = copy_span(out, cursor, end);
-			cursor = end;
-		} else if (*cursor == ' ') {
-			/* What came before a top-level space was a return type. */
-			out = start;
-			cursor++;
-		} else {
-			*out++ = *cursor++;
-		}
-	}
-	*out = '\0';
-}
-
-/* A function's pprof name from its ELF or DWARF linkage name: demangled and
-   simplified for C++, as is for C. */
-static const char *display_name(const struct libdw_api *dw, const char *name, char **scratch)
-{
-	if (!name || strncmp(name, "_Z", 2) != 0 || !dw->demangle)
-		return name;
-	int status = -1;
-	char *demangled = dw->demangle(name, NULL, NULL, &status);
-	if (status != 0 || !demangled) {
-		free(demangled);
-		return name;
-	}
-	char *simple = malloc(strlen(demangled) + 1);
-	if (simple)
-		symbolize_simplify_name(demangled, simple);
-	free(demangled);
-	free(*scratch);
-	*scratch = simple;
-	return simple ? simple : name;
-}
-
 /* The DIE that declares `die`: through its abstract origin (an inlined or out-of-line
    instance) and its specification (a definition outside its class). */
 static Dwarf_Die *declaration_of(const struct libdw_api *dw, Dwarf_Die *die, Dwarf_Die *storage)
@@ -415,7 +314,6 @@ static struct position line_at(const struct libdw_api *dw, Dwfl_Module *module, 
 static void emit(const struct libdw_api *dw, symbolize_callback *callback, void *context,
 		 const char *system_name, struct position position, int64_t start_line)
 {
-	char *scratch = NULL;
 	/* Symbol tables name versioned symbols "__libc_start_main@@GLIBC_2.34": the
 	   version is not part of the function's name. */
 	char unversioned[512];
@@ -425,15 +323,16 @@ static void emit(const struct libdw_api *dw, symbolize_callback *callback, void 
 		unversioned[at - system_name] = '\0';
 		system_name = unversioned;
 	}
+	char *simplified = system_name ? cxx_names_demangle(dw->demangle, system_name) : NULL;
 	struct symbolized_frame frame = {
-		.function = display_name(dw, system_name, &scratch),
+		.function = simplified ? simplified : system_name,
 		.system_name = system_name,
 		.file = position.file,
 		.line = position.line,
 		.start_line = start_line,
 	};
 	callback(context, &frame);
-	free(scratch);
+	free(simplified);
 }
 
 /* A path from the line table made absolute against the unit's compilation directory

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cxx_names.h"
 #include "symbolize_fixture.h"
 
 #define MAX_FRAMES 32
@@ -240,7 +241,7 @@ static void check_simplified(const char *name, const char *expected)
 	char out[256];
 	CHECK(strlen(name) < sizeof out);
 	memset(out, 'X', sizeof out);
-	symbolize_simplify_name(name, out);
+	cxx_names_simplify(name, out);
 	CHECK_STR(out, expected);
 }
 
