@@ -558,15 +558,17 @@ static unsigned lookup_uncached(struct symbolizer *symbolizer, uint64_t pc, symb
 	return 1;
 }
 
-struct recording {
+/* A new cache entry taking the frames of an address's first lookup; failed when one
+   could not be added, and the lookup is then answered uncached. */
+struct entry_filling {
 	struct frame_cache_entry *entry;
 	bool failed;
 };
 
-static void record_frame(void *context, const struct symbolized_frame *frame)
+static void add_to_entry(void *context, const struct symbolized_frame *frame)
 {
-	struct recording *recording = context;
-	recording->failed |= !frame_cache_add(recording->entry, frame);
+	struct entry_filling *filling = context;
+	filling->failed |= !frame_cache_add(filling->entry, frame);
 }
 
 unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
@@ -575,15 +577,15 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 	const struct frame_cache_entry *known = frame_cache_find(&symbolizer->frames, pc);
 	if (known)
 		return frame_cache_replay(known, callback, context);
-	struct recording recording = {frame_cache_entry_create(pc), false};
-	if (recording.entry)
-		lookup_uncached(symbolizer, pc, record_frame, &recording);
-	if (!recording.entry || recording.failed) {
-		if (recording.entry)
-			frame_cache_entry_free(recording.entry);
+	struct entry_filling filling = {frame_cache_entry_create(pc), false};
+	if (filling.entry)
+		lookup_uncached(symbolizer, pc, add_to_entry, &filling);
+	if (!filling.entry || filling.failed) {
+		if (filling.entry)
+			frame_cache_entry_free(filling.entry);
 		return lookup_uncached(symbolizer, pc, callback, context);
 	}
-	unsigned count = frame_cache_replay(recording.entry, callback, context);
-	frame_cache_store(&symbolizer->frames, recording.entry);
+	unsigned count = frame_cache_replay(filling.entry, callback, context);
+	frame_cache_store(&symbolizer->frames, filling.entry);
 	return count;
 }
