@@ -1,38 +1,54 @@
 #include "cxx_names.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The end of the balanced group that starts at `open` (one of ( < {), or of the string. */
-static const char *group_end(const char *open)
+#define COUNT(array) (sizeof(array) / sizeof(array)[0])
+
+static const char anonymous_namespace[] = "(anonymous namespace)";
+
+/* The names the compiler makes for thunks, clones and data, as the demangler words
+   them. pprof shows these whole, parameters included. */
+static const char *const special_prefixes[] = {
+	"non-virtual thunk to ",
+	"virtual thunk to ",
+	"covariant return thunk to ",
+	"transaction clone for ",
+	"non-transaction clone for ",
+	"hidden alias for ",
+	"TLS init function for ",
+	"TLS wrapper function for ",
+	"guard variable for ",
+	"vtable for ",
+	"VTT for ",
+	"construction vtable for ",
+	"typeinfo for ",
+	"typeinfo name for ",
+	"typeinfo fn for ",
+	"template parameter object for ",
+	"java Class for ",
+};
+
+/* Longest first: "operator<<=" is not "operator<<" followed by "=". */
+static const char *const operator_symbols[] = {
+	"->*", "<<=", ">>=", "<=>", "()", "[]", "->", "<<", ">>", "<=", ">=", "==", "!=",
+	"&&",  "||",  "++",  "--",  "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+",
+	"-",   "*",   "/",   "%",   "^",  "&",  "|",  "~",  "!",  "=",  "<",  ">",  ",",
+};
+
+/* What may follow a function's parameters: qualifiers of a member function. */
+static const char *const qualifiers[] = {" const", " volatile", " restrict", " &&", " &"};
+
+static bool starts_with(const char *text, const char *prefix)
 {
-	char opening = *open, closing = opening == '(' ? ')' : opening == '<' ? '>' : '}';
-	int depth = 0;
-	for (const char *cursor = open; *cursor; cursor++) {
-		if (*cursor == opening)
-			depth++;
-		else if (*cursor == closing && --depth == 0)
-			return cursor + 1;
-	}
-	return open + strlen(open);
+	return strncmp(text, prefix, strlen(prefix)) == 0;
 }
 
-/* After "operator": the operator's own characters ("<<", "()", "[]", " new",
-   " delete[]", " int"). */
-static const char *operator_end(const char *cursor)
+static bool is_identifier_char(char c)
 {
-	if (strncmp(cursor, "()", 2) == 0)
-		return cursor + 2;
-	if (*cursor == ' ') {
-		cursor++;
-		while (*cursor && (isalnum((unsigned char)*cursor) || *cursor == '_' || *cursor == ':'))
-			cursor++;
-		return strncmp(cursor, "[]", 2) == 0 ? cursor + 2 : cursor;
-	}
-	while (*cursor && strchr("<>=!+-*/%^&|~[],", *cursor))
-		cursor++;
-	return cursor;
+	return isalnum((unsigned char)c) || c == '_';
 }
 
 static char *copy_span(char *out, const char *from, const char *to)
@@ -41,45 +57,159 @@ static char *copy_span(char *out, const char *from, const char *to)
 	return out + (to - from);
 }
 
+/* The end of the balanced group that starts at `open` (one of ( < {), or of the
+   string. Parentheses nest inside the others whole: template arguments hold
+   expressions ("enable_if<((16)>=(16)), void>") whose comparisons close nothing. */
+static const char *group_end(const char *open)
+{
+	char opening = *open, closing = opening == '(' ? ')' : opening == '<' ? '>' : '}';
+	int depth = 0, parentheses = 0;
+	const char *cursor = open;
+	for (; *cursor; cursor++) {
+		if (opening != '(' && *cursor == '(')
+			parentheses++;
+		else if (opening != '(' && *cursor == ')' && parentheses > 0)
+			parentheses--;
+		else if (parentheses > 0)
+			continue;
+		else if (*cursor == opening)
+			depth++;
+		else if (*cursor == closing && --depth == 0)
+			return cursor + 1;
+	}
+	return cursor;
+}
+
+/* Copies [from, to) without its template arguments. */
+static char *copy_without_templates(char *out, const char *from, const char *to)
+{
+	while (from < to) {
+		if (*from == '<') {
+			const char *end = group_end(from);
+			from = end < to ? end : to;
+		} else {
+			*out++ = *from++;
+		}
+	}
+	return out;
+}
+
+/* The length of the first of `prefixes` that `text` starts with, or 0. */
+static size_t matching_prefix_length(const char *text, const char *const *prefixes, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (starts_with(text, prefixes[i]))
+			return strlen(prefixes[i]);
+	}
+	return 0;
+}
+
+/* Whether `cursor`, inside `name`, starts the word "operator". */
+static bool is_operator(const char *name, const char *cursor)
+{
+	return starts_with(cursor, "operator") && (cursor == name || !is_identifier_char(cursor[-1])) &&
+	       !is_identifier_char(cursor[8]);
+}
+
+/* After "operator": the end of a symbol ("<<", "()", "->*"), or NULL. */
+static const char *symbol_operator_end(const char *cursor)
+{
+	size_t length = matching_prefix_length(cursor, operator_symbols, COUNT(operator_symbols));
+	return length ? cursor + length : NULL;
+}
+
+/* After "operator": the end of a word operator (" new", " delete[]"), a literal
+   operator ("\"\" _km") or a conversion's type (" char const*", " void (Foo::*)()"),
+   which is where the parameters begin. A parenthesis after a space opens a
+   declarator, which the type's own parameters follow. */
+static const char *word_operator_end(const char *cursor)
+{
+	while (*cursor) {
+		if (*cursor == '<') {
+			cursor = group_end(cursor);
+		} else if (*cursor == '(' && cursor[-1] == ' ') {
+			cursor = group_end(cursor);
+			if (*cursor == '(')
+				cursor = group_end(cursor);
+		} else if (*cursor == '(') {
+			return cursor;
+		} else {
+			cursor++;
+		}
+	}
+	return cursor;
+}
+
+/* Copies the operator at `cursor` and returns where it, and any template arguments
+   of its own ("operator<< <int>", "operator><long>"), end. */
+static const char *copy_operator(const char *cursor, char **out)
+{
+	const char *end = symbol_operator_end(cursor + 8);
+	if (end) {
+		*out = copy_span(*out, cursor, end);
+	} else {
+		end = word_operator_end(cursor + 8);
+		*out = copy_without_templates(*out, cursor, end);
+	}
+	if (end[0] == ' ' && end[1] == '<')
+		return group_end(end + 1);
+	return *end == '<' ? group_end(end) : end;
+}
+
+static const char *qualifiers_end(const char *cursor)
+{
+	size_t length;
+	while ((length = matching_prefix_length(cursor, qualifiers, COUNT(qualifiers))) > 0)
+		cursor += length;
+	return cursor;
+}
+
+/* A parenthesis that follows a return type: "void (*f(int))(int)" returns a function
+   pointer, and the name is inside; "decltype (a+b) f()" has an expression. */
+static const char *return_type_parenthesis_end(const char *cursor)
+{
+	if (cursor[1] == '*' || cursor[1] == '&')
+		return cursor + 1 + strspn(cursor + 1, "*&");
+	return group_end(cursor);
+}
+
+/* The simplified form is pprof's demangler's (ianlancetaylor/demangle with NoParams
+   and NoTemplateParams), written from __cxa_demangle's full form: no return type, no
+   template arguments anywhere, no parameters, qualifiers or clone suffix after the
+   name; an enclosing function's parameters and qualifiers in a local name stay. */
 void cxx_names_simplify(const char *name, char *out)
 {
-	static const char anonymous[] = "(anonymous namespace)";
 	char *start = out;
-	const char *cursor = name;
+	size_t special = matching_prefix_length(name, special_prefixes, COUNT(special_prefixes));
+	out = copy_span(out, name, name + special);
+	const char *cursor = name + special;
 	while (*cursor) {
-		const char *end;
-		if (strncmp(cursor, anonymous, sizeof anonymous - 1) == 0) {
-			out = copy_span(out, cursor, cursor + sizeof anonymous - 1);
-			cursor += sizeof anonymous - 1;
-		} else if (strncmp(cursor, "operator", 8) == 0 && !isalnum((unsigned char)cursor[8]) &&
-			   cursor[8] != '_') {
-			end = operator_end(cursor + 8);
+		const char *end = cursor + 1;
+		if (starts_with(cursor, anonymous_namespace)) {
+			end = cursor + sizeof anonymous_namespace - 1;
 			out = copy_span(out, cursor, end);
-			cursor = end;
-			/* A templated operator: "operator<< <int>". */
-			if (cursor[0] == ' ' && cursor[1] == '<')
-				cursor = group_end(cursor + 1);
+		} else if (is_operator(name, cursor)) {
+			end = copy_operator(cursor, &out);
 		} else if (*cursor == '<') {
-			cursor = group_end(cursor);
+			end = group_end(cursor);
 		} else if (*cursor == '{') {
-			/* A lambda or other local entity: "{lambda(int)#1}" is its name. */
+			/* A lambda or unnamed type: "{lambda(int)#1}" is its name. */
 			end = group_end(cursor);
-			out = copy_span(out, cursor, end);
-			cursor = end;
+			out = copy_without_templates(out, cursor, end);
+		} else if (*cursor == '(' && !special && cursor > name && cursor[-1] == ' ') {
+			end = return_type_parenthesis_end(cursor);
 		} else if (*cursor == '(') {
-			end = group_end(cursor);
-			/* The parameters of an enclosing function, in a local name, stay. */
-			if (strncmp(end, "::", 2) != 0)
+			end = qualifiers_end(group_end(cursor));
+			if (!special && !starts_with(end, "::"))
 				break;
-			out = copy_span(out, cursor, end);
-			cursor = end;
-		} else if (*cursor == ' ') {
-			/* What came before a top-level space was a return type. */
+			out = copy_without_templates(out, cursor, end);
+		} else if (*cursor == ' ' && !special) {
+			/* What came before a space outside any group was a return type. */
 			out = start;
-			cursor++;
 		} else {
-			*out++ = *cursor++;
+			*out++ = *cursor;
 		}
+		cursor = end;
 	}
 	*out = '\0';
 }

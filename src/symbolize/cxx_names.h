@@ -15,8 +15,9 @@ typedef char *cxx_demangler(const char *mangled, char *buffer, size_t *length, i
    demangle it, or memory runs out: the name then stands as it is. */
 char *cxx_names_demangle(cxx_demangler *demangle, const char *name);
 
-/* Writes pprof's simplified form of a demangled C++ name (no parameters, no template
-   arguments) into `out`, which has room for strlen(name) + 1 bytes. */
+/* Writes the form pprof shows of a name as __cxa_demangle writes it (no return type,
+   template arguments or parameters) into `out`, which has room for strlen(name) + 1
+   bytes. */
 void cxx_names_simplify(const char *name, char *out);
 
 #endif

@@ -284,9 +284,51 @@ static void test_simplify_like_pprof(void)
 			 "foo()::{lambda(int)#1}::operator()");
 }
 
+/* What pprof's demangler (NoParams, NoTemplateParams) shows where more than a
+   parameter list and template arguments must go or stay: return types that wrap
+   the name, operators next to template arguments, conversions, local names whose
+   enclosing function keeps its parameters, and the compiler's own thunks. */
+static void test_simplify_as_pprof_shows(void)
+{
+	check_simplified("bool ns::Box<int>::operator><long>(long)", "ns::Box::operator>");
+	check_simplified("bool ns::Box<int>::operator< <long>(long)", "ns::Box::operator<");
+	check_simplified(
+		"std::basic_istream<char, std::char_traits<char> >& std::operator>><char, "
+		"std::char_traits<char> >(std::basic_istream<char, std::char_traits<char> >&, char&)",
+		"std::operator>>");
+	check_simplified("llvm::TypeSize::operator unsigned long() const",
+			 "llvm::TypeSize::operator unsigned long");
+	check_simplified("ns::Box<int>::operator std::vector<int, std::allocator<int> >() const",
+			 "ns::Box::operator std::vector");
+	check_simplified("std::__exception_ptr::exception_ptr::operator void "
+			 "(std::__exception_ptr::exception_ptr::*)()() const",
+			 "std::__exception_ptr::exception_ptr::operator void "
+			 "(std::__exception_ptr::exception_ptr::*)()");
+	check_simplified("ns::operator\"\" _km[abi:cxx11](unsigned long long)",
+			 "ns::operator\"\" _km[abi:cxx11]");
+	check_simplified("llvm::FoldingSet<clang::AtomicType>::getFoldingSetInfo()::Info",
+			 "llvm::FoldingSet::getFoldingSetInfo()::Info");
+	check_simplified("ns::S::m(int) const &::{lambda()#1}::operator()() const [clone .isra.0]",
+			 "ns::S::m(int) const &::{lambda()#1}::operator()");
+	check_simplified(
+		"ns::lam(std::vector<int, std::allocator<int> >)::{lambda(std::vector<int, "
+		"std::allocator<int> >)#1}::operator()(std::vector<int, std::allocator<int> >) const",
+		"ns::lam(std::vector)::{lambda(std::vector)#1}::operator()");
+	check_simplified("int (*ns::fp_ret<int>(int))(int)", "ns::fp_ret");
+	check_simplified("decltype ({parm#1}+{parm#2}) ns::add<int, double>(int, double)", "ns::add");
+	check_simplified("std::enable_if<((5)>(3)), int>::type ns::big<5>()", "ns::big");
+	check_simplified("int ns::variadic<int, double>(int, double) [clone .constprop.0]", "ns::variadic");
+	check_simplified("non-virtual thunk to std::basic_iostream<wchar_t, std::char_traits<wchar_t> "
+			 ">::~basic_iostream()",
+			 "non-virtual thunk to std::basic_iostream::~basic_iostream()");
+	check_simplified("TLS init function for ns::tls_name[abi:cxx11]",
+			 "TLS init function for ns::tls_name[abi:cxx11]");
+}
+
 int main(void)
 {
 	test_simplify_name();
+	test_simplify_as_pprof_shows();
 	find_fixture_sources();
 	symbolizer = symbolizer_create(libdw_api_load());
 	CHECK(symbolizer);
