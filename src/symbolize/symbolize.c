@@ -254,15 +254,23 @@ static char *qualified_name(const struct libdw_api *dw, Dwarf_Die *die, const ch
 	return qualified;
 }
 
+static const char *linkage_name(const struct libdw_api *dw, Dwarf_Die *die)
+{
+	Dwarf_Attribute attribute;
+	if (dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) ||
+	    dw->dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute))
+		return dw->dwarf_formstring(&attribute);
+	return NULL;
+}
+
 /* A function's linkage name, or for C++ functions without one its qualified name (in
    *scratch, which the caller frees); NULL if the DIE has no name. */
 static const char *die_function_name(const struct libdw_api *dw, Dwarf_Die *die, char **scratch)
 {
 	Dwarf_Attribute attribute;
-	const char *name = NULL;
-	if (dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) ||
-	    dw->dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute))
-		return dw->dwarf_formstring(&attribute);
+	const char *name = linkage_name(dw, die);
+	if (name)
+		return name;
 	if (dw->dwarf_attr_integrate(die, DW_AT_name, &attribute))
 		name = dw->dwarf_formstring(&attribute);
 	if (name && is_cplusplus(dw, die)) {
@@ -404,6 +412,23 @@ static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *modul
 	return symbolizer->dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
 }
 
+/* The name of the function the pc is really in: DWARF's, as addr2line, and so pprof,
+   gives it. GCC's clones of a function (f.constprop.0, f.isra.0, f.part.0, f.cold)
+   have ELF symbols of their own, but DWARF names the function they came from. Where
+   DWARF has only a C++ function's plain name (GCC writes no linkage name for internal
+   linkage), the ELF symbol, mangled, says more. */
+static const char *subprogram_name(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
+				   Dwarf_Die *die, char **scratch)
+{
+	const struct libdw_api *dw = symbolizer->dw;
+	const char *name = linkage_name(dw, die);
+	if (!name && !is_cplusplus(dw, die))
+		name = die_function_name(dw, die, scratch);
+	if (!name)
+		name = symbol_name(symbolizer, module, pc);
+	return name ? name : die_function_name(dw, die, scratch);
+}
+
 /* Emits the frames of `chain`, innermost first, up to and including the function
    the pc is really in (a subprogram). Entries of other kinds are skipped. */
 static unsigned emit_chain(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
@@ -417,11 +442,9 @@ static unsigned emit_chain(struct symbolizer *symbolizer, Dwfl_Module *module, D
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
 		char *qualified = NULL;
-		/* The function the pc is really in has an ELF symbol: the linker's name,
-		   mangled even where DWARF gives none. */
-		const char *name = tag == DW_TAG_subprogram ? symbol_name(symbolizer, module, pc) : NULL;
-		if (!name)
-			name = die_function_name(dw, &chain[i], &qualified);
+		const char *name = tag == DW_TAG_subprogram
+					   ? subprogram_name(symbolizer, module, pc, &chain[i], &qualified)
+					   : die_function_name(dw, &chain[i], &qualified);
 		int64_t start_line = die_unsigned(dw, &chain[i], DW_AT_decl_line);
 		emit_at(dw, callback, context, name, position, start_line, directory);
 		free(qualified);

@@ -1,5 +1,7 @@
 #include "symbolize.h"
 
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <link.h>
 #include <unistd.h>
@@ -145,6 +147,46 @@ static void test_inlined_functions(void)
 		 fixture_capture.inlined_call_lines[1], fixture_call_inlined_line},
 	};
 	check_frames(fixture_capture.pc, expected, 3);
+}
+
+/* Whether this program's own symbol table names `wanted`. */
+static bool has_symbol(const char *wanted)
+{
+	int fd = open(executable_path, O_RDONLY);
+	CHECK(fd >= 0 && elf_version(EV_CURRENT) != EV_NONE);
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	bool found = false;
+	for (Elf_Scn *section = NULL; elf && !found && (section = elf_nextscn(elf, section));) {
+		GElf_Shdr header;
+		Elf_Data *data = elf_getdata(section, NULL);
+		if (!gelf_getshdr(section, &header) || header.sh_type != SHT_SYMTAB || !data)
+			continue;
+		for (size_t i = 0; !found && i < header.sh_size / header.sh_entsize; i++) {
+			GElf_Sym symbol;
+			const char *name = gelf_getsym(data, (int)i, &symbol)
+						   ? elf_strptr(elf, header.sh_link, symbol.st_name)
+						   : NULL;
+			found = name && strcmp(name, wanted) == 0;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
+/* A function GCC cloned is named by DWARF, as pprof names it, not by the clone's
+   own ELF symbol. */
+static void test_cloned_function(void)
+{
+	if (!has_symbol("cloned_function.constprop.0"))
+		CHECK_FAILED("the fixture has no cloned_function.constprop.0: the compiler did not clone "
+			     "it, so this test would prove nothing");
+	fixture_call_cloned();
+	const struct expected_frame expected[] = {
+		{"cloned_function", "cloned_function", fixture_c_path, fixture_capture.line,
+		 fixture_cloned_function_line},
+	};
+	check_frames(fixture_capture.pc, expected, 1);
 }
 
 static void test_cpp_method(void)
@@ -335,6 +377,7 @@ int main(void)
 	add_own_executable();
 	test_static_function();
 	test_inlined_functions();
+	test_cloned_function();
 	test_cpp_method();
 	test_unknown_addresses();
 	test_unusable_files();
