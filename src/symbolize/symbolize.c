@@ -1,14 +1,13 @@
 #include "symbolize.h"
 
+#include "cxx_names.h"
 #include "descriptors.h"
+#include "elf_file.h"
 #include "frame_cache.h"
 #include "function_index.h"
 #include "symbol_index.h"
 
-#include <ctype.h>
 #include <dwarf.h>
-#include <elf.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,67 +152,13 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 	free(symbolizer);
 }
 
-/* Whether the file has a .debug_info section of its own. */
-static bool has_embedded_dwarf(int fd, const Elf64_Ehdr *header)
-{
-	Elf64_Shdr names;
-	if (header->e_shentsize != sizeof names || header->e_shstrndx >= header->e_shnum ||
-	    pread(fd, &names, sizeof names, (off_t)(header->e_shoff + header->e_shstrndx * sizeof names)) !=
-		    (ssize_t)sizeof names)
-		return false;
-	for (unsigned i = 0; i < header->e_shnum; i++) {
-		Elf64_Shdr section;
-		char name[16] = {0};
-		if (pread(fd, &section, sizeof section, (off_t)(header->e_shoff + i * sizeof section)) !=
-			    (ssize_t)sizeof section ||
-		    pread(fd, name, sizeof name - 1, (off_t)(names.sh_offset + section.sh_name)) < 0)
-			return false;
-		if (strcmp(name, ".debug_info") == 0 && section.sh_type != SHT_NOBITS)
-			return true;
-	}
-	return false;
-}
-
-/* The load bias that places the segment at `file_offset` at `start`, from the
-   file's program headers; and whether the file carries its own DWARF. */
-static bool load_bias(const char *path, uint64_t start, uint64_t file_offset, uint64_t *bias,
-		      bool *embedded_dwarf)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	Elf64_Ehdr header;
-	bool found = false;
-	if (pread(fd, &header, sizeof header, 0) == (ssize_t)sizeof header &&
-	    memcmp(header.e_ident, ELFMAG, SELFMAG) == 0 && header.e_ident[EI_CLASS] == ELFCLASS64 &&
-	    header.e_phentsize == sizeof(Elf64_Phdr)) {
-		for (unsigned i = 0; i < header.e_phnum && !found; i++) {
-			Elf64_Phdr segment;
-			if (pread(fd, &segment, sizeof segment,
-				  (off_t)(header.e_phoff + i * sizeof segment)) != (ssize_t)sizeof segment)
-				break;
-			uint64_t align = segment.p_align > 1 ? segment.p_align : 1;
-			uint64_t offset = segment.p_offset & ~(align - 1);
-			if (segment.p_type != PT_LOAD || file_offset < offset ||
-			    file_offset >= segment.p_offset + segment.p_filesz)
-				continue;
-			uint64_t vaddr = segment.p_vaddr - (segment.p_offset - file_offset);
-			*bias = start - vaddr;
-			found = true;
-		}
-		*embedded_dwarf = found && has_embedded_dwarf(fd, &header);
-	}
-	close(fd);
-	return found;
-}
-
 bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start, uint64_t limit,
 			    uint64_t file_offset)
 {
 	(void)limit;
 	uint64_t bias;
 	bool embedded_dwarf = false;
-	if (!load_bias(path, start, file_offset, &bias, &embedded_dwarf))
+	if (!elf_file_load_bias(path, start, file_offset, &bias, &embedded_dwarf))
 		return false;
 	if (!symbolizer->reporting) {
 		symbolizer->dw->dwfl_report_begin_add(symbolizer->dwfl);
@@ -251,107 +196,6 @@ static struct module_data *module_data_of(struct symbolizer *symbolizer, Dwfl_Mo
 	if (!symbolizer->dw->dwfl_module_info(module, &userdata, NULL, NULL, NULL, NULL, NULL, NULL))
 		return NULL;
 	return *userdata;
-}
-
-/* The end of the balanced group that starts at `open` (one of ( < {), or of the string. */
-static const char *group_end(const char *open)
-{
-	char opening = *open, closing = opening == '(' ? ')' : opening == '<' ? '>' : '}';
-	int depth = 0;
-	for (const char *cursor = open; *cursor; cursor++) {
-		if (*cursor == opening)
-			depth++;
-		else if (*cursor == closing && --depth == 0)
-			return cursor + 1;
-	}
-	return open + strlen(open);
-}
-
-/* After "operator": the operator's own characters ("<<", "()", "[]", " new",
-   " delete[]", " int"). */
-static const char *operator_end(const char *cursor)
-{
-	if (strncmp(cursor, "()", 2) == 0)
-		return cursor + 2;
-	if (*cursor == ' ') {
-		cursor++;
-		while (*cursor && (isalnum((unsigned char)*cursor) || *cursor == '_' || *cursor == ':'))
-			cursor++;
-		return strncmp(cursor, "[]", 2) == 0 ? cursor + 2 : cursor;
-	}
-	while (*cursor && strchr("<>=!+-*/%^&|~[],", *cursor))
-		cursor++;
-	return cursor;
-}
-
-static char *copy_span(char *out, const char *from, const char *to)
-{
-	memcpy(out, from, (size_t)(to - from));
-	return out + (to - from);
-}
-
-void symbolize_simplify_name(const char *name, char *out)
-{
-	static const char anonymous[] = "(anonymous namespace)";
-	char *start = out;
-	const char *cursor = name;
-	while (*cursor) {
-		const char *end;
-		if (strncmp(cursor, anonymous, sizeof anonymous - 1) == 0) {
-			out = copy_span(out, cursor, cursor + sizeof anonymous - 1);
-			cursor += sizeof anonymous - 1;
-		} else if (strncmp(cursor, "operator", 8) == 0 && !isalnum((unsigned char)cursor[8]) &&
-			   cursor[8] != '_') {
-			end = operator_end(cursor + 8);
-			out = copy_span(out, cursor, end);
-			cursor = end;
-			/* A templated operator: "operator<< <int>". */
-			if (cursor[0] == ' ' && cursor[1] == '<')
-				cursor = group_end(cursor + 1);
-		} else if (*cursor == '<') {
-			cursor = group_end(cursor);
-		} else if (*cursor == '{') {
-			/* A lambda or other local entity: "{lambda(int)#1}" is its name. */
-			end = group_end(cursor);
-			out = copy_span(out, cursor, end);
-			cursor = end;
-		} else if (*cursor == '(') {
-			end = group_end(cursor);
-			/* The parameters of an enclosing function, in a local name, stay. */
-			if (strncmp(end, "::", 2) != 0)
-				break;
-			out = copy_span(out, cursor, end);
-			cursor = end;
-		} else if (*cursor == ' ') {
-			/* What came before a top-level space was a return type. */
-			out = start;
-			cursor++;
-		} else {
-			*out++ = *cursor++;
-		}
-	}
-	*out = '\0';
-}
-
-/* A function's pprof name from its ELF or DWARF linkage name: demangled and
-   simplified for C++, as is for C. */
-static const char *display_name(const struct libdw_api *dw, const char *name, char **scratch)
-{
-	if (!name || strncmp(name, "_Z", 2) != 0 || !dw->demangle)
-		return name;
-	int status = -1;
-	char *demangled = dw->demangle(name, NULL, NULL, &status);
-	if (status != 0 || !demangled) {
-		free(demangled);
-		return name;
-	}
-	char *simple = malloc(strlen(demangled) + 1);
-	if (simple)
-		symbolize_simplify_name(demangled, simple);
-	free(demangled);
-	free(*scratch);
-	*scratch = simple;
-	return simple ? simple : name;
 }
 
 /* The DIE that declares `die`: through its abstract origin (an inlined or out-of-line
@@ -410,15 +254,23 @@ static char *qualified_name(const struct libdw_api *dw, Dwarf_Die *die, const ch
 	return qualified;
 }
 
+static const char *linkage_name(const struct libdw_api *dw, Dwarf_Die *die)
+{
+	Dwarf_Attribute attribute;
+	if (dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) ||
+	    dw->dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute))
+		return dw->dwarf_formstring(&attribute);
+	return NULL;
+}
+
 /* A function's linkage name, or for C++ functions without one its qualified name (in
    *scratch, which the caller frees); NULL if the DIE has no name. */
 static const char *die_function_name(const struct libdw_api *dw, Dwarf_Die *die, char **scratch)
 {
 	Dwarf_Attribute attribute;
-	const char *name = NULL;
-	if (dw->dwarf_attr_integrate(die, DW_AT_linkage_name, &attribute) ||
-	    dw->dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attribute))
-		return dw->dwarf_formstring(&attribute);
+	const char *name = linkage_name(dw, die);
+	if (name)
+		return name;
 	if (dw->dwarf_attr_integrate(die, DW_AT_name, &attribute))
 		name = dw->dwarf_formstring(&attribute);
 	if (name && is_cplusplus(dw, die)) {
@@ -470,7 +322,6 @@ static struct position line_at(const struct libdw_api *dw, Dwfl_Module *module, 
 static void emit(const struct libdw_api *dw, symbolize_callback *callback, void *context,
 		 const char *system_name, struct position position, int64_t start_line)
 {
-	char *scratch = NULL;
 	/* Symbol tables name versioned symbols "__libc_start_main@@GLIBC_2.34": the
 	   version is not part of the function's name. */
 	char unversioned[512];
@@ -480,15 +331,16 @@ static void emit(const struct libdw_api *dw, symbolize_callback *callback, void 
 		unversioned[at - system_name] = '\0';
 		system_name = unversioned;
 	}
+	char *simplified = system_name ? cxx_names_demangle(dw->demangle, system_name) : NULL;
 	struct symbolized_frame frame = {
-		.function = display_name(dw, system_name, &scratch),
+		.function = simplified ? simplified : system_name,
 		.system_name = system_name,
 		.file = position.file,
 		.line = position.line,
 		.start_line = start_line,
 	};
 	callback(context, &frame);
-	free(scratch);
+	free(simplified);
 }
 
 /* A path from the line table made absolute against the unit's compilation directory
@@ -560,6 +412,23 @@ static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *modul
 	return symbolizer->dw->dwfl_module_addrinfo(module, pc, &offset, &symbol, NULL, NULL, NULL);
 }
 
+/* The name of the function the pc is really in: DWARF's, as addr2line, and so pprof,
+   gives it. GCC's clones of a function (f.constprop.0, f.isra.0, f.part.0, f.cold)
+   have ELF symbols of their own, but DWARF names the function they came from. Where
+   DWARF has only a C++ function's plain name (GCC writes no linkage name for internal
+   linkage), the ELF symbol, mangled, says more. */
+static const char *subprogram_name(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
+				   Dwarf_Die *die, char **scratch)
+{
+	const struct libdw_api *dw = symbolizer->dw;
+	const char *name = linkage_name(dw, die);
+	if (!name && !is_cplusplus(dw, die))
+		name = die_function_name(dw, die, scratch);
+	if (!name)
+		name = symbol_name(symbolizer, module, pc);
+	return name ? name : die_function_name(dw, die, scratch);
+}
+
 /* Emits the frames of `chain`, innermost first, up to and including the function
    the pc is really in (a subprogram). Entries of other kinds are skipped. */
 static unsigned emit_chain(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc,
@@ -573,11 +442,9 @@ static unsigned emit_chain(struct symbolizer *symbolizer, Dwfl_Module *module, D
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
 		char *qualified = NULL;
-		/* The function the pc is really in has an ELF symbol: the linker's name,
-		   mangled even where DWARF gives none. */
-		const char *name = tag == DW_TAG_subprogram ? symbol_name(symbolizer, module, pc) : NULL;
-		if (!name)
-			name = die_function_name(dw, &chain[i], &qualified);
+		const char *name = tag == DW_TAG_subprogram
+					   ? subprogram_name(symbolizer, module, pc, &chain[i], &qualified)
+					   : die_function_name(dw, &chain[i], &qualified);
 		int64_t start_line = die_unsigned(dw, &chain[i], DW_AT_decl_line);
 		emit_at(dw, callback, context, name, position, start_line, directory);
 		free(qualified);
@@ -714,15 +581,17 @@ static unsigned lookup_uncached(struct symbolizer *symbolizer, uint64_t pc, symb
 	return 1;
 }
 
-struct recording {
+/* A new cache entry taking the frames of an address's first lookup; failed when one
+   could not be added, and the lookup is then answered uncached. */
+struct entry_filling {
 	struct frame_cache_entry *entry;
 	bool failed;
 };
 
-static void record_frame(void *context, const struct symbolized_frame *frame)
+static void add_to_entry(void *context, const struct symbolized_frame *frame)
 {
-	struct recording *recording = context;
-	recording->failed |= !frame_cache_add(recording->entry, frame);
+	struct entry_filling *filling = context;
+	filling->failed |= !frame_cache_add(filling->entry, frame);
 }
 
 unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
@@ -731,15 +600,15 @@ unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize
 	const struct frame_cache_entry *known = frame_cache_find(&symbolizer->frames, pc);
 	if (known)
 		return frame_cache_replay(known, callback, context);
-	struct recording recording = {frame_cache_entry_create(pc), false};
-	if (recording.entry)
-		lookup_uncached(symbolizer, pc, record_frame, &recording);
-	if (!recording.entry || recording.failed) {
-		if (recording.entry)
-			frame_cache_entry_free(recording.entry);
+	struct entry_filling filling = {frame_cache_entry_create(pc), false};
+	if (filling.entry)
+		lookup_uncached(symbolizer, pc, add_to_entry, &filling);
+	if (!filling.entry || filling.failed) {
+		if (filling.entry)
+			frame_cache_entry_free(filling.entry);
 		return lookup_uncached(symbolizer, pc, callback, context);
 	}
-	unsigned count = frame_cache_replay(recording.entry, callback, context);
-	frame_cache_store(&symbolizer->frames, recording.entry);
+	unsigned count = frame_cache_replay(filling.entry, callback, context);
+	frame_cache_store(&symbolizer->frames, filling.entry);
 	return count;
 }

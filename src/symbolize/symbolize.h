@@ -45,8 +45,4 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
 			   void *context);
 
-/* Writes pprof's simplified form of a demangled C++ name (no parameters, no template
-   arguments) into `out`, which has room for strlen(name) + 1 bytes. */
-void symbolize_simplify_name(const char *name, char *out);
-
 #endif

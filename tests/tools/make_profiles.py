@@ -148,6 +148,17 @@ def mangled_profile():
     names = ["_ZN3foo3barEv", "_ZNSt6vectorIiSaIiEE17_M_realloc_insertIJRKiEEEvN9__gnu_cxx17__normal_iteratorIPiS1_EEDpOT_",
              "_Z3maxIiET_S0_S0_", "_ZN12_GLOBAL__N_14funcEv", "_ZNK3Foo3getEv", "_ZN3FooclEv", "_ZdlPv", "_Znwm",
              "_ZN9__gnu_cxx13new_allocatorIcE8allocateEmPKv", "_ZN3FoocviEv", "_ZN3FoolsERKS_",
+             # Return types around the name, operators beside template arguments, conversions,
+             # local names, lambdas, clones and thunks.
+             "_ZN2ns3BoxIiEgtIlEEbT_", "_ZN2ns3BoxIiEltIlEEbT_",
+             "_ZStrsIcSt11char_traitsIcEERSt13basic_istreamIT_T0_ES6_RS3_", "_ZNK4llvm8TypeSizecvmEv",
+             "_ZNK2ns3BoxIiEcvSt6vectorIiSaIiEEEv", "_ZNKSt15__exception_ptr13exception_ptrcvMS0_FvvEEv",
+             "_ZN2nsli3_kmB5cxx11Ey", "_ZZN4llvm10FoldingSetIN5clang10AtomicTypeEE17getFoldingSetInfoEvE4Info",
+             "_ZZNKR2ns1S1mEiENKUlvE_clEv.isra.0", "_ZZN2ns3lamESt6vectorIiSaIiEEENKUlS2_E_clES2_.constprop.0.isra.0",
+             "_ZZZN2ns8nested_tIiEEiT_ENKUliE_clEiEN5Local1gEv", "_ZN2ns6fp_retIiEEPFiT_ES1_",
+             "_ZN2ns3addIidEEDTplfp_fp0_ET_T0_", "_ZN2ns3bigILi5EEENSt9enable_ifIXgtT_Li3EEiE4typeEv",
+             "_ZThn8_N2ns7Derived2vgEv", "_ZThn16_NSt14basic_iostreamIwSt11char_traitsIwEED0Ev",
+             "_ZTHN2ns8tls_nameB5cxx11E",
              "std::map<int, std::string>::operator[](int const&)", "pkg.(*T[...]).M", "java.lang.Object.<init>"]
     for i, name in enumerate(names, 1):
         p.function(i, name if i % 4 else "", system_name=name)

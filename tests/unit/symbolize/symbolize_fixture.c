@@ -27,6 +27,7 @@ static inline __attribute__((always_inline)) void inner_inline(void)
 const int fixture_outer_inline_line = __LINE__ + 1;
 static inline __attribute__((always_inline)) void outer_inline(void)
 {
+	/* The call is on the next line: the style puts each statement on a line of its own. */
 	fixture_capture.inlined_call_lines[0] = __LINE__ + 1;
 	inner_inline();
 }
@@ -36,4 +37,19 @@ FIXTURE_NOINLINE void fixture_call_inlined(void)
 {
 	fixture_capture.inlined_call_lines[1] = __LINE__ + 1;
 	outer_inline();
+}
+
+/* GCC clones this function for the constant its one caller passes: its code is
+   cloned_function.constprop.0, which test_symbolize checks is there. */
+static volatile int cloned_function_sink;
+const int fixture_cloned_function_line = __LINE__ + 1;
+static __attribute__((noinline)) void cloned_function(int scale)
+{
+	cloned_function_sink *= scale;
+	FIXTURE_CAPTURE();
+}
+
+void fixture_call_cloned(void)
+{
+	cloned_function(3);
 }

@@ -33,10 +33,12 @@ uintptr_t fixture_return_site(void);
 
 /* The first line of each function's definition. */
 extern const int fixture_static_function_line, fixture_inner_inline_line, fixture_outer_inline_line,
-	fixture_call_inlined_line, fixture_method_line, fixture_anonymous_line, fixture_template_line;
+	fixture_call_inlined_line, fixture_method_line, fixture_anonymous_line, fixture_template_line,
+	fixture_cloned_function_line;
 
 void fixture_call_static(void);
 void fixture_call_inlined(void);
+void fixture_call_cloned(void);
 void fixture_call_method(void);
 void fixture_call_anonymous(void);
 void fixture_call_template(void);

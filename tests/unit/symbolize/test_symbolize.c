@@ -1,10 +1,13 @@
 #include "symbolize.h"
 
+#include <fcntl.h>
+#include <gelf.h>
 #include <limits.h>
 #include <link.h>
 #include <unistd.h>
 
 #include "check.h"
+#include "cxx_names.h"
 #include "symbolize_fixture.h"
 
 #define MAX_FRAMES 32
@@ -146,6 +149,46 @@ static void test_inlined_functions(void)
 	check_frames(fixture_capture.pc, expected, 3);
 }
 
+/* Whether this program's own symbol table names `wanted`. */
+static bool has_symbol(const char *wanted)
+{
+	int fd = open(executable_path, O_RDONLY);
+	CHECK(fd >= 0 && elf_version(EV_CURRENT) != EV_NONE);
+	Elf *elf = elf_begin(fd, ELF_C_READ, NULL);
+	bool found = false;
+	for (Elf_Scn *section = NULL; elf && !found && (section = elf_nextscn(elf, section));) {
+		GElf_Shdr header;
+		Elf_Data *data = elf_getdata(section, NULL);
+		if (!gelf_getshdr(section, &header) || header.sh_type != SHT_SYMTAB || !data)
+			continue;
+		for (size_t i = 0; !found && i < header.sh_size / header.sh_entsize; i++) {
+			GElf_Sym symbol;
+			const char *name = gelf_getsym(data, (int)i, &symbol)
+						   ? elf_strptr(elf, header.sh_link, symbol.st_name)
+						   : NULL;
+			found = name && strcmp(name, wanted) == 0;
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
+/* A function GCC cloned is named by DWARF, as pprof names it, not by the clone's
+   own ELF symbol. */
+static void test_cloned_function(void)
+{
+	if (!has_symbol("cloned_function.constprop.0"))
+		CHECK_FAILED("the fixture has no cloned_function.constprop.0: the compiler did not clone "
+			     "it, so this test would prove nothing");
+	fixture_call_cloned();
+	const struct expected_frame expected[] = {
+		{"cloned_function", "cloned_function", fixture_c_path, fixture_capture.line,
+		 fixture_cloned_function_line},
+	};
+	check_frames(fixture_capture.pc, expected, 1);
+}
+
 static void test_cpp_method(void)
 {
 	fixture_call_method();
@@ -240,7 +283,7 @@ static void check_simplified(const char *name, const char *expected)
 	char out[256];
 	CHECK(strlen(name) < sizeof out);
 	memset(out, 'X', sizeof out);
-	symbolize_simplify_name(name, out);
+	cxx_names_simplify(name, out);
 	CHECK_STR(out, expected);
 }
 
@@ -283,15 +326,58 @@ static void test_simplify_like_pprof(void)
 			 "foo()::{lambda(int)#1}::operator()");
 }
 
+/* What pprof's demangler (NoParams, NoTemplateParams) shows where more than a
+   parameter list and template arguments must go or stay: return types that wrap
+   the name, operators next to template arguments, conversions, local names whose
+   enclosing function keeps its parameters, and the compiler's own thunks. */
+static void test_simplify_as_pprof_shows(void)
+{
+	check_simplified("bool ns::Box<int>::operator><long>(long)", "ns::Box::operator>");
+	check_simplified("bool ns::Box<int>::operator< <long>(long)", "ns::Box::operator<");
+	check_simplified(
+		"std::basic_istream<char, std::char_traits<char> >& std::operator>><char, "
+		"std::char_traits<char> >(std::basic_istream<char, std::char_traits<char> >&, char&)",
+		"std::operator>>");
+	check_simplified("llvm::TypeSize::operator unsigned long() const",
+			 "llvm::TypeSize::operator unsigned long");
+	check_simplified("ns::Box<int>::operator std::vector<int, std::allocator<int> >() const",
+			 "ns::Box::operator std::vector");
+	check_simplified("std::__exception_ptr::exception_ptr::operator void "
+			 "(std::__exception_ptr::exception_ptr::*)()() const",
+			 "std::__exception_ptr::exception_ptr::operator void "
+			 "(std::__exception_ptr::exception_ptr::*)()");
+	check_simplified("ns::operator\"\" _km[abi:cxx11](unsigned long long)",
+			 "ns::operator\"\" _km[abi:cxx11]");
+	check_simplified("llvm::FoldingSet<clang::AtomicType>::getFoldingSetInfo()::Info",
+			 "llvm::FoldingSet::getFoldingSetInfo()::Info");
+	check_simplified("ns::S::m(int) const &::{lambda()#1}::operator()() const [clone .isra.0]",
+			 "ns::S::m(int) const &::{lambda()#1}::operator()");
+	check_simplified(
+		"ns::lam(std::vector<int, std::allocator<int> >)::{lambda(std::vector<int, "
+		"std::allocator<int> >)#1}::operator()(std::vector<int, std::allocator<int> >) const",
+		"ns::lam(std::vector)::{lambda(std::vector)#1}::operator()");
+	check_simplified("int (*ns::fp_ret<int>(int))(int)", "ns::fp_ret");
+	check_simplified("decltype ({parm#1}+{parm#2}) ns::add<int, double>(int, double)", "ns::add");
+	check_simplified("std::enable_if<((5)>(3)), int>::type ns::big<5>()", "ns::big");
+	check_simplified("int ns::variadic<int, double>(int, double) [clone .constprop.0]", "ns::variadic");
+	check_simplified("non-virtual thunk to std::basic_iostream<wchar_t, std::char_traits<wchar_t> "
+			 ">::~basic_iostream()",
+			 "non-virtual thunk to std::basic_iostream::~basic_iostream()");
+	check_simplified("TLS init function for ns::tls_name[abi:cxx11]",
+			 "TLS init function for ns::tls_name[abi:cxx11]");
+}
+
 int main(void)
 {
 	test_simplify_name();
+	test_simplify_as_pprof_shows();
 	find_fixture_sources();
 	symbolizer = symbolizer_create(libdw_api_load());
 	CHECK(symbolizer);
 	add_own_executable();
 	test_static_function();
 	test_inlined_functions();
+	test_cloned_function();
 	test_cpp_method();
 	test_unknown_addresses();
 	test_unusable_files();

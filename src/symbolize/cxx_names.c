@@ -1,0 +1,232 @@
+#include "cxx_names.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define COUNT(array) (sizeof(array) / sizeof(array)[0])
+
+static const char anonymous_namespace[] = "(anonymous namespace)";
+
+/* The names the compiler makes for thunks, clones and data, as the demangler words
+   them. pprof shows these whole, parameters included. */
+static const char *const special_prefixes[] = {
+	"non-virtual thunk to ",
+	"virtual thunk to ",
+	"covariant return thunk to ",
+	"transaction clone for ",
+	"non-transaction clone for ",
+	"hidden alias for ",
+	"TLS init function for ",
+	"TLS wrapper function for ",
+	"guard variable for ",
+	"vtable for ",
+	"VTT for ",
+	"construction vtable for ",
+	"typeinfo for ",
+	"typeinfo name for ",
+	"typeinfo fn for ",
+	"template parameter object for ",
+	"java Class for ",
+};
+
+/* Longest first: "operator<<=" is not "operator<<" followed by "=". */
+static const char *const operator_symbols[] = {
+	"->*", "<<=", ">>=", "<=>", "()", "[]", "->", "<<", ">>", "<=", ">=", "==", "!=",
+	"&&",  "||",  "++",  "--",  "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "+",
+	"-",   "*",   "/",   "%",   "^",  "&",  "|",  "~",  "!",  "=",  "<",  ">",  ",",
+};
+
+/* What may follow a function's parameters: qualifiers of a member function. */
+static const char *const qualifiers[] = {" const", " volatile", " restrict", " &&", " &"};
+
+static bool starts_with(const char *text, const char *prefix)
+{
+	return strncmp(text, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_identifier_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_';
+}
+
+static char *copy_span(char *out, const char *from, const char *to)
+{
+	memcpy(out, from, (size_t)(to - from));
+	return out + (to - from);
+}
+
+/* The end of the balanced group that starts at `open` (one of ( < {), or of the
+   string. Parentheses nest inside the others whole: template arguments hold
+   expressions ("enable_if<((16)>=(16)), void>") whose comparisons close nothing. */
+static const char *group_end(const char *open)
+{
+	char opening = *open, closing = opening == '(' ? ')' : opening == '<' ? '>' : '}';
+	int depth = 0, parentheses = 0;
+	const char *cursor = open;
+	for (; *cursor; cursor++) {
+		if (opening != '(' && *cursor == '(')
+			parentheses++;
+		else if (opening != '(' && *cursor == ')' && parentheses > 0)
+			parentheses--;
+		else if (parentheses > 0)
+			continue;
+		else if (*cursor == opening)
+			depth++;
+		else if (*cursor == closing && --depth == 0)
+			return cursor + 1;
+	}
+	return cursor;
+}
+
+/* Copies [from, to) without its template arguments. */
+static char *copy_without_templates(char *out, const char *from, const char *to)
+{
+	while (from < to) {
+		if (*from == '<') {
+			const char *end = group_end(from);
+			from = end < to ? end : to;
+		} else {
+			*out++ = *from++;
+		}
+	}
+	return out;
+}
+
+/* The length of the first of `prefixes` that `text` starts with, or 0. */
+static size_t matching_prefix_length(const char *text, const char *const *prefixes, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (starts_with(text, prefixes[i]))
+			return strlen(prefixes[i]);
+	}
+	return 0;
+}
+
+/* Whether `cursor`, inside `name`, starts the word "operator". */
+static bool is_operator(const char *name, const char *cursor)
+{
+	return starts_with(cursor, "operator") && (cursor == name || !is_identifier_char(cursor[-1])) &&
+	       !is_identifier_char(cursor[8]);
+}
+
+/* After "operator": the end of a symbol ("<<", "()", "->*"), or NULL. */
+static const char *symbol_operator_end(const char *cursor)
+{
+	size_t length = matching_prefix_length(cursor, operator_symbols, COUNT(operator_symbols));
+	return length ? cursor + length : NULL;
+}
+
+/* After "operator": the end of a word operator (" new", " delete[]"), a literal
+   operator ("\"\" _km") or a conversion's type (" char const*", " void (Foo::*)()"),
+   which is where the parameters begin. A parenthesis after a space opens a
+   declarator, which the type's own parameters follow. */
+static const char *word_operator_end(const char *cursor)
+{
+	while (*cursor) {
+		if (*cursor == '<') {
+			cursor = group_end(cursor);
+		} else if (*cursor == '(' && cursor[-1] == ' ') {
+			cursor = group_end(cursor);
+			if (*cursor == '(')
+				cursor = group_end(cursor);
+		} else if (*cursor == '(') {
+			return cursor;
+		} else {
+			cursor++;
+		}
+	}
+	return cursor;
+}
+
+/* Copies the operator at `cursor` and returns where it, and any template arguments
+   of its own ("operator<< <int>", "operator><long>"), end. */
+static const char *copy_operator(const char *cursor, char **out)
+{
+	const char *end = symbol_operator_end(cursor + 8);
+	if (end) {
+		*out = copy_span(*out, cursor, end);
+	} else {
+		end = word_operator_end(cursor + 8);
+		*out = copy_without_templates(*out, cursor, end);
+	}
+	if (end[0] == ' ' && end[1] == '<')
+		return group_end(end + 1);
+	return *end == '<' ? group_end(end) : end;
+}
+
+static const char *qualifiers_end(const char *cursor)
+{
+	size_t length;
+	while ((length = matching_prefix_length(cursor, qualifiers, COUNT(qualifiers))) > 0)
+		cursor += length;
+	return cursor;
+}
+
+/* A parenthesis that follows a return type: "void (*f(int))(int)" returns a function
+   pointer, and the name is inside; "decltype (a+b) f()" has an expression. */
+static const char *return_type_parenthesis_end(const char *cursor)
+{
+	if (cursor[1] == '*' || cursor[1] == '&')
+		return cursor + 1 + strspn(cursor + 1, "*&");
+	return group_end(cursor);
+}
+
+/* The simplified form is pprof's demangler's (ianlancetaylor/demangle with NoParams
+   and NoTemplateParams), written from __cxa_demangle's full form: no return type, no
+   template arguments anywhere, no parameters, qualifiers or clone suffix after the
+   name; an enclosing function's parameters and qualifiers in a local name stay. */
+void cxx_names_simplify(const char *name, char *out)
+{
+	char *start = out;
+	size_t special = matching_prefix_length(name, special_prefixes, COUNT(special_prefixes));
+	out = copy_span(out, name, name + special);
+	const char *cursor = name + special;
+	while (*cursor) {
+		const char *end = cursor + 1;
+		if (starts_with(cursor, anonymous_namespace)) {
+			end = cursor + sizeof anonymous_namespace - 1;
+			out = copy_span(out, cursor, end);
+		} else if (is_operator(name, cursor)) {
+			end = copy_operator(cursor, &out);
+		} else if (*cursor == '<') {
+			end = group_end(cursor);
+		} else if (*cursor == '{') {
+			/* A lambda or unnamed type: "{lambda(int)#1}" is its name. */
+			end = group_end(cursor);
+			out = copy_without_templates(out, cursor, end);
+		} else if (*cursor == '(' && !special && cursor > name && cursor[-1] == ' ') {
+			end = return_type_parenthesis_end(cursor);
+		} else if (*cursor == '(') {
+			end = qualifiers_end(group_end(cursor));
+			if (!special && !starts_with(end, "::"))
+				break;
+			out = copy_without_templates(out, cursor, end);
+		} else if (*cursor == ' ' && !special) {
+			/* What came before a space outside any group was a return type. */
+			out = start;
+		} else {
+			*out++ = *cursor;
+		}
+		cursor = end;
+	}
+	*out = '\0';
+}
+
+char *cxx_names_demangle(cxx_demangler *demangle, const char *name)
+{
+	if (!demangle || strncmp(name, "_Z", 2) != 0)
+		return NULL;
+	int status = -1;
+	char *demangled = demangle(name, NULL, NULL, &status);
+	if (status != 0 || !demangled) {
+		free(demangled);
+		return NULL;
+	}
+	char *simple = malloc(strlen(demangled) + 1);
+	if (simple)
+		cxx_names_simplify(demangled, simple);
+	free(demangled);
+	return simple;
+}
