@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,6 +18,11 @@ static struct {
 } written[WRITTEN_MAX];
 static unsigned written_count, written_next;
 static unsigned temporary_counter;
+
+/* The program's name as it started: programs that show their state in argv[0]
+   (setproctitle: postgres, nginx, sshd) overwrite the memory that
+   program_invocation_short_name points into, often with slashes. */
+static char program_name[NAME_MAX + 1];
 
 struct text {
 	char *cursor, *end;
@@ -41,6 +47,13 @@ static void put_number(struct text *text, uint64_t value)
 	put(text, digits.text, digits.length);
 }
 
+void output_start(void)
+{
+	size_t length = strnlen(program_invocation_short_name, sizeof program_name - 1);
+	memcpy(program_name, program_invocation_short_name, length);
+	program_name[length] = '\0';
+}
+
 bool output_expand(const char *template, uint64_t sequence, char *path, size_t size)
 {
 	struct text text = {path, path + size, false};
@@ -59,7 +72,7 @@ bool output_expand(const char *template, uint64_t sequence, char *path, size_t s
 			put_number(&text, sequence);
 			break;
 		case 'e':
-			put(&text, program_invocation_short_name, strlen(program_invocation_short_name));
+			put(&text, program_name, strlen(program_name));
 			break;
 		default:
 			put(&text, cursor, 1);

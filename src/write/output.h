@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Expands %p (pid), %e (program name), %n (dump sequence number) and %%.
+/* At start-up, before the program can change it: remembers the program's name for %e. */
+void output_start(void);
+
+/* Expands %p (pid), %e (program name at start-up), %n (dump sequence number) and %%.
    False when the result does not fit in `size` bytes. */
 bool output_expand(const char *template, uint64_t sequence, char *path, size_t size);
 

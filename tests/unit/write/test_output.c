@@ -260,6 +260,7 @@ static void remove_directory(void)
 
 int main(void)
 {
+	output_start();
 	test_expand();
 	test_insert_tag();
 	CHECK(mkdtemp(directory));
