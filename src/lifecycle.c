@@ -45,6 +45,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 	state->busy = true;
 	next_allocator_resolve();
 	options_read();
+	output_start(options.out);
 	dump_start_clock();
 	unwind_load();
 	modules_refresh();

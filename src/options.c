@@ -174,20 +174,41 @@ static void read_out(void)
 			     OPTIONS_DEFAULT_OUT);
 }
 
-/* A signal by name (SIGUSR2 or USR2) or number. */
+/* A signal by name (SIGUSR2 or USR2) or number; 0 when it names none. */
 static int signal_number(const char *name)
 {
 	uint64_t number;
 	if (options_parse_size(name, NSIG - 1, &number) && !strpbrk(name, "kKmMgG"))
-		return number > 0 && number != SIGKILL && number != SIGSTOP ? (int)number : 0;
+		return (int)number;
 	if (strncmp(name, "SIG", 3) == 0)
 		name += 3;
 	for (int candidate = 1; candidate < NSIG; candidate++) {
 		const char *abbreviation = sigabbrev_np(candidate);
 		if (abbreviation && strcmp(abbreviation, name) == 0)
-			return candidate != SIGKILL && candidate != SIGSTOP ? candidate : 0;
+			return candidate;
 	}
 	return 0;
+}
+
+/* Whether the program survives the dump handler catching `signal`. A handler that
+   returns from a fault (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS) runs the
+   faulting instruction again, forever; abort() kills once the handler returns;
+   sigaction refuses SIGKILL, SIGSTOP and the signals glibc keeps for itself. */
+static bool can_catch(int signal)
+{
+	switch (signal) {
+	case SIGKILL:
+	case SIGSTOP:
+	case SIGSEGV:
+	case SIGBUS:
+	case SIGILL:
+	case SIGFPE:
+	case SIGTRAP:
+	case SIGSYS:
+	case SIGABRT:
+		return false;
+	}
+	return signal > 0 && (signal < 32 || signal >= SIGRTMIN);
 }
 
 static void read_dump_signal(void)
@@ -195,9 +216,12 @@ static void read_dump_signal(void)
 	const char *value = setting("HEAPPROF_DUMP_SIGNAL");
 	if (!value)
 		return;
-	options.dump_signal = signal_number(value);
-	if (!options.dump_signal)
-		warn_invalid("HEAPPROF_DUMP_SIGNAL", value, "a signal that can be caught (e.g. SIGUSR2)",
+	int signal = signal_number(value);
+	if (can_catch(signal))
+		options.dump_signal = signal;
+	else
+		warn_invalid("HEAPPROF_DUMP_SIGNAL", value,
+			     "a signal that the program can catch and go on after (e.g. SIGUSR2)",
 			     "no signal");
 }
 

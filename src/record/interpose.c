@@ -7,40 +7,19 @@
 #include <string.h>
 
 #include "bootstrap.h"
+#include "interpose.h"
 #include "live.h"
 #include "next_allocator.h"
 #include "recorder.h"
 #include "sampler.h"
 #include "thread_registry.h"
-#include "unwind.h"
-
-#define EXPORT __attribute__((visibility("default")))
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-#define SLOW_PATH __attribute__((noinline, cold))
-/* Where the program called us from: the frame-pointer unwinder's first frame, since
-   these entry points set up no frame of their own. Evaluated on slow paths only. */
-#define CALLER ((uintptr_t)__builtin_return_address(0))
-
-/* Inlined into each slow path, which then is the frame libunwind starts from. */
-static inline __attribute__((always_inline)) void *recorded(void *pointer, size_t size, bool sampled,
-							    uintptr_t caller)
-{
-	if (!sampled || !pointer)
-		return pointer;
-	struct recording recording;
-	uintptr_t pcs[OPTIONS_MAX_DEPTH];
-	unsigned depth = recorder_begin(&recording) ? unwind_capture(pcs, options.depth, caller) : 0;
-	recorder_alloc(&recording, pointer, size, pcs, depth);
-	return pointer;
-}
 
 SLOW_PATH static void *malloc_slow(size_t size, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
 	bool sampled = sampler_take(size);
-	return recorded(next.malloc(size), size, sampled, caller);
+	return interpose_recorded(next.malloc(size), size, sampled, caller);
 }
 
 EXPORT void *malloc(size_t size)
@@ -50,18 +29,7 @@ EXPORT void *malloc(size_t size)
 	return malloc_slow(size, CALLER);
 }
 
-/* The free fast path: a block the filter does not flag. The filter also flags NULL
-   and bootstrap blocks, and an unregistered thread's mask points every block at a
-   flagged slot, so none of them needs a test of its own. */
-static inline bool free_is_plain(const void *pointer)
-{
-	return likely(!live_maybe_sampled_masked(pointer, thread_state.filter_mask));
-}
-
-/* Everything else: a thread's first free (it registers, so its counts are seen),
-   sampled blocks, bootstrap blocks, NULL. True when the caller should release the
-   block now. */
-SLOW_PATH static bool free_slow(void *pointer)
+SLOW_PATH bool interpose_free_slow(void *pointer)
 {
 	if (bootstrap_owns(pointer) || !pointer)
 		return false;
@@ -69,20 +37,9 @@ SLOW_PATH static bool free_slow(void *pointer)
 	return !live_maybe_sampled(pointer) || recorder_free(pointer);
 }
 
-/* The body of free, free_sized and free_aligned_sized, which differ only in what they
-   forward to: true when the caller should release the block now. */
-static inline __attribute__((always_inline)) bool release_now(void *pointer)
-{
-	if (free_is_plain(pointer)) {
-		counter_increment(&thread_state.free_objects);
-		return true;
-	}
-	return free_slow(pointer);
-}
-
 EXPORT void free(void *pointer)
 {
-	if (release_now(pointer))
+	if (interpose_may_release(pointer))
 		next.free(pointer);
 }
 
@@ -91,7 +48,7 @@ SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes, uint
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, bytes);
 	bool sampled = sampler_take(bytes);
-	return recorded(next.calloc(count, size), bytes, sampled, caller);
+	return interpose_recorded(next.calloc(count, size), bytes, sampled, caller);
 }
 
 EXPORT void *calloc(size_t count, size_t size)
@@ -133,7 +90,7 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, ui
 		return NULL;
 	}
 	recorder_detached_freed(site);
-	return recorded(result, size, sampled, caller);
+	return interpose_recorded(result, size, sampled, caller);
 }
 
 static inline void *reallocate(void *pointer, size_t size, uintptr_t caller)
@@ -173,7 +130,7 @@ SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t al
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(alignment, size);
 	bool sampled = sampler_take(size);
-	return recorded(allocate(alignment, size), size, sampled, caller);
+	return interpose_recorded(allocate(alignment, size), size, sampled, caller);
 }
 
 static void *call_aligned_alloc(size_t alignment, size_t size)
@@ -228,7 +185,7 @@ SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t
 	bool sampled = sampler_take(size);
 	int error = next.posix_memalign(result, alignment, size);
 	if (!error)
-		recorded(*result, size, sampled, caller);
+		interpose_recorded(*result, size, sampled, caller);
 	return error;
 }
 
@@ -262,12 +219,12 @@ EXPORT size_t malloc_usable_size(void *pointer)
 
 EXPORT void free_sized(void *pointer, size_t size)
 {
-	if (release_now(pointer))
+	if (interpose_may_release(pointer))
 		next.free_sized(pointer, size);
 }
 
 EXPORT void free_aligned_sized(void *pointer, size_t alignment, size_t size)
 {
-	if (release_now(pointer))
+	if (interpose_may_release(pointer))
 		next.free_aligned_sized(pointer, alignment, size);
 }

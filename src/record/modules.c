@@ -3,27 +3,92 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "arena.h"
 
 struct snapshot {
-	size_t count;
+	size_t count, capacity;
+	unsigned holders; /* dumps reading it (modules_hold) */
 	struct module modules[];
 };
 
+/* Held for a few instructions, and across dl_iterate_phdr, which takes the loader's
+   lock but never calls back into malloc. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct arena arena; /* under `lock` */
-static _Atomic(struct snapshot *) current;
+/* Everything below is under `lock`. A refresh builds the next snapshot in the spare
+   one, so only the current snapshot, the spare and one a dump still reads exist, and
+   loading many objects costs memory in proportion to their number, not its square. */
+static struct snapshot *current, *spare;
+static struct arena strings; /* paths, shared by every snapshot, kept for good */
 static unsigned long long seen_adds = ~0ULL, seen_subs;
 
-const struct module *modules_list(size_t *count)
+const struct module *modules_hold(size_t *count)
 {
-	struct snapshot *snapshot = atomic_load_explicit(&current, memory_order_acquire);
+	pthread_mutex_lock(&lock);
+	struct snapshot *snapshot = current;
+	if (snapshot)
+		snapshot->holders++;
+	pthread_mutex_unlock(&lock);
 	*count = snapshot ? snapshot->count : 0;
 	return snapshot ? snapshot->modules : NULL;
+}
+
+static size_t snapshot_size(size_t capacity)
+{
+	return sizeof(struct snapshot) + capacity * sizeof(struct module);
+}
+
+static void unmap_snapshot(struct snapshot *snapshot)
+{
+	if (snapshot)
+		arena_unmap(snapshot, snapshot_size(snapshot->capacity));
+}
+
+/* A snapshot no longer current and no longer read becomes the spare; of two, the
+   larger is kept. */
+static void retire(struct snapshot *snapshot)
+{
+	if (snapshot->holders)
+		return;
+	if (spare && spare->capacity > snapshot->capacity) {
+		unmap_snapshot(snapshot);
+		return;
+	}
+	unmap_snapshot(spare);
+	spare = snapshot;
+}
+
+void modules_release(const struct module *list)
+{
+	if (!list)
+		return;
+	struct snapshot *snapshot =
+		(struct snapshot *)((const char *)list - offsetof(struct snapshot, modules));
+	pthread_mutex_lock(&lock);
+	snapshot->holders--;
+	if (snapshot != current)
+		retire(snapshot);
+	pthread_mutex_unlock(&lock);
+}
+
+/* An empty snapshot with room for `capacity` modules: the spare when it is large
+   enough, else a new one with room to grow. */
+static struct snapshot *take_spare(size_t capacity)
+{
+	struct snapshot *snapshot = spare;
+	spare = NULL;
+	if (snapshot && snapshot->capacity >= capacity) {
+		snapshot->count = 0;
+		return snapshot;
+	}
+	unmap_snapshot(snapshot);
+	snapshot = arena_map(snapshot_size(2 * capacity));
+	if (snapshot)
+		snapshot->capacity = 2 * capacity;
+	return snapshot;
 }
 
 const struct module *modules_find(const struct module *list, size_t count, uintptr_t pc)
@@ -44,7 +109,7 @@ const struct module *modules_find(const struct module *list, size_t count, uintp
 static const char *copy_string(const char *text)
 {
 	size_t length = strlen(text) + 1;
-	char *copy = arena_alloc(&arena, length);
+	char *copy = arena_alloc(&strings, length);
 	if (copy)
 		memcpy(copy, text, length);
 	return copy;
@@ -178,16 +243,15 @@ static void insertion_sort(struct module *modules, size_t count)
 
 static void refresh_locked(void)
 {
-	struct snapshot *old = atomic_load_explicit(&current, memory_order_relaxed);
+	struct snapshot *old = current;
 	size_t old_count = old ? old->count : 0;
-	size_t capacity = old_count + 1024;
-	struct snapshot *fresh = arena_alloc(&arena, sizeof *fresh + capacity * sizeof(struct module));
+	struct snapshot *fresh = take_spare(old_count + 1024);
 	if (!fresh)
 		return;
-	struct collection collection = {fresh->modules, 0, capacity, false};
+	struct collection collection = {fresh->modules, 0, fresh->capacity, false};
 	dl_iterate_phdr(collect, &collection);
 	intern_paths(&collection, old);
-	for (size_t i = 0; i < old_count && collection.count < capacity; i++) {
+	for (size_t i = 0; i < old_count && collection.count < collection.capacity; i++) {
 		const struct module *previous = &old->modules[i];
 		bool still_loaded = false;
 		for (size_t j = 0; j < collection.count && !still_loaded; j++)
@@ -199,7 +263,9 @@ static void refresh_locked(void)
 	}
 	fresh->count = collection.count;
 	insertion_sort(fresh->modules, fresh->count);
-	atomic_store_explicit(&current, fresh, memory_order_release);
+	current = fresh;
+	if (old)
+		retire(old);
 }
 
 struct load_counters {
@@ -216,30 +282,40 @@ static int read_counters(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-void modules_refresh(void)
+/* Whether objects were loaded or unloaded since the last call. */
+static bool objects_changed(void)
 {
 	struct load_counters counters = {0, 0};
-	pthread_mutex_lock(&lock);
 	dl_iterate_phdr(read_counters, &counters);
+	bool changed = counters.adds != seen_adds || counters.subs != seen_subs;
 	seen_adds = counters.adds;
 	seen_subs = counters.subs;
+	return changed;
+}
+
+void modules_refresh(void)
+{
+	pthread_mutex_lock(&lock);
+	objects_changed();
 	refresh_locked();
 	pthread_mutex_unlock(&lock);
 }
 
+static bool all_known(const uintptr_t *pcs, unsigned count)
+{
+	for (unsigned i = 0; i < count; i++) {
+		if (!current || !modules_find(current->modules, current->count, pcs[i]))
+			return false;
+	}
+	return true;
+}
+
 void modules_notice(const uintptr_t *pcs, unsigned count)
 {
-	size_t module_count;
-	const struct module *list = modules_list(&module_count);
-	unsigned i = 0;
-	while (i < count && modules_find(list, module_count, pcs[i]))
-		i++;
-	if (i == count)
-		return;
-	struct load_counters counters = {0, 0};
-	dl_iterate_phdr(read_counters, &counters);
-	if (counters.adds != seen_adds || counters.subs != seen_subs)
-		modules_refresh();
+	pthread_mutex_lock(&lock);
+	if (!all_known(pcs, count) && objects_changed())
+		refresh_locked();
+	pthread_mutex_unlock(&lock);
 }
 
 void modules_lock(void)

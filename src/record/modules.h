@@ -25,11 +25,14 @@ struct module {
 void modules_refresh(void);
 
 /* Refreshes when some pc lies outside every known module and objects were loaded
-   since the last look. */
+   or unloaded since the last look. */
 void modules_notice(const uintptr_t *pcs, unsigned count);
 
-/* A consistent snapshot, sorted by start; valid forever. */
-const struct module *modules_list(size_t *count);
+/* The current snapshot, sorted by start, for a dump to read until it calls
+   modules_release; later refreshes build new snapshots meanwhile. NULL (count 0)
+   before the first refresh. */
+const struct module *modules_hold(size_t *count);
+void modules_release(const struct module *list);
 
 /* The module containing pc in `list`, or NULL. */
 const struct module *modules_find(const struct module *list, size_t count, uintptr_t pc);

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -146,6 +147,49 @@ static void emulated_free_aligned_sized(void *pointer, size_t alignment, size_t 
 	next.free(pointer);
 }
 
+/* Last resorts for C++'s operators, when no definition can be found to forward to
+   (see next_operator_find): built, as above, on the next allocator's functions. They
+   cannot throw: out of memory, even the plain forms of new return NULL. */
+static void *emulated_new(size_t size)
+{
+	return next.malloc(size ? size : 1);
+}
+
+static void *emulated_new_nothrow(size_t size, const void *nothrow)
+{
+	(void)nothrow;
+	return emulated_new(size);
+}
+
+static void *emulated_new_aligned(size_t size, size_t alignment)
+{
+	return next.memalign(alignment, size ? size : 1);
+}
+
+static void *emulated_new_aligned_nothrow(size_t size, size_t alignment, const void *nothrow)
+{
+	(void)nothrow;
+	return emulated_new_aligned(size, alignment);
+}
+
+static void emulated_delete(void *pointer)
+{
+	next.free(pointer);
+}
+
+static void emulated_delete_nothrow(void *pointer, const void *nothrow)
+{
+	(void)nothrow;
+	next.free(pointer);
+}
+
+static void emulated_delete_aligned_nothrow(void *pointer, size_t alignment, const void *nothrow)
+{
+	(void)alignment;
+	(void)nothrow;
+	next.free(pointer);
+}
+
 struct next_allocator next = {
 	.malloc = first_malloc,
 	.free = first_free,
@@ -162,20 +206,63 @@ struct next_allocator next = {
 	.free_aligned_sized = emulated_free_aligned_sized,
 };
 
-/* Where the object holding `address` is mapped, or NULL. _dl_find_object (glibc 2.35
-   on; the loader sets it up before the first call into our malloc) finds it without
-   dladdr's search for the nearest symbol, which was most of the constructor's cost
-   (docs/performance.md, "The fixed cost per process"). Where it finds nothing, dladdr
-   decides. */
-static const void *object_of(void *address)
+struct next_operator_slot next_operator_slots[NEXT_OPERATOR_COUNT];
+
+#define OPERATOR(which, mangled, emulation) [which] = {mangled, (next_function)(emulation)}
+static const struct {
+	const char *name;
+	next_function emulation;
+} operators[NEXT_OPERATOR_COUNT] = {
+	OPERATOR(NEXT_NEW, "_Znwm", emulated_new),
+	OPERATOR(NEXT_NEW_ARRAY, "_Znam", emulated_new),
+	OPERATOR(NEXT_NEW_NOTHROW, "_ZnwmRKSt9nothrow_t", emulated_new_nothrow),
+	OPERATOR(NEXT_NEW_ARRAY_NOTHROW, "_ZnamRKSt9nothrow_t", emulated_new_nothrow),
+	OPERATOR(NEXT_NEW_ALIGNED, "_ZnwmSt11align_val_t", emulated_new_aligned),
+	OPERATOR(NEXT_NEW_ARRAY_ALIGNED, "_ZnamSt11align_val_t", emulated_new_aligned),
+	OPERATOR(NEXT_NEW_ALIGNED_NOTHROW, "_ZnwmSt11align_val_tRKSt9nothrow_t",
+		 emulated_new_aligned_nothrow),
+	OPERATOR(NEXT_NEW_ARRAY_ALIGNED_NOTHROW, "_ZnamSt11align_val_tRKSt9nothrow_t",
+		 emulated_new_aligned_nothrow),
+	OPERATOR(NEXT_DELETE, "_ZdlPv", emulated_delete),
+	OPERATOR(NEXT_DELETE_ARRAY, "_ZdaPv", emulated_delete),
+	OPERATOR(NEXT_DELETE_SIZED, "_ZdlPvm", emulated_free_sized),
+	OPERATOR(NEXT_DELETE_ARRAY_SIZED, "_ZdaPvm", emulated_free_sized),
+	OPERATOR(NEXT_DELETE_NOTHROW, "_ZdlPvRKSt9nothrow_t", emulated_delete_nothrow),
+	OPERATOR(NEXT_DELETE_ARRAY_NOTHROW, "_ZdaPvRKSt9nothrow_t", emulated_delete_nothrow),
+	OPERATOR(NEXT_DELETE_ALIGNED, "_ZdlPvSt11align_val_t", emulated_free_sized),
+	OPERATOR(NEXT_DELETE_ARRAY_ALIGNED, "_ZdaPvSt11align_val_t", emulated_free_sized),
+	OPERATOR(NEXT_DELETE_SIZED_ALIGNED, "_ZdlPvmSt11align_val_t", emulated_free_aligned_sized),
+	OPERATOR(NEXT_DELETE_ARRAY_SIZED_ALIGNED, "_ZdaPvmSt11align_val_t", emulated_free_aligned_sized),
+	OPERATOR(NEXT_DELETE_ALIGNED_NOTHROW, "_ZdlPvSt11align_val_tRKSt9nothrow_t",
+		 emulated_delete_aligned_nothrow),
+	OPERATOR(NEXT_DELETE_ARRAY_ALIGNED_NOTHROW, "_ZdaPvSt11align_val_tRKSt9nothrow_t",
+		 emulated_delete_aligned_nothrow),
+};
+
+/* The object the next malloc lives in. */
+static const void *allocator_object;
+
+/* Where the object holding `address` is mapped, or NULL; and, if `path` is not NULL,
+   its path ("" for the program). _dl_find_object (glibc 2.35 on; the loader sets it
+   up before the first call into our malloc) finds it without dladdr's search for the
+   nearest symbol, which was most of the constructor's cost (docs/performance.md, "The
+   fixed cost per process"). Where it finds nothing, dladdr decides. */
+static const void *object_of(void *address, const char **path)
 {
 #ifdef DLFO_STRUCT_HAS_EH_DBASE
 	struct dl_find_object found;
-	if (_dl_find_object(address, &found) == 0)
+	if (_dl_find_object(address, &found) == 0) {
+		if (path)
+			*path = found.dlfo_link_map->l_name;
 		return found.dlfo_map_start;
+	}
 #endif
 	Dl_info info;
-	return dladdr(address, &info) ? info.dli_fbase : NULL;
+	if (!dladdr(address, &info))
+		return NULL;
+	if (path)
+		*path = info.dli_fname;
+	return info.dli_fbase;
 }
 
 /* The next definition of `name`, provided it lives in the same object as the next
@@ -183,9 +270,37 @@ static const void *object_of(void *address)
 static void *lookup(const char *name, const void *malloc_object)
 {
 	void *function = dlsym(RTLD_NEXT, name);
-	if (!function || object_of(function) != malloc_object)
+	if (!function || object_of(function, NULL) != malloc_object)
 		return NULL;
 	return function;
+}
+
+static void set_operator(enum next_operator_id which, next_function function, bool records)
+{
+	atomic_store_explicit(&next_operator_slots[which].records, records, memory_order_relaxed);
+	atomic_store_explicit(&next_operator_slots[which].function, function, memory_order_release);
+}
+
+/* Takes `function` for the operator unless it is NULL or heapprof's own. */
+static bool take_operator(enum next_operator_id which, void *function)
+{
+	const void *object = function ? object_of(function, NULL) : NULL;
+	if (!object || object == object_of((void *)next_operator_find, NULL))
+		return false;
+	next_function typed;
+	memcpy(&typed, &function, sizeof typed);
+	set_operator(which, typed, object == allocator_object);
+	return true;
+}
+
+/* The operators that follow heapprof in the program's scope. A program without a C++
+   runtime there (most C programs) has none, and is spared the other lookups. */
+static void resolve_operators(void)
+{
+	for (int which = 0; which < NEXT_OPERATOR_COUNT; which++) {
+		if (!take_operator(which, dlsym(RTLD_NEXT, operators[which].name)) && which == NEXT_NEW)
+			return;
+	}
 }
 
 /* glibc's own names for its allocator: the fallback when the lookup finds nothing. */
@@ -216,7 +331,8 @@ static void resolve_all(void)
 {
 	struct next_allocator resolved = next;
 	void *malloc_function = dlsym(RTLD_NEXT, "malloc");
-	const void *object = malloc_function ? object_of(malloc_function) : NULL;
+	const void *object = malloc_function ? object_of(malloc_function, NULL) : NULL;
+	allocator_object = object;
 	if (!object) {
 		use_glibc_entry_points();
 		return;
@@ -239,6 +355,7 @@ static void resolve_all(void)
 		resolved.memalign = emulated_memalign;
 	}
 	next = resolved;
+	resolve_operators();
 }
 
 void next_allocator_resolve(void)
@@ -262,4 +379,55 @@ void next_allocator_resolve(void)
 bool next_allocator_bootstrapping(void)
 {
 	return resolving_thread;
+}
+
+/* The library that holds `address`, opened again (RTLD_NOLOAD) with `flags`; NULL
+   for the program itself and for memory no object holds. */
+static void *open_object_of(void *address, int flags)
+{
+	const char *path = NULL;
+	if (!object_of(address, &path) || !path || !path[0])
+		return NULL;
+	return dlopen(path, RTLD_LAZY | RTLD_NOLOAD | flags);
+}
+
+/* The operators a call from `caller` reaches without heapprof, when the program's own
+   scope has none: code loaded with dlopen brings its C++ runtime into its own scope
+   only (a C program loading C++ plugins, Python loading extension modules). Once, on
+   the first call that needs it: the loader's lock is taken, as by any dlsym. */
+static void resolve_operators_from(uintptr_t caller)
+{
+	void *caller_object = open_object_of((void *)caller, 0);
+	if (!caller_object)
+		return;
+	for (int which = 0; which < NEXT_OPERATOR_COUNT; which++) {
+		void *function = dlsym(caller_object, operators[which].name);
+		/* Kept for good, so the object that defines it is too (RTLD_NODELETE). */
+		if (!atomic_load_explicit(&next_operator_slots[which].function, memory_order_acquire) &&
+		    take_operator(which, function))
+			open_object_of(function, RTLD_NODELETE);
+	}
+	dlclose(caller_object);
+}
+
+struct next_operator next_operator_find(enum next_operator_id which, uintptr_t caller)
+{
+	struct next_operator_slot *slot = &next_operator_slots[which];
+	next_allocator_resolve();
+	if (next_allocator_bootstrapping())
+		return (struct next_operator){operators[which].emulation, false};
+	if (!atomic_load_explicit(&slot->function, memory_order_acquire)) {
+		/* What the loader allocates here is not the program's. */
+		struct thread_state *state = &thread_state;
+		bool was_busy = state->busy;
+		state->busy = true;
+		resolve_operators_from(caller);
+		state->busy = was_busy;
+	}
+	if (!atomic_load_explicit(&slot->function, memory_order_acquire)) {
+		/* Nothing the caller could have bound to: code that belongs to no object. */
+		set_operator(which, operators[which].emulation, true);
+	}
+	return (struct next_operator){atomic_load_explicit(&slot->function, memory_order_acquire),
+				      atomic_load_explicit(&slot->records, memory_order_relaxed)};
 }

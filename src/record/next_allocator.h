@@ -3,8 +3,10 @@
 #ifndef HEAPPROF_NEXT_ALLOCATOR_H
 #define HEAPPROF_NEXT_ALLOCATOR_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct next_allocator {
 	void *(*malloc)(size_t size);
@@ -25,6 +27,75 @@ struct next_allocator {
 /* Until resolved, every member points at a stub that resolves first, so callers
    never test for NULL. */
 extern struct next_allocator next __attribute__((visibility("hidden")));
+
+/* C++'s operators new and delete (operators.c). In the comments, size is size_t,
+   align std::align_val_t and nothrow const std::nothrow_t &. */
+enum next_operator_id {
+	NEXT_NEW,                          /* new(size) */
+	NEXT_NEW_ARRAY,                    /* new[](size) */
+	NEXT_NEW_NOTHROW,                  /* new(size, nothrow) */
+	NEXT_NEW_ARRAY_NOTHROW,            /* new[](size, nothrow) */
+	NEXT_NEW_ALIGNED,                  /* new(size, align) */
+	NEXT_NEW_ARRAY_ALIGNED,            /* new[](size, align) */
+	NEXT_NEW_ALIGNED_NOTHROW,          /* new(size, align, nothrow) */
+	NEXT_NEW_ARRAY_ALIGNED_NOTHROW,    /* new[](size, align, nothrow) */
+	NEXT_DELETE,                       /* delete(void *) */
+	NEXT_DELETE_ARRAY,                 /* delete[](void *) */
+	NEXT_DELETE_SIZED,                 /* delete(void *, size) */
+	NEXT_DELETE_ARRAY_SIZED,           /* delete[](void *, size) */
+	NEXT_DELETE_NOTHROW,               /* delete(void *, nothrow) */
+	NEXT_DELETE_ARRAY_NOTHROW,         /* delete[](void *, nothrow) */
+	NEXT_DELETE_ALIGNED,               /* delete(void *, align) */
+	NEXT_DELETE_ARRAY_ALIGNED,         /* delete[](void *, align) */
+	NEXT_DELETE_SIZED_ALIGNED,         /* delete(void *, size, align) */
+	NEXT_DELETE_ARRAY_SIZED_ALIGNED,   /* delete[](void *, size, align) */
+	NEXT_DELETE_ALIGNED_NOTHROW,       /* delete(void *, align, nothrow) */
+	NEXT_DELETE_ARRAY_ALIGNED_NOTHROW, /* delete[](void *, align, nothrow) */
+	NEXT_OPERATOR_COUNT
+};
+
+/* Any function; operators.c casts each to its type. */
+typedef void (*next_function)(void);
+
+/* What an operator forwards to, and whether heapprof records at the operator itself:
+   when it belongs to the next allocator (jemalloc, tcmalloc), which allocates without
+   calling malloc. The C++ runtime's own (libstdc++) allocate with malloc and release
+   with free, which record. */
+struct next_operator {
+	next_function function;
+	bool records;
+};
+
+/* The table behind next_operator: function is NULL until known. */
+struct next_operator_slot {
+	_Atomic(next_function) function;
+	atomic_bool records;
+};
+extern struct next_operator_slot next_operator_slots[NEXT_OPERATOR_COUNT]
+	__attribute__((visibility("hidden")));
+
+/* next_operator for an operator not known yet: the lookup in next_allocator_resolve
+   found none, and the definition a call from `caller` would reach is looked for. */
+struct next_operator next_operator_find(enum next_operator_id which, uintptr_t caller);
+
+/* The function the operator `which` only jumps to: known, and not recorded at; else
+   NULL, and the caller wants next_operator. */
+static inline next_function next_operator_jump(enum next_operator_id which)
+{
+	struct next_operator_slot *slot = &next_operator_slots[which];
+	next_function function = atomic_load_explicit(&slot->function, memory_order_acquire);
+	return function && !atomic_load_explicit(&slot->records, memory_order_relaxed) ? function : NULL;
+}
+
+/* The operator `which` forwards to from `caller`; its function is never NULL. */
+static inline struct next_operator next_operator(enum next_operator_id which, uintptr_t caller)
+{
+	struct next_operator_slot *slot = &next_operator_slots[which];
+	next_function function = atomic_load_explicit(&slot->function, memory_order_acquire);
+	if (__builtin_expect(!function, 0))
+		return next_operator_find(which, caller);
+	return (struct next_operator){function, atomic_load_explicit(&slot->records, memory_order_relaxed)};
+}
 
 /* Looks the functions up once; concurrent callers wait for the first. */
 void next_allocator_resolve(void);

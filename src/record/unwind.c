@@ -71,14 +71,17 @@ static bool is_own(uintptr_t pc)
 unsigned unwind_keep_program_frames(void *const *frames, int count, uintptr_t *pcs, unsigned max)
 {
 	int first = 0;
-	/* Skip libunwind's frame(s), then ours: what follows is the program. */
+	/* Skip libunwind's frame(s), then ours: what follows is the program. Frames of
+	   ours further down are dropped too: an operator new that forwards to an
+	   allocator whose operator calls heapprof's aligned_alloc is such a frame (the
+	   frame-pointer walk skips them as well). */
 	while (first < count && !is_own((uintptr_t)frames[first]))
 		first++;
-	while (first < count && is_own((uintptr_t)frames[first]))
-		first++;
 	unsigned kept = 0;
-	for (int i = first; i < count && kept < max; i++)
-		pcs[kept++] = (uintptr_t)frames[i] - 1;
+	for (int i = first; i < count && kept < max; i++) {
+		if (!is_own((uintptr_t)frames[i]))
+			pcs[kept++] = (uintptr_t)frames[i] - 1;
+	}
 	return kept;
 }
 

@@ -86,7 +86,7 @@ static int choose_path(const char *requested, char *path, size_t size)
 	return 0;
 }
 
-static int write_locked(const char *path, enum profile_view view)
+static int write_locked(const char *path, enum output_base base, enum profile_view view)
 {
 	int64_t started = monotonic_nanos();
 	struct pprof_buffer data = {0};
@@ -99,7 +99,7 @@ static int write_locked(const char *path, enum profile_view view)
 	if (compression == COMPRESSION_AUTO)
 		compression = compress_for_path(path);
 	compress_buffer(compression, &data);
-	int error = output_write(path, data.data, data.length);
+	int error = output_write(path, base, data.data, data.length);
 	pprof_buffer_free(&data);
 	if (error)
 		report_failure(path, error);
@@ -119,14 +119,16 @@ int dump_write(const char *path)
 	char chosen[PATH_MAX];
 	int error = choose_path(path, chosen, sizeof chosen);
 	if (!error)
-		error = write_locked(chosen, PROFILE_CURRENT);
+		error = write_locked(chosen, path ? OUTPUT_WORKING_DIRECTORY : OUTPUT_START_DIRECTORY,
+				     PROFILE_CURRENT);
 	pthread_mutex_unlock(&lock);
 	state->busy = was_busy;
 	errno = saved_errno;
 	return error;
 }
 
-/* The peak profile, named after the final one with ".peak" before its suffix. */
+/* The peak profile, named after the final one (from the template) with ".peak" before
+   its suffix. */
 static void write_peak(const char *final_path)
 {
 	char path[PATH_MAX];
@@ -135,7 +137,7 @@ static void write_peak(const char *final_path)
 		return;
 	}
 	if (estimate_hold_peak()) {
-		write_locked(path, PROFILE_PEAK);
+		write_locked(path, OUTPUT_START_DIRECTORY, PROFILE_PEAK);
 		estimate_release_peak();
 	}
 }
@@ -149,8 +151,8 @@ static void write_final(void)
 	pthread_mutex_lock(&lock);
 	char path[PATH_MAX];
 	/* One failure, one line: no peak profile where the final one could not go. */
-	if (choose_path(NULL, path, sizeof path) == 0 && write_locked(path, PROFILE_CURRENT) == 0 &&
-	    options.peak)
+	if (choose_path(NULL, path, sizeof path) == 0 &&
+	    write_locked(path, OUTPUT_START_DIRECTORY, PROFILE_CURRENT) == 0 && options.peak)
 		write_peak(path);
 	pthread_mutex_unlock(&lock);
 	state->busy = was_busy;

@@ -2,11 +2,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "descriptors.h"
 #include "log.h"
 
 /* Files written by this process, which later dumps may replace. Callers serialise. */
@@ -17,6 +19,23 @@ static struct {
 } written[WRITTEN_MAX];
 static unsigned written_count, written_next;
 static unsigned temporary_counter;
+
+/* The program's name as it started: programs that show their state in argv[0]
+   (setproctitle: postgres, nginx, sshd) overwrite the memory that
+   program_invocation_short_name points into, often with slashes. */
+static char program_name[NAME_MAX + 1];
+
+/* The working directory at start-up, where relative names from the template go
+   whatever the program's working directory is at exit (daemons chdir("/")). Held open,
+   so that renaming it changes nothing, at the top of the descriptor table and
+   close-on-exec (descriptors.c); and known by path, for when the program has closed
+   every descriptor it did not open. Callers serialise. */
+static struct {
+	int fd;
+	dev_t device;
+	ino_t inode;
+	char path[PATH_MAX];
+} start_directory = {.fd = -1};
 
 struct text {
 	char *cursor, *end;
@@ -41,6 +60,61 @@ static void put_number(struct text *text, uint64_t value)
 	put(text, digits.text, digits.length);
 }
 
+/* Takes `fd` as the start directory's descriptor. False (fd closed) if it is no use. */
+static bool keep_start_directory(int fd)
+{
+	struct stat status;
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &status) != 0) {
+		close(fd);
+		return false;
+	}
+	start_directory.fd = descriptor_move_up(fd);
+	start_directory.device = status.st_dev;
+	start_directory.inode = status.st_ino;
+	return true;
+}
+
+void output_start(const char *template)
+{
+	int saved_errno = errno;
+	size_t length = strnlen(program_invocation_short_name, sizeof program_name - 1);
+	memcpy(program_name, program_invocation_short_name, length);
+	program_name[length] = '\0';
+	if (template[0] != '/') {
+		if (!getcwd(start_directory.path, sizeof start_directory.path))
+			start_directory.path[0] = '\0';
+		keep_start_directory(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+	}
+	errno = saved_errno;
+}
+
+static bool holds_start_directory(int fd)
+{
+	struct stat status;
+	return fd >= 0 && fstat(fd, &status) == 0 && S_ISDIR(status.st_mode) &&
+	       status.st_dev == start_directory.device && status.st_ino == start_directory.inode;
+}
+
+/* The start directory's descriptor; -1 with errno when the directory cannot be had.
+   A program that closes every descriptor it did not open may have closed ours and
+   reused the number (the check by device and inode): then the number is the
+   program's, and the directory is opened again by its path. */
+static int start_directory_fd(void)
+{
+	if (holds_start_directory(start_directory.fd))
+		return start_directory.fd;
+	start_directory.fd = -1;
+	if (!start_directory.path[0]) {
+		errno = ENOENT;
+		return -1;
+	}
+	if (!keep_start_directory(open(start_directory.path, O_PATH | O_DIRECTORY | O_CLOEXEC)))
+		return -1;
+	return start_directory.fd;
+}
+
 bool output_expand(const char *template, uint64_t sequence, char *path, size_t size)
 {
 	struct text text = {path, path + size, false};
@@ -59,7 +133,7 @@ bool output_expand(const char *template, uint64_t sequence, char *path, size_t s
 			put_number(&text, sequence);
 			break;
 		case 'e':
-			put(&text, program_invocation_short_name, strlen(program_invocation_short_name));
+			put(&text, program_name, strlen(program_name));
 			break;
 		default:
 			put(&text, cursor, 1);
@@ -102,10 +176,10 @@ static bool is_ours(const struct stat *status)
 	return false;
 }
 
-static void remember(const char *path)
+static void remember(int directory, const char *path)
 {
 	struct stat status;
-	if (lstat(path, &status) != 0 || is_ours(&status))
+	if (fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) != 0 || is_ours(&status))
 		return;
 	written[written_next].device = status.st_dev;
 	written[written_next].inode = status.st_ino;
@@ -131,26 +205,33 @@ static int write_all(int fd, const void *data, size_t length)
 
 /* Moves the finished temporary file to `path`: link() refuses to replace anything,
    so a file we did not write is never clobbered. */
-static int publish(const char *temporary, const char *path)
+static int publish(int directory, const char *temporary, const char *path)
 {
-	if (link(temporary, path) == 0)
+	if (linkat(directory, temporary, directory, path, 0) == 0)
 		return 0;
 	int error = errno;
 	struct stat status;
 	if (error == EEXIST) {
-		if (lstat(path, &status) == 0 && S_ISREG(status.st_mode) && is_ours(&status))
-			return rename(temporary, path) == 0 ? 0 : errno;
+		if (fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(status.st_mode) &&
+		    is_ours(&status))
+			return renameat(directory, temporary, directory, path) == 0 ? 0 : errno;
 		return EEXIST;
 	}
 	/* Filesystems without hard links: rename, but only onto nothing. */
-	if ((error == EPERM || error == ENOTSUP || error == ENOSYS) && lstat(path, &status) != 0 &&
-	    errno == ENOENT)
-		return rename(temporary, path) == 0 ? 0 : errno;
+	if ((error == EPERM || error == ENOTSUP || error == ENOSYS) &&
+	    fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT)
+		return renameat(directory, temporary, directory, path) == 0 ? 0 : errno;
 	return error;
 }
 
-int output_write(const char *path, const void *data, size_t length)
+int output_write(const char *path, enum output_base base, const void *data, size_t length)
 {
+	int directory = AT_FDCWD;
+	if (base == OUTPUT_START_DIRECTORY && path[0] != '/') {
+		directory = start_directory_fd();
+		if (directory < 0)
+			return errno;
+	}
 	char temporary[4096];
 	struct text text = {temporary, temporary + sizeof temporary, false};
 	put(&text, path, strlen(path));
@@ -160,17 +241,17 @@ int output_write(const char *path, const void *data, size_t length)
 	put_number(&text, temporary_counter++);
 	if (text.overflow)
 		return ENAMETOOLONG;
-	int fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	int fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return errno;
 	int error = write_all(fd, data, length);
 	if (close(fd) != 0 && !error)
 		error = errno;
 	if (!error)
-		error = publish(temporary, path);
-	unlink(temporary);
+		error = publish(directory, temporary, path);
+	unlinkat(directory, temporary, 0);
 	if (!error)
-		remember(path);
+		remember(directory, path);
 	return error;
 }
 

@@ -440,7 +440,7 @@ static bool prepare(struct builder *builder)
 	builder->strings.words = 1;
 	builder->locations.words = 1;
 	builder->functions.words = 4;
-	builder->modules = modules_list(&builder->module_count);
+	builder->modules = modules_hold(&builder->module_count);
 	size_t count = builder->module_count ? builder->module_count : 1;
 	builder->module_symbolized = calloc(count, sizeof(bool));
 	return builder->module_symbolized != NULL;
@@ -455,6 +455,7 @@ static void release(struct builder *builder)
 	id_table_free(&builder->locations);
 	id_table_free(&builder->functions);
 	free(builder->module_symbolized);
+	modules_release(builder->modules);
 	free(builder->pending_pcs);
 	pprof_buffer_free(&builder->scratch);
 	pprof_buffer_free(&builder->line);

@@ -312,6 +312,15 @@ static void test_dump_signal(void)
 	};
 	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
 		check_malformed("HEAPPROF_DUMP_SIGNAL", malformed[i]);
+
+	/* Caught and returned from, a fault runs its instruction again, and SIGABRT kills
+	   anyway; glibc keeps 32 and 33 for itself. */
+	static const char *const fatal[] = {
+		"SIGSEGV", "SEGV",   "11",      "SIGBUS", "SIGILL", "SIGFPE",
+		"SIGTRAP", "SIGSYS", "SIGABRT", "ABRT",   "32",     "33",
+	};
+	for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+		check_malformed("HEAPPROF_DUMP_SIGNAL", fatal[i]);
 }
 
 int main(void)

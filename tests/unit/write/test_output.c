@@ -134,7 +134,7 @@ static void check_entries(unsigned expected_count)
 
 static int write_profile(const char *name, const char *content)
 {
-	return output_write(path_in_directory(name), content, strlen(content));
+	return output_write(path_in_directory(name), OUTPUT_WORKING_DIRECTORY, content, strlen(content));
 }
 
 static void test_write_new_and_replace_own(void)
@@ -146,7 +146,7 @@ static void test_write_new_and_replace_own(void)
 	check_content("heap.pb", "second, longer");
 	CHECK_UINT(write_profile("heap.pb", "3"), 0);
 	check_content("heap.pb", "3");
-	CHECK_UINT(output_write(path_in_directory("empty.pb"), "", 0), 0);
+	CHECK_UINT(output_write(path_in_directory("empty.pb"), OUTPUT_WORKING_DIRECTORY, "", 0), 0);
 	check_content("empty.pb", "");
 	check_entries(2);
 }
@@ -213,7 +213,7 @@ static void test_unusable_paths(void)
 	char long_name[4090];
 	memset(long_name, 'a', sizeof long_name - 1);
 	long_name[sizeof long_name - 1] = '\0';
-	CHECK_UINT(output_write(long_name, "x", 1), ENAMETOOLONG);
+	CHECK_UINT(output_write(long_name, OUTPUT_WORKING_DIRECTORY, "x", 1), ENAMETOOLONG);
 	check_entries(8);
 }
 
@@ -244,6 +244,37 @@ static void test_forget_written(void)
 	check_entries(9);
 }
 
+/* Relative names from the template go to the directory output_start saw (the test
+   directory), whatever the working directory is now, and after the program has
+   closed every descriptor and filled the numbers with a directory of its own. */
+static void test_start_directory(void)
+{
+	CHECK(chdir("/proc") == 0);
+	CHECK_UINT(output_write("start.pb", OUTPUT_START_DIRECTORY, "start", 5), 0);
+	check_content("start.pb", "start");
+	CHECK(output_write("here.pb", OUTPUT_WORKING_DIRECTORY, "here", 4) != 0);
+
+	for (int fd = 3; fd < 1024; fd++)
+		close(fd);
+	int proc = open("/proc", O_PATH | O_DIRECTORY);
+	CHECK(proc == 3);
+	for (int fd = proc + 1; fd < 1024; fd++)
+		CHECK(dup2(proc, fd) == fd);
+	CHECK_UINT(output_write("reopened.pb", OUTPUT_START_DIRECTORY, "reopened", 8), 0);
+	for (int fd = 3; fd < 1023; fd++)
+		close(fd);
+	check_content("reopened.pb", "reopened");
+
+	/* Held open again, the directory is followed when it is renamed. */
+	char moved[sizeof directory + 8];
+	snprintf(moved, sizeof moved, "%s.moved", directory);
+	CHECK(rename(directory, moved) == 0);
+	CHECK_UINT(output_write("renamed.pb", OUTPUT_START_DIRECTORY, "renamed", 7), 0);
+	CHECK(rename(moved, directory) == 0);
+	check_content("renamed.pb", "renamed");
+	check_entries(12);
+}
+
 static void remove_directory(void)
 {
 	DIR *listing = opendir(directory);
@@ -260,9 +291,11 @@ static void remove_directory(void)
 
 int main(void)
 {
+	CHECK(mkdtemp(directory));
+	CHECK(chdir(directory) == 0);
+	output_start("heap.%e.pb");
 	test_expand();
 	test_insert_tag();
-	CHECK(mkdtemp(directory));
 	test_write_new_and_replace_own();
 	test_foreign_file_kept();
 	test_symlink_not_followed();
@@ -271,6 +304,7 @@ int main(void)
 	test_unusable_paths();
 	test_failed_write();
 	test_forget_written();
+	test_start_directory();
 	remove_directory();
 	test_insert_tag_repeated_suffix();
 	return 0;
