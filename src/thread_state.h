@@ -80,6 +80,10 @@ struct thread_state {
 	/* This thread's stack, for the frame-pointer unwinder's bounds checks; 0 until
 	   first needed. */
 	uintptr_t stack_low, stack_high;
+	/* Where its stack captures are written (UNWIND_BUFFER_FRAMES): not on its stack,
+	   which may be 16 KiB in all. Given at registration; NULL when there was no
+	   memory for one (its samples are then dropped). */
+	uintptr_t *capture_buffer;
 	/* Frees of sampled blocks that arrived while busy (a signal handler); completed,
 	   block release included, when the thread leaves the profiler. */
 	unsigned deferred_count;

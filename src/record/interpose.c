@@ -29,8 +29,8 @@ static inline __attribute__((always_inline)) void *recorded(void *pointer, size_
 	if (!sampled || !pointer)
 		return pointer;
 	struct recording recording;
-	uintptr_t pcs[OPTIONS_MAX_DEPTH];
-	unsigned depth = recorder_begin(&recording) ? unwind_capture(pcs, options.depth, caller) : 0;
+	uintptr_t *pcs = recorder_begin(&recording);
+	unsigned depth = pcs ? unwind_capture(pcs, options.depth, caller) : 0;
 	recorder_alloc(&recording, pointer, size, pcs, depth);
 	return pointer;
 }

@@ -84,13 +84,13 @@ static void record_alloc(void *pointer, size_t size, const uintptr_t *pcs, unsig
 		dump_thread_count_allocation(estimate_add(site));
 }
 
-bool recorder_begin(struct recording *recording)
+uintptr_t *recorder_begin(struct recording *recording)
 {
 	struct thread_state *state = &thread_state;
 	recording->saved_errno = errno;
 	recording->nested = enter(state);
-	recording->active = begin_recording(state);
-	return recording->active;
+	recording->active = state->capture_buffer && begin_recording(state);
+	return recording->active ? state->capture_buffer : NULL;
 }
 
 void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,

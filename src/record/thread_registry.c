@@ -4,12 +4,25 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "arena.h"
 #include "live.h"
+#include "unwind.h"
+
+/* A stack capture's room, kept by the registry because its life is a registered
+   thread's: taken when the thread registers, recycled when it exits. */
+union capture_buffer {
+	union capture_buffer *next_free;
+	uintptr_t frames[UNWIND_BUFFER_FRAMES];
+};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct thread_state *threads;
 /* Counts of threads that have exited. Under `lock`. */
 static struct thread_totals retired;
+/* Capture buffers: where they come from, and those that exited threads left. Under
+   `lock`. */
+static struct arena buffer_arena;
+static union capture_buffer *free_buffers;
 static pthread_key_t exit_key;
 static bool key_ready;
 static void (*exit_hook)(struct thread_state *state);
@@ -43,6 +56,26 @@ static void unlink_thread(struct thread_state *state)
 	state->next_thread = state->previous_thread = NULL;
 }
 
+static uintptr_t *take_buffer_locked(void)
+{
+	union capture_buffer *buffer = free_buffers;
+	if (buffer)
+		free_buffers = buffer->next_free;
+	else
+		buffer = arena_alloc(&buffer_arena, sizeof *buffer);
+	return buffer ? buffer->frames : NULL;
+}
+
+static void return_buffer_locked(struct thread_state *state)
+{
+	union capture_buffer *buffer = (union capture_buffer *)state->capture_buffer;
+	state->capture_buffer = NULL;
+	if (!buffer)
+		return;
+	buffer->next_free = free_buffers;
+	free_buffers = buffer;
+}
+
 /* At thread exit: keep its counts, forget its (soon freed) TLS. What the thread does
    after this (later destructors, libc's own cleanup) is not counted. */
 static void retire(void *argument)
@@ -53,6 +86,7 @@ static void retire(void *argument)
 	pthread_mutex_lock(&lock);
 	add_counts(&retired, state);
 	unlink_thread(state);
+	return_buffer_locked(state);
 	state->registration = THREAD_RETIRED;
 	pthread_mutex_unlock(&lock);
 }
@@ -78,6 +112,7 @@ void thread_registry_add(struct thread_state *state)
 	if (threads)
 		threads->previous_thread = state;
 	threads = state;
+	state->capture_buffer = take_buffer_locked();
 	pthread_mutex_unlock(&lock);
 	if (key_ready)
 		pthread_setspecific(exit_key, state);
