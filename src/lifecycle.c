@@ -31,6 +31,7 @@ static void after_fork_in_parent(void)
 
 static void after_fork_in_child(void)
 {
+	thread_registry_fork_child(&thread_state);
 	thread_registry_unlock();
 	recorder_fork_child();
 	dump_unlock();

@@ -76,18 +76,25 @@ static void return_buffer_locked(struct thread_state *state)
 	free_buffers = buffer;
 }
 
-/* At thread exit: keep its counts, forget its (soon freed) TLS. What the thread does
-   after this (later destructors, libc's own cleanup) is not counted. */
+/* Keeps the thread's counts and forgets its TLS, which glibc frees or gives to a
+   later thread. Under `lock`. */
+static void retire_locked(struct thread_state *state)
+{
+	add_counts(&retired, state);
+	unlink_thread(state);
+	return_buffer_locked(state);
+	state->registration = THREAD_RETIRED;
+}
+
+/* At thread exit. What the thread does after this (later destructors, libc's own
+   cleanup) is not counted. */
 static void retire(void *argument)
 {
 	struct thread_state *state = argument;
 	if (exit_hook)
 		exit_hook(state);
 	pthread_mutex_lock(&lock);
-	add_counts(&retired, state);
-	unlink_thread(state);
-	return_buffer_locked(state);
-	state->registration = THREAD_RETIRED;
+	retire_locked(state);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -117,6 +124,18 @@ void thread_registry_add(struct thread_state *state)
 	if (key_ready)
 		pthread_setspecific(exit_key, state);
 	state->busy = was_busy;
+}
+
+void thread_registry_fork_child(struct thread_state *survivor)
+{
+	for (struct thread_state *state = threads, *next; state; state = next) {
+		next = state->next_thread;
+		if (state == survivor)
+			continue;
+		if (exit_hook)
+			exit_hook(state);
+		retire_locked(state);
+	}
 }
 
 struct thread_totals thread_registry_totals(void)

@@ -19,7 +19,8 @@ struct thread_totals {
 };
 
 /* Creates the key whose destructor folds an exiting thread's counts into the totals,
-   after calling `at_exit` (if not NULL) on the thread. */
+   after calling `at_exit` (if not NULL) on the thread; in a forked child, the threads
+   that do not exist there leave the same way. */
 void thread_registry_start(void (*at_exit)(struct thread_state *state));
 
 /* Adds the calling thread (once). */
@@ -42,5 +43,10 @@ static inline void thread_count_free(const void *pointer)
 
 void thread_registry_lock(void);
 void thread_registry_unlock(void);
+
+/* In a forked child, with the lock taken before the fork: `survivor` is the only
+   thread left. The others leave the registry as if they had exited; glibc reuses
+   their stacks and TLS for the child's new threads. */
+void thread_registry_fork_child(struct thread_state *survivor);
 
 #endif
