@@ -24,7 +24,7 @@ static struct thread_totals retired;
 static struct arena buffer_arena;
 static union capture_buffer *free_buffers;
 static pthread_key_t exit_key;
-static bool key_ready;
+static bool key_ready; /* under `lock` */
 static void (*exit_hook)(struct thread_state *state);
 
 static uint64_t allocated_bytes(const struct thread_state *state)
@@ -98,10 +98,22 @@ static void retire(void *argument)
 	pthread_mutex_unlock(&lock);
 }
 
+/* The key whose destructor retires a thread, created by the first registration
+   rather than by heapprof's constructor: threads register before that runs (one
+   that a library's constructor starts and joins), and a thread left listed after
+   its exit would be linked in again when a new thread reuses its TLS, and the list
+   would loop. pthread_key_create claims a free key with a compare-and-swap, without
+   allocating or locking, so it may run inside free. Under `lock`. */
+static bool have_exit_key_locked(void)
+{
+	if (!key_ready)
+		key_ready = pthread_key_create(&exit_key, retire) == 0;
+	return key_ready;
+}
+
 void thread_registry_start(void (*at_exit)(struct thread_state *state))
 {
 	exit_hook = at_exit;
-	key_ready = pthread_key_create(&exit_key, retire) == 0;
 }
 
 void thread_registry_add(struct thread_state *state)
@@ -120,9 +132,12 @@ void thread_registry_add(struct thread_state *state)
 		threads->previous_thread = state;
 	threads = state;
 	state->capture_buffer = take_buffer_locked();
+	bool retirable = have_exit_key_locked();
 	pthread_mutex_unlock(&lock);
-	if (key_ready)
-		pthread_setspecific(exit_key, state);
+	/* A thread that would not be retired at its exit must not stay listed: it then
+	   records nothing more. */
+	if (!retirable || pthread_setspecific(exit_key, state) != 0)
+		retire(state);
 	state->busy = was_busy;
 }
 

@@ -18,9 +18,8 @@ struct thread_totals {
 	uint64_t samples;
 };
 
-/* Creates the key whose destructor folds an exiting thread's counts into the totals,
-   after calling `at_exit` (if not NULL) on the thread; in a forked child, the threads
-   that do not exist there leave the same way. */
+/* Sets what is called on a thread (if not NULL) as it leaves the registry, before its
+   counts join the totals: at its exit, or in a forked child, where it does not exist. */
 void thread_registry_start(void (*at_exit)(struct thread_state *state));
 
 /* Adds the calling thread (once). */

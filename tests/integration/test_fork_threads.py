@@ -4,10 +4,13 @@ thread registry must then list the forking thread alone, with the others' counts
 in the totals, or a new thread's state is linked in where a dead one's still is and
 the list loops: the child hangs at its next fork or heapprof_read_stats.
 
-forking_threads has four live threads when it forks; in the child four new threads
-allocate, then the child forks again (prefork servers, Python's fork start method). At
-rate 1 the totals heapprof_read_stats gives stay exact across the fork and grow by what
-the child's threads did."""
+- forking_threads: four live threads when the process forks; in the child four new
+  threads allocate, then the child forks again (prefork servers, Python's fork start
+  method). At rate 1 the totals heapprof_read_stats gives stay exact across the fork
+  and grow by what the child's threads did.
+- early_thread_host: a library constructor starts, and joins, a thread that frees
+  memory before heapprof's constructor has run; then the process forks while a thread
+  on that thread's stack is alive."""
 from harness import *
 
 CHILD_ALLOCATIONS = 4 * 500
@@ -51,4 +54,9 @@ with scratch_dir() as directory:
     for profile in profiles:
         check_readable(profile, "parent_thread_work")
 
+with scratch_dir() as directory:
+    result = bounded_same_behaviour([program("early_thread_host")], cwd=directory,
+                                    env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "early.%p.pb.gz"})
+    check(result.stdout.startswith("early thread ran: 1\n"), result.stdout)
+    check(len(profiles_in(directory)) == 3, f"expected 3 profiles: {os.listdir(directory)}")
 print("fork_threads: ok")
