@@ -54,6 +54,9 @@ struct thread_state {
 	   of the current interval (interval_length) has been used. */
 	owned_counter bytes_before_interval;
 	owned_counter interval_length;
+	/* The rate the current interval was drawn at: the sample at its end stands for
+	   what that rate says, whatever the rate is later. */
+	size_t interval_rate;
 	/* This thread's part of the in-use estimate (estimate.c), in two's complement:
 	   the weights of the samples it recorded less those of the sampled blocks it
 	   freed. published_bytes is how much of it the shared sum that tracks the peak

@@ -22,16 +22,17 @@
    these entry points set up no frame of their own. Evaluated on slow paths only. */
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-/* Inlined into each slow path, which then is the frame libunwind starts from. */
-static inline __attribute__((always_inline)) void *recorded(void *pointer, size_t size, bool sampled,
+/* Inlined into each slow path, which then is the frame libunwind starts from.
+   `rate`: what sampler_take said. */
+static inline __attribute__((always_inline)) void *recorded(void *pointer, size_t size, size_t rate,
 							    uintptr_t caller)
 {
-	if (!sampled || !pointer)
+	if (!rate || !pointer)
 		return pointer;
 	struct recording recording;
 	uintptr_t *pcs = recorder_begin(&recording);
 	unsigned depth = pcs ? unwind_capture(pcs, options.depth, caller) : 0;
-	recorder_alloc(&recording, pointer, size, pcs, depth);
+	recorder_alloc(&recording, pointer, size, rate, pcs, depth);
 	return pointer;
 }
 
@@ -39,8 +40,8 @@ SLOW_PATH static void *malloc_slow(size_t size, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
-	bool sampled = sampler_take(size);
-	return recorded(next.malloc(size), size, sampled, caller);
+	size_t rate = sampler_take(size);
+	return recorded(next.malloc(size), size, rate, caller);
 }
 
 EXPORT void *malloc(size_t size)
@@ -83,8 +84,8 @@ SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes, uint
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, bytes);
-	bool sampled = sampler_take(bytes);
-	return recorded(next.calloc(count, size), bytes, sampled, caller);
+	size_t rate = sampler_take(bytes);
+	return recorded(next.calloc(count, size), bytes, rate, caller);
 }
 
 EXPORT void *calloc(size_t count, size_t size)
@@ -116,7 +117,7 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, ui
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
 	thread_count_free(pointer);
-	bool sampled = counted ? sampler_take(size) : sampler_decide(size);
+	size_t rate = counted ? sampler_take(size) : sampler_decide(size);
 	/* Detach first: once the allocator has the block back, another thread may get
 	   the same address and sample it. */
 	struct site *site = pointer && live_maybe_sampled(pointer) ? recorder_detach(pointer) : NULL;
@@ -126,7 +127,7 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, ui
 		return NULL;
 	}
 	recorder_detached_freed(site);
-	return recorded(result, size, sampled, caller);
+	return recorded(result, size, rate, caller);
 }
 
 static inline void *reallocate(void *pointer, size_t size, uintptr_t caller)
@@ -162,8 +163,8 @@ SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t al
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(alignment, size);
-	bool sampled = sampler_take(size);
-	return recorded(allocate(alignment, size), size, sampled, caller);
+	size_t rate = sampler_take(size);
+	return recorded(allocate(alignment, size), size, rate, caller);
 }
 
 static void *call_aligned_alloc(size_t alignment, size_t size)
@@ -199,10 +200,10 @@ SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t
 		*result = pointer;
 		return 0;
 	}
-	bool sampled = sampler_take(size);
+	size_t rate = sampler_take(size);
 	int error = next.posix_memalign(result, alignment, size);
 	if (!error)
-		recorded(*result, size, sampled, caller);
+		recorded(*result, size, rate, caller);
 	return error;
 }
 
@@ -217,8 +218,8 @@ SLOW_PATH static void *page_aligned_slow(void *(*allocate)(size_t), size_t size,
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(4096, size);
-	bool sampled = sampler_take(size);
-	return recorded(allocate(size), size, sampled, caller);
+	size_t rate = sampler_take(size);
+	return recorded(allocate(size), size, rate, caller);
 }
 
 EXPORT void *valloc(size_t size)

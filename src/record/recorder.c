@@ -73,9 +73,9 @@ static void leave(struct thread_state *state, bool nested)
 	state->busy = false;
 }
 
-static void record_alloc(void *pointer, size_t size, const uintptr_t *pcs, unsigned depth)
+static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_t *pcs, unsigned depth)
 {
-	struct site *site = sites_record_alloc(pcs, depth, size);
+	struct site *site = sites_record_alloc(pcs, depth, size, rate);
 	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
 		modules_notice(pcs, depth);
 		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
@@ -93,12 +93,12 @@ uintptr_t *recorder_begin(struct recording *recording)
 	return recording->active ? state->capture_buffer : NULL;
 }
 
-void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
-		    unsigned depth)
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, size_t rate,
+		    const uintptr_t *pcs, unsigned depth)
 {
 	struct thread_state *state = &thread_state;
 	if (recording->active) {
-		record_alloc(pointer, size, pcs, depth);
+		record_alloc(pointer, size, rate, pcs, depth);
 		end_recording(state);
 	}
 	leave(state, recording->nested);

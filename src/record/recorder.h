@@ -14,16 +14,16 @@
    recorder_begin marks the thread busy, so that what the unwinder allocates is not
    sampled, and returns the thread's capture buffer, or NULL when nothing is to be
    captured or recorded (a fork waits; no buffer); recorder_alloc then records the
-   allocation of `size` bytes at `pointer` (not NULL) from `pcs`, if begin said so,
-   and ends it. Both keep errno. */
+   allocation of `size` bytes at `pointer` (not NULL), sampled at `rate`, from `pcs`,
+   if begin said so, and ends it. Both keep errno. */
 struct recording {
 	int saved_errno;
 	bool nested;
 	bool active;
 };
 uintptr_t *recorder_begin(struct recording *recording);
-void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
-		    unsigned depth);
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, size_t rate,
+		    const uintptr_t *pcs, unsigned depth);
 
 /* For a block the live filter flagged, before it is released: counts the free if it
    was sampled. Returns false when the release must wait (the thread was interrupted

@@ -76,16 +76,19 @@ static uint64_t draw_interval(size_t rate)
 	return (uint64_t)interval;
 }
 
-/* Ends the current interval, counting what it consumed, and starts one of `length`. */
-static void start_interval(struct thread_state *state, uint64_t length)
+/* Ends the current interval, counting what it consumed, and starts one drawn at
+   `rate`. */
+static void start_interval(struct thread_state *state, size_t rate)
 {
+	uint64_t length = draw_interval(rate);
 	counter_add(&state->bytes_before_interval,
 		    counter_get(&state->interval_length) - counter_get(&state->bytes_until_sample));
 	counter_set(&state->interval_length, length);
 	counter_set(&state->bytes_until_sample, length);
+	state->interval_rate = rate;
 }
 
-bool sampler_take(size_t size)
+size_t sampler_take(size_t size)
 {
 	struct thread_state *state = &thread_state;
 	uint32_t current = atomic_load_explicit(&sampler_generation, memory_order_acquire);
@@ -93,28 +96,29 @@ bool sampler_take(size_t size)
 	/* A thread past its registry exit records nothing: a fork would not wait for it. */
 	if (state->busy || current == 0 || state->registration == THREAD_RETIRED) {
 		counter_add(&state->bytes_before_interval, size);
-		return false;
+		return 0;
 	}
 	thread_registry_add(state);
 	size_t rate = atomic_load_explicit(&current_rate, memory_order_relaxed);
 	if (state->rate_generation != current) {
 		/* A new thread or a new rate: a fresh interval, which may cover this one. */
 		state->rate_generation = current;
-		start_interval(state, draw_interval(rate));
+		start_interval(state, rate);
 		uint64_t left = counter_get(&state->bytes_until_sample);
 		if (size < left) {
 			counter_set(&state->bytes_until_sample, left - size);
-			return false;
+			return 0;
 		}
 	}
+	size_t sampled_at = state->interval_rate;
 	counter_add(&state->bytes_before_interval, size);
-	start_interval(state, draw_interval(rate));
-	return rate != 0;
+	start_interval(state, rate);
+	return sampled_at;
 }
 
-bool sampler_decide(size_t size)
+size_t sampler_decide(size_t size)
 {
-	return sampler_skip(size) ? false : sampler_take(size);
+	return sampler_skip(size) ? 0 : sampler_take(size);
 }
 
 void sampler_set_rate(size_t rate)

@@ -47,7 +47,7 @@ static struct shard shards[SHARD_COUNT] = {
 };
 struct recent_site {
 	uint64_t hash;
-	size_t size;
+	size_t size, rate;
 	struct site *site;
 };
 
@@ -70,9 +70,9 @@ static uint64_t hash_stack(const uintptr_t *pcs, unsigned depth)
 	return hash;
 }
 
-static uint64_t hash_site(uint64_t stack_hash, size_t size)
+static uint64_t hash_site(uint64_t stack_hash, size_t size, size_t rate)
 {
-	uint64_t hash = (stack_hash ^ size) * 0xff51afd7ed558ccdULL;
+	uint64_t hash = (stack_hash ^ size ^ (rate * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
 	return hash ^ (hash >> 32);
 }
 
@@ -143,14 +143,14 @@ static bool stack_matches(const void *entry, const void *key)
 
 struct site_key {
 	const struct stack *stack;
-	size_t size;
+	size_t size, rate;
 };
 
 static bool site_matches(const void *entry, const void *key)
 {
 	const struct site *site = entry;
 	const struct site_key *wanted = key;
-	return site->stack == wanted->stack && site->size == wanted->size;
+	return site->stack == wanted->stack && site->size == wanted->size && site->rate == wanted->rate;
 }
 
 static struct stack *intern_stack(struct shard *shard, uint64_t hash, const uintptr_t *pcs, unsigned depth)
@@ -182,13 +182,13 @@ static void publish(struct shard *shard, struct site *site)
 }
 
 /* Finds or creates the site and counts one allocation on it. */
-static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size)
+static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size, size_t rate)
 {
 	struct table *table = &shard->sites;
 	if (!has_room(table))
 		return NULL;
-	uint64_t key_hash = hash_site(stack->hash, size);
-	struct site_key key = {stack, size};
+	uint64_t key_hash = hash_site(stack->hash, size, rate);
+	struct site_key key = {stack, size, rate};
 	struct slot *slot = probe(table, key_hash, site_matches, &key);
 	struct site *site = slot->entry;
 	if (site) {
@@ -200,6 +200,7 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 		return NULL;
 	site->stack = stack;
 	site->size = size;
+	site->rate = rate;
 	/* No other thread can see it yet: no atomic increment needed. */
 	atomic_init(&site->alloc_objects, 1);
 	fill(table, slot, key_hash, site);
@@ -211,7 +212,7 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
    tables use the low bits), so one lock covers both. `stack` is the interned stack
    when the caller knows it. */
 static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *pcs, unsigned depth,
-			   size_t size)
+			   size_t size, size_t rate)
 {
 	struct shard *shard = &shards[hash >> SHARD_SHIFT];
 	struct site *site = NULL;
@@ -219,7 +220,7 @@ static struct site *record(uint64_t hash, struct stack *stack, const uintptr_t *
 	if (!stack)
 		stack = intern_stack(shard, hash, pcs, depth);
 	if (stack)
-		site = record_locked(shard, stack, size);
+		site = record_locked(shard, stack, size, rate);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
 }
@@ -233,19 +234,19 @@ static struct stack *remembered_stack(uint64_t hash, const uintptr_t *pcs, unsig
 		       : NULL;
 }
 
-struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size)
+struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate)
 {
 	uint64_t hash = hash_stack(pcs, depth);
-	struct recent_site *recent = &recent_sites[hash_site(hash, size) % RECENT_SITES];
+	struct recent_site *recent = &recent_sites[hash_site(hash, size, rate) % RECENT_SITES];
 	struct site *site = recent->site;
-	if (site && recent->hash == hash && recent->size == size &&
+	if (site && recent->hash == hash && recent->size == size && recent->rate == rate &&
 	    same_stack(site->stack, hash, pcs, depth)) {
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
-	site = record(hash, remembered_stack(hash, pcs, depth), pcs, depth, size);
+	site = record(hash, remembered_stack(hash, pcs, depth), pcs, depth, size, rate);
 	if (site) {
-		*recent = (struct recent_site){hash, size, site};
+		*recent = (struct recent_site){hash, size, rate, site};
 		recent_stacks[hash % RECENT_STACKS] = (struct recent_stack){hash, site->stack};
 	}
 	return site;

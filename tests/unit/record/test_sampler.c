@@ -140,7 +140,7 @@ static uint64_t count_sampled(size_t size, uint64_t trials)
 {
 	uint64_t sampled = 0;
 	for (uint64_t i = 0; i < trials; i++)
-		sampled += sampler_decide(size);
+		sampled += sampler_decide(size) != 0;
 	return sampled;
 }
 
@@ -177,6 +177,20 @@ static void *rate_one_samples_everything(void *unused)
 	CHECK_UINT(count_sampled(0, 1000), 1000);
 	CHECK_UINT(count_sampled(1, 1000), 1000);
 	CHECK_UINT(count_sampled(4096, 1000), 1000);
+	return NULL;
+}
+
+/* A sample says the rate it was taken at, which is what it stands for. */
+static void *sample_reports_its_rate(void *unused)
+{
+	(void)unused;
+	sampler_set_rate(1000);
+	CHECK_UINT(sampler_take(SIZE_MAX), 1000);
+	CHECK_UINT(sampler_take(SIZE_MAX), 1000);
+	sampler_set_rate(1);
+	CHECK_UINT(sampler_decide(1), 1);
+	sampler_set_rate(524288);
+	CHECK_UINT(sampler_take(SIZE_MAX), 524288);
 	return NULL;
 }
 
@@ -259,6 +273,7 @@ int main(void)
 	run_in_thread(intervals_are_exponential);
 	run_in_thread(fraction_sampled_is_one_minus_exp);
 	run_in_thread(rate_one_samples_everything);
+	run_in_thread(sample_reports_its_rate);
 	run_in_thread(rate_zero_samples_nothing);
 	run_in_thread(busy_thread_samples_nothing);
 	run_in_thread(every_allocation_counted);
