@@ -94,12 +94,23 @@ size_t sampler_take(size_t size)
 	uint32_t current = atomic_load_explicit(&sampler_generation, memory_order_acquire);
 	counter_add(&state->alloc_objects, 1);
 	/* A thread past its registry exit records nothing: a fork would not wait for it. */
-	if (state->busy || current == 0 || state->registration == THREAD_RETIRED) {
+	if (current == 0 || state->registration == THREAD_RETIRED) {
 		counter_add(&state->bytes_before_interval, size);
 		return 0;
 	}
-	thread_registry_add(state);
 	size_t rate = atomic_load_explicit(&current_rate, memory_order_relaxed);
+	if (state->busy) {
+		/* heapprof's own allocation, never recorded, crossed the sample point (or
+		   the rate changed). Left as it is, the countdown would be at most a few
+		   bytes, and the program's next allocation would be sampled almost surely
+		   yet weighted as if by chance. Intervals are exponential, so a fresh one
+		   from here is what the program's bytes would have met anyway. */
+		counter_add(&state->bytes_before_interval, size);
+		state->rate_generation = current;
+		start_interval(state, rate);
+		return 0;
+	}
+	thread_registry_add(state);
 	if (state->rate_generation != current) {
 		/* A new thread or a new rate: a fresh interval, which may cover this one. */
 		state->rate_generation = current;

@@ -244,6 +244,28 @@ static void *busy_thread_samples_nothing(void *unused)
 	return NULL;
 }
 
+/* heapprof's own allocations (a dump's, say: many, small and large) that cross the
+   sample point start a fresh interval: the program's next allocation is sampled by
+   chance, not almost surely. */
+static void *busy_crossing_starts_a_fresh_interval(void *unused)
+{
+	(void)unused;
+	const size_t rate = 4096, size = 16;
+	const uint64_t trials = 20000;
+	sampler_set_rate(rate);
+	uint64_t sampled = 0;
+	for (uint64_t i = 0; i < trials; i++) {
+		thread_state.busy = true;
+		for (unsigned j = 0; j < 64; j++)
+			CHECK(!sampler_decide(j % 8 ? 256 : 8192));
+		thread_state.busy = false;
+		sampled += sampler_decide(size) != 0;
+	}
+	check_binomial(sampled, trials, 1 - exp(-(double)size / (double)rate),
+		       "program allocations sampled right after one of heapprof's");
+	return NULL;
+}
+
 static void test_profile_rate_is_last_nonzero(void)
 {
 	sampler_set_rate(12345);
@@ -276,6 +298,7 @@ int main(void)
 	run_in_thread(sample_reports_its_rate);
 	run_in_thread(rate_zero_samples_nothing);
 	run_in_thread(busy_thread_samples_nothing);
+	run_in_thread(busy_crossing_starts_a_fresh_interval);
 	run_in_thread(every_allocation_counted);
 	test_profile_rate_is_last_nonzero();
 	return 0;
