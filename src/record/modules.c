@@ -216,15 +216,28 @@ static int read_counters(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-void modules_refresh(void)
+/* Runs with the loader's lock held, as dl_iterate_phdr calls back; reading the
+   objects there again is allowed, that lock being recursive. */
+static int refresh_under_loader_lock(struct dl_phdr_info *info, size_t size, void *data)
 {
+	(void)data;
 	struct load_counters counters = {0, 0};
+	read_counters(info, size, &counters);
 	pthread_mutex_lock(&lock);
-	dl_iterate_phdr(read_counters, &counters);
 	seen_adds = counters.adds;
 	seen_subs = counters.subs;
 	refresh_locked();
 	pthread_mutex_unlock(&lock);
+	return 1;
+}
+
+/* The loader's lock first, then ours, as for a sample taken in a program's
+   dl_iterate_phdr callback (which holds the loader's lock and may need ours to
+   refresh): ours first and the loader's next would leave each thread waiting for the
+   other. */
+void modules_refresh(void)
+{
+	dl_iterate_phdr(refresh_under_loader_lock, NULL);
 }
 
 void modules_notice(const uintptr_t *pcs, unsigned count)
