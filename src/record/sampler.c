@@ -132,13 +132,22 @@ size_t sampler_decide(size_t size)
 	return sampler_skip(size) ? 0 : sampler_take(size);
 }
 
+/* Concurrent calls each bump the generation with a read-modify-write, after storing
+   their rate: the last bump follows the last rate stored, and a thread that sees it
+   reads that rate. With a load and a store, two calls could both store the same
+   generation, and a thread that took it with the older call's rate kept that rate
+   (rate 0: it never sampled again). Lock-free: a signal handler may call it. */
 void sampler_set_rate(size_t rate)
 {
 	atomic_store_explicit(&current_rate, rate, memory_order_relaxed);
 	if (rate)
 		atomic_store_explicit(&last_sampling_rate, rate, memory_order_relaxed);
-	uint32_t next = atomic_load_explicit(&sampler_generation, memory_order_relaxed) + 1;
-	atomic_store_explicit(&sampler_generation, next ? next : 1, memory_order_release);
+	uint32_t generation = atomic_load_explicit(&sampler_generation, memory_order_relaxed);
+	/* 0 means "not started". */
+	while (!atomic_compare_exchange_weak_explicit(&sampler_generation, &generation,
+						      generation + 1 ? generation + 1 : 1,
+						      memory_order_release, memory_order_relaxed))
+		;
 }
 
 size_t sampler_get_rate(void)

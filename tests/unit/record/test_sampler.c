@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -266,6 +267,49 @@ static void *busy_crossing_starts_a_fresh_interval(void *unused)
 	return NULL;
 }
 
+#define SETTERS 2
+#define SETTINGS 20000
+
+static atomic_bool setters_done;
+
+/* Turns sampling on and off, out of step with the other setter. */
+static void *set_rates(void *argument)
+{
+	uintptr_t setter = (uintptr_t)argument;
+	for (unsigned i = 0; i < SETTINGS; i++)
+		sampler_set_rate((i + setter) % 2);
+	return NULL;
+}
+
+/* Samples while the rate changes under it, then must follow the rate that won. */
+static void *sample_through_rate_changes(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&setters_done))
+		sampler_decide(1);
+	CHECK_UINT(count_sampled(1, 100), sampler_get_rate() ? 100 : 0);
+	return NULL;
+}
+
+/* Concurrent heapprof_set_rate calls: whichever rate is set last, every thread
+   samples at it afterwards; none keeps the other call's rate (a thread that took
+   the new generation with the older rate kept it, and rate 0 meant never sampling
+   again). */
+static void test_concurrent_rate_changes(void)
+{
+	for (unsigned round = 0; round < 20; round++) {
+		atomic_store(&setters_done, false);
+		pthread_t sampler, setters[SETTERS];
+		CHECK(pthread_create(&sampler, NULL, sample_through_rate_changes, NULL) == 0);
+		for (uintptr_t i = 0; i < SETTERS; i++)
+			CHECK(pthread_create(&setters[i], NULL, set_rates, (void *)i) == 0);
+		for (unsigned i = 0; i < SETTERS; i++)
+			CHECK(pthread_join(setters[i], NULL) == 0);
+		atomic_store(&setters_done, true);
+		CHECK(pthread_join(sampler, NULL) == 0);
+	}
+}
+
 static void test_profile_rate_is_last_nonzero(void)
 {
 	sampler_set_rate(12345);
@@ -300,6 +344,7 @@ int main(void)
 	run_in_thread(busy_thread_samples_nothing);
 	run_in_thread(busy_crossing_starts_a_fresh_interval);
 	run_in_thread(every_allocation_counted);
+	test_concurrent_rate_changes();
 	test_profile_rate_is_last_nonzero();
 	return 0;
 }
