@@ -80,8 +80,11 @@ static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_
 		modules_notice(pcs, depth);
 		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
 	}
-	if (site && live_insert(pointer, site))
+	struct site *replaced;
+	if (site && live_insert(pointer, site, &replaced))
 		dump_thread_count_allocation(estimate_add(site));
+	if (site && replaced)
+		record_free(replaced);
 }
 
 uintptr_t *recorder_begin(struct recording *recording)
@@ -119,6 +122,9 @@ bool recorder_free(void *pointer)
 			errno = saved_errno;
 			return false;
 		}
+		/* No room: the program's memory comes first. The block goes back now with
+		   its entry still in the table; the free is counted when the address is
+		   freed again or sampled again (live_insert). */
 		site = NULL;
 	}
 	if (site)
@@ -152,7 +158,10 @@ void recorder_reattach(void *pointer, struct site *site)
 		return;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	live_insert(pointer, site);
+	struct site *replaced;
+	live_insert(pointer, site, &replaced);
+	if (replaced)
+		record_free(replaced);
 	leave(state, nested);
 	errno = saved_errno;
 }
