@@ -4,6 +4,7 @@
 
 #include "options.h"
 #include "record/estimate.h"
+#include "record/libunwind_pipe.h"
 #include "record/modules.h"
 #include "record/next_allocator.h"
 #include "record/recorder.h"
@@ -33,6 +34,7 @@ static void after_fork_in_child(void)
 {
 	thread_registry_fork_child(&thread_state);
 	thread_registry_unlock();
+	libunwind_pipe_fork_child();
 	recorder_fork_child();
 	dump_unlock();
 	output_forget_written();
