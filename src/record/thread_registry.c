@@ -176,6 +176,11 @@ void thread_registry_lock(void)
 	pthread_mutex_lock(&lock);
 }
 
+bool thread_registry_trylock(void)
+{
+	return pthread_mutex_trylock(&lock) == 0;
+}
+
 void thread_registry_unlock(void)
 {
 	pthread_mutex_unlock(&lock);

@@ -3,6 +3,7 @@
 #ifndef HEAPPROF_THREAD_REGISTRY_H
 #define HEAPPROF_THREAD_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,6 +42,7 @@ static inline void thread_count_free(const void *pointer)
 }
 
 void thread_registry_lock(void);
+bool thread_registry_trylock(void);
 void thread_registry_unlock(void);
 
 /* In a forked child, with the lock taken before the fork: `survivor` is the only
