@@ -1,6 +1,6 @@
 /* A timer signal whose handler forks, firing while the only thread allocates and
-   frees: the handler often interrupts heapprof itself, in the middle of recording a
-   sample. Half of the children leave from the handler with _exit; the others return
+   frees and, under heapprof, reads its statistics: the handler often interrupts
+   heapprof itself, in the middle of recording a sample or of summing its counts. Half of the children leave from the handler with _exit; the others return
    from it, finish the interrupted call, allocate and free some more and exit
    normally. The parent reaps them and prints whether each ended cleanly.
 
@@ -14,6 +14,12 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+struct heapprof_stats {
+	unsigned long long total_alloc_bytes, total_alloc_objects, total_free_objects, inuse_bytes_estimate,
+		inuse_objects_estimate, peak_inuse_bytes_estimate, samples, rate;
+};
+extern int heapprof_read_stats(struct heapprof_stats *stats) __attribute__((weak));
 
 static volatile sig_atomic_t in_child;
 static _Atomic long forks;
@@ -74,6 +80,9 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 1000; i++) {
 			seed = seed * 1103515245 + 12345;
 			main_work(kept, (seed >> 16) % 256, 16 + (seed >> 8) % 4000);
+			struct heapprof_stats stats;
+			if (heapprof_read_stats)
+				heapprof_read_stats(&stats);
 		}
 		if (in_child) {
 			for (int i = 0; i < 256; i++)
