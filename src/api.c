@@ -6,6 +6,7 @@
 #include "record/estimate.h"
 #include "record/sampler.h"
 #include "record/thread_registry.h"
+#include "thread_state.h"
 #include "write/dump.h"
 
 #define EXPORT __attribute__((visibility("default")))
@@ -36,8 +37,14 @@ EXPORT int heapprof_read_stats(struct heapprof_stats *stats)
 		errno = EINVAL;
 		return -1;
 	}
+	/* Inside heapprof while it holds the registry's lock: a fork from a signal
+	   handler that interrupts it must not wait for that lock (lifecycle.c). */
+	struct thread_state *state = &thread_state;
+	bool was_busy = state->busy;
+	state->busy = true;
 	struct thread_totals totals = thread_registry_totals();
 	struct estimate estimate = estimate_read();
+	state->busy = was_busy;
 	*stats = (struct heapprof_stats){
 		.total_alloc_bytes = totals.alloc_bytes,
 		.total_alloc_objects = totals.alloc_objects,

@@ -4,6 +4,7 @@
 
 #include "options.h"
 #include "record/estimate.h"
+#include "record/libunwind_pipe.h"
 #include "record/modules.h"
 #include "record/next_allocator.h"
 #include "record/recorder.h"
@@ -15,8 +16,23 @@
 #include "write/dump_thread.h"
 #include "write/output.h"
 
+/* A fork on a thread that is inside heapprof comes from a signal handler that
+   interrupted it. The interrupted code may hold any of heapprof's locks or be in
+   the middle of a recording: waiting for it, or for the locks, would never end. Such
+   a fork takes and waits for nothing; the thread is still inside heapprof after it,
+   in both processes, until the handler returns and the interrupted code finishes and
+   lets go of what it held. In the child, no other thread can hold anything once
+   that is done, provided the program had one thread (glibc's own fork is
+   async-signal-safe only then). */
+static bool forking_inside_heapprof(void)
+{
+	return thread_state.busy;
+}
+
 static void before_fork(void)
 {
+	if (forking_inside_heapprof())
+		return;
 	dump_lock();
 	recorder_fork_prepare();
 	thread_registry_lock();
@@ -24,6 +40,8 @@ static void before_fork(void)
 
 static void after_fork_in_parent(void)
 {
+	if (forking_inside_heapprof())
+		return;
 	thread_registry_unlock();
 	recorder_fork_parent();
 	dump_unlock();
@@ -31,9 +49,17 @@ static void after_fork_in_parent(void)
 
 static void after_fork_in_child(void)
 {
-	thread_registry_unlock();
-	recorder_fork_child();
-	dump_unlock();
+	if (!forking_inside_heapprof()) {
+		thread_registry_fork_child(&thread_state);
+		thread_registry_unlock();
+		recorder_fork_child();
+		dump_unlock();
+	} else if (thread_registry_trylock()) {
+		/* Unless the interrupted code holds it (a thread's first free). */
+		thread_registry_fork_child(&thread_state);
+		thread_registry_unlock();
+	}
+	libunwind_pipe_fork_child();
 	output_forget_written();
 	dump_thread_fork_child();
 }

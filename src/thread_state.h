@@ -54,6 +54,9 @@ struct thread_state {
 	   of the current interval (interval_length) has been used. */
 	owned_counter bytes_before_interval;
 	owned_counter interval_length;
+	/* The rate the current interval was drawn at: the sample at its end stands for
+	   what that rate says, whatever the rate is later. */
+	size_t interval_rate;
 	/* This thread's part of the in-use estimate (estimate.c), in two's complement:
 	   the weights of the samples it recorded less those of the sampled blocks it
 	   freed. published_bytes is how much of it the shared sum that tracks the peak
@@ -80,6 +83,10 @@ struct thread_state {
 	/* This thread's stack, for the frame-pointer unwinder's bounds checks; 0 until
 	   first needed. */
 	uintptr_t stack_low, stack_high;
+	/* Where its stack captures are written (UNWIND_BUFFER_FRAMES): not on its stack,
+	   which may be 16 KiB in all. Given at registration; NULL when there was no
+	   memory for one (its samples are then dropped). */
+	uintptr_t *capture_buffer;
 	/* Frees of sampled blocks that arrived while busy (a signal handler); completed,
 	   block release included, when the thread leaves the profiler. */
 	unsigned deferred_count;

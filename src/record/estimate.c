@@ -16,8 +16,8 @@
    might set a new peak: the peak is then known to within this much per thread. */
 #define PUBLISH_BYTES ((int64_t)64 << 10)
 
-/* Signed: a block sampled at one rate and freed after a rate change is removed with
-   a slightly different weight, and the sum may dip below zero. */
+/* Signed: a thread's part goes below zero when it frees blocks other threads sampled,
+   and the sum of the parts published so far may too. */
 static _Atomic int64_t shared_inuse_bytes, peak_bytes;
 /* The parts of threads the registry does not list: not yet registered, or exiting. */
 static _Atomic int64_t unlisted_bytes, unlisted_units;
@@ -31,11 +31,11 @@ struct weight {
 	int64_t units;
 };
 
-/* Go's unsampling of one object of the site's size, at the current profile rate.
-   Threads that race to refresh a site after a rate change store the same values. */
+/* Go's unsampling of one object of the site's size, at the rate its samples were
+   taken at. Threads that race to work it out store the same values. */
 static struct weight weight_of(struct site *site)
 {
-	size_t rate = sampler_profile_rate();
+	size_t rate = site->rate;
 	if (atomic_load_explicit(&site->weight_rate, memory_order_acquire) != rate) {
 		double scale = sampler_unsampling_scale((double)site->size, rate);
 		atomic_store_explicit(&site->weight_bytes, (int64_t)((double)site->size * scale),

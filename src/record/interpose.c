@@ -18,8 +18,8 @@ SLOW_PATH static void *malloc_slow(size_t size, uintptr_t caller)
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
-	bool sampled = sampler_take(size);
-	return interpose_recorded(next.malloc(size), size, sampled, caller);
+	size_t rate = sampler_take(size);
+	return interpose_recorded(next.malloc(size), size, rate, caller);
 }
 
 EXPORT void *malloc(size_t size)
@@ -47,8 +47,8 @@ SLOW_PATH static void *calloc_slow(size_t count, size_t size, size_t bytes, uint
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, bytes);
-	bool sampled = sampler_take(bytes);
-	return interpose_recorded(next.calloc(count, size), bytes, sampled, caller);
+	size_t rate = sampler_take(bytes);
+	return interpose_recorded(next.calloc(count, size), bytes, rate, caller);
 }
 
 EXPORT void *calloc(size_t count, size_t size)
@@ -80,7 +80,7 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, ui
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(16, size);
 	thread_count_free(pointer);
-	bool sampled = counted ? sampler_take(size) : sampler_decide(size);
+	size_t rate = counted ? sampler_take(size) : sampler_decide(size);
 	/* Detach first: once the allocator has the block back, another thread may get
 	   the same address and sample it. */
 	struct site *site = pointer && live_maybe_sampled(pointer) ? recorder_detach(pointer) : NULL;
@@ -90,7 +90,7 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, ui
 		return NULL;
 	}
 	recorder_detached_freed(site);
-	return interpose_recorded(result, size, sampled, caller);
+	return interpose_recorded(result, size, rate, caller);
 }
 
 static inline void *reallocate(void *pointer, size_t size, uintptr_t caller)
@@ -129,8 +129,8 @@ SLOW_PATH static void *aligned_slow(void *(*allocate)(size_t, size_t), size_t al
 {
 	if (next_allocator_bootstrapping())
 		return bootstrap_alloc(alignment, size);
-	bool sampled = sampler_take(size);
-	return interpose_recorded(allocate(alignment, size), size, sampled, caller);
+	size_t rate = sampler_take(size);
+	return interpose_recorded(allocate(alignment, size), size, rate, caller);
 }
 
 static void *call_aligned_alloc(size_t alignment, size_t size)
@@ -182,10 +182,10 @@ SLOW_PATH static int posix_memalign_slow(void **result, size_t alignment, size_t
 		*result = pointer;
 		return 0;
 	}
-	bool sampled = sampler_take(size);
+	size_t rate = sampler_take(size);
 	int error = next.posix_memalign(result, alignment, size);
 	if (!error)
-		interpose_recorded(*result, size, sampled, caller);
+		interpose_recorded(*result, size, rate, caller);
 	return error;
 }
 

@@ -21,16 +21,17 @@
    these entry points set up no frame of their own. Evaluated on slow paths only. */
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-/* Inlined into each slow path, which then is the frame libunwind starts from. */
-static inline __attribute__((always_inline)) void *interpose_recorded(void *pointer, size_t size,
-								      bool sampled, uintptr_t caller)
+/* Inlined into each slow path, which then is the frame libunwind starts from.
+   `rate`: what sampler_take said (0: not sampled). */
+static inline __attribute__((always_inline)) void *interpose_recorded(void *pointer, size_t size, size_t rate,
+								      uintptr_t caller)
 {
-	if (!sampled || !pointer)
+	if (!rate || !pointer)
 		return pointer;
 	struct recording recording;
-	uintptr_t pcs[OPTIONS_MAX_DEPTH];
-	unsigned depth = recorder_begin(&recording) ? unwind_capture(pcs, options.depth, caller) : 0;
-	recorder_alloc(&recording, pointer, size, pcs, depth);
+	uintptr_t *pcs = recorder_begin(&recording);
+	unsigned depth = pcs ? unwind_capture(pcs, options.depth, caller) : 0;
+	recorder_alloc(&recording, pointer, size, rate, pcs, depth);
 	return pointer;
 }
 

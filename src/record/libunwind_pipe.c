@@ -9,7 +9,13 @@
    moves to the top of the descriptor table, where a program's files, which take the
    lowest free numbers, arrive last; and a number that no longer holds the pipe is
    never read or closed on libunwind's behalf. Its writes (a raw syscall) follow a
-   read, which checks both ends. */
+   read, which checks both ends.
+
+   Threads that find the pipe gone at the same moment all reopen it, and their
+   closes interleave with each other's writes: a read end closed while another
+   thread is about to write to the write end would kill the program with SIGPIPE. A
+   read end libunwind closes is therefore kept open until it closes the write end
+   (libunwind closes the read end first). */
 #include "libunwind_pipe.h"
 
 #include <dlfcn.h>
@@ -17,6 +23,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -26,31 +33,49 @@
 #include <unistd.h>
 
 #include "descriptors.h"
+#include "thread_state.h"
 
 /* Pipes tracked at once: one in libunwind 1.6, one per unwinding thread in 1.8.
    Pipes beyond these still move to the top, unguarded. */
 #define TRACKED_PIPES 64
 
 struct tracked_pipe {
-	int ends[2]; /* -1: closed; both -1, the slot is free */
+	int ends[2];       /* -1: closed */
+	int kept_read_end; /* closed by libunwind, kept open until the write end is; or -1 */
 	dev_t device;
 	ino_t inode;
 };
 
-static struct tracked_pipe pipes[TRACKED_PIPES] = {[0 ... TRACKED_PIPES - 1] = {{-1, -1}, 0, 0}};
-static atomic_flag pipes_busy = ATOMIC_FLAG_INIT;
+static struct tracked_pipe pipes[TRACKED_PIPES] = {[0 ... TRACKED_PIPES - 1] = {{-1, -1}, -1, 0, 0}};
+/* The thread using the table, or NULL. */
+static _Atomic(struct thread_state *) pipes_owner;
 
-/* Never waits: a signal handler that unwinds with libunwind while its thread is in
-   here (a CPU profiler's, a crash handler's) must not deadlock. The rare caller that
-   finds the table busy goes unguarded, its pipe still at the top of the table. */
+/* Waits while another thread uses the table: it holds it for a few system calls and
+   waits for nothing meanwhile. Unchecked, a read under contention would read a
+   number the program may have taken for a file of its own. False, without waiting,
+   when the table is this very thread's: a signal handler that unwinds with
+   libunwind (a CPU profiler's, a crash handler's) interrupted it in here. */
 static bool lock_pipes(void)
 {
-	return !atomic_flag_test_and_set_explicit(&pipes_busy, memory_order_acquire);
+	struct thread_state *self = &thread_state, *owner = NULL;
+	while (!atomic_compare_exchange_weak_explicit(&pipes_owner, &owner, self, memory_order_acquire,
+						      memory_order_relaxed)) {
+		if (owner == self)
+			return false;
+		owner = NULL;
+		sched_yield();
+	}
+	return true;
 }
 
 static void unlock_pipes(void)
 {
-	atomic_flag_clear_explicit(&pipes_busy, memory_order_release);
+	atomic_store_explicit(&pipes_owner, NULL, memory_order_release);
+}
+
+void libunwind_pipe_fork_child(void)
+{
+	unlock_pipes();
 }
 
 static bool still_ours(const struct tracked_pipe *pipe, int fd)
@@ -75,30 +100,57 @@ static struct tracked_pipe *find(int fd, unsigned *end)
 	return NULL;
 }
 
+/* With the table locked: whether any number the slot holds still names its pipe.
+   Threads that race to reopen the pipe overwrite each other's numbers in libunwind,
+   which then never closes some pipes; once the program has closed their numbers,
+   their slots are free again. */
+static bool in_use(const struct tracked_pipe *pipe)
+{
+	const int numbers[] = {pipe->ends[0], pipe->ends[1], pipe->kept_read_end};
+	for (unsigned i = 0; i < 3; i++) {
+		if (numbers[i] != -1 && still_ours(pipe, numbers[i]))
+			return true;
+	}
+	return false;
+}
+
+/* With the table locked. */
 static void track(const int fds[2])
 {
 	struct stat status;
 	if (fstat(fds[0], &status) != 0)
 		return;
-	if (!lock_pipes())
-		return;
 	for (unsigned i = 0; i < TRACKED_PIPES; i++) {
-		if (pipes[i].ends[0] == -1 && pipes[i].ends[1] == -1) {
-			pipes[i] = (struct tracked_pipe){{fds[0], fds[1]}, status.st_dev, status.st_ino};
-			break;
+		if (!in_use(&pipes[i])) {
+			pipes[i] = (struct tracked_pipe){{fds[0], fds[1]}, -1, status.st_dev, status.st_ino};
+			return;
 		}
 	}
-	unlock_pipes();
 }
 
+/* `fds` is libunwind's own pair, which other threads read: they see the pipe only
+   once it is moved up and tracked, never the numbers it passes through. Made with
+   the table locked, so that a racing thread's close of a number the new pipe takes
+   (a stale one, of a pipe closed meanwhile) finds it tracked rather than closing it
+   behind the pipe's back. */
 static int guarded_pipe2(int fds[2], int flags)
 {
-	if (pipe2(fds, flags) != 0)
-		return -1;
-	fds[1] = descriptor_move_up(fds[1]);
-	fds[0] = descriptor_move_up(fds[0]);
-	track(fds);
-	return 0;
+	int made[2];
+	bool locked = lock_pipes();
+	int result = pipe2(made, flags);
+	if (result == 0) {
+		made[1] = descriptor_move_up(made[1]);
+		made[0] = descriptor_move_up(made[0]);
+		if (locked)
+			track(made);
+	}
+	if (locked)
+		unlock_pipes();
+	if (result == 0) {
+		fds[0] = made[0];
+		fds[1] = made[1];
+	}
+	return result;
 }
 
 /* With the table locked. */
@@ -112,16 +164,16 @@ static bool intact(const struct tracked_pipe *pipe)
 }
 
 /* A read of the pipe checks both ends: if either number now names something else,
-   libunwind is told the pipe is closed, and opens another. */
+   libunwind is told the pipe is closed, and opens another. A signal handler that
+   interrupted this thread in here reads the table as it is (it only reads). */
 static ssize_t guarded_read(int fd, void *buffer, size_t count)
 {
 	unsigned end;
-	bool lost = false;
-	if (lock_pipes()) {
-		struct tracked_pipe *pipe = find(fd, &end);
-		lost = pipe && !intact(pipe);
+	bool locked = lock_pipes();
+	struct tracked_pipe *pipe = find(fd, &end);
+	bool lost = pipe && !intact(pipe);
+	if (locked)
 		unlock_pipes();
-	}
 	if (lost) {
 		errno = EBADF;
 		return -1;
@@ -129,19 +181,51 @@ static ssize_t guarded_read(int fd, void *buffer, size_t count)
 	return read(fd, buffer, count);
 }
 
-/* Closes a tracked end only while it is still the pipe's; forgets it either way. */
+/* With the table locked: whether `fd` is a read end kept open for its write end. */
+static bool kept(int fd)
+{
+	for (unsigned i = 0; fd != -1 && i < TRACKED_PIPES; i++) {
+		if (pipes[i].kept_read_end == fd)
+			return true;
+	}
+	return false;
+}
+
+/* With the table locked: closes `fd` if it is still the pipe's. */
+static void close_if_ours(const struct tracked_pipe *pipe, int fd)
+{
+	if (fd != -1 && still_ours(pipe, fd))
+		close(fd);
+}
+
+/* Closes a tracked end only while it is still the pipe's, and the read end only with
+   the write end; forgets it either way. A kept read end is not closed twice (threads
+   that race to reopen close the same numbers). Untracked numbers (libunwind's other
+   files) are closed as asked. Inside a signal handler that interrupted this thread in
+   here, a tracked end is left open rather than the table changed under the thread. */
 static int guarded_close(int fd)
 {
 	unsigned end;
-	bool skip = false;
-	if (lock_pipes()) {
-		struct tracked_pipe *pipe = find(fd, &end);
-		skip = pipe && !still_ours(pipe, fd);
-		if (pipe)
-			pipe->ends[end] = -1;
+	if (!lock_pipes())
+		return find(fd, &end) || kept(fd) ? 0 : close(fd);
+	struct tracked_pipe *pipe = find(fd, &end);
+	if (!pipe) {
+		bool skip = kept(fd);
 		unlock_pipes();
+		return skip ? 0 : close(fd);
 	}
-	return skip ? 0 : close(fd);
+	pipe->ends[end] = -1;
+	if (end == 0 && pipe->ends[1] != -1) {
+		pipe->kept_read_end = fd;
+	} else {
+		close_if_ours(pipe, fd);
+		if (end == 1) {
+			close_if_ours(pipe, pipe->kept_read_end);
+			pipe->kept_read_end = -1;
+		}
+	}
+	unlock_pipes();
+	return 0;
 }
 
 static ElfW(Addr) dynamic_address(const struct link_map *library, ElfW(Addr) value)

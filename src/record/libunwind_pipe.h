@@ -6,4 +6,9 @@
    must run before libunwind first unwinds, which opens the pipe. */
 void libunwind_pipe_guard(void *library_handle);
 
+/* In a forked child: a thread that was using the table of pipes is not there to
+   give it back (the program's own libunwind, if it is the same object, is not held
+   back by a fork as heapprof's recordings are). */
+void libunwind_pipe_fork_child(void);
+
 #endif

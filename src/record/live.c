@@ -74,12 +74,13 @@ static struct shard *shard_of(uintptr_t pointer)
 	return &shards[(pointer >> WORD_SHIFT) % SHARD_COUNT];
 }
 
-static void place(struct entry *entries, size_t capacity, uintptr_t pointer, struct site *site)
+/* The entry of `pointer`, or the empty one where it belongs. */
+static struct entry *find(struct entry *entries, size_t capacity, uintptr_t pointer)
 {
 	size_t index = hash_pointer(pointer) & (capacity - 1);
-	while (entries[index].pointer)
+	while (entries[index].pointer && entries[index].pointer != pointer)
 		index = (index + 1) & (capacity - 1);
-	entries[index] = (struct entry){pointer, site};
+	return &entries[index];
 }
 
 static bool grow(struct shard *shard)
@@ -90,7 +91,7 @@ static bool grow(struct shard *shard)
 		return false;
 	for (size_t i = 0; i < shard->capacity; i++) {
 		if (shard->entries[i].pointer)
-			place(entries, capacity, shard->entries[i].pointer, shard->entries[i].site);
+			*find(entries, capacity, shard->entries[i].pointer) = shard->entries[i];
 	}
 	arena_unmap(shard->entries, shard->capacity * sizeof *entries);
 	shard->entries = entries;
@@ -108,18 +109,25 @@ void live_flag_forever(const void *pointer)
 	pthread_mutex_unlock(&shard->lock);
 }
 
-bool live_insert(const void *pointer, struct site *site)
+bool live_insert(const void *pointer, struct site *site, struct site **replaced)
 {
 	uintptr_t key = (uintptr_t)pointer;
 	struct shard *shard = shard_of(key);
 	bool inserted = false;
+	*replaced = NULL;
 	pthread_mutex_lock(&shard->lock);
 	if (2 * (shard->count + 1) <= shard->capacity || grow(shard)) {
-		place(shard->entries, shard->capacity, key, site);
-		shard->count++;
+		struct entry *entry = find(shard->entries, shard->capacity, key);
+		if (entry->pointer) {
+			*replaced = entry->site;
+			entry->site = site;
+		} else {
+			*entry = (struct entry){key, site};
+			shard->count++;
+			/* Only once the entry exists: free may then find it. */
+			filter_add_locked(filter_slot(key));
+		}
 		inserted = true;
-		/* Only once the entry exists: free may then find it. */
-		filter_add_locked(filter_slot(key));
 	}
 	pthread_mutex_unlock(&shard->lock);
 	return inserted;

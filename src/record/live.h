@@ -44,8 +44,12 @@ static inline bool live_maybe_sampled(const void *pointer)
    and for bootstrap blocks, which then cost the free fast path no test of their own. */
 void live_flag_forever(const void *pointer);
 
-/* False when out of memory (the sample is then not tracked for frees). */
-bool live_insert(const void *pointer, struct site *site);
+/* False when out of memory (the sample is then not tracked for frees). An entry the
+   table already has for `pointer` is replaced, and its site stored in `*replaced`
+   (else NULL): the allocator gave the address out again, so the block it
+   described was freed without its entry removed (a free that could not wait for a
+   lock, recorder.c), and that free is yet to be counted. */
+bool live_insert(const void *pointer, struct site *site, struct site **replaced);
 
 /* Removes the block and returns its site, or NULL when it was not sampled.
    With `wait` false, returns LIVE_BUSY instead of blocking on a held lock. */

@@ -282,25 +282,6 @@ static int read_counters(struct dl_phdr_info *info, size_t size, void *data)
 	return 1;
 }
 
-/* Whether objects were loaded or unloaded since the last call. */
-static bool objects_changed(void)
-{
-	struct load_counters counters = {0, 0};
-	dl_iterate_phdr(read_counters, &counters);
-	bool changed = counters.adds != seen_adds || counters.subs != seen_subs;
-	seen_adds = counters.adds;
-	seen_subs = counters.subs;
-	return changed;
-}
-
-void modules_refresh(void)
-{
-	pthread_mutex_lock(&lock);
-	objects_changed();
-	refresh_locked();
-	pthread_mutex_unlock(&lock);
-}
-
 static bool all_known(const uintptr_t *pcs, unsigned count)
 {
 	for (unsigned i = 0; i < count; i++) {
@@ -310,12 +291,50 @@ static bool all_known(const uintptr_t *pcs, unsigned count)
 	return true;
 }
 
+/* What a refresh is for: the pcs a sample found unknown, or none to refresh in any
+   case. */
+struct refresh_request {
+	const uintptr_t *pcs;
+	unsigned count;
+};
+
+/* Runs with the loader's lock held, as dl_iterate_phdr calls back; reading the
+   objects there again is allowed, that lock being recursive. The counters change
+   only when a refresh follows, so a change is never seen and then forgotten. */
+static int refresh_under_loader_lock(struct dl_phdr_info *info, size_t size, void *data)
+{
+	const struct refresh_request *request = data;
+	struct load_counters counters = {0, 0};
+	read_counters(info, size, &counters);
+	pthread_mutex_lock(&lock);
+	bool changed = counters.adds != seen_adds || counters.subs != seen_subs;
+	if (!request || (changed && !all_known(request->pcs, request->count))) {
+		seen_adds = counters.adds;
+		seen_subs = counters.subs;
+		refresh_locked();
+	}
+	pthread_mutex_unlock(&lock);
+	return 1;
+}
+
+/* The loader's lock first, then ours, as for a sample taken in a program's
+   dl_iterate_phdr callback (which holds the loader's lock and may need ours to
+   refresh): ours first and the loader's next would leave each thread waiting for the
+   other. */
+void modules_refresh(void)
+{
+	dl_iterate_phdr(refresh_under_loader_lock, NULL);
+}
+
 void modules_notice(const uintptr_t *pcs, unsigned count)
 {
 	pthread_mutex_lock(&lock);
-	if (!all_known(pcs, count) && objects_changed())
-		refresh_locked();
+	bool known = all_known(pcs, count);
 	pthread_mutex_unlock(&lock);
+	if (!known) {
+		struct refresh_request request = {pcs, count};
+		dl_iterate_phdr(refresh_under_loader_lock, &request);
+	}
 }
 
 void modules_lock(void)

@@ -12,8 +12,8 @@
 
 SLOW_PATH static void *new_recorded(void *pointer, size_t size, uintptr_t caller)
 {
-	bool sampled = sampler_take(size);
-	return interpose_recorded(pointer, size, sampled, caller);
+	size_t rate = sampler_take(size);
+	return interpose_recorded(pointer, size, rate, caller);
 }
 
 /* After the allocator's operator new returned `pointer`: counts and samples it, as

@@ -73,32 +73,35 @@ static void leave(struct thread_state *state, bool nested)
 	state->busy = false;
 }
 
-static void record_alloc(void *pointer, size_t size, const uintptr_t *pcs, unsigned depth)
+static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_t *pcs, unsigned depth)
 {
-	struct site *site = sites_record_alloc(pcs, depth, size);
+	struct site *site = sites_record_alloc(pcs, depth, size, rate);
 	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
 		modules_notice(pcs, depth);
 		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
 	}
-	if (site && live_insert(pointer, site))
+	struct site *replaced;
+	if (site && live_insert(pointer, site, &replaced))
 		dump_thread_count_allocation(estimate_add(site));
+	if (site && replaced)
+		record_free(replaced);
 }
 
-bool recorder_begin(struct recording *recording)
+uintptr_t *recorder_begin(struct recording *recording)
 {
 	struct thread_state *state = &thread_state;
 	recording->saved_errno = errno;
 	recording->nested = enter(state);
-	recording->active = begin_recording(state);
-	return recording->active;
+	recording->active = state->capture_buffer && begin_recording(state);
+	return recording->active ? state->capture_buffer : NULL;
 }
 
-void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
-		    unsigned depth)
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, size_t rate,
+		    const uintptr_t *pcs, unsigned depth)
 {
 	struct thread_state *state = &thread_state;
 	if (recording->active) {
-		record_alloc(pointer, size, pcs, depth);
+		record_alloc(pointer, size, rate, pcs, depth);
 		end_recording(state);
 	}
 	leave(state, recording->nested);
@@ -119,6 +122,9 @@ bool recorder_free(void *pointer)
 			errno = saved_errno;
 			return false;
 		}
+		/* No room: the program's memory comes first. The block goes back now with
+		   its entry still in the table; the free is counted when the address is
+		   freed again or sampled again (live_insert). */
 		site = NULL;
 	}
 	if (site)
@@ -152,7 +158,10 @@ void recorder_reattach(void *pointer, struct site *site)
 		return;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	live_insert(pointer, site);
+	struct site *replaced;
+	live_insert(pointer, site, &replaced);
+	if (replaced)
+		record_free(replaced);
 	leave(state, nested);
 	errno = saved_errno;
 }

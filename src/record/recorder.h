@@ -12,17 +12,18 @@
 /* A sampled allocation is recorded in two calls with the stack capture between them,
    made by the allocation entry's slow path itself (unwind_capture says why):
    recorder_begin marks the thread busy, so that what the unwinder allocates is not
-   sampled, and returns whether to capture and record at all (not while a fork
-   waits); recorder_alloc then records the allocation of `size` bytes at `pointer`
-   (not NULL) from `pcs`, if begin said so, and ends it. Both keep errno. */
+   sampled, and returns the thread's capture buffer, or NULL when nothing is to be
+   captured or recorded (a fork waits; no buffer); recorder_alloc then records the
+   allocation of `size` bytes at `pointer` (not NULL), sampled at `rate`, from `pcs`,
+   if begin said so, and ends it. Both keep errno. */
 struct recording {
 	int saved_errno;
 	bool nested;
 	bool active;
 };
-bool recorder_begin(struct recording *recording);
-void recorder_alloc(struct recording *recording, void *pointer, size_t size, const uintptr_t *pcs,
-		    unsigned depth);
+uintptr_t *recorder_begin(struct recording *recording);
+void recorder_alloc(struct recording *recording, void *pointer, size_t size, size_t rate,
+		    const uintptr_t *pcs, unsigned depth);
 
 /* For a block the live filter flagged, before it is released: counts the free if it
    was sampled. Returns false when the release must wait (the thread was interrupted

@@ -76,54 +76,78 @@ static uint64_t draw_interval(size_t rate)
 	return (uint64_t)interval;
 }
 
-/* Ends the current interval, counting what it consumed, and starts one of `length`. */
-static void start_interval(struct thread_state *state, uint64_t length)
+/* Ends the current interval, counting what it consumed, and starts one drawn at
+   `rate`. */
+static void start_interval(struct thread_state *state, size_t rate)
 {
+	uint64_t length = draw_interval(rate);
 	counter_add(&state->bytes_before_interval,
 		    counter_get(&state->interval_length) - counter_get(&state->bytes_until_sample));
 	counter_set(&state->interval_length, length);
 	counter_set(&state->bytes_until_sample, length);
+	state->interval_rate = rate;
 }
 
-bool sampler_take(size_t size)
+size_t sampler_take(size_t size)
 {
 	struct thread_state *state = &thread_state;
 	uint32_t current = atomic_load_explicit(&sampler_generation, memory_order_acquire);
 	counter_add(&state->alloc_objects, 1);
 	/* A thread past its registry exit records nothing: a fork would not wait for it. */
-	if (state->busy || current == 0 || state->registration == THREAD_RETIRED) {
+	if (current == 0 || state->registration == THREAD_RETIRED) {
 		counter_add(&state->bytes_before_interval, size);
-		return false;
+		return 0;
+	}
+	size_t rate = atomic_load_explicit(&current_rate, memory_order_relaxed);
+	if (state->busy) {
+		/* heapprof's own allocation, never recorded, crossed the sample point (or
+		   the rate changed). Left as it is, the countdown would be at most a few
+		   bytes, and the program's next allocation would be sampled almost surely
+		   yet weighted as if by chance. Intervals are exponential, so a fresh one
+		   from here is what the program's bytes would have met anyway. */
+		counter_add(&state->bytes_before_interval, size);
+		state->rate_generation = current;
+		start_interval(state, rate);
+		return 0;
 	}
 	thread_registry_add(state);
-	size_t rate = atomic_load_explicit(&current_rate, memory_order_relaxed);
 	if (state->rate_generation != current) {
 		/* A new thread or a new rate: a fresh interval, which may cover this one. */
 		state->rate_generation = current;
-		start_interval(state, draw_interval(rate));
+		start_interval(state, rate);
 		uint64_t left = counter_get(&state->bytes_until_sample);
 		if (size < left) {
 			counter_set(&state->bytes_until_sample, left - size);
-			return false;
+			return 0;
 		}
 	}
+	size_t sampled_at = state->interval_rate;
 	counter_add(&state->bytes_before_interval, size);
-	start_interval(state, draw_interval(rate));
-	return rate != 0;
+	start_interval(state, rate);
+	return sampled_at;
 }
 
-bool sampler_decide(size_t size)
+size_t sampler_decide(size_t size)
 {
-	return sampler_skip(size) ? false : sampler_take(size);
+	return sampler_skip(size) ? 0 : sampler_take(size);
 }
 
+/* Concurrent calls each bump the generation with a read-modify-write, after storing
+   their rate: the last bump follows the last rate stored, and a thread that sees it
+   reads that rate. With a load and a store, two calls could both store the same
+   generation, and a thread that took it with the older call's rate kept that rate
+   (rate 0: it never sampled again). Lock-free: a signal handler may call it. */
 void sampler_set_rate(size_t rate)
 {
 	atomic_store_explicit(&current_rate, rate, memory_order_relaxed);
 	if (rate)
 		atomic_store_explicit(&last_sampling_rate, rate, memory_order_relaxed);
-	uint32_t next = atomic_load_explicit(&sampler_generation, memory_order_relaxed) + 1;
-	atomic_store_explicit(&sampler_generation, next ? next : 1, memory_order_release);
+	uint32_t generation = atomic_load_explicit(&sampler_generation, memory_order_relaxed);
+	/* 0 means "not started". */
+	while (!atomic_compare_exchange_weak_explicit(&sampler_generation, &generation,
+						      generation + 1 ? generation + 1 : 1,
+						      memory_order_release, memory_order_relaxed))
+		;
 }
 
 size_t sampler_get_rate(void)

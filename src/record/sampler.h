@@ -32,13 +32,14 @@ static inline bool sampler_skip(size_t size)
 	return false;
 }
 
-/* The slow path, for an allocation that sampler_skip did not pass: true when it is
-   to be recorded. Counts the allocation and draws the next interval. Never records
-   on a busy thread or before sampler_start. */
-bool sampler_take(size_t size);
+/* The slow path, for an allocation that sampler_skip did not pass: when it is to be
+   recorded, the rate it was sampled at (what its sample stands for), else 0. Counts
+   the allocation and draws the next interval. Never records on a busy thread or
+   before sampler_start. */
+size_t sampler_take(size_t size);
 
 /* Both sampler_skip and, when that fails, sampler_take. */
-bool sampler_decide(size_t size);
+size_t sampler_decide(size_t size);
 
 /* Starts sampling at options.rate. */
 void sampler_start(void);

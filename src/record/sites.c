@@ -47,7 +47,7 @@ static struct shard shards[SHARD_COUNT] = {
 };
 struct recent_site {
 	uint64_t hash;
-	size_t size;
+	size_t size, rate;
 	struct site *site;
 };
 
@@ -70,9 +70,9 @@ static uint64_t hash_stack(const uintptr_t *pcs, unsigned depth)
 	return hash;
 }
 
-static uint64_t hash_site(uint64_t stack_hash, size_t size)
+static uint64_t hash_site(uint64_t stack_hash, size_t size, size_t rate)
 {
-	uint64_t hash = (stack_hash ^ size) * 0xff51afd7ed558ccdULL;
+	uint64_t hash = (stack_hash ^ size ^ (rate * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
 	return hash ^ (hash >> 32);
 }
 
@@ -140,14 +140,14 @@ static bool stack_matches(const void *entry, const void *key)
 
 struct site_key {
 	const struct stack *stack;
-	size_t size;
+	size_t size, rate;
 };
 
 static bool site_matches(const void *entry, const void *key)
 {
 	const struct site *site = entry;
 	const struct site_key *wanted = key;
-	return site->stack == wanted->stack && site->size == wanted->size;
+	return site->stack == wanted->stack && site->size == wanted->size && site->rate == wanted->rate;
 }
 
 static struct stack *intern_stack(struct shard *shard, const struct stack_key *key)
@@ -178,13 +178,13 @@ static void publish(struct shard *shard, struct site *site)
 }
 
 /* Finds or creates the site and counts one allocation on it. */
-static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size)
+static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size, size_t rate)
 {
 	struct table *table = &shard->sites;
 	if (!has_room(table))
 		return NULL;
-	uint64_t key_hash = hash_site(stack->hash, size);
-	struct site_key key = {stack, size};
+	uint64_t key_hash = hash_site(stack->hash, size, rate);
+	struct site_key key = {stack, size, rate};
 	struct slot *slot = probe(table, key_hash, site_matches, &key);
 	struct site *site = slot->entry;
 	if (site) {
@@ -196,6 +196,7 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 		return NULL;
 	site->stack = stack;
 	site->size = size;
+	site->rate = rate;
 	/* No other thread can see it yet: no atomic increment needed. */
 	atomic_init(&site->alloc_objects, 1);
 	fill(table, slot, key_hash, site);
@@ -206,7 +207,7 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 /* Stacks and their sites share the shard chosen by the stack hash's top bits (the
    tables use the low bits), so one lock covers both. `stack` is the interned stack
    when the caller knows it. */
-static struct site *record(const struct stack_key *key, struct stack *stack, size_t size)
+static struct site *record(const struct stack_key *key, struct stack *stack, size_t size, size_t rate)
 {
 	struct shard *shard = &shards[key->hash >> SHARD_SHIFT];
 	struct site *site = NULL;
@@ -214,7 +215,7 @@ static struct site *record(const struct stack_key *key, struct stack *stack, siz
 	if (!stack)
 		stack = intern_stack(shard, key);
 	if (stack)
-		site = record_locked(shard, stack, size);
+		site = record_locked(shard, stack, size, rate);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
 }
@@ -227,18 +228,19 @@ static struct stack *remembered_stack(const struct stack_key *key)
 	return NULL;
 }
 
-struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size)
+struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate)
 {
 	struct stack_key key = {hash_stack(pcs, depth), pcs, depth};
-	struct recent_site *recent = &recent_sites[hash_site(key.hash, size) % RECENT_SITES];
+	struct recent_site *recent = &recent_sites[hash_site(key.hash, size, rate) % RECENT_SITES];
 	struct site *site = recent->site;
-	if (site && recent->hash == key.hash && recent->size == size && stack_matches(site->stack, &key)) {
+	if (site && recent->hash == key.hash && recent->size == size && recent->rate == rate &&
+	    stack_matches(site->stack, &key)) {
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
-	site = record(&key, remembered_stack(&key), size);
+	site = record(&key, remembered_stack(&key), size, rate);
 	if (site) {
-		*recent = (struct recent_site){key.hash, size, site};
+		*recent = (struct recent_site){key.hash, size, rate, site};
 		recent_stacks[key.hash % RECENT_STACKS] = (struct recent_stack){key.hash, site->stack};
 	}
 	return site;

@@ -1,5 +1,7 @@
-/* Interned stacks and, per (stack, size), the sampled allocation counters: the rows
-   of the profile. Sites are never removed, so a pointer to one stays valid forever. */
+/* Interned stacks and, per (stack, size, sampling rate), the sampled allocation
+   counters: the rows of the profile. A rate of its own per site keeps what each
+   sample stands for when heapprof_set_rate changes the rate. Sites are never
+   removed, so a pointer to one stays valid forever. */
 #ifndef HEAPPROF_SITES_H
 #define HEAPPROF_SITES_H
 
@@ -20,13 +22,15 @@ struct stack {
 struct site {
 	struct stack *stack;
 	size_t size;
+	size_t rate; /* what its allocations were sampled at */
 	_Atomic uint64_t alloc_objects;
 	_Atomic uint64_t free_objects;
 	/* The counters as they were at the in-use peak (estimate.c). */
 	uint64_t peak_alloc_objects;
 	uint64_t peak_free_objects;
-	/* What one of its objects stands for, unsampled at weight_rate (estimate.c):
-	   worked out once per site and rate rather than on every sample and free. */
+	/* What one of its objects stands for, unsampled at its rate (estimate.c): worked
+	   out once per site rather than on every sample and free; weight_rate is the
+	   rate it was worked out for, 0 until then. */
 	_Atomic size_t weight_rate;
 	_Atomic int64_t weight_bytes;
 	_Atomic int64_t weight_units;
@@ -34,7 +38,7 @@ struct site {
 };
 
 /* Finds or creates the site and counts one allocation on it. NULL when out of memory. */
-struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size);
+struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate);
 
 static inline void sites_record_free(struct site *site)
 {

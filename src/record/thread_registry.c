@@ -4,14 +4,27 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "arena.h"
 #include "live.h"
+#include "unwind.h"
+
+/* A stack capture's room, kept by the registry because its life is a registered
+   thread's: taken when the thread registers, recycled when it exits. */
+union capture_buffer {
+	union capture_buffer *next_free;
+	uintptr_t frames[UNWIND_BUFFER_FRAMES];
+};
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct thread_state *threads;
 /* Counts of threads that have exited. Under `lock`. */
 static struct thread_totals retired;
+/* Capture buffers: where they come from, and those that exited threads left. Under
+   `lock`. */
+static struct arena buffer_arena;
+static union capture_buffer *free_buffers;
 static pthread_key_t exit_key;
-static bool key_ready;
+static bool key_ready; /* under `lock` */
 static void (*exit_hook)(struct thread_state *state);
 
 static uint64_t allocated_bytes(const struct thread_state *state)
@@ -43,24 +56,64 @@ static void unlink_thread(struct thread_state *state)
 	state->next_thread = state->previous_thread = NULL;
 }
 
-/* At thread exit: keep its counts, forget its (soon freed) TLS. What the thread does
-   after this (later destructors, libc's own cleanup) is not counted. */
+static uintptr_t *take_buffer_locked(void)
+{
+	union capture_buffer *buffer = free_buffers;
+	if (buffer)
+		free_buffers = buffer->next_free;
+	else
+		buffer = arena_alloc(&buffer_arena, sizeof *buffer);
+	return buffer ? buffer->frames : NULL;
+}
+
+static void return_buffer_locked(struct thread_state *state)
+{
+	union capture_buffer *buffer = (union capture_buffer *)state->capture_buffer;
+	state->capture_buffer = NULL;
+	if (!buffer)
+		return;
+	buffer->next_free = free_buffers;
+	free_buffers = buffer;
+}
+
+/* Keeps the thread's counts and forgets its TLS, which glibc frees or gives to a
+   later thread. Under `lock`. */
+static void retire_locked(struct thread_state *state)
+{
+	add_counts(&retired, state);
+	unlink_thread(state);
+	return_buffer_locked(state);
+	state->registration = THREAD_RETIRED;
+}
+
+/* At thread exit. What the thread does after this (later destructors, libc's own
+   cleanup) is not counted. */
 static void retire(void *argument)
 {
 	struct thread_state *state = argument;
 	if (exit_hook)
 		exit_hook(state);
 	pthread_mutex_lock(&lock);
-	add_counts(&retired, state);
-	unlink_thread(state);
-	state->registration = THREAD_RETIRED;
+	retire_locked(state);
 	pthread_mutex_unlock(&lock);
+}
+
+/* The key whose destructor retires a thread, created by the first registration
+   rather than by heapprof's constructor: threads register before that runs (one
+   that a library's constructor starts and joins), and a thread left listed after
+   its exit would be linked in again when a new thread reuses its TLS, and the list
+   would loop. pthread_key_create claims a free key with a compare-and-swap, without
+   allocating or locking, so it may run inside free. Under `lock`. */
+static bool have_exit_key_locked(void)
+{
+	if (!key_ready)
+		key_ready = pthread_key_create(&exit_key, retire) == 0;
+	return key_ready;
 }
 
 void thread_registry_start(void (*at_exit)(struct thread_state *state))
 {
 	exit_hook = at_exit;
-	key_ready = pthread_key_create(&exit_key, retire) == 0;
 }
 
 void thread_registry_add(struct thread_state *state)
@@ -78,10 +131,26 @@ void thread_registry_add(struct thread_state *state)
 	if (threads)
 		threads->previous_thread = state;
 	threads = state;
+	state->capture_buffer = take_buffer_locked();
+	bool retirable = have_exit_key_locked();
 	pthread_mutex_unlock(&lock);
-	if (key_ready)
-		pthread_setspecific(exit_key, state);
+	/* A thread that would not be retired at its exit must not stay listed: it then
+	   records nothing more. */
+	if (!retirable || pthread_setspecific(exit_key, state) != 0)
+		retire(state);
 	state->busy = was_busy;
+}
+
+void thread_registry_fork_child(struct thread_state *survivor)
+{
+	for (struct thread_state *state = threads, *next; state; state = next) {
+		next = state->next_thread;
+		if (state == survivor)
+			continue;
+		if (exit_hook)
+			exit_hook(state);
+		retire_locked(state);
+	}
 }
 
 struct thread_totals thread_registry_totals(void)
@@ -105,6 +174,11 @@ void thread_registry_for_each(void (*visit)(struct thread_state *state))
 void thread_registry_lock(void)
 {
 	pthread_mutex_lock(&lock);
+}
+
+bool thread_registry_trylock(void)
+{
+	return pthread_mutex_trylock(&lock) == 0;
 }
 
 void thread_registry_unlock(void)

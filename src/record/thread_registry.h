@@ -3,6 +3,7 @@
 #ifndef HEAPPROF_THREAD_REGISTRY_H
 #define HEAPPROF_THREAD_REGISTRY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,8 +19,8 @@ struct thread_totals {
 	uint64_t samples;
 };
 
-/* Creates the key whose destructor folds an exiting thread's counts into the totals,
-   after calling `at_exit` (if not NULL) on the thread. */
+/* Sets what is called on a thread (if not NULL) as it leaves the registry, before its
+   counts join the totals: at its exit, or in a forked child, where it does not exist. */
 void thread_registry_start(void (*at_exit)(struct thread_state *state));
 
 /* Adds the calling thread (once). */
@@ -41,6 +42,12 @@ static inline void thread_count_free(const void *pointer)
 }
 
 void thread_registry_lock(void);
+bool thread_registry_trylock(void);
 void thread_registry_unlock(void);
+
+/* In a forked child, with the lock taken before the fork: `survivor` is the only
+   thread left. The others leave the registry as if they had exited; glibc reuses
+   their stacks and TLS for the child's new threads. */
+void thread_registry_fork_child(struct thread_state *survivor);
 
 #endif

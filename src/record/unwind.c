@@ -58,7 +58,7 @@ bool unwind_load(void)
 	}
 	/* The first capture in a process sets up libunwind's caches: pay for it here,
 	   not inside the program's first sampled malloc. */
-	uintptr_t warm[4];
+	uintptr_t warm[4 + UNWIND_MAX_OWN_FRAMES];
 	unwind_capture(warm, 4, 0);
 	return true;
 }
@@ -68,19 +68,19 @@ static bool is_own(uintptr_t pc)
 	return pc >= own_text_start && pc < own_text_end;
 }
 
-unsigned unwind_keep_program_frames(void *const *frames, int count, uintptr_t *pcs, unsigned max)
+unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max)
 {
 	int first = 0;
 	/* Skip libunwind's frame(s), then ours: what follows is the program. Frames of
 	   ours further down are dropped too: an operator new that forwards to an
 	   allocator whose operator calls heapprof's aligned_alloc is such a frame (the
-	   frame-pointer walk skips them as well). */
-	while (first < count && !is_own((uintptr_t)frames[first]))
+	   frame-pointer walk skips them as well). Kept frames move down in place. */
+	while (first < count && !is_own(pcs[first]))
 		first++;
 	unsigned kept = 0;
 	for (int i = first; i < count && kept < max; i++) {
-		if (!is_own((uintptr_t)frames[i]))
-			pcs[kept++] = (uintptr_t)frames[i] - 1;
+		if (!is_own(pcs[i]))
+			pcs[kept++] = pcs[i] - 1;
 	}
 	return kept;
 }

@@ -11,6 +11,8 @@
    libunwind for beyond the depth wanted: the slow path's, and at most two more when
    realloc moves a bootstrap block. */
 #define UNWIND_MAX_OWN_FRAMES 8
+/* What a capture may write: the frames wanted and heapprof's own above them. */
+#define UNWIND_BUFFER_FRAMES (OPTIONS_MAX_DEPTH + UNWIND_MAX_OWN_FRAMES)
 
 /* Loads libunwind with RTLD_LOCAL: linked as an ordinary dependency, its _Unwind_*
    and backtrace would enter the program's global scope and take over C++ exception
@@ -20,15 +22,20 @@ bool unwind_load(void);
 /* libunwind's unw_backtrace; NULL when it could not be loaded. */
 extern int (*unwind_backtrace)(void **frames, int size) __attribute__((visibility("hidden")));
 
-/* The two halves of unwind_capture that need not run in the caller's frame. */
+/* The two halves of unwind_capture that need not run in the caller's frame. The
+   second keeps the program's part of the `count` frames libunwind wrote to `pcs`,
+   moved to its start. */
 unsigned unwind_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t caller);
-unsigned unwind_keep_program_frames(void *const *frames, int count, uintptr_t *pcs, unsigned max);
+unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max);
 
 /* Fills `pcs` with up to `max` return addresses, innermost first, each minus one so
    it falls inside the call instruction: `caller` (the allocation function's return
-   address) and its callers. heapprof's own frames are not included. Uses the
-   unwinder options.unwinder names; the frame-pointer walk falls back to libunwind
-   when it finds no chain beyond `caller`. Returns the count.
+   address) and its callers. heapprof's own frames are not included. `pcs` has room
+   for max + UNWIND_MAX_OWN_FRAMES: libunwind's frames land there first and are
+   kept in place. It is never on the stack: the thread may have only 16 KiB of it
+   (thread_registry_add gives each thread one). Uses the unwinder options.unwinder
+   names; the frame-pointer walk falls back to libunwind when it finds no chain
+   beyond `caller`. Returns the count.
    Inlined, so that libunwind starts at the allocation entry's slow path: each frame
    of heapprof's own between it and the program would cost libunwind a step, and on
    shallow stacks those steps were a large share of the capture (docs/performance.md,
@@ -45,9 +52,8 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 	}
 	if (!unwind_backtrace)
 		return 0;
-	void *frames[OPTIONS_MAX_DEPTH + UNWIND_MAX_OWN_FRAMES];
-	int count = unwind_backtrace(frames, (int)(max + UNWIND_MAX_OWN_FRAMES));
-	return unwind_keep_program_frames(frames, count, pcs, max);
+	int count = unwind_backtrace((void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
+	return unwind_keep_program_frames(pcs, count, max);
 }
 
 #endif

@@ -240,8 +240,11 @@ static uint64_t location_id(struct builder *builder, uint64_t pc)
 	return id;
 }
 
+/* Each site is unsampled at its own rate, so samples taken before a rate change keep
+   their weight. Sites that differ only in rate are separate Samples with the same
+   stack and label, which pprof adds up. */
 static void write_sample(struct builder *builder, const struct site *site, enum profile_view view,
-			 uint64_t rate, struct profile_summary *summary)
+			 struct profile_summary *summary)
 {
 	uint64_t allocs = view == PROFILE_PEAK
 				  ? site->peak_alloc_objects
@@ -254,8 +257,8 @@ static void write_sample(struct builder *builder, const struct site *site, enum 
 	if (frees > allocs)
 		frees = allocs;
 	uint64_t values[4];
-	profile_unsample(allocs, allocs * site->size, rate, &values[0], &values[1]);
-	profile_unsample(allocs - frees, (allocs - frees) * site->size, rate, &values[2], &values[3]);
+	profile_unsample(allocs, allocs * site->size, site->rate, &values[0], &values[1]);
+	profile_unsample(allocs - frees, (allocs - frees) * site->size, site->rate, &values[2], &values[3]);
 	summary->samples += allocs;
 	summary->alloc_bytes += values[1];
 	summary->inuse_bytes += values[3];
@@ -468,7 +471,6 @@ bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t st
 	struct builder builder = {0};
 	*summary = (struct profile_summary){0};
 	bool ok = prepare(&builder);
-	uint64_t rate = sampler_profile_rate();
 	if (ok) {
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
@@ -476,12 +478,12 @@ bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t st
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 		builder.bytes_label = string_index(&builder, "bytes");
 		for (const struct site *site = sites_first(); site; site = sites_next(site))
-			write_sample(&builder, site, view, rate, summary);
+			write_sample(&builder, site, view, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
 			write_location(&builder, i + 1, builder.pending_pcs[i]);
 		write_mappings(&builder);
 		value_type(&builder, PROFILE_PERIOD_TYPE, "space", "bytes");
-		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)rate);
+		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)sampler_profile_rate());
 		int64_t now = now_nanos();
 		pprof_int(&builder.profile, PROFILE_TIME_NANOS, start_nanos);
 		pprof_int(&builder.profile, PROFILE_DURATION_NANOS, now - start_nanos);

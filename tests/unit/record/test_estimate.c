@@ -19,9 +19,10 @@ static void check_estimate(uint64_t inuse_bytes, uint64_t inuse_objects, uint64_
 	CHECK_UINT(estimate.samples, samples);
 }
 
+/* The site of `size` at the current rate, as the recorder would find it. */
 static struct site *site_of(size_t size)
 {
-	struct site *site = sites_record_alloc(stack, 2, size);
+	struct site *site = sites_record_alloc(stack, 2, size, sampler_get_rate());
 	CHECK(site);
 	return site;
 }
@@ -63,7 +64,8 @@ static void test_unscaled(void)
 }
 
 /* Weights are Go's unsampling of one object (as profile_unsample scales it). The
-   sites of 100 and 0 bytes were weighed at rate 1 first: a rate change reweighs. */
+   sites of 100 and 0 bytes at rate 1 are others, which keep their weights
+   (test_weight_kept_across_rate_change). */
 static void test_scaled(void)
 {
 	sampler_set_rate(524288);
@@ -85,6 +87,24 @@ static void test_scaled(void)
 	check_estimate(0, 1, 524800 + 829411, 7);
 	estimate_remove(site_of(0));
 	check_estimate(0, 0, 524800 + 829411, 7);
+}
+
+/* A block sampled before a rate change is removed with the weight it was added with. */
+static void test_weight_kept_across_rate_change(void)
+{
+	sampler_set_rate(524288);
+	struct site *sampled_before = site_of(1024);
+	uint64_t before = estimate_read().inuse_bytes;
+	CHECK_UINT(estimate_add(sampled_before), 524800);
+	sampler_set_rate(1);
+	struct site *sampled_after = site_of(1024);
+	CHECK(sampled_after != sampled_before);
+	CHECK_UINT(estimate_add(sampled_after), 1024);
+	CHECK_UINT(estimate_read().inuse_bytes, before + 524800 + 1024);
+	estimate_remove(sampled_before);
+	CHECK_UINT(estimate_read().inuse_bytes, before + 1024);
+	estimate_remove(sampled_after);
+	CHECK_UINT(estimate_read().inuse_bytes, before);
 }
 
 /* The peak profile's counters are the site's counters when the heap was largest
@@ -197,6 +217,7 @@ int main(void)
 	in_child(test_small_peak);
 	test_unscaled();
 	test_scaled();
+	test_weight_kept_across_rate_change();
 	test_peak_snapshot();
 	return 0;
 }

@@ -19,6 +19,15 @@ static uint64_t hash_pointer(uintptr_t pointer)
 	return hash ^ (hash >> 31);
 }
 
+/* live_insert of a block the table does not hold yet. */
+static bool insert(const void *pointer, struct site *site)
+{
+	struct site *replaced;
+	bool inserted = live_insert(pointer, site, &replaced);
+	CHECK(!replaced);
+	return inserted;
+}
+
 static void *block(uintptr_t base, size_t index)
 {
 	return (void *)(base + index * BLOCK_SPACING);
@@ -30,7 +39,7 @@ static void test_round_trip(void)
 	uint64_t count = live_count();
 	CHECK(!live_maybe_sampled(pointer));
 	CHECK(live_remove(pointer, true) == NULL);
-	CHECK(live_insert(pointer, &sites[0]));
+	CHECK(insert(pointer, &sites[0]));
 	CHECK_UINT(live_count(), count + 1);
 	CHECK(live_maybe_sampled(pointer));
 	CHECK(live_remove((char *)pointer + 16, true) == NULL);
@@ -46,9 +55,9 @@ static void test_shared_filter_slot(void)
 {
 	char *first = (char *)(uintptr_t)0x7f0000002000, *second = first + 8;
 	char *same_slot_far_away = first + FILTER_SLOTS * LIVE_SLOT_BYTES;
-	CHECK(live_insert(first, &sites[0]));
-	CHECK(live_insert(second, &sites[1]));
-	CHECK(live_insert(same_slot_far_away, &sites[2]));
+	CHECK(insert(first, &sites[0]));
+	CHECK(insert(second, &sites[1]));
+	CHECK(insert(same_slot_far_away, &sites[2]));
 	CHECK(live_remove(second, true) == &sites[1]);
 	CHECK(live_maybe_sampled(first));
 	CHECK(live_remove(same_slot_far_away, true) == &sites[2]);
@@ -64,7 +73,7 @@ static void test_saturated_filter_slot(void)
 	const uintptr_t base = 0x7e0000003000;
 	const size_t blocks = 300;
 	for (size_t i = 0; i < blocks; i++)
-		CHECK(live_insert((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), &sites[0]));
+		CHECK(insert((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), &sites[0]));
 	for (size_t i = 0; i + 1 < blocks; i++)
 		CHECK(live_remove((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), true) == &sites[0]);
 	CHECK(live_maybe_sampled((void *)base));
@@ -80,7 +89,7 @@ static void test_flag_forever(void)
 	CHECK(live_maybe_sampled(flagged));
 	CHECK(live_maybe_sampled(flagged + 63));
 	CHECK(!live_maybe_sampled(flagged + LIVE_SLOT_BYTES));
-	CHECK(live_insert(flagged + 8, &sites[2]));
+	CHECK(insert(flagged + 8, &sites[2]));
 	CHECK(live_remove(flagged + 8, true) == &sites[2]);
 	CHECK(live_maybe_sampled(flagged));
 	CHECK(live_remove(flagged, true) == NULL);
@@ -107,9 +116,9 @@ static void test_colliding_removals(void)
 	find_colliding(0x100000000, 7, 62, at_end, 5);
 	find_colliding(0x200000000, 7, 0, at_start, 3);
 	for (size_t i = 0; i < 5; i++) {
-		CHECK(live_insert((void *)at_end[i], &sites[i % 4]));
+		CHECK(insert((void *)at_end[i], &sites[i % 4]));
 		if (i < 3)
-			CHECK(live_insert((void *)at_start[i], &sites[3]));
+			CHECK(insert((void *)at_start[i], &sites[3]));
 	}
 	CHECK(live_remove((void *)at_end[1], true) == &sites[1]);
 	CHECK(live_remove((void *)at_start[1], true) == &sites[3]);
@@ -152,7 +161,7 @@ static void test_many_blocks(void)
 	const uintptr_t base = 0x10000000000 + ((uintptr_t)131072 << LIVE_SLOT_SHIFT);
 	uint64_t count = live_count();
 	for (size_t i = 0; i < BLOCKS; i++)
-		CHECK(live_insert(block(base, i), site_of(i)));
+		CHECK(insert(block(base, i), site_of(i)));
 	CHECK_UINT(live_count(), count + BLOCKS);
 	for (size_t i = 0; i < BLOCKS; i++)
 		CHECK(live_maybe_sampled(block(base, i)));
@@ -190,7 +199,7 @@ static struct site *remove_on_other_thread(void *pointer)
 static void test_busy_when_locked(void)
 {
 	void *pointer = (void *)(uintptr_t)0x7f0000004000;
-	CHECK(live_insert(pointer, &sites[1]));
+	CHECK(insert(pointer, &sites[1]));
 	live_lock_all();
 	CHECK(remove_on_other_thread(pointer) == LIVE_BUSY);
 	CHECK(remove_on_other_thread((void *)(uintptr_t)0x7f0000005000) == LIVE_BUSY);
@@ -206,7 +215,7 @@ static void test_neighbouring_slots(void)
 {
 	uintptr_t base = (uintptr_t)0x7f0000010000;
 	for (size_t i = 0; i < 64; i += 2)
-		CHECK(live_insert(block(base, i), &sites[0]));
+		CHECK(insert(block(base, i), &sites[0]));
 	for (size_t i = 0; i < 64; i++)
 		CHECK(live_maybe_sampled(block(base, i)) == (i % 2 == 0));
 	for (size_t i = 0; i < 64; i += 4)
@@ -217,6 +226,24 @@ static void test_neighbouring_slots(void)
 		CHECK(live_remove(block(base, i), true) == &sites[0]);
 	for (size_t i = 0; i < 64; i++)
 		CHECK(!live_maybe_sampled(block(base, i)));
+}
+
+/* An address inserted again before its entry was removed (its free could not wait
+   for the lock): the entry now names the new site, the old site is handed back for
+   its free to be counted, and one removal leaves nothing behind. */
+static void test_address_given_out_again(void)
+{
+	void *pointer = (void *)(uintptr_t)0x7f0000030000;
+	uint64_t count = live_count();
+	CHECK(insert(pointer, &sites[0]));
+	struct site *replaced;
+	CHECK(live_insert(pointer, &sites[1], &replaced));
+	CHECK(replaced == &sites[0]);
+	CHECK_UINT(live_count(), count + 1);
+	CHECK(live_remove(pointer, true) == &sites[1]);
+	CHECK(!live_maybe_sampled(pointer));
+	CHECK(live_remove(pointer, true) == NULL);
+	CHECK_UINT(live_count(), count);
 }
 
 #define CHURN_ROUNDS 200000
@@ -230,7 +257,7 @@ static void *churn_slot(void *argument)
 {
 	struct churn *churn = argument;
 	while (!atomic_load(&churn->stop)) {
-		CHECK(live_insert((void *)churn->pointer, &sites[2]));
+		CHECK(insert((void *)churn->pointer, &sites[2]));
 		CHECK(live_remove((void *)churn->pointer, true) == &sites[2]);
 	}
 	return NULL;
@@ -249,7 +276,7 @@ static void test_slot_churn_keeps_live_block_visible(void)
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&threads[i], NULL, churn_slot, &churns[i]) == 0);
 	for (int round = 0; round < CHURN_ROUNDS; round++) {
-		CHECK(live_insert((void *)mine, &sites[3]));
+		CHECK(insert((void *)mine, &sites[3]));
 		CHECK(live_maybe_sampled((void *)mine));
 		CHECK(live_remove((void *)mine, true) == &sites[3]);
 	}
@@ -271,6 +298,7 @@ int main(void)
 	test_many_blocks();
 	test_busy_when_locked();
 	test_neighbouring_slots();
+	test_address_given_out_again();
 	test_slot_churn_keeps_live_block_visible();
 	CHECK_UINT(live_count(), 0);
 	return 0;

@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -140,7 +141,7 @@ static uint64_t count_sampled(size_t size, uint64_t trials)
 {
 	uint64_t sampled = 0;
 	for (uint64_t i = 0; i < trials; i++)
-		sampled += sampler_decide(size);
+		sampled += sampler_decide(size) != 0;
 	return sampled;
 }
 
@@ -177,6 +178,20 @@ static void *rate_one_samples_everything(void *unused)
 	CHECK_UINT(count_sampled(0, 1000), 1000);
 	CHECK_UINT(count_sampled(1, 1000), 1000);
 	CHECK_UINT(count_sampled(4096, 1000), 1000);
+	return NULL;
+}
+
+/* A sample says the rate it was taken at, which is what it stands for. */
+static void *sample_reports_its_rate(void *unused)
+{
+	(void)unused;
+	sampler_set_rate(1000);
+	CHECK_UINT(sampler_take(SIZE_MAX), 1000);
+	CHECK_UINT(sampler_take(SIZE_MAX), 1000);
+	sampler_set_rate(1);
+	CHECK_UINT(sampler_decide(1), 1);
+	sampler_set_rate(524288);
+	CHECK_UINT(sampler_take(SIZE_MAX), 524288);
 	return NULL;
 }
 
@@ -230,6 +245,71 @@ static void *busy_thread_samples_nothing(void *unused)
 	return NULL;
 }
 
+/* heapprof's own allocations (a dump's, say: many, small and large) that cross the
+   sample point start a fresh interval: the program's next allocation is sampled by
+   chance, not almost surely. */
+static void *busy_crossing_starts_a_fresh_interval(void *unused)
+{
+	(void)unused;
+	const size_t rate = 4096, size = 16;
+	const uint64_t trials = 20000;
+	sampler_set_rate(rate);
+	uint64_t sampled = 0;
+	for (uint64_t i = 0; i < trials; i++) {
+		thread_state.busy = true;
+		for (unsigned j = 0; j < 64; j++)
+			CHECK(!sampler_decide(j % 8 ? 256 : 8192));
+		thread_state.busy = false;
+		sampled += sampler_decide(size) != 0;
+	}
+	check_binomial(sampled, trials, 1 - exp(-(double)size / (double)rate),
+		       "program allocations sampled right after one of heapprof's");
+	return NULL;
+}
+
+#define SETTERS 2
+#define SETTINGS 20000
+
+static atomic_bool setters_done;
+
+/* Turns sampling on and off, out of step with the other setter. */
+static void *set_rates(void *argument)
+{
+	uintptr_t setter = (uintptr_t)argument;
+	for (unsigned i = 0; i < SETTINGS; i++)
+		sampler_set_rate((i + setter) % 2);
+	return NULL;
+}
+
+/* Samples while the rate changes under it, then must follow the rate that won. */
+static void *sample_through_rate_changes(void *unused)
+{
+	(void)unused;
+	while (!atomic_load(&setters_done))
+		sampler_decide(1);
+	CHECK_UINT(count_sampled(1, 100), sampler_get_rate() ? 100 : 0);
+	return NULL;
+}
+
+/* Concurrent heapprof_set_rate calls: whichever rate is set last, every thread
+   samples at it afterwards; none keeps the other call's rate (a thread that took
+   the new generation with the older rate kept it, and rate 0 meant never sampling
+   again). */
+static void test_concurrent_rate_changes(void)
+{
+	for (unsigned round = 0; round < 20; round++) {
+		atomic_store(&setters_done, false);
+		pthread_t sampler, setters[SETTERS];
+		CHECK(pthread_create(&sampler, NULL, sample_through_rate_changes, NULL) == 0);
+		for (uintptr_t i = 0; i < SETTERS; i++)
+			CHECK(pthread_create(&setters[i], NULL, set_rates, (void *)i) == 0);
+		for (unsigned i = 0; i < SETTERS; i++)
+			CHECK(pthread_join(setters[i], NULL) == 0);
+		atomic_store(&setters_done, true);
+		CHECK(pthread_join(sampler, NULL) == 0);
+	}
+}
+
 static void test_profile_rate_is_last_nonzero(void)
 {
 	sampler_set_rate(12345);
@@ -259,9 +339,12 @@ int main(void)
 	run_in_thread(intervals_are_exponential);
 	run_in_thread(fraction_sampled_is_one_minus_exp);
 	run_in_thread(rate_one_samples_everything);
+	run_in_thread(sample_reports_its_rate);
 	run_in_thread(rate_zero_samples_nothing);
 	run_in_thread(busy_thread_samples_nothing);
+	run_in_thread(busy_crossing_starts_a_fresh_interval);
 	run_in_thread(every_allocation_counted);
+	test_concurrent_rate_changes();
 	test_profile_rate_is_last_nonzero();
 	return 0;
 }

@@ -7,6 +7,8 @@
 #define THREADS 8
 #define SHARED_STACKS 3000
 #define ROUNDS 4
+/* The sampling rate of every site but test_rate_is_part_of_the_site's. */
+#define RATE 4096
 
 /* How many times `site` is on the list of all sites. */
 static unsigned times_listed(const struct site *site)
@@ -29,7 +31,7 @@ static void test_same_and_different_sites(void)
 {
 	static const uintptr_t stack[] = {0x401000, 0x402000, 0x403000};
 	static const uintptr_t other_stack[] = {0x401000, 0x402000, 0x403001};
-	struct site *site = sites_record_alloc(stack, 3, 32);
+	struct site *site = sites_record_alloc(stack, 3, 32, RATE);
 	CHECK(site);
 	CHECK_UINT(site->size, 32);
 	CHECK_UINT(site->stack->depth, 3);
@@ -41,17 +43,17 @@ static void test_same_and_different_sites(void)
 
 	uintptr_t copy[3];
 	memcpy(copy, stack, sizeof copy);
-	CHECK(sites_record_alloc(copy, 3, 32) == site);
+	CHECK(sites_record_alloc(copy, 3, 32, RATE) == site);
 	CHECK_UINT(site->alloc_objects, 2);
 
-	struct site *other_size = sites_record_alloc(stack, 3, 48);
+	struct site *other_size = sites_record_alloc(stack, 3, 48, RATE);
 	CHECK(other_size && other_size != site);
 	CHECK(other_size->stack == site->stack);
 	CHECK_UINT(other_size->alloc_objects, 1);
 
-	struct site *other_pcs = sites_record_alloc(other_stack, 3, 32);
+	struct site *other_pcs = sites_record_alloc(other_stack, 3, 32, RATE);
 	CHECK(other_pcs && other_pcs != site && other_pcs->stack != site->stack);
-	struct site *prefix = sites_record_alloc(stack, 2, 32);
+	struct site *prefix = sites_record_alloc(stack, 2, 32, RATE);
 	CHECK(prefix && prefix != site && prefix->stack != site->stack);
 	CHECK_UINT(prefix->stack->depth, 2);
 	CHECK_UINT(site->alloc_objects, 2);
@@ -70,6 +72,21 @@ static void test_same_and_different_sites(void)
 	CHECK_UINT(times_listed(prefix), 1);
 }
 
+/* The same stack and size sampled at two rates: two sites, each with its rate. */
+static void test_rate_is_part_of_the_site(void)
+{
+	static const uintptr_t stack[] = {0x404000, 0x405000};
+	struct site *before = sites_record_alloc(stack, 2, 64, 524288);
+	struct site *after = sites_record_alloc(stack, 2, 64, 1);
+	CHECK(before && after && before != after);
+	CHECK(before->stack == after->stack);
+	CHECK_UINT(before->rate, 524288);
+	CHECK_UINT(after->rate, 1);
+	CHECK(sites_record_alloc(stack, 2, 64, 524288) == before);
+	CHECK_UINT(before->alloc_objects, 2);
+	CHECK_UINT(after->alloc_objects, 1);
+}
+
 /* More sizes than a thread's memo of recent sites has slots: some share a slot,
    and each must still get its own site. */
 static void test_one_stack_many_sizes(void)
@@ -80,7 +97,7 @@ static void test_one_stack_many_sizes(void)
 	uint64_t sites_before = sites_counts().sites;
 	for (unsigned round = 1; round <= 3; round++) {
 		for (size_t size = 1; size <= SIZES; size++) {
-			struct site *site = sites_record_alloc(stack, 2, size);
+			struct site *site = sites_record_alloc(stack, 2, size, RATE);
 			CHECK(site);
 			CHECK_UINT(site->size, size);
 			CHECK_UINT(site->alloc_objects, round);
@@ -101,14 +118,14 @@ static void test_many_sites(void)
 	for (uintptr_t i = 0; i < STACKS; i++) {
 		uintptr_t stack[2] = {0x500000 + i, 0x600000};
 		for (size_t size = 0; size < SIZES; size++) {
-			created[i][size] = sites_record_alloc(stack, 2, 16 * (size + 1));
+			created[i][size] = sites_record_alloc(stack, 2, 16 * (size + 1), RATE);
 			CHECK(created[i][size]);
 		}
 	}
 	for (uintptr_t i = 0; i < STACKS; i++) {
 		uintptr_t stack[2] = {0x500000 + i, 0x600000};
 		for (size_t size = 0; size < SIZES; size++) {
-			CHECK(sites_record_alloc(stack, 2, 16 * (size + 1)) == created[i][size]);
+			CHECK(sites_record_alloc(stack, 2, 16 * (size + 1), RATE) == created[i][size]);
 			CHECK_UINT(created[i][size]->alloc_objects, 2);
 		}
 	}
@@ -139,11 +156,11 @@ static void *record_concurrently(void *argument)
 		for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
 			uintptr_t stack[2];
 			shared_stack(index, stack);
-			struct site *shared = sites_record_alloc(stack, 2, 64);
+			struct site *shared = sites_record_alloc(stack, 2, 64, RATE);
 			CHECK(shared);
 			if (round % 2)
 				sites_record_free(shared);
-			own_sites[thread] = sites_record_alloc(own_stack, 2, 64);
+			own_sites[thread] = sites_record_alloc(own_stack, 2, 64, RATE);
 			CHECK(own_sites[thread]);
 		}
 	}
@@ -167,7 +184,7 @@ static void test_concurrent_recording(void)
 	for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
 		uintptr_t stack[2];
 		shared_stack(index, stack);
-		struct site *shared = sites_record_alloc(stack, 2, 64);
+		struct site *shared = sites_record_alloc(stack, 2, 64, RATE);
 		CHECK_UINT(shared->alloc_objects, THREADS * ROUNDS + 1);
 		CHECK_UINT(shared->free_objects, THREADS * ROUNDS / 2);
 	}
@@ -185,6 +202,7 @@ int main(void)
 	CHECK_UINT(sites_counts().stacks, 0);
 	CHECK_UINT(sites_counts().sites, 0);
 	test_same_and_different_sites();
+	test_rate_is_part_of_the_site();
 	test_one_stack_many_sizes();
 	test_many_sites();
 	test_concurrent_recording();

@@ -1,0 +1,19 @@
+"""libunwind's address-checking pipe when many threads find it gone at once
+(docs/reliability.md, "Cases decided"). Each round, pipe_contention closes every
+descriptor above stderr and opens its input file, read-only, in the two highest
+numbers, where heapprof had moved libunwind's pipe; then 32 new threads allocate
+together at rate 1, and libunwind checks addresses on each fresh stack through the
+pipe's old numbers. No read on libunwind's behalf may move the file's offset, and
+the threads racing to reopen the pipe must not close a read end while another
+writes to the write end (SIGPIPE)."""
+from harness import *
+
+ROUNDS = "100"
+with scratch_dir() as directory:
+    source = os.path.join(directory, "input.txt")
+    with open(source, "w") as handle:
+        handle.write("the program's own data\n" * 100)
+    result = same_behaviour([program("pipe_contention"), source, ROUNDS], cwd=directory,
+                            env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "pipe.pb.gz"})
+    check(result.stdout == f"rounds {ROUNDS}, the file's offset moved in 0\n", result.stdout)
+print("pipe_contention: ok")

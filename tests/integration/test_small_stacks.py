@@ -1,0 +1,33 @@
+"""Threads with small stacks allocate at rate 1, with libunwind and with frame
+pointers: one with the smallest stack pthreads allows (16 KiB), one with 32 KiB that
+uses 16 KiB of it first. Each must run as it does without heapprof.
+
+heapprof keeps its capture buffers off the stack, so a call into the allocator needs
+little more of it than the allocator itself: --measure paints a thread's stack, makes
+every kind of call (sampled and not, a thread's first, in a library just loaded) and
+reports the deepest byte written below the calling function's frame. That must stay
+within the bound docs/reliability.md states."""
+from harness import *
+
+plugin = os.environ["HEAPPROF_PLUGIN"]
+# docs/reliability.md, "The stack heapprof needs".
+BOUNDS = {"libunwind": 6 * 1024, "fp": 4 * 1024}
+
+
+def deepest(result):
+    check(result.returncode == 0 and result.stdout.startswith("deepest "), result.stdout + result.stderr)
+    return int(result.stdout.split()[1])
+
+
+with scratch_dir() as directory:
+    plain = deepest(run([program("small_stacks"), plugin, "--measure"], preload=False))
+    for unwinder, bound in BOUNDS.items():
+        settings = {"HEAPPROF_RATE": "1", "HEAPPROF_UNWIND": unwinder, "HEAPPROF_OUT": f"{unwinder}.pb.gz"}
+        same_behaviour([program("small_stacks"), plugin], cwd=directory, env=settings)
+        check_readable(os.path.join(directory, f"{unwinder}.pb.gz"), "site_malloc")
+        measured = deepest(run([program("small_stacks"), plugin, "--measure"], cwd=directory,
+                               env=dict(settings, HEAPPROF_OUT="measure.pb.gz")))
+        print(f"{unwinder}: {measured} bytes below the caller's frame at most ({plain} without heapprof)")
+        check(measured <= bound, f"{unwinder}: a call into the allocator used {measured} bytes of stack, "
+              f"more than the {bound} docs/reliability.md states")
+print("small_stacks: ok")
