@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "go_path.h"
+#include "hash_map.h"
 #include "reader/diag.h"
-#include "reader/hash_map.h"
+#include "reader/intern_table.h"
 
 enum {
 	IMAGE_WIDTH = 1200,
@@ -174,7 +175,7 @@ static void write_escaped(FILE *out, const char *text, size_t length)
 /* Warm colours, the same for a name on every run so graphs can be compared. */
 static void frame_color(const char *name, char color[32])
 {
-	uint64_t hash = hash_bytes(name, strlen(name));
+	uint64_t hash = hash_map_hash_bytes(name, strlen(name));
 	snprintf(color, 32, "rgb(%d,%d,%d)", 205 + (int)(hash % 50), 80 + (int)((hash >> 8) % 150),
 		 (int)((hash >> 16) % 55));
 }

@@ -5,7 +5,7 @@
 
 #include "go_int.h"
 #include "reader/diag.h"
-#include "reader/hash_map.h"
+#include "reader/intern_table.h"
 
 /* A growable byte string used to build identity keys. */
 struct key_buffer {
@@ -179,7 +179,7 @@ int64_t merged_total(const struct profile *prof, size_t value_index)
 		diff_base[merged] = sample_is_diff_base(prof, sample->message);
 	}
 	int64_t total = 0, diff_base_total = 0;
-	for (size_t i = 0; i < samples.count; i++) {
+	for (size_t i = 0; i < samples.ids.count; i++) {
 		go_add(&total, go_abs(sums[i]));
 		if (diff_base[i])
 			go_add(&diff_base_total, go_abs(sums[i]));
