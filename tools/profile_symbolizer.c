@@ -12,7 +12,7 @@
 #include "reader/budget_arena.h"
 #include "reader/decompress.h"
 #include "reader/diag.h"
-#include "reader/hash_map.h"
+#include "reader/intern_table.h"
 #include "symbolize.h"
 
 /* pprof's symbolizer skips mappings that already claim symbols, and so do we. */
@@ -69,9 +69,9 @@ static void *arena_or_die(struct rewrite *rw, size_t size)
 
 static uint64_t string_of(struct rewrite *rw, const char *text)
 {
-	size_t known = rw->strings.count;
-	uint32_t id = intern(&rw->strings, text, strlen(text));
-	if (rw->strings.count > known) {
+	size_t known = rw->strings.ids.count;
+	uint32_t id = intern_table_add(&rw->strings, text, strlen(text));
+	if (rw->strings.ids.count > known) {
 		rw->string_index = diag_grow(rw->string_index, &rw->string_index_capacity, id + 1,
 					     sizeof *rw->string_index);
 		rw->strings_out = diag_grow(rw->strings_out, &rw->strings_capacity, rw->n_strings + 1,
@@ -90,9 +90,9 @@ static uint64_t function_of(struct rewrite *rw, const struct symbolized_frame *f
 	int64_t key[4] = {(int64_t)string_of(rw, frame->function ? frame->function : system_name),
 			  (int64_t)string_of(rw, system_name),
 			  (int64_t)string_of(rw, frame->file ? frame->file : ""), frame->start_line};
-	size_t known = rw->function_keys.count;
-	uint32_t id = intern(&rw->function_keys, (const char *)key, sizeof key);
-	if (rw->function_keys.count == known)
+	size_t known = rw->function_keys.ids.count;
+	uint32_t id = intern_table_add(&rw->function_keys, (const char *)key, sizeof key);
+	if (rw->function_keys.ids.count == known)
 		return rw->function_ids[id];
 	Perftools__Profiles__Function *function = arena_or_die(rw, sizeof *function);
 	perftools__profiles__function__init(function);
@@ -120,9 +120,9 @@ static void load_tables(struct rewrite *rw)
 		rw->strings_out = diag_grow(rw->strings_out, &rw->strings_capacity, rw->n_strings + 1,
 					    sizeof *rw->strings_out);
 		rw->strings_out[rw->n_strings++] = m->string_table[i];
-		size_t known = rw->strings.count;
-		uint32_t id = intern(&rw->strings, m->string_table[i], strlen(m->string_table[i]));
-		if (rw->strings.count > known) {
+		size_t known = rw->strings.ids.count;
+		uint32_t id = intern_table_add(&rw->strings, m->string_table[i], strlen(m->string_table[i]));
+		if (rw->strings.ids.count > known) {
 			rw->string_index = diag_grow(rw->string_index, &rw->string_index_capacity, id + 1,
 						     sizeof *rw->string_index);
 			rw->string_index[id] = (uint32_t)i;

@@ -9,20 +9,10 @@ struct frame_cache_entry {
 	struct symbolized_frame *frames;
 };
 
-static uint64_t slot_of(uint64_t pc, uint64_t capacity)
-{
-	return (pc * 0x9e3779b97f4a7c15ULL >> 17) & (capacity - 1);
-}
-
 const struct frame_cache_entry *frame_cache_find(const struct frame_cache *cache, uint64_t pc)
 {
-	if (!cache->capacity)
-		return NULL;
-	for (uint64_t i = slot_of(pc, cache->capacity);; i = (i + 1) & (cache->capacity - 1)) {
-		const struct frame_cache_entry *entry = cache->slots[i];
-		if (!entry || entry->pc == pc)
-			return entry;
-	}
+	uint32_t index = hash_map_find_u64(&cache->pcs, pc);
+	return index == HASH_MAP_ABSENT ? NULL : cache->entries[index];
 }
 
 unsigned frame_cache_replay(const struct frame_cache_entry *entry, symbolize_callback *callback,
@@ -33,30 +23,17 @@ unsigned frame_cache_replay(const struct frame_cache_entry *entry, symbolize_cal
 	return entry->count;
 }
 
-static void place(struct frame_cache_entry **slots, uint64_t capacity, struct frame_cache_entry *entry)
+/* Room for one more entry first, so that the map holds no index without its entry. */
+static bool reserve_entry(struct frame_cache *cache)
 {
-	uint64_t i = slot_of(entry->pc, capacity);
-	while (slots[i])
-		i = (i + 1) & (capacity - 1);
-	slots[i] = entry;
-}
-
-/* Keeps the table at most half full, so probes stay short. */
-static bool make_room(struct frame_cache *cache)
-{
-	if (cache->capacity && (cache->used + 1) * 2 <= cache->capacity)
+	if (cache->pcs.count < cache->entries_capacity)
 		return true;
-	uint64_t capacity = cache->capacity ? cache->capacity * 2 : 256;
-	struct frame_cache_entry **slots = calloc(capacity, sizeof *slots);
-	if (!slots)
+	size_t capacity = cache->entries_capacity ? cache->entries_capacity * 2 : 256;
+	struct frame_cache_entry **entries = realloc(cache->entries, capacity * sizeof *entries);
+	if (!entries)
 		return false;
-	for (uint64_t i = 0; i < cache->capacity; i++) {
-		if (cache->slots[i])
-			place(slots, capacity, cache->slots[i]);
-	}
-	free(cache->slots);
-	cache->slots = slots;
-	cache->capacity = capacity;
+	cache->entries = entries;
+	cache->entries_capacity = capacity;
 	return true;
 }
 
@@ -70,12 +47,15 @@ struct frame_cache_entry *frame_cache_entry_create(uint64_t pc)
 
 void frame_cache_store(struct frame_cache *cache, struct frame_cache_entry *entry)
 {
-	if (!make_room(cache)) {
+	uint32_t index = HASH_MAP_ABSENT;
+	bool added;
+	if (reserve_entry(cache))
+		index = hash_map_add_u64(&cache->pcs, entry->pc, &added);
+	if (index == HASH_MAP_ABSENT) {
 		frame_cache_entry_free(entry);
 		return;
 	}
-	place(cache->slots, cache->capacity, entry);
-	cache->used++;
+	cache->entries[index] = entry;
 }
 
 static char *copy_string(const char *text, bool *failed)
@@ -126,10 +106,9 @@ void frame_cache_entry_free(struct frame_cache_entry *entry)
 
 void frame_cache_clear(struct frame_cache *cache)
 {
-	for (uint64_t i = 0; i < cache->capacity; i++) {
-		if (cache->slots[i])
-			frame_cache_entry_free(cache->slots[i]);
-	}
-	free(cache->slots);
+	for (uint32_t i = 0; i < cache->pcs.count; i++)
+		frame_cache_entry_free(cache->entries[i]);
+	free(cache->entries);
+	hash_map_free(&cache->pcs);
 	*cache = (struct frame_cache){0};
 }

@@ -7,14 +7,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/hash_map.h"
 #include "symbolize.h"
 
 struct frame_cache_entry;
 
 struct frame_cache {
-	struct frame_cache_entry **slots;
-	uint64_t capacity; /* a power of two, or 0 */
-	uint64_t used;
+	struct hash_map pcs; /* pc -> index in entries */
+	struct frame_cache_entry **entries;
+	size_t entries_capacity;
 };
 
 /* The frames stored for `pc`, or NULL if it was never looked up. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hash_map.h"
 #include "options.h"
 #include "record/modules.h"
 #include "record/sampler.h"
@@ -67,84 +68,17 @@ enum {
 	FUNCTION_START_LINE = 5,
 };
 
-/* A hash table from a fixed number of 64-bit words to a dense id (1, 2, ...). */
-struct id_table {
-	unsigned words;
-	size_t capacity, count;
-	uint64_t *keys;
-	uint64_t *ids; /* 0: empty slot */
-};
-
-static uint64_t hash_words(const uint64_t *key, unsigned words)
-{
-	uint64_t hash = 0xcbf29ce484222325ULL;
-	for (unsigned i = 0; i < words; i++) {
-		hash ^= key[i];
-		hash *= 0x9e3779b97f4a7c15ULL;
-		hash ^= hash >> 32;
-	}
-	return hash;
-}
-
-static bool id_table_grow(struct id_table *table)
-{
-	size_t capacity = table->capacity ? table->capacity * 2 : 1024;
-	uint64_t *keys = malloc(capacity * table->words * sizeof *keys);
-	uint64_t *ids = calloc(capacity, sizeof *ids);
-	if (!keys || !ids) {
-		free(keys);
-		free(ids);
-		return false;
-	}
-	for (size_t i = 0; i < table->capacity; i++) {
-		if (!table->ids[i])
-			continue;
-		const uint64_t *key = &table->keys[i * table->words];
-		size_t index = hash_words(key, table->words) & (capacity - 1);
-		while (ids[index])
-			index = (index + 1) & (capacity - 1);
-		memcpy(&keys[index * table->words], key, table->words * sizeof *key);
-		ids[index] = table->ids[i];
-	}
-	free(table->keys);
-	free(table->ids);
-	table->keys = keys;
-	table->ids = ids;
-	table->capacity = capacity;
-	return true;
-}
-
-/* The key's id, a new one if needed (*created set); 0 when out of memory. */
-static uint64_t id_table_intern(struct id_table *table, const uint64_t *key, bool *created)
-{
-	*created = false;
-	if (2 * (table->count + 1) > table->capacity && !id_table_grow(table))
-		return 0;
-	size_t index = hash_words(key, table->words) & (table->capacity - 1);
-	for (; table->ids[index]; index = (index + 1) & (table->capacity - 1)) {
-		if (memcmp(&table->keys[index * table->words], key, table->words * sizeof *key) == 0)
-			return table->ids[index];
-	}
-	memcpy(&table->keys[index * table->words], key, table->words * sizeof *key);
-	table->ids[index] = ++table->count;
-	*created = true;
-	return table->count;
-}
-
-static void id_table_free(struct id_table *table)
-{
-	free(table->keys);
-	free(table->ids);
-}
-
 struct builder {
 	struct pprof_buffer profile, scratch, line, label;
-	int64_t bytes_label;     /* string index of "bytes", the label key of every sample */
-	struct id_table strings; /* key: string hash; collisions resolved by string_text */
+	int64_t bytes_label; /* string index of "bytes", the label key of every sample */
+	/* Each table gives ids 1, 2, ... as hash_map indices 0, 1, ... */
+	struct hash_map strings; /* the text of id i is string_text[i] */
 	char **string_text;
 	size_t string_capacity;
-	struct id_table locations; /* key: pc */
-	struct id_table functions; /* key: name, system name, file, start line */
+	struct hash_map locations; /* pc */
+	struct hash_map functions; /* key: name, system name, file, start line; kept in function_keys */
+	uint64_t (*function_keys)[4];
+	size_t function_capacity;
 	const struct module *modules;
 	size_t module_count;
 	bool *module_symbolized;
@@ -157,42 +91,38 @@ struct builder {
 	bool failed;
 };
 
-static uint64_t hash_string(const char *text)
+static bool same_string(const void *context, const void *key, uint32_t index)
 {
-	uint64_t hash = 0xcbf29ce484222325ULL;
-	for (; *text; text++)
-		hash = (hash ^ (uint8_t)*text) * 0x100000001b3ULL;
-	return hash;
+	char *const *string_text = context;
+	return strcmp(string_text[index + 1], key) == 0;
 }
 
-/* String table index (0 for ""). Hash collisions probe the next key value. */
+/* String table index (0 for ""). */
 static int64_t string_index(struct builder *builder, const char *text)
 {
 	if (!text || !*text)
 		return 0;
-	for (uint64_t key = hash_string(text);; key++) {
-		bool created;
-		uint64_t id = id_table_intern(&builder->strings, &key, &created);
-		if (!id) {
+	bool created;
+	uint32_t index = hash_map_add(&builder->strings, hash_map_hash_bytes(text, strlen(text)), same_string,
+				      builder->string_text, text, &created);
+	if (index == HASH_MAP_ABSENT) {
+		builder->failed = true;
+		return 0;
+	}
+	uint64_t id = (uint64_t)index + 1;
+	if (created) {
+		char **texts =
+			room_for(builder->string_text, &builder->string_capacity, id, sizeof *texts, 1024);
+		if (!texts) {
 			builder->failed = true;
 			return 0;
 		}
-		if (!created && strcmp(builder->string_text[id], text) != 0)
-			continue;
-		if (created) {
-			char **texts = room_for(builder->string_text, &builder->string_capacity, id,
-						sizeof *texts, 1024);
-			if (!texts) {
-				builder->failed = true;
-				return 0;
-			}
-			builder->string_text = texts;
-			builder->string_text[id] = strdup(text);
-			if (!builder->string_text[id])
-				builder->failed = true;
-		}
-		return (int64_t)id;
+		builder->string_text = texts;
+		builder->string_text[id] = strdup(text);
+		if (!builder->string_text[id])
+			builder->failed = true;
 	}
+	return (int64_t)id;
 }
 
 static void value_type(struct builder *builder, unsigned field, const char *type, const char *unit)
@@ -222,11 +152,12 @@ void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *s
 static uint64_t location_id(struct builder *builder, uint64_t pc)
 {
 	bool created;
-	uint64_t id = id_table_intern(&builder->locations, &pc, &created);
-	if (!id) {
+	uint32_t index = hash_map_add_u64(&builder->locations, pc, &created);
+	if (index == HASH_MAP_ABSENT) {
 		builder->failed = true;
 		return 0;
 	}
+	uint64_t id = (uint64_t)index + 1;
 	if (created) {
 		uint64_t *pcs = room_for(builder->pending_pcs, &builder->pending_capacity,
 					 builder->pending_count, sizeof *pcs, 1024);
@@ -281,6 +212,24 @@ static void write_sample(struct builder *builder, const struct site *site, enum 
 	pprof_message(&builder->profile, PROFILE_SAMPLE, sample);
 }
 
+/* Room for one more function's key first, so that the functions table holds no id
+   without its key. */
+static bool reserve_function_key(struct builder *builder)
+{
+	uint64_t(*keys)[4] = room_for(builder->function_keys, &builder->function_capacity,
+				      builder->functions.count, sizeof *keys, 1024);
+	if (!keys)
+		return false;
+	builder->function_keys = keys;
+	return true;
+}
+
+static bool same_function(const void *context, const void *key, uint32_t index)
+{
+	const uint64_t(*function_keys)[4] = context;
+	return memcmp(function_keys[index], key, sizeof function_keys[index]) == 0;
+}
+
 struct frame_context {
 	struct builder *builder;
 	struct pprof_buffer *location;
@@ -296,13 +245,20 @@ static void add_line(void *context, const struct symbolized_frame *frame)
 		(uint64_t)string_index(builder, frame->file),
 		(uint64_t)frame->start_line,
 	};
-	bool created;
-	uint64_t id = id_table_intern(&builder->functions, key, &created);
-	if (!id) {
+	if (!reserve_function_key(builder)) {
 		builder->failed = true;
 		return;
 	}
+	bool created;
+	uint32_t index = hash_map_add(&builder->functions, hash_map_hash_bytes(key, sizeof key),
+				      same_function, builder->function_keys, key, &created);
+	if (index == HASH_MAP_ABSENT) {
+		builder->failed = true;
+		return;
+	}
+	uint64_t id = (uint64_t)index + 1;
 	if (created) {
+		memcpy(builder->function_keys[index], key, sizeof key);
 		struct pprof_buffer function = {0};
 		pprof_uint(&function, FUNCTION_ID, id);
 		pprof_int(&function, FUNCTION_NAME, (int64_t)key[0]);
@@ -440,9 +396,6 @@ static int64_t now_nanos(void)
 
 static bool prepare(struct builder *builder)
 {
-	builder->strings.words = 1;
-	builder->locations.words = 1;
-	builder->functions.words = 4;
 	builder->modules = modules_hold(&builder->module_count);
 	size_t count = builder->module_count ? builder->module_count : 1;
 	builder->module_symbolized = calloc(count, sizeof(bool));
@@ -454,9 +407,10 @@ static void release(struct builder *builder)
 	for (size_t id = 1; id <= builder->strings.count; id++)
 		free(builder->string_text[id]);
 	free(builder->string_text);
-	id_table_free(&builder->strings);
-	id_table_free(&builder->locations);
-	id_table_free(&builder->functions);
+	hash_map_free(&builder->strings);
+	hash_map_free(&builder->locations);
+	hash_map_free(&builder->functions);
+	free(builder->function_keys);
 	free(builder->module_symbolized);
 	modules_release(builder->modules);
 	free(builder->pending_pcs);

@@ -172,15 +172,19 @@ static int resolve_header_strings(struct reader *r)
 /* --- Tables with ids ------------------------------------------------------- */
 
 /* Fills ids with index i for each id, rejecting zero and repeated ids. */
-static int index_ids(struct reader *r, struct u64_map *ids, size_t count,
+static int index_ids(struct reader *r, struct hash_map *ids, size_t count,
 		     uint64_t (*id_of)(const void *, size_t), const void *table, const char *what)
 {
-	u64_map_init(ids, count);
+	/* With room for every id, adding one allocates nothing and cannot fail. */
+	if (!hash_map_reserve(ids, count))
+		diag_die("out of memory");
 	for (size_t i = 0; i < count; i++) {
 		uint64_t id = id_of(table, i);
 		if (id == 0)
 			return reject(r, "malformed profile: found %s with reserved id 0", what);
-		if (u64_map_put_new(ids, id, (uint32_t)i) != i)
+		bool added;
+		hash_map_add_u64(ids, id, &added);
+		if (!added)
 			return reject(r, "malformed profile: multiple %ss with id %llu", what,
 				      (unsigned long long)id);
 	}
@@ -202,7 +206,7 @@ static uint64_t id_of_location(const void *table, size_t i)
 	return ((Perftools__Profiles__Location *const *)table)[i]->id;
 }
 
-static int resolve_mappings(struct reader *r, struct u64_map *ids)
+static int resolve_mappings(struct reader *r, struct hash_map *ids)
 {
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
@@ -228,7 +232,7 @@ static int resolve_mappings(struct reader *r, struct u64_map *ids)
 	return index_ids(r, ids, prof->n_mappings, id_of_mapping, message->mapping, "mapping");
 }
 
-static int resolve_functions(struct reader *r, struct u64_map *ids)
+static int resolve_functions(struct reader *r, struct hash_map *ids)
 {
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
@@ -249,10 +253,10 @@ static int resolve_functions(struct reader *r, struct u64_map *ids)
 }
 
 static int resolve_location(struct reader *r, const Perftools__Profiles__Location *in,
-			    struct profile_location *out, const struct u64_map *mapping_ids,
-			    const struct u64_map *function_ids)
+			    struct profile_location *out, const struct hash_map *mapping_ids,
+			    const struct hash_map *function_ids)
 {
-	uint32_t mapping = in->mapping_id ? u64_map_get(mapping_ids, in->mapping_id) : HASH_MAP_ABSENT;
+	uint32_t mapping = in->mapping_id ? hash_map_find_u64(mapping_ids, in->mapping_id) : HASH_MAP_ABSENT;
 	/* pprof keeps a location whose mapping id matches no mapping, without a mapping. */
 	*out = (struct profile_location){.id = in->id,
 					 .mapping = mapping == HASH_MAP_ABSENT ? NO_MAPPING : mapping,
@@ -264,7 +268,8 @@ static int resolve_location(struct reader *r, const Perftools__Profiles__Locatio
 		return reject(r, "parsing profile: out of decoding memory");
 	for (size_t j = 0; j < in->n_line; j++) {
 		uint64_t function_id = in->line[j]->function_id;
-		uint32_t function = function_id ? u64_map_get(function_ids, function_id) : HASH_MAP_ABSENT;
+		uint32_t function =
+			function_id ? hash_map_find_u64(function_ids, function_id) : HASH_MAP_ABSENT;
 		if (function == HASH_MAP_ABSENT)
 			return reject(
 				r,
@@ -275,8 +280,8 @@ static int resolve_location(struct reader *r, const Perftools__Profiles__Locatio
 	return 0;
 }
 
-static int resolve_locations(struct reader *r, struct u64_map *ids, const struct u64_map *mapping_ids,
-			     const struct u64_map *function_ids)
+static int resolve_locations(struct reader *r, struct hash_map *ids, const struct hash_map *mapping_ids,
+			     const struct hash_map *function_ids)
 {
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
@@ -303,7 +308,7 @@ static int resolve_labels(struct reader *r, const Perftools__Profiles__Sample *s
 	return 0;
 }
 
-static int resolve_samples(struct reader *r, const struct u64_map *location_ids)
+static int resolve_samples(struct reader *r, const struct hash_map *location_ids)
 {
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
@@ -321,7 +326,7 @@ static int resolve_samples(struct reader *r, const struct u64_map *location_ids)
 		if (resolve_labels(r, sample, i))
 			return -1;
 		for (size_t j = 0; j < sample->n_location_id; j++) {
-			uint32_t location = u64_map_get(location_ids, sample->location_id[j]);
+			uint32_t location = hash_map_find_u64(location_ids, sample->location_id[j]);
 			if (location == HASH_MAP_ABSENT)
 				return reject(
 					r, "malformed profile: sample %zu refers to unknown location id %llu",
@@ -336,14 +341,14 @@ static int resolve_samples(struct reader *r, const struct u64_map *location_ids)
 
 static int resolve(struct reader *r)
 {
-	struct u64_map mapping_ids = {0}, function_ids = {0}, location_ids = {0};
+	struct hash_map mapping_ids = {0}, function_ids = {0}, location_ids = {0};
 	int status = resolve_header_strings(r) || resolve_mappings(r, &mapping_ids) ||
 		     resolve_functions(r, &function_ids) ||
 		     resolve_locations(r, &location_ids, &mapping_ids, &function_ids) ||
 		     resolve_samples(r, &location_ids);
-	u64_map_free(&mapping_ids);
-	u64_map_free(&function_ids);
-	u64_map_free(&location_ids);
+	hash_map_free(&mapping_ids);
+	hash_map_free(&function_ids);
+	hash_map_free(&location_ids);
 	return status ? -1 : 0;
 }
 

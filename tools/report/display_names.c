@@ -9,7 +9,9 @@
 /* The C++ ABI's demangler, from the C++ runtime the command links. */
 extern char *__cxa_demangle(const char *mangled, char *buffer, size_t *length, int *status);
 
-void remove_matching(char *name, char open, char close)
+/* Removes every outermost open...close group from name, in place, leaving the
+   name untouched if the groups do not nest properly. */
+static void remove_matching(char *name, char open, char close)
 {
 	size_t length = strlen(name), first = 0;
 	int nesting = 0;
@@ -63,7 +65,7 @@ static const char *simplified(struct profile *prof, const char *system_name)
 	return copy;
 }
 
-void apply_display_names(struct profile *prof)
+void display_names_apply(struct profile *prof)
 {
 	for (size_t i = 0; i < prof->n_functions; i++) {
 		struct profile_function *function = &prof->functions[i];

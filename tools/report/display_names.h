@@ -7,10 +7,6 @@
 
 #include "reader/profile_reader.h"
 
-void apply_display_names(struct profile *prof);
-
-/* Removes every outermost open...close group from name, in place, leaving the
-   name untouched if the groups do not nest properly. */
-void remove_matching(char *name, char open, char close);
+void display_names_apply(struct profile *prof);
 
 #endif

@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "go_path.h"
+#include "hash_map.h"
 #include "reader/diag.h"
-#include "reader/hash_map.h"
+#include "reader/intern_table.h"
 
 enum {
 	IMAGE_WIDTH = 1200,
@@ -55,7 +56,7 @@ static uint32_t child_frame(struct flame_tree *tree, uint32_t parent, char *name
 	char *key = diag_malloc(sizeof parent + length);
 	memcpy(key, &parent, sizeof parent);
 	memcpy(key + sizeof parent, name, length);
-	uint32_t id = intern(&tree->keys, key, sizeof parent + length);
+	uint32_t id = intern_table_add(&tree->keys, key, sizeof parent + length);
 	free(key);
 	if (id < tree->n_frames) {
 		free(name);
@@ -83,7 +84,7 @@ static void build_tree(struct flame_tree *tree)
 	tree->capacity = 1;
 	tree->n_frames = 1;
 	tree->frames[0].name = diag_strdup("all");
-	intern(&tree->keys, "", 0); /* id 0: the root, whose key no child can have */
+	intern_table_add(&tree->keys, "", 0); /* id 0: the root, whose key no child can have */
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		const struct profile_sample *sample = &prof->samples[s];
 		int64_t value = sample->values[tree->rpt->value_index];
@@ -175,7 +176,7 @@ static void write_escaped(FILE *out, const char *text, size_t length)
 /* Warm colours, the same for a name on every run so graphs can be compared. */
 static void frame_color(const char *name, char color[32])
 {
-	uint64_t hash = hash_bytes(name, strlen(name));
+	uint64_t hash = hash_map_hash_bytes(name, strlen(name));
 	snprintf(color, 32, "rgb(%d,%d,%d)", 205 + (int)(hash % 50), 80 + (int)((hash >> 8) % 150),
 		 (int)((hash >> 16) % 55));
 }

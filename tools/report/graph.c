@@ -6,6 +6,7 @@
 
 #include "go_int.h"
 #include "go_path.h"
+#include "hash_map.h"
 #include "reader/diag.h"
 #include "sample_merge.h"
 
@@ -26,7 +27,7 @@ static uint32_t intern_info(struct node_space *space, const struct node_info *in
 		memcpy(cursor, strings[i], lengths[i] + 1);
 		cursor += lengths[i] + 1;
 	}
-	uint32_t node = intern(&space->keys, key, size);
+	uint32_t node = intern_table_add(&space->keys, key, size);
 	if (key != stack_key)
 		free(key);
 	if (node == space->n_nodes) {
@@ -122,58 +123,34 @@ void graph_free(struct graph *g)
 	memset(g, 0, sizeof *g);
 }
 
-/* One caller->callee edge, kept in the slot of an open-addressing table so
-   that a lookup costs one cache miss: this table is top's hottest loop. */
+/* One caller->callee edge. */
 struct call_edge {
-	uint64_t key; /* caller << 32 | callee; 0 marks an empty slot (node ids start at 0, so +1) */
-	int64_t weight;
+	uint32_t callee;
 	uint32_t last_sample; /* low bits of the stamp: enough to tell consecutive samples apart */
-	bool inlined;         /* every call along this edge so far was inlined */
+	int64_t weight;
+	bool inlined; /* every call along this edge so far was inlined */
 };
 
+/* Top's hottest loop looks edges up here. */
 struct call_table {
-	struct call_edge *slots;
-	size_t capacity; /* a power of two */
-	size_t count;
+	struct hash_map keys; /* caller << 32 | callee -> index in edges */
+	struct call_edge *edges;
+	size_t capacity;
 };
-
-static uint64_t call_key(uint32_t caller, uint32_t callee)
-{
-	return ((uint64_t)caller << 32 | callee) + 1;
-}
-
-static size_t call_slot(const struct call_table *calls, uint64_t key)
-{
-	uint64_t hash = key * 0x9e3779b97f4a7c15ULL;
-	size_t mask = calls->capacity - 1, slot = (size_t)(hash >> 20) & mask;
-	while (calls->slots[slot].key && calls->slots[slot].key != key)
-		slot = (slot + 1) & mask;
-	return slot;
-}
-
-static void grow_calls(struct call_table *calls)
-{
-	struct call_table grown = {diag_calloc(calls->capacity * 2, sizeof *calls->slots),
-				   calls->capacity * 2, calls->count};
-	for (size_t i = 0; i < calls->capacity; i++)
-		if (calls->slots[i].key)
-			grown.slots[call_slot(&grown, calls->slots[i].key)] = calls->slots[i];
-	free(calls->slots);
-	*calls = grown;
-}
 
 static struct call_edge *find_or_add_call(struct call_table *calls, uint32_t caller, uint32_t callee,
 					  bool inlined)
 {
-	if ((calls->count + 1) * 2 > calls->capacity)
-		grow_calls(calls);
-	uint64_t key = call_key(caller, callee);
-	struct call_edge *edge = &calls->slots[call_slot(calls, key)];
-	if (!edge->key) {
-		*edge = (struct call_edge){key, 0, 0, inlined};
-		calls->count++;
+	bool added;
+	uint32_t index = hash_map_add_u64(&calls->keys, (uint64_t)caller << 32 | callee, &added);
+	if (index == HASH_MAP_ABSENT)
+		diag_die("out of memory");
+	if (added) {
+		calls->edges =
+			diag_grow(calls->edges, &calls->capacity, (size_t)index + 1, sizeof *calls->edges);
+		calls->edges[index] = (struct call_edge){callee, 0, 0, inlined};
 	}
-	return edge;
+	return &calls->edges[index];
 }
 
 /* A node can be an inlined callee only if some location has it as a frame
@@ -218,19 +195,20 @@ unsigned char *graph_classify_calls(const struct profile *prof, const struct nod
 				    size_t value_index, const bool *kept, int64_t cutoff)
 {
 	bool *capable = inline_capable_nodes(space, prof->n_locations);
-	struct call_table calls = {diag_calloc(1024, sizeof(struct call_edge)), 1024, 0};
+	struct call_table calls = {0};
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		int64_t weight = prof->samples[s].values[value_index];
 		if (weight != 0)
 			add_sample_calls(&calls, space, &prof->samples[s], weight, kept, capable, s + 1);
 	}
 	unsigned char *kinds = diag_calloc(space->n_nodes, 1);
-	for (size_t i = 0; i < calls.capacity; i++) {
-		const struct call_edge *edge = &calls.slots[i];
-		if (edge->key && go_abs(edge->weight) >= cutoff)
-			kinds[(uint32_t)(edge->key - 1)] |= edge->inlined ? CALLS_INLINED : CALLS_NOT_INLINED;
+	for (uint32_t i = 0; i < calls.keys.count; i++) {
+		const struct call_edge *edge = &calls.edges[i];
+		if (go_abs(edge->weight) >= cutoff)
+			kinds[edge->callee] |= edge->inlined ? CALLS_INLINED : CALLS_NOT_INLINED;
 	}
-	free(calls.slots);
+	hash_map_free(&calls.keys);
+	free(calls.edges);
 	free(capable);
 	return kinds;
 }

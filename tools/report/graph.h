@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "reader/hash_map.h"
+#include "reader/intern_table.h"
 #include "reader/profile_reader.h"
 
 #define NO_NODE UINT32_MAX

@@ -5,7 +5,7 @@
 
 #include "go_int.h"
 #include "reader/diag.h"
-#include "reader/hash_map.h"
+#include "reader/intern_table.h"
 
 /* A growable byte string used to build identity keys. */
 struct key_buffer {
@@ -32,7 +32,7 @@ static void put_string(struct key_buffer *key, const char *text)
 
 static uint32_t finish_key(struct intern_table *table, struct key_buffer *key)
 {
-	uint32_t id = intern(table, key->bytes ? key->bytes : "", key->length);
+	uint32_t id = intern_table_add(table, key->bytes ? key->bytes : "", key->length);
 	key->length = 0;
 	return id;
 }
@@ -186,7 +186,7 @@ static size_t merge_samples(const struct profile *prof, uint32_t *merged)
 		put_labels(&key, prof, sample->message);
 		merged[s] = finish_key(&samples, &key);
 	}
-	size_t count = samples.count;
+	size_t count = samples.ids.count;
 	intern_table_free(&samples);
 	free(locations);
 	free(key.bytes);

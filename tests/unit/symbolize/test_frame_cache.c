@@ -74,7 +74,7 @@ int main(void)
 		check_entry(&cache, i * 16);
 	CHECK(!frame_cache_find(&cache, 8));
 	CHECK(!frame_cache_find(&cache, (ENTRIES + 1) * 16));
-	CHECK(cache.used == ENTRIES && cache.used * 2 <= cache.capacity);
+	CHECK(cache.pcs.count == ENTRIES && cache.pcs.count * 2 <= cache.pcs.capacity);
 	frame_cache_clear(&cache);
 	CHECK(!frame_cache_find(&cache, 16));
 	fill(&cache, 16);
