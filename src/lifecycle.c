@@ -10,6 +10,7 @@
 #include "record/sampler.h"
 #include "record/thread_registry.h"
 #include "record/unwind.h"
+#include "serve/server.h"
 #include "thread_state.h"
 #include "write/dump.h"
 #include "write/dump_thread.h"
@@ -17,6 +18,7 @@
 
 static void before_fork(void)
 {
+	serve_fork_prepare();
 	dump_lock();
 	recorder_fork_prepare();
 	thread_registry_lock();
@@ -27,6 +29,7 @@ static void after_fork_in_parent(void)
 	thread_registry_unlock();
 	recorder_fork_parent();
 	dump_unlock();
+	serve_fork_parent();
 }
 
 static void after_fork_in_child(void)
@@ -36,6 +39,7 @@ static void after_fork_in_child(void)
 	dump_unlock();
 	output_forget_written();
 	dump_thread_fork_child();
+	serve_fork_child();
 }
 
 __attribute__((constructor)) static void heapprof_start(void)
@@ -56,4 +60,5 @@ __attribute__((constructor)) static void heapprof_start(void)
 	state->busy = false;
 	sampler_start();
 	dump_thread_start();
+	serve_start();
 }
