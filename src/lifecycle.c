@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "lock_holders.h"
 #include "options.h"
 #include "record/estimate.h"
 #include "record/modules.h"
@@ -10,15 +11,14 @@
 #include "record/sampler.h"
 #include "record/thread_registry.h"
 #include "record/unwind.h"
-#include "serve/server.h"
+#include "service.h"
 #include "thread_state.h"
 #include "write/dump.h"
-#include "write/dump_thread.h"
 #include "write/output.h"
 
 static void before_fork(void)
 {
-	serve_fork_prepare();
+	service_fork_prepare();
 	dump_lock();
 	recorder_fork_prepare();
 	thread_registry_lock();
@@ -29,7 +29,7 @@ static void after_fork_in_parent(void)
 	thread_registry_unlock();
 	recorder_fork_parent();
 	dump_unlock();
-	serve_fork_parent();
+	service_fork_parent();
 }
 
 static void after_fork_in_child(void)
@@ -38,8 +38,7 @@ static void after_fork_in_child(void)
 	recorder_fork_child();
 	dump_unlock();
 	output_forget_written();
-	dump_thread_fork_child();
-	serve_fork_child();
+	service_fork_child();
 }
 
 __attribute__((constructor)) static void heapprof_start(void)
@@ -48,6 +47,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 	/* dlopen and friends allocate: those allocations are ours, not the program's. */
 	state->busy = true;
 	next_allocator_resolve();
+	lock_holders_find();
 	options_read();
 	dump_start_clock();
 	unwind_load();
@@ -59,6 +59,5 @@ __attribute__((constructor)) static void heapprof_start(void)
 	atexit(dump_at_exit);
 	state->busy = false;
 	sampler_start();
-	dump_thread_start();
-	serve_start();
+	service_start();
 }

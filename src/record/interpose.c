@@ -11,6 +11,7 @@
 #include "next_allocator.h"
 #include "recorder.h"
 #include "sampler.h"
+#include "service.h"
 #include "thread_registry.h"
 #include "unwind.h"
 
@@ -22,10 +23,13 @@
    these entry points set up no frame of their own. Evaluated on slow paths only. */
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-/* Inlined into each slow path, which then is the frame libunwind starts from. */
+/* Inlined into each slow path, which then is the frame libunwind starts from. Also
+   where a fork child starts its services: the allocator has returned. */
 static inline __attribute__((always_inline)) void *recorded(void *pointer, size_t size, bool sampled,
 							    uintptr_t caller)
 {
+	if (unlikely(atomic_load_explicit(&service_pending, memory_order_relaxed)))
+		service_resume(caller);
 	if (!sampled || !pointer)
 		return pointer;
 	struct recording recording;

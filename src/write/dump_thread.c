@@ -117,15 +117,29 @@ void dump_thread_fork_child(void)
 	atomic_store_explicit(&helper_running, false, memory_order_relaxed);
 }
 
-void dump_thread_start(void)
+static bool configured(void)
 {
-	if (!options.dump_signal && !options.dump_interval && !options.dump_period)
-		return;
+	return options.dump_signal || options.dump_interval || options.dump_period;
+}
+
+static bool start_thread(void)
+{
 	if (!helper_thread_start(dump_loop, NULL)) {
 		log_message("cannot start the dump thread; no dumps during the run");
-		return;
+		return false;
 	}
 	atomic_store_explicit(&helper_running, true, memory_order_relaxed);
-	if (options.dump_signal)
+	return true;
+}
+
+void dump_thread_start(void)
+{
+	if (configured() && start_thread() && options.dump_signal)
 		install_handler();
+}
+
+void dump_thread_start_in_child(void)
+{
+	if (configured())
+		start_thread();
 }
