@@ -12,6 +12,7 @@
 #include "record/thread_registry.h"
 #include "record/unwind.h"
 #include "service.h"
+#include "stop.h"
 #include "thread_state.h"
 #include "write/dump.h"
 #include "write/output.h"
@@ -38,7 +39,14 @@ static void after_fork_in_child(void)
 	recorder_fork_child();
 	dump_unlock();
 	output_forget_written();
+	stop_fork_child();
 	service_fork_child();
+}
+
+static void at_exit(void)
+{
+	dump_at_exit();
+	stop_at_exit();
 }
 
 __attribute__((constructor)) static void heapprof_start(void)
@@ -56,8 +64,9 @@ __attribute__((constructor)) static void heapprof_start(void)
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 	/* Registered now, after libc's own exit work and before the program's: the
 	   program's atexit handlers and static destructors run first. */
-	atexit(dump_at_exit);
+	atexit(at_exit);
 	state->busy = false;
 	sampler_start();
+	stop_start();
 	service_start();
 }

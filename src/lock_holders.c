@@ -30,11 +30,11 @@ static bool contains(const struct dl_phdr_info *info, uintptr_t address)
 
 static enum lock_holder classify(const struct dl_phdr_info *info)
 {
-	/* The allocator first: with glibc's, it is libc itself. */
-	if (contains(info, (uintptr_t)next.malloc))
-		return LOCK_HOLDER_ALLOCATOR;
+	/* libc first: with glibc's allocator, libc is the allocator too. */
 	if (contains(info, (uintptr_t)pthread_create))
 		return LOCK_HOLDER_LIBC;
+	if (contains(info, (uintptr_t)next.malloc))
+		return LOCK_HOLDER_ALLOCATOR;
 	if (contains(info, (uintptr_t)lock_holders_find))
 		return LOCK_HOLDER_HEAPPROF;
 	if (info->dlpi_addr == getauxval(AT_BASE))

@@ -10,8 +10,8 @@
 enum lock_holder {
 	LOCK_HOLDER_NONE,
 	LOCK_HOLDER_LOADER,
-	LOCK_HOLDER_LIBC,
-	LOCK_HOLDER_ALLOCATOR,
+	LOCK_HOLDER_LIBC,      /* glibc's allocator included */
+	LOCK_HOLDER_ALLOCATOR, /* another, preloaded behind heapprof */
 	LOCK_HOLDER_HEAPPROF,
 };
 

@@ -4,10 +4,13 @@
 #include "options.h"
 #include "record/sampler.h"
 #include "serve/server.h"
+#include "stop.h"
 #include "thread_state.h"
 #include "write/dump_thread.h"
 
-atomic_bool service_pending;
+atomic_bool service_safe_point_wanted;
+/* Set in a fork child until its services have started. */
+static atomic_bool services_pending;
 
 static bool configured(void)
 {
@@ -31,12 +34,13 @@ void service_fork_parent(void)
 	serve_fork_parent();
 }
 
-/* The next allocation of every thread takes the slow path: a rate "change" to the
-   same rate. A fresh sampling interval is drawn there, which changes nothing the
+/* A rate "change" to the same rate sends every thread's next allocation down the
+   slow path. A fresh sampling interval is drawn there, which changes nothing the
    profile estimates: the exponential distribution forgets how much of an interval
    has passed. */
-static void call_at_next_allocation(void)
+void service_want_safe_point(void)
 {
+	atomic_store_explicit(&service_safe_point_wanted, true, memory_order_relaxed);
 	sampler_set_rate(sampler_get_rate());
 }
 
@@ -46,23 +50,25 @@ void service_fork_child(void)
 	serve_fork_child();
 	if (!configured())
 		return;
-	atomic_store_explicit(&service_pending, true, memory_order_relaxed);
-	call_at_next_allocation();
+	atomic_store_explicit(&services_pending, true, memory_order_relaxed);
+	service_want_safe_point();
 }
 
-void service_resume(uintptr_t caller)
+void service_safe_point(uintptr_t caller)
 {
 	struct thread_state *state = &thread_state;
 	/* The loader calls malloc with its lock held, which pthread_create takes. */
 	if (state->busy || lock_holder_of(caller) == LOCK_HOLDER_LOADER) {
-		call_at_next_allocation();
+		service_want_safe_point();
 		return;
 	}
-	if (!atomic_exchange_explicit(&service_pending, false, memory_order_relaxed))
+	if (!atomic_exchange_explicit(&service_safe_point_wanted, false, memory_order_relaxed))
 		return;
-	bool was_busy = state->busy;
+	stop_at_safe_point();
+	if (!atomic_exchange_explicit(&services_pending, false, memory_order_relaxed))
+		return;
 	state->busy = true;
 	dump_thread_start_in_child();
 	serve_start();
-	state->busy = was_busy;
+	state->busy = false;
 }

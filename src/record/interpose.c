@@ -24,12 +24,12 @@
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
 /* Inlined into each slow path, which then is the frame libunwind starts from. Also
-   where a fork child starts its services: the allocator has returned. */
+   a safe point for what waits for one (service.c): the allocator has returned. */
 static inline __attribute__((always_inline)) void *recorded(void *pointer, size_t size, bool sampled,
 							    uintptr_t caller)
 {
-	if (unlikely(atomic_load_explicit(&service_pending, memory_order_relaxed)))
-		service_resume(caller);
+	if (unlikely(atomic_load_explicit(&service_safe_point_wanted, memory_order_relaxed)))
+		service_safe_point(caller);
 	if (!sampled || !pointer)
 		return pointer;
 	struct recording recording;
