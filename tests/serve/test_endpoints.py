@@ -1,8 +1,10 @@
-"""Go's /debug/pprof heap endpoints as go tool pprof, curl and a browser use them: what
-each path answers, the ?seconds=N delta, ?debug=1, and that a profile served is the
-one a dump at that moment writes (docs/usage.md, "The endpoint")."""
+"""Go's /debug/pprof heap endpoints as go tool pprof (-top, -seconds, -http), curl and
+a browser use them: what each path answers, the ?seconds=N delta, ?debug=1, and that a
+profile served is the one a dump at that moment writes (docs/usage.md, "The
+endpoint")."""
 import signal
 import threading
+import urllib.request
 from serving import *
 
 EXACT = {"HEAPPROF_RATE": "1", "HEAPPROF_HTTP": "127.0.0.1:0"}
@@ -97,6 +99,29 @@ def check_delta(program, address, directory):
     check("Type: inuse_space" in shown and "window_work" in shown, f"heap -seconds:\n{shown}")
 
 
+def check_web_ui(address, directory):
+    """go tool pprof -http, as a person opens it: the web UI over the endpoint's profile."""
+    port = free_port()
+    env = dict(os.environ, PPROF_TMPDIR=directory)
+    env.pop("LD_PRELOAD", None)
+    ui = subprocess.Popen(["go", "tool", "pprof", f"-http=127.0.0.1:{port}", "-no_browser",
+                           f"http://{address}/debug/pprof/heap"], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/ui/top", timeout=10).read().decode()
+                break
+            except OSError:
+                check(ui.poll() is None and time.monotonic() < deadline, "go tool pprof -http did not serve")
+                time.sleep(0.2)
+        check("keep_work" in page, "the web UI's top has no keep_work")
+    finally:
+        ui.kill()
+        ui.wait()
+
+
 def raw_without_times(path):
     return [line for line in pprof(path, "-raw").splitlines() if not line.startswith(("Time:", "Duration:"))]
 
@@ -128,6 +153,7 @@ with scratch_dir() as directory:
         check_paths(address)
         check_text(address)
         check_profiles(address, directory)
+        check_web_ui(address, directory)
         check_delta(program, address, directory)
         output = program.finish()
         check(output.count("done ") == 4, f"the program's output: {output!r}")
