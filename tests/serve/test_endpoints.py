@@ -142,7 +142,26 @@ def check_same_as_dump(program, address, directory):
     check(len(served_raw) > 20, f"go tool pprof -raw shows almost nothing: {served_raw}")
 
 
+def check_ipv6(directory):
+    """[::1]:0 serves on IPv6 loopback and names it so, where the machine has it."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        print("no IPv6 loopback here: [::1] not tested")
+        return
+    program = Program({"HEAPPROF_HTTP": "[::1]:0"}, cwd=directory)
+    try:
+        address = program.address()
+        check(address.startswith("[::1]:"), f"served on {address}")
+        check(request(address, "/debug/pprof/heap").status == 200, "no profile over IPv6")
+        program.finish()
+    finally:
+        program.kill()
+
+
 with scratch_dir() as directory:
+    check_ipv6(directory)
     env = dict(EXACT, HEAPPROF_DUMP_SIGNAL="SIGUSR2", HEAPPROF_OUT=os.path.join(directory, "dump.%n.pb.gz"))
     program = Program(env)
     try:
