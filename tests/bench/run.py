@@ -581,6 +581,19 @@ def longest_gap(gaps, requests, during, waited_only=False):
     return max(lengths, default=0.0) * 1000
 
 
+def waits_per_second(runs, during, threshold=0.001):
+    """Waits of `threshold` seconds or more per second of time during requests
+    (`during`) or outside them, over `runs`."""
+    count, seconds = 0, 0.0
+    for run in runs:
+        busy = sum(end - begin for begin, end, _, _ in run["requests"])
+        seconds += busy if during else run["wall"] - busy
+        count += sum(1 for start, length, waited in run["gaps"]
+                     if waited and length >= threshold and any(start < end and start + length > begin
+                                                               for begin, end, _, _ in run["requests"]) == during)
+    return count / seconds if seconds else 0.0
+
+
 SCRAPE_CONFIGS = ["heapprof", "endpoint", "scraped"]
 
 
@@ -609,8 +622,9 @@ def command_scrape(options, places, arguments):
              f"fetched in turn every {options.interval:g} s; {options.rounds} rounds.\n",
              "| workload | endpoint / heapprof wall | scraped / endpoint wall | requests per run | request time, "
              "median (max) ms | longest gap during a request, median (max) ms | longest gap otherwise | "
-             "longest wait during a request | longest wait otherwise |",
-             "|---" * 9 + "|"]
+             "longest wait during a request | longest wait otherwise | waits of 1 ms or more per second, "
+             "during requests / otherwise |",
+             "|---" * 10 + "|"]
     for name in workloads:
         base, idle, scraped = (results[(name, c)] for c in SCRAPE_CONFIGS)
         idle_ratio = [i["wall"] / b["wall"] for i, b in zip(idle, base)]
@@ -626,7 +640,8 @@ def command_scrape(options, places, arguments):
                  f"{statistics.median(counts):g}" + (f" ({failed} failed)" if failed else ""),
                  f"{statistics.median(times):.1f} ({max(times):.1f})" if times else "-",
                  f"{statistics.median(during):.2f} ({max(during):.2f})",
-                 f"{max(outside):.2f}", f"{max(waited_during):.2f}", f"{max(waited_outside):.2f}"]
+                 f"{max(outside):.2f}", f"{max(waited_during):.2f}", f"{max(waited_outside):.2f}",
+                 f"{waits_per_second(scraped, True):.2f} / {waits_per_second(scraped + idle, False):.2f}"]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     lines.append("\nA gap is an interval of 100 us or more in which an allocating thread did not get through 16 "
                  "operations; a wait is a gap in which it gave up the processor itself (a voluntary context "
