@@ -13,6 +13,8 @@
 
 #define PREFIX "/debug/pprof/"
 #define TOP_SITES 20
+#define TEXT(number) #number
+#define TEXT_OF(number) TEXT(number)
 
 enum profile_kind {
 	NOT_A_PROFILE,
@@ -110,7 +112,8 @@ static bool start_window(const struct http_request *request, const char *seconds
 		return false;
 	}
 	if (value > PAGES_MAX_SECONDS) {
-		http_respond_error(response, 400, "\"seconds\" must be at most 3600", NULL, head);
+		http_respond_error(response, 400, "\"seconds\" must be at most " TEXT_OF(PAGES_MAX_SECONDS),
+				   NULL, head);
 		return false;
 	}
 	if (http_query_value(request, "debug", debug, sizeof debug) && debug[0]) {
