@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "lock_holders.h"
 #include "options.h"
 #include "record/estimate.h"
 #include "record/libunwind_pipe.h"
@@ -11,9 +12,10 @@
 #include "record/sampler.h"
 #include "record/thread_registry.h"
 #include "record/unwind.h"
+#include "service.h"
+#include "stop.h"
 #include "thread_state.h"
 #include "write/dump.h"
-#include "write/dump_thread.h"
 #include "write/output.h"
 
 /* A fork on a thread that is inside heapprof comes from a signal handler that
@@ -33,6 +35,7 @@ static void before_fork(void)
 {
 	if (forking_inside_heapprof())
 		return;
+	service_fork_prepare();
 	dump_lock();
 	recorder_fork_prepare();
 	thread_registry_lock();
@@ -45,6 +48,7 @@ static void after_fork_in_parent(void)
 	thread_registry_unlock();
 	recorder_fork_parent();
 	dump_unlock();
+	service_fork_parent();
 }
 
 static void after_fork_in_child(void)
@@ -61,7 +65,14 @@ static void after_fork_in_child(void)
 	}
 	libunwind_pipe_fork_child();
 	output_forget_written();
-	dump_thread_fork_child();
+	stop_fork_child();
+	service_fork_child();
+}
+
+static void at_exit(void)
+{
+	dump_at_exit();
+	stop_at_exit();
 }
 
 __attribute__((constructor)) static void heapprof_start(void)
@@ -70,6 +81,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 	/* dlopen and friends allocate: those allocations are ours, not the program's. */
 	state->busy = true;
 	next_allocator_resolve();
+	lock_holders_find();
 	options_read();
 	output_start(options.out);
 	dump_start_clock();
@@ -79,8 +91,9 @@ __attribute__((constructor)) static void heapprof_start(void)
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 	/* Registered now, after libc's own exit work and before the program's: the
 	   program's atexit handlers and static destructors run first. */
-	atexit(dump_at_exit);
+	atexit(at_exit);
 	state->busy = false;
 	sampler_start();
-	dump_thread_start();
+	stop_start();
+	service_start();
 }

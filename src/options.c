@@ -146,10 +146,11 @@ static void read_unwinder(void)
 		warn_invalid("HEAPPROF_UNWIND", value, "libunwind or fp", "libunwind");
 }
 
-/* A template is valid when it fits, is not empty and uses only the escapes we expand. */
-static bool valid_template(const char *value)
+/* A template is valid when it fits in `size` bytes, is not empty and uses only the
+   escapes we expand. */
+static bool valid_template(const char *value, size_t size)
 {
-	if (value[0] == '\0' || strlen(value) >= sizeof options.out)
+	if (value[0] == '\0' || strlen(value) >= size)
 		return false;
 	for (const char *cursor = value; *cursor; cursor++) {
 		if (*cursor != '%')
@@ -166,7 +167,7 @@ static void read_out(void)
 	const char *value = setting("HEAPPROF_OUT");
 	if (!value)
 		return;
-	if (valid_template(value))
+	if (valid_template(value, sizeof options.out))
 		memcpy(options.out, value, strlen(value) + 1);
 	else
 		warn_invalid("HEAPPROF_OUT", value,
@@ -225,6 +226,23 @@ static void read_dump_signal(void)
 			     "no signal");
 }
 
+/* Off unless set; a value that is not an address leaves it off. */
+static void read_http(void)
+{
+	const char *value = setting("HEAPPROF_HTTP");
+	struct serve_address address;
+	if (!value)
+		return;
+	if (serve_address_parse(value, &address) &&
+	    (address.kind != SERVE_UNIX || valid_template(address.path, sizeof address.path)))
+		options.http = address;
+	else
+		warn_invalid(
+			"HEAPPROF_HTTP", value,
+			"HOST:PORT (HOST an IP address or localhost) or unix:PATH (escapes: %p %e %n %%)",
+			"no endpoint");
+}
+
 void options_read(void)
 {
 	uint64_t rate = options.rate, depth = options.depth, verbose = 0, seed = 0, peak = 1, symbolize = 1;
@@ -255,4 +273,5 @@ void options_read(void)
 	read_unwinder();
 	read_out();
 	read_dump_signal();
+	read_http();
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "serve/address.h"
+
 enum unwinder {
 	UNWINDER_LIBUNWIND,      /* DWARF call frame information: works for any code */
 	UNWINDER_FRAME_POINTERS, /* the rbp chain: much faster, for code built with frame pointers */
@@ -31,13 +33,14 @@ struct options {
 	enum unwinder unwinder;       /* HEAPPROF_UNWIND */
 	bool seeded;                  /* HEAPPROF_SEED given */
 	uint64_t seed;
-	bool verbose;           /* HEAPPROF_VERBOSE */
-	bool peak;              /* HEAPPROF_PEAK: also write the profile at the in-use peak */
-	bool symbolize;         /* HEAPPROF_SYMBOLIZE: name functions and lines when writing */
-	int dump_signal;        /* HEAPPROF_DUMP_SIGNAL: 0 = none */
-	uint64_t dump_interval; /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
-	uint64_t dump_period;   /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */
-	char out[PATH_MAX];     /* HEAPPROF_OUT: template with %p, %e, %n, %% */
+	bool verbose;              /* HEAPPROF_VERBOSE */
+	bool peak;                 /* HEAPPROF_PEAK: also write the profile at the in-use peak */
+	bool symbolize;            /* HEAPPROF_SYMBOLIZE: name functions and lines when writing */
+	int dump_signal;           /* HEAPPROF_DUMP_SIGNAL: 0 = none */
+	uint64_t dump_interval;    /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
+	uint64_t dump_period;      /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */
+	char out[PATH_MAX];        /* HEAPPROF_OUT: template with %p, %e, %n, %% */
+	struct serve_address http; /* HEAPPROF_HTTP: the endpoint; kind SERVE_OFF = none */
 };
 
 extern struct options options;

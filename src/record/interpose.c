@@ -12,6 +12,7 @@
 #include "next_allocator.h"
 #include "recorder.h"
 #include "sampler.h"
+#include "service.h"
 #include "thread_registry.h"
 
 SLOW_PATH static void *malloc_slow(size_t size, uintptr_t caller)

@@ -10,6 +10,7 @@
 #include "live.h"
 #include "options.h"
 #include "recorder.h"
+#include "service.h"
 #include "thread_state.h"
 #include "unwind.h"
 
@@ -21,11 +22,14 @@
    these entry points set up no frame of their own. Evaluated on slow paths only. */
 #define CALLER ((uintptr_t)__builtin_return_address(0))
 
-/* Inlined into each slow path, which then is the frame libunwind starts from.
+/* Inlined into each slow path, which then is the frame libunwind starts from. Also
+   a safe point for what waits for one (service.c): the allocator has returned.
    `rate`: what sampler_take said (0: not sampled). */
 static inline __attribute__((always_inline)) void *interpose_recorded(void *pointer, size_t size, size_t rate,
 								      uintptr_t caller)
 {
+	if (unlikely(atomic_load_explicit(&service_safe_point_wanted, memory_order_relaxed)))
+		service_safe_point(caller);
 	if (!rate || !pointer)
 		return pointer;
 	struct recording recording;

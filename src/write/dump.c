@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "compress.h"
+#include "describe.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -91,7 +92,8 @@ static int write_locked(const char *path, enum output_base base, enum profile_vi
 	int64_t started = monotonic_nanos();
 	struct pprof_buffer data = {0};
 	struct profile_summary summary;
-	if (!profile_encode(&data, view, start_nanos, &summary)) {
+	struct profile_request request = {.view = view, .start_nanos = start_nanos};
+	if (!profile_encode(&data, &request, &summary)) {
 		report_failure(path, ENOMEM);
 		return ENOMEM;
 	}
@@ -108,22 +110,62 @@ static int write_locked(const char *path, enum output_base base, enum profile_vi
 	return error;
 }
 
-int dump_write(const char *path)
+/* Marks the thread busy (what it allocates is not sampled) and takes the lock. */
+static bool enter(int *saved_errno)
 {
 	struct thread_state *state = &thread_state;
 	bool was_busy = state->busy;
-	int saved_errno = errno;
-	/* The dump allocates; none of that may be sampled or recurse into the tables. */
+	*saved_errno = errno;
 	state->busy = true;
 	pthread_mutex_lock(&lock);
+	return was_busy;
+}
+
+static void leave(bool was_busy, int saved_errno)
+{
+	pthread_mutex_unlock(&lock);
+	thread_state.busy = was_busy;
+	errno = saved_errno;
+}
+
+int dump_build(struct pprof_buffer *out, const struct profile_base *base, const char *default_sample_type)
+{
+	int saved_errno;
+	bool was_busy = enter(&saved_errno);
+	struct profile_request request = {
+		.view = base ? PROFILE_DELTA : PROFILE_CURRENT,
+		.start_nanos = start_nanos,
+		.base = base,
+		.default_sample_type = default_sample_type,
+	};
+	struct profile_summary summary;
+	bool built = profile_encode(out, &request, &summary);
+	if (built)
+		compress_buffer(COMPRESSION_GZIP, out);
+	leave(was_busy, saved_errno);
+	return built ? 0 : ENOMEM;
+}
+
+void dump_describe(struct pprof_buffer *text, unsigned sample_index, unsigned count)
+{
+	int saved_errno;
+	bool was_busy = enter(&saved_errno);
+	struct profile_request request = {.view = PROFILE_CURRENT, .start_nanos = start_nanos};
+	describe_top_sites(text, &request, sample_index, count);
+	leave(was_busy, saved_errno);
+}
+
+int dump_write(const char *path)
+{
+	int saved_errno;
+	/* The dump allocates; none of that may be sampled or recurse into the tables. */
+	bool was_busy = enter(&saved_errno);
 	char chosen[PATH_MAX];
 	int error = choose_path(path, chosen, sizeof chosen);
 	if (!error)
 		error = write_locked(chosen, path ? OUTPUT_WORKING_DIRECTORY : OUTPUT_START_DIRECTORY,
 				     PROFILE_CURRENT);
-	pthread_mutex_unlock(&lock);
-	state->busy = was_busy;
-	errno = saved_errno;
+	leave(was_busy, saved_errno);
 	return error;
 }
 
@@ -144,19 +186,14 @@ static void write_peak(const char *final_path)
 
 static void write_final(void)
 {
-	struct thread_state *state = &thread_state;
-	bool was_busy = state->busy;
-	int saved_errno = errno;
-	state->busy = true;
-	pthread_mutex_lock(&lock);
+	int saved_errno;
+	bool was_busy = enter(&saved_errno);
 	char path[PATH_MAX];
 	/* One failure, one line: no peak profile where the final one could not go. */
 	if (choose_path(NULL, path, sizeof path) == 0 &&
 	    write_locked(path, OUTPUT_START_DIRECTORY, PROFILE_CURRENT) == 0 && options.peak)
 		write_peak(path);
-	pthread_mutex_unlock(&lock);
-	state->busy = was_busy;
-	errno = saved_errno;
+	leave(was_busy, saved_errno);
 }
 
 bool dump_exit_started(void)

@@ -5,12 +5,22 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "profile.h"
+
 /* Records the process start time that profiles report. */
 void dump_start_clock(void);
 
 /* Writes a complete profile to `path`, or to the HEAPPROF_OUT template when NULL.
    Returns 0 or an errno value; failures also print one "heapprof:" line. */
 int dump_write(const char *path);
+
+/* The profile a dump would write now, gzip'd, into `out` (the endpoint's answer):
+   with `base`, the allocations since it and what is in use now. `default_sample_type`
+   as in profile_request. Returns 0 or an errno value. */
+int dump_build(struct pprof_buffer *out, const struct profile_base *base, const char *default_sample_type);
+
+/* Appends the `count` sites with the largest `sample_index` (describe.h) to `text`. */
+void dump_describe(struct pprof_buffer *text, unsigned sample_index, unsigned count);
 
 /* The final profile (and the peak profile), once, when the process exits; recording
    stops afterwards. */

@@ -2,7 +2,6 @@
 
 #include <errno.h>
 #include <linux/futex.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -11,6 +10,7 @@
 #include <unistd.h>
 
 #include "dump.h"
+#include "helper_thread.h"
 #include "log.h"
 #include "options.h"
 
@@ -117,23 +117,29 @@ void dump_thread_fork_child(void)
 	atomic_store_explicit(&helper_running, false, memory_order_relaxed);
 }
 
+static bool configured(void)
+{
+	return options.dump_signal || options.dump_interval || options.dump_period;
+}
+
+static bool start_thread(void)
+{
+	if (!helper_thread_start(dump_loop, NULL)) {
+		log_message("cannot start the dump thread; no dumps during the run");
+		return false;
+	}
+	atomic_store_explicit(&helper_running, true, memory_order_relaxed);
+	return true;
+}
+
 void dump_thread_start(void)
 {
-	if (!options.dump_signal && !options.dump_interval && !options.dump_period)
-		return;
-	/* The helper thread takes no signals: they belong to the program. */
-	sigset_t all, previous;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &previous);
-	pthread_t thread;
-	int error = pthread_create(&thread, NULL, dump_loop, NULL);
-	pthread_sigmask(SIG_SETMASK, &previous, NULL);
-	if (error) {
-		log_message("cannot start the dump thread; no dumps during the run");
-		return;
-	}
-	pthread_detach(thread);
-	atomic_store_explicit(&helper_running, true, memory_order_relaxed);
-	if (options.dump_signal)
+	if (configured() && start_thread() && options.dump_signal)
 		install_handler();
+}
+
+void dump_thread_start_in_child(void)
+{
+	if (configured())
+		start_thread();
 }

@@ -9,9 +9,12 @@
 /* Starts the helper thread and the signal handler when any of the options is set. */
 void dump_thread_start(void);
 
-/* In a forked child: the helper thread stayed in the parent. Dumps during the run
-   stop; the child's final profile is still written at exit. */
+/* In a forked child: the helper thread stayed in the parent. Dumps asked for before
+   the child's own starts are not written; its final profile is, at exit. */
 void dump_thread_fork_child(void);
+
+/* The child's own helper thread (service.c); the signal handler it inherited stays. */
+void dump_thread_start_in_child(void);
 
 /* Counts a sample's estimated bytes towards HEAPPROF_DUMP_INTERVAL. */
 void dump_thread_count_allocation(uint64_t bytes);

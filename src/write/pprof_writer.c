@@ -1,5 +1,7 @@
 #include "pprof_writer.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +39,7 @@ static inline bool reserve(struct pprof_buffer *buffer, size_t extra)
 	return !buffer->failed && (buffer->capacity - buffer->length >= extra || grow(buffer, extra));
 }
 
-static void append(struct pprof_buffer *buffer, const void *data, size_t length)
+void pprof_append(struct pprof_buffer *buffer, const void *data, size_t length)
 {
 	if (!length || !reserve(buffer, length))
 		return;
@@ -86,7 +88,7 @@ void pprof_bytes(struct pprof_buffer *buffer, unsigned field, const void *data, 
 {
 	key(buffer, field, WIRE_LENGTH_DELIMITED);
 	varint(buffer, length);
-	append(buffer, data, length);
+	pprof_append(buffer, data, length);
 }
 
 static size_t varint_length(uint64_t value)
@@ -117,4 +119,18 @@ void pprof_message(struct pprof_buffer *buffer, unsigned field, const struct ppr
 		return;
 	}
 	pprof_bytes(buffer, field, message->data, message->length);
+}
+
+void pprof_printf(struct pprof_buffer *buffer, const char *format, ...)
+{
+	va_list arguments;
+	va_start(arguments, format);
+	int length = vsnprintf(NULL, 0, format, arguments);
+	va_end(arguments);
+	if (length < 0 || !reserve(buffer, (size_t)length + 1))
+		return;
+	va_start(arguments, format);
+	vsnprintf((char *)buffer->data + buffer->length, (size_t)length + 1, format, arguments);
+	va_end(arguments);
+	buffer->length += (size_t)length;
 }

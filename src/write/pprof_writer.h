@@ -1,6 +1,7 @@
-/* A protobuf writer for profile.proto: just the wire types a profile uses.
-   Buffers come from malloc; a failed allocation marks the buffer and is reported
-   once at the end, so callers need not check every call. */
+/* A protobuf writer for profile.proto: just the wire types a profile uses; and plain
+   bytes and text, for the endpoint's other answers. Buffers come from malloc; a failed
+   allocation marks the buffer and is reported once at the end, so callers need not
+   check every call. */
 #ifndef HEAPPROF_PPROF_WRITER_H
 #define HEAPPROF_PPROF_WRITER_H
 
@@ -25,6 +26,10 @@ void pprof_bool(struct pprof_buffer *buffer, unsigned field, bool value);
 /* Always written, even when empty: the string table needs its "" entry. */
 void pprof_bytes(struct pprof_buffer *buffer, unsigned field, const void *data, size_t length);
 void pprof_packed(struct pprof_buffer *buffer, unsigned field, const uint64_t *values, size_t count);
+/* Appends `length` bytes as they are. */
+void pprof_append(struct pprof_buffer *buffer, const void *data, size_t length);
+/* Appends printf-formatted text, without its terminating NUL. */
+void pprof_printf(struct pprof_buffer *buffer, const char *format, ...) __attribute__((format(printf, 2, 3)));
 /* Appends `message` as a length-delimited field. */
 void pprof_message(struct pprof_buffer *buffer, unsigned field, const struct pprof_buffer *message);
 

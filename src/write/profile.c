@@ -38,6 +38,7 @@ enum {
 	PROFILE_DURATION_NANOS = 10,
 	PROFILE_PERIOD_TYPE = 11,
 	PROFILE_PERIOD = 12,
+	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
 	VALUE_TYPE_TYPE = 1,
 	VALUE_TYPE_UNIT = 2,
 	SAMPLE_LOCATION_ID = 1,
@@ -171,26 +172,95 @@ static uint64_t location_id(struct builder *builder, uint64_t pc)
 	return id;
 }
 
+/* Every site's allocation count at one moment, sorted by site for the lookups of
+   PROFILE_DELTA. */
+struct base_entry {
+	const struct site *site;
+	uint64_t alloc_objects;
+};
+
+struct profile_base {
+	int64_t taken_nanos;
+	size_t count;
+	struct base_entry entries[];
+};
+
+static int by_site(const void *left, const void *right)
+{
+	const struct base_entry *a = left, *b = right;
+	return (uintptr_t)a->site < (uintptr_t)b->site ? -1 : (uintptr_t)a->site > (uintptr_t)b->site;
+}
+
+static int64_t now_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+struct profile_base *profile_base_take(void)
+{
+	/* Sites created during the walk may or may not be seen: room for some more. */
+	size_t capacity = sites_counts().sites + 1024;
+	struct profile_base *base = malloc(sizeof *base + capacity * sizeof base->entries[0]);
+	if (!base)
+		return NULL;
+	base->taken_nanos = now_nanos();
+	base->count = 0;
+	for (const struct site *site = sites_first(); site && base->count < capacity;
+	     site = sites_next(site)) {
+		base->entries[base->count++] = (struct base_entry){
+			site, atomic_load_explicit(&site->alloc_objects, memory_order_relaxed)};
+	}
+	qsort(base->entries, base->count, sizeof base->entries[0], by_site);
+	return base;
+}
+
+void profile_base_free(struct profile_base *base)
+{
+	free(base);
+}
+
+static uint64_t base_allocations(const struct profile_base *base, const struct site *site)
+{
+	struct base_entry key = {site, 0};
+	const struct base_entry *found = bsearch(&key, base->entries, base->count, sizeof key, by_site);
+	return found ? found->alloc_objects : 0;
+}
+
 /* Each site is unsampled at its own rate, so samples taken before a rate change keep
    their weight. Sites that differ only in rate are separate Samples with the same
    stack and label, which pprof adds up. */
-static void write_sample(struct builder *builder, const struct site *site, enum profile_view view,
-			 struct profile_summary *summary)
+bool profile_site_values(const struct site *site, const struct profile_request *request, uint64_t values[4],
+			 uint64_t *sampled)
 {
-	uint64_t allocs = view == PROFILE_PEAK
-				  ? site->peak_alloc_objects
-				  : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
-	uint64_t frees = view == PROFILE_PEAK
-				 ? site->peak_free_objects
-				 : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
-	if (!allocs)
-		return;
+	bool peak = request->view == PROFILE_PEAK;
+	uint64_t allocs = peak ? site->peak_alloc_objects
+			       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
+	uint64_t frees = peak ? site->peak_free_objects
+			      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
 	if (frees > allocs)
 		frees = allocs;
-	uint64_t values[4];
-	profile_unsample(allocs, allocs * site->size, site->rate, &values[0], &values[1]);
+	uint64_t allocated = allocs;
+	if (request->view == PROFILE_DELTA) {
+		uint64_t before = base_allocations(request->base, site);
+		allocated = allocs > before ? allocs - before : 0;
+	}
+	if (!allocated && allocs == frees)
+		return false;
+	profile_unsample(allocated, allocated * site->size, site->rate, &values[0], &values[1]);
 	profile_unsample(allocs - frees, (allocs - frees) * site->size, site->rate, &values[2], &values[3]);
-	summary->samples += allocs;
+	*sampled = allocated;
+	return true;
+}
+
+static void write_sample(struct builder *builder, const struct site *site,
+			 const struct profile_request *request, struct profile_summary *summary)
+{
+	uint64_t values[4], sampled;
+	if (!profile_site_values(site, request, values, &sampled))
+		return;
+	summary->samples += sampled;
 	summary->alloc_bytes += values[1];
 	summary->inuse_bytes += values[3];
 
@@ -304,19 +374,24 @@ static struct symbolizer *symbolizer_for(const struct module *module)
 	return process_symbolizer;
 }
 
-/* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames.
-   With HEAPPROF_SYMBOLIZE=0 none, and libdw is never loaded: the profile keeps
-   addresses, mappings and build IDs for `heapprof symbolize` to name later. */
-static unsigned symbolize_into(struct builder *builder, const struct module *module, uint64_t pc,
-			       struct pprof_buffer *location)
+/* Calls `callback` for each frame at `pc` in `module`; the number of frames. With
+   HEAPPROF_SYMBOLIZE=0 none, and libdw is never loaded: the profile keeps addresses,
+   mappings and build IDs for `heapprof symbolize` to name later. */
+static unsigned name_frames(const struct module *module, uint64_t pc, symbolize_callback *callback,
+			    void *context)
 {
 	if (!options.symbolize)
 		return 0;
 	struct symbolizer *symbolizer = symbolizer_for(module);
-	if (!symbolizer)
-		return 0;
+	return symbolizer ? symbolizer_lookup(symbolizer, pc, callback, context) : 0;
+}
+
+/* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames. */
+static unsigned symbolize_into(struct builder *builder, const struct module *module, uint64_t pc,
+			       struct pprof_buffer *location)
+{
 	struct frame_context context = {builder, location};
-	return symbolizer_lookup(symbolizer, pc, add_line, &context);
+	return name_frames(module, pc, add_line, &context);
 }
 
 /* Mapping ids: the main program is 1, as pprof expects; the rest follow in address order. */
@@ -387,13 +462,6 @@ static void write_string_table(struct builder *builder)
 	}
 }
 
-static int64_t now_nanos(void)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
 static bool prepare(struct builder *builder)
 {
 	builder->modules = modules_hold(&builder->module_count);
@@ -419,7 +487,7 @@ static void release(struct builder *builder)
 	pprof_buffer_free(&builder->label);
 }
 
-bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
+bool profile_encode(struct pprof_buffer *out, const struct profile_request *request,
 		    struct profile_summary *summary)
 {
 	struct builder builder = {0};
@@ -432,15 +500,19 @@ bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t st
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 		builder.bytes_label = string_index(&builder, "bytes");
 		for (const struct site *site = sites_first(); site; site = sites_next(site))
-			write_sample(&builder, site, view, summary);
+			write_sample(&builder, site, request, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
 			write_location(&builder, i + 1, builder.pending_pcs[i]);
 		write_mappings(&builder);
 		value_type(&builder, PROFILE_PERIOD_TYPE, "space", "bytes");
 		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)sampler_profile_rate());
-		int64_t now = now_nanos();
-		pprof_int(&builder.profile, PROFILE_TIME_NANOS, start_nanos);
-		pprof_int(&builder.profile, PROFILE_DURATION_NANOS, now - start_nanos);
+		int64_t since =
+			request->view == PROFILE_DELTA ? request->base->taken_nanos : request->start_nanos;
+		pprof_int(&builder.profile, PROFILE_TIME_NANOS, since);
+		pprof_int(&builder.profile, PROFILE_DURATION_NANOS, now_nanos() - since);
+		if (request->default_sample_type)
+			pprof_int(&builder.profile, PROFILE_DEFAULT_SAMPLE_TYPE,
+				  string_index(&builder, request->default_sample_type));
 		write_string_table(&builder);
 		summary->stacks = sites_counts().stacks;
 	}
@@ -452,4 +524,14 @@ bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t st
 	}
 	*out = builder.profile;
 	return true;
+}
+
+unsigned profile_symbolize(uintptr_t pc, symbolize_callback *callback, void *context)
+{
+	size_t count;
+	const struct module *modules = modules_hold(&count);
+	const struct module *module = modules_find(modules, count, pc);
+	unsigned frames = module ? name_frames(module, pc, callback, context) : 0;
+	modules_release(modules);
+	return frames;
 }

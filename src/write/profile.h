@@ -3,9 +3,12 @@
 #ifndef HEAPPROF_PROFILE_H
 #define HEAPPROF_PROFILE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pprof_writer.h"
+#include "record/sites.h"
+#include "symbolize/symbolize.h"
 
 struct profile_summary {
 	uint64_t samples; /* sampled allocations, unscaled */
@@ -17,12 +20,38 @@ struct profile_summary {
 enum profile_view {
 	PROFILE_CURRENT, /* the counters now */
 	PROFILE_PEAK,    /* the counters at the in-use peak (hold estimate_hold_peak) */
+	PROFILE_DELTA,   /* allocations since a base (profile_base_take); in use now */
 };
 
-/* Encodes the profile (uncompressed) into `out`. `start_nanos` is the process start
-   in wall-clock time. False when memory ran out. */
-bool profile_encode(struct pprof_buffer *out, enum profile_view view, int64_t start_nanos,
+/* Every site's allocation count at one moment: where a PROFILE_DELTA starts. */
+struct profile_base;
+/* NULL when memory ran out. */
+struct profile_base *profile_base_take(void);
+void profile_base_free(struct profile_base *base);
+
+struct profile_request {
+	enum profile_view view;
+	int64_t start_nanos; /* the process start in wall-clock time; a delta starts at its base */
+	const struct profile_base *base; /* PROFILE_DELTA */
+	/* The profile's default_sample_type; NULL leaves pprof's default, the last type
+	   (inuse_space), as a dump does. */
+	const char *default_sample_type;
+};
+
+/* Encodes the profile (uncompressed) into `out`. False when memory ran out. Under the
+   dump lock (dump.c): the symbolizer is shared. */
+bool profile_encode(struct pprof_buffer *out, const struct profile_request *request,
 		    struct profile_summary *summary);
+
+/* A site's four values (alloc_objects, alloc_space, inuse_objects, inuse_space) as
+   the profile writes them, unsampled at the rate they were sampled at, and its sampled
+   allocations; false when it has nothing in the request's view. */
+bool profile_site_values(const struct site *site, const struct profile_request *request, uint64_t values[4],
+			 uint64_t *sampled);
+
+/* Names the frames at `pc` as the profile does, innermost first (symbolizer_lookup);
+   the number of frames. Under the dump lock. */
+unsigned profile_symbolize(uintptr_t pc, symbolize_callback *callback, void *context);
 
 /* Go's unsampling for (count, bytes) recorded at `rate` (runtime/pprof scaleHeapSample),
    except that (count, 0) stays (count, 0) where Go gives (0, 0): at rate 1 heapprof

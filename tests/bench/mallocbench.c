@@ -14,14 +14,32 @@
    touched and the allocator cannot be bypassed.
 
    Prints one checksum, which depends only on the arguments: a run under a preload
-   that prints something else was broken by it. */
+   that prints something else was broken by it.
+
+   With MALLOCBENCH_GAPS=FILE in the environment, each thread also reads the clock
+   every 16 operations and FILE gets a line "THREAD START_NS LENGTH_NS WAITED"
+   (CLOCK_MONOTONIC) for every interval of 100 us or more between two readings: the
+   moments a thread made no progress (run.py scrape). WAITED is 1 when the thread gave
+   up the processor itself since the previous such interval (a voluntary context
+   switch: it waited, for a lock say), 0 when it was only preempted. */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
 
 #define SLOTS_PER_THREAD 20000
 #define LARGE_PER_MILLION 1000
+#define GAP_CHECK_EVERY 16
+#define GAP_REPORTED_NANOS 100000
+#define GAPS_KEPT 100000
+
+struct gap {
+	int64_t start, length;
+	int waited;
+};
 
 struct worker {
 	pthread_t thread;
@@ -29,7 +47,32 @@ struct worker {
 	long operations;
 	uint64_t seed;
 	uint64_t checksum;
+	struct gap *gaps; /* NULL unless MALLOCBENCH_GAPS is set */
+	size_t gap_count;
+	long voluntary_switches; /* at the last gap */
 };
+
+static int64_t monotonic_nanos(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* Called every GAP_CHECK_EVERY operations: notes a long interval since the last call. */
+static void note_gap(struct worker *worker, int64_t *last)
+{
+	int64_t now = monotonic_nanos();
+	if (now - *last >= GAP_REPORTED_NANOS && worker->gap_count < GAPS_KEPT) {
+		struct rusage usage;
+		getrusage(RUSAGE_THREAD, &usage);
+		bool waited = usage.ru_nvcsw > worker->voluntary_switches;
+		worker->voluntary_switches = usage.ru_nvcsw;
+		worker->gaps[worker->gap_count++] = (struct gap){*last, now - *last, waited};
+		now = monotonic_nanos();
+	}
+	*last = now;
+}
 
 /* xorshift64*: the same sequence everywhere, independent of the allocator. */
 static uint64_t next_random(uint64_t *state)
@@ -72,7 +115,13 @@ static void *run_worker(void *argument)
 		exit(2);
 	}
 	uint64_t checksum = 0;
+	int64_t last = worker->gaps ? monotonic_nanos() : 0;
+	struct rusage usage;
+	if (worker->gaps && getrusage(RUSAGE_THREAD, &usage) == 0)
+		worker->voluntary_switches = usage.ru_nvcsw;
 	for (long i = 0; i < worker->operations; i++) {
+		if (worker->gaps && i % GAP_CHECK_EVERY == 0)
+			note_gap(worker, &last);
 		uint64_t r = next_random(&state);
 		size_t slot = (size_t)(r % SLOTS_PER_THREAD);
 		size_t size = pick_size(&state);
@@ -104,6 +153,22 @@ static void *run_worker(void *argument)
 	return NULL;
 }
 
+/* Writes every thread's gaps to `path`. */
+static void write_gaps(const char *path, const struct worker *workers, long threads)
+{
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		perror(path);
+		exit(2);
+	}
+	for (long i = 0; i < threads; i++) {
+		for (size_t j = 0; j < workers[i].gap_count; j++)
+			fprintf(out, "%ld %lld %lld %d\n", i, (long long)workers[i].gaps[j].start,
+				(long long)workers[i].gaps[j].length, workers[i].gaps[j].waited);
+	}
+	fclose(out);
+}
+
 int main(int argc, char **argv)
 {
 	long threads = argc > 1 ? atol(argv[1]) : 1;
@@ -114,9 +179,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct worker workers[64];
+	const char *gaps_path = getenv("MALLOCBENCH_GAPS");
 	for (long i = 0; i < threads; i++) {
 		workers[i] = (struct worker){
 			.index = (unsigned)i, .operations = operations / threads, .seed = seed};
+		if (gaps_path && !(workers[i].gaps = malloc(GAPS_KEPT * sizeof(struct gap)))) {
+			fputs("mallocbench: out of memory\n", stderr);
+			return 2;
+		}
 		/* One thread runs on main, so the single-threaded case has no thread at all. */
 		if (threads > 1 && pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]) != 0) {
 			fputs("mallocbench: cannot create a thread\n", stderr);
@@ -131,6 +201,8 @@ int main(int argc, char **argv)
 			pthread_join(workers[i].thread, NULL);
 		checksum = checksum * 31 + workers[i].checksum;
 	}
+	if (gaps_path)
+		write_gaps(gaps_path, workers, threads);
 	printf("%llu\n", (unsigned long long)checksum);
 	return 0;
 }

@@ -9,6 +9,10 @@
   run.py unwind     recording cost per allocation at rate 1 by stack depth
                     (deep_stacks at depths 10, 30 and 100), libunwind against the
                     frame-pointer walk.
+  run.py scrape     the endpoint under a scraper: mallocbench with HEAPPROF_HTTP,
+                    fetched every second against not fetched; wall time ratios and
+                    the longest time an allocating thread made no progress, or
+                    waited, while a request was being answered.
 
 Both print a markdown table and can write it to a file (--markdown). The
 programs come from the meson build directory (--build-dir, default build/ at the
@@ -41,10 +45,13 @@ import re
 import shlex
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from dataclasses import dataclass, field
 
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -500,6 +507,148 @@ def command_unwind(options, places, arguments):
     return "\n".join(lines) + "\n", True
 
 
+SCRAPED_PATHS = ["/debug/pprof/heap", "/debug/pprof/allocs", "/debug/pprof/heap?debug=1"]
+
+
+def scrape_until(socket_path, interval, stop, requests):
+    """Fetches SCRAPED_PATHS in turn every `interval` seconds over the unix socket
+    until `stop` is set; appends (start, end, status, bytes) per request, in
+    CLOCK_MONOTONIC seconds (what mallocbench's gaps are measured in)."""
+    while not os.path.exists(socket_path) and not stop.is_set():
+        time.sleep(0.01)
+    next_time = time.monotonic()
+    index = 0
+    while not stop.wait(max(0.0, next_time - time.monotonic())):
+        next_time += interval
+        path = SCRAPED_PATHS[index % len(SCRAPED_PATHS)]
+        index += 1
+        started = time.monotonic()
+        try:
+            with socket.socket(socket.AF_UNIX) as client:
+                client.settimeout(30)
+                client.connect(socket_path)
+                client.sendall(f"GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode())
+                data = b""
+                while chunk := client.recv(1 << 20):
+                    data += chunk
+            status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else 0
+        except OSError:
+            data, status = b"", 0
+        requests.append((started, time.monotonic(), status, len(data)))
+
+
+def scrape_run(workload, scraped, with_endpoint, places, interval):
+    """One mallocbench run; returns wall seconds, its gaps and the requests made."""
+    scratch = tempfile.mkdtemp(prefix="heapprof-scrape-")
+    try:
+        socket_path = os.path.join(scratch, "heapprof.sock")
+        gaps_path = os.path.join(scratch, "gaps")
+        env = {**clean_environment(), "LD_PRELOAD": expand("{lib}/libheapprof.so", places),
+               "HEAPPROF_OUT": os.path.join(scratch, "heap.%p.pb.gz"), "MALLOCBENCH_GAPS": gaps_path}
+        if with_endpoint:
+            env["HEAPPROF_HTTP"] = "unix:" + socket_path
+        requests, stop = [], threading.Event()
+        scraper = threading.Thread(target=scrape_until, args=(socket_path, interval, stop, requests))
+        started = time.monotonic()
+        process = subprocess.Popen([expand(a, places) for a in workload.argv], env=env,
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if scraped:
+            scraper.start()
+        output, errors = process.communicate(timeout=600)
+        wall = time.monotonic() - started
+        stop.set()
+        if scraped:
+            scraper.join()
+        if process.returncode != 0:
+            raise RuntimeError(f"{workload.name}: exit status {process.returncode}: {errors.decode()[-300:]}")
+        gaps = []
+        with open(gaps_path) as f:
+            for line in f:
+                _, start, length, waited = line.split()
+                gaps.append((int(start) / 1e9, int(length) / 1e9, waited == "1"))
+        return {"wall": wall, "gaps": gaps, "requests": requests, "checksum": output.decode().strip()}
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def longest_gap(gaps, requests, during, waited_only=False):
+    """The longest gap (ms) that overlaps a request (`during`) or none; 0 if none."""
+    def overlaps(gap):
+        start, length, _ = gap
+        return any(start < end and start + length > begin for begin, end, _, _ in requests)
+    lengths = [length for gap in gaps for _, length, waited in [gap]
+               if overlaps(gap) == during and (waited or not waited_only)]
+    return max(lengths, default=0.0) * 1000
+
+
+def waits_per_second(runs, during, threshold=0.001):
+    """Waits of `threshold` seconds or more per second of time during requests
+    (`during`) or outside them, over `runs`."""
+    count, seconds = 0, 0.0
+    for run in runs:
+        busy = sum(end - begin for begin, end, _, _ in run["requests"])
+        seconds += busy if during else run["wall"] - busy
+        count += sum(1 for start, length, waited in run["gaps"]
+                     if waited and length >= threshold and any(start < end and start + length > begin
+                                                               for begin, end, _, _ in run["requests"]) == during)
+    return count / seconds if seconds else 0.0
+
+
+SCRAPE_CONFIGS = ["heapprof", "endpoint", "scraped"]
+
+
+def command_scrape(options, places, arguments):
+    """mallocbench under heapprof without the endpoint, with it and idle, and with it
+    scraped every `interval` seconds, rounds interleaved and rotated."""
+    workloads = {f"malloc{t}t": Workload(f"malloc{t}t", ["{bench}/mallocbench", str(t), str(options.operations)],
+                                         f"mallocbench, {t} thread(s), {options.operations} allocations")
+                 for t in options.threads}
+    results = {(w, c): [] for w in workloads for c in SCRAPE_CONFIGS}
+    for round_index in range(options.rounds):
+        shift = round_index % len(SCRAPE_CONFIGS)
+        for name, workload in workloads.items():
+            for c in SCRAPE_CONFIGS[shift:] + SCRAPE_CONFIGS[:shift]:
+                run = scrape_run(workload, c == "scraped", c != "heapprof", places, options.interval)
+                results[(name, c)].append(run)
+                print(f"round {round_index + 1} {name} {c:9} {run['wall']:7.3f} s, {len(run['requests'])} requests, "
+                      f"longest gap {max((g[1] for g in run['gaps']), default=0) * 1000:.1f} ms", file=sys.stderr)
+    for name in workloads:
+        checksums = {r["checksum"] for c in SCRAPE_CONFIGS for r in results[(name, c)]}
+        if len(checksums) != 1:
+            return f"{name}: checksums differ between runs: {checksums}", False
+    lines = [header(arguments),
+             f"mallocbench under heapprof at the default rate: `heapprof` without the endpoint, `endpoint` "
+             f"with `HEAPPROF_HTTP=unix:...` and no request, `scraped` with {', '.join(SCRAPED_PATHS)} "
+             f"fetched in turn every {options.interval:g} s; {options.rounds} rounds.\n",
+             "| workload | endpoint / heapprof wall | scraped / endpoint wall | requests per run | request time, "
+             "median (max) ms | longest gap during a request, median (max) ms | longest gap otherwise | "
+             "longest wait during a request | longest wait otherwise | waits of 1 ms or more per second, "
+             "during requests / otherwise |",
+             "|---" * 10 + "|"]
+    for name in workloads:
+        base, idle, scraped = (results[(name, c)] for c in SCRAPE_CONFIGS)
+        idle_ratio = [i["wall"] / b["wall"] for i, b in zip(idle, base)]
+        scraped_ratio = [s["wall"] / i["wall"] for s, i in zip(scraped, idle)]
+        times = [(end - begin) * 1000 for run in scraped for begin, end, status, _ in run["requests"] if status == 200]
+        during = [longest_gap(r["gaps"], r["requests"], True) for r in scraped]
+        outside = [longest_gap(r["gaps"], r["requests"], False) for r in scraped + idle]
+        waited_during = [longest_gap(r["gaps"], r["requests"], True, True) for r in scraped]
+        waited_outside = [longest_gap(r["gaps"], r["requests"], False, True) for r in scraped + idle]
+        counts = [len(r["requests"]) for r in scraped]
+        failed = sum(1 for r in scraped for _, _, status, _ in r["requests"] if status != 200)
+        cells = [ratio_text(idle_ratio), ratio_text(scraped_ratio),
+                 f"{statistics.median(counts):g}" + (f" ({failed} failed)" if failed else ""),
+                 f"{statistics.median(times):.1f} ({max(times):.1f})" if times else "-",
+                 f"{statistics.median(during):.2f} ({max(during):.2f})",
+                 f"{max(outside):.2f}", f"{max(waited_during):.2f}", f"{max(waited_outside):.2f}",
+                 f"{waits_per_second(scraped, True):.2f} / {waits_per_second(scraped + idle, False):.2f}"]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("\nA gap is an interval of 100 us or more in which an allocating thread did not get through 16 "
+                 "operations; a wait is a gap in which it gave up the processor itself (a voluntary context "
+                 "switch: it waited for something, a lock say) rather than being preempted.")
+    return "\n".join(lines) + "\n", True
+
+
 def name_list(known, allow_all=False):
     def parse(text):
         if allow_all and text == "all":
@@ -559,6 +708,14 @@ def main():
                         default=[10, 30, 100], help="comma-separated (default 10,30,100)")
     unwind.add_argument("--allocations", type=int, default=1000000,
                         help="allocations per run (default 1000000)")
+    scrape = modes.add_parser("scrape", parents=[common],
+                              help="mallocbench with the endpoint, scraped every second and not")
+    scrape.add_argument("-n", "--rounds", type=int, default=5)
+    scrape.add_argument("--threads", type=lambda t: [int(n) for n in t.split(",")], default=[1, 2],
+                        help="mallocbench thread counts, comma-separated (default 1,2)")
+    scrape.add_argument("--operations", type=int, default=100000000,
+                        help="allocations per run (default 100000000, several seconds)")
+    scrape.add_argument("--interval", type=float, default=1.0, help="seconds between requests (default 1)")
     options = parser.parse_args()
 
     # Absolute, so LD_PRELOAD still names the library in a program that changes directory.
@@ -574,7 +731,8 @@ def main():
             sys.exit(f"run.py: {expand(path, places)} is missing: build first "
                      "(meson compile -C BUILD, with subdir('bench') in tests/meson.build)")
 
-    run = {"wall": command_wall, "callgrind": command_callgrind, "unwind": command_unwind}[options.mode]
+    run = {"wall": command_wall, "callgrind": command_callgrind, "unwind": command_unwind,
+           "scrape": command_scrape}[options.mode]
     with tempfile.TemporaryDirectory(prefix="heapprof-bench-inputs-") as inputs:
         report, all_ran = run(options, {**places, "inputs": inputs}, arguments)
     print(report)

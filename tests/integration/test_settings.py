@@ -11,7 +11,9 @@ CASES += [("HEAPPROF_RATE", "2T"), ("HEAPPROF_DEPTH", "0"), ("HEAPPROF_DEPTH", "
           ("HEAPPROF_DUMP_SIGNAL", "SIGFOO"), ("HEAPPROF_DUMP_SIGNAL", "SIGKILL"), ("HEAPPROF_DUMP_SIGNAL", ""),
           ("HEAPPROF_DUMP_INTERVAL", "abc"), ("HEAPPROF_DUMP_PERIOD", "-1"), ("HEAPPROF_PEAK", "2"),
           ("HEAPPROF_SYMBOLIZE", "yes"),
-          ("HEAPPROF_UNWIND", "dwarf"), ("HEAPPROF_UNWIND", "")]
+          ("HEAPPROF_UNWIND", "dwarf"), ("HEAPPROF_UNWIND", ""),
+          ("HEAPPROF_HTTP", ""), ("HEAPPROF_HTTP", "6060"), ("HEAPPROF_HTTP", "example.com:6060"),
+          ("HEAPPROF_HTTP", "127.0.0.1:99999"), ("HEAPPROF_HTTP", "unix:/tmp/%q.sock")]
 
 with scratch_dir() as directory:
     baseline = run([program("known_sites")], preload=False)

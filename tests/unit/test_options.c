@@ -9,7 +9,7 @@
 static const char *const all_variables[] = {
 	"HEAPPROF_RATE",          "HEAPPROF_DEPTH",       "HEAPPROF_VERBOSE",     "HEAPPROF_SEED",
 	"HEAPPROF_COMPRESS",      "HEAPPROF_OUT",         "HEAPPROF_PEAK",        "HEAPPROF_SYMBOLIZE",
-	"HEAPPROF_DUMP_INTERVAL", "HEAPPROF_DUMP_PERIOD", "HEAPPROF_DUMP_SIGNAL",
+	"HEAPPROF_DUMP_INTERVAL", "HEAPPROF_DUMP_PERIOD", "HEAPPROF_DUMP_SIGNAL", "HEAPPROF_HTTP",
 };
 
 static struct options defaults;
@@ -120,6 +120,7 @@ static void check_defaults_kept(void)
 	CHECK_UINT(options.dump_period, 0);
 	CHECK_UINT(options.dump_signal, 0);
 	CHECK_STR(options.out, OPTIONS_DEFAULT_OUT);
+	CHECK_UINT(options.http.kind, SERVE_OFF);
 }
 
 static void check_valid(const char *name, const char *value)
@@ -323,6 +324,25 @@ static void test_dump_signal(void)
 		check_malformed("HEAPPROF_DUMP_SIGNAL", fatal[i]);
 }
 
+static void test_http(void)
+{
+	check_valid("HEAPPROF_HTTP", "127.0.0.1:6060");
+	CHECK_UINT(options.http.kind, SERVE_INET);
+	CHECK_UINT(options.http.port, 6060);
+	check_valid("HEAPPROF_HTTP", "[::1]:0");
+	CHECK_UINT(options.http.kind, SERVE_INET6);
+	CHECK_UINT(options.http.port, 0);
+	check_valid("HEAPPROF_HTTP", "unix:/run/heapprof.%e.%p.sock");
+	CHECK_UINT(options.http.kind, SERVE_UNIX);
+	CHECK_STR(options.http.path, "/run/heapprof.%e.%p.sock");
+
+	static const char *const malformed[] = {
+		"", "6060", "example.com:6060", "127.0.0.1", "127.0.0.1:65536", "unix:", "unix:/tmp/%x.sock",
+	};
+	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+		check_malformed("HEAPPROF_HTTP", malformed[i]);
+}
+
 int main(void)
 {
 	defaults = options;
@@ -339,5 +359,6 @@ int main(void)
 	test_symbolize();
 	test_dump_interval_and_period();
 	test_dump_signal();
+	test_http();
 	return 0;
 }

@@ -1,5 +1,7 @@
 /* 400 times: a profile written through heapprof_write_profile (which allocates, as
-   heapprof, on this thread), then one malloc(16) of the program's own. */
+   heapprof, on this thread), then one malloc(16) of the program's own. One block of
+   1 MiB, sampled almost surely at the test's rate, gives every profile a sample in
+   main whatever the 16-byte site's few samples come to. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +19,10 @@ __attribute__((noinline)) static char *after_dump(void)
 
 int main(void)
 {
-	long sum = 0;
+	static char *volatile anchor;
+	anchor = malloc(1 << 20);
+	memset(anchor, 1, 1 << 20);
+	long sum = anchor[4095];
 	for (int i = 0; i < ROUNDS; i++) {
 		if (heapprof_write_profile)
 			heapprof_write_profile("during.pb.gz");

@@ -161,6 +161,23 @@ static void test_failure_propagates(void)
 	pprof_buffer_free(&outer);
 }
 
+/* Plain bytes and text, for the endpoint's bodies: no key, no length, no NUL. */
+static void test_text(void)
+{
+	struct pprof_buffer buffer = {0};
+	pprof_append(&buffer, "ab", 2);
+	pprof_append(&buffer, "", 0);
+	pprof_printf(&buffer, "%s=%d;", "x", 42);
+	CHECK_BYTES(buffer.data, buffer.length, "abx=42;", 7);
+	char long_text[3000];
+	memset(long_text, 'z', sizeof long_text - 1);
+	long_text[sizeof long_text - 1] = '\0';
+	pprof_printf(&buffer, "%s", long_text);
+	CHECK_UINT(buffer.length, 7 + sizeof long_text - 1);
+	CHECK(buffer.data[buffer.length - 1] == 'z' && !buffer.failed);
+	pprof_buffer_free(&buffer);
+}
+
 int main(void)
 {
 	test_varints();
@@ -172,5 +189,6 @@ int main(void)
 	test_nested_messages();
 	test_growth();
 	test_failure_propagates();
+	test_text();
 	return 0;
 }

@@ -31,6 +31,68 @@ static const struct unsample_case go_results[] = {
 	{0, 100, 524288, 0, 0},
 };
 
+static void record(const uintptr_t *stack, size_t size, unsigned allocations, unsigned frees)
+{
+	for (unsigned i = 0; i < allocations; i++) {
+		struct site *site = sites_record_alloc(stack, 2, size, 1);
+		CHECK(site);
+		if (i < frees)
+			sites_record_free(site);
+	}
+}
+
+static struct site *find(const uintptr_t *stack, size_t size)
+{
+	for (struct site *site = sites_first(); site; site = sites_next(site)) {
+		if (site->size == size && site->stack->pcs[0] == stack[0])
+			return site;
+	}
+	CHECK_FAILED("no site of %zu bytes at %#lx", size, (unsigned long)stack[0]);
+}
+
+/* values as {alloc_objects, alloc_space, inuse_objects, inuse_space} at rate 1 (exact). */
+static void check_values(const struct site *site, const struct profile_request *request, bool listed,
+			 uint64_t alloc_objects, uint64_t inuse_objects)
+{
+	uint64_t values[4] = {0}, sampled = 0;
+	bool shown = profile_site_values(site, request, values, &sampled);
+	if (shown != listed)
+		CHECK_FAILED("site of %zu bytes %s", site->size, listed ? "missing" : "shown");
+	if (!listed)
+		return;
+	CHECK_UINT(sampled, alloc_objects);
+	CHECK_UINT(values[0], alloc_objects);
+	CHECK_UINT(values[1], alloc_objects * site->size);
+	CHECK_UINT(values[2], inuse_objects);
+	CHECK_UINT(values[3], inuse_objects * site->size);
+}
+
+/* A delta counts the allocations made since its base, and what is in use at its end:
+   not Go's subtraction of in-use values (golang/go#67942). */
+static void test_delta(void)
+{
+	static const uintptr_t before[] = {0x1000, 0x2000}, during[] = {0x3000, 0x4000};
+	static const uintptr_t freed[] = {0x5000, 0x6000};
+	record(before, 100, 5, 2);
+	record(freed, 8, 4, 0);
+	struct profile_base *base = profile_base_take();
+	CHECK(base);
+	record(before, 100, 3, 1);
+	record(during, 200, 7, 7);
+	for (unsigned i = 0; i < 4; i++)
+		sites_record_free(find(freed, 8));
+
+	struct profile_request delta = {.view = PROFILE_DELTA, .base = base};
+	struct profile_request current = {.view = PROFILE_CURRENT};
+	check_values(find(before, 100), &delta, true, 3, 5);
+	check_values(find(during, 200), &delta, true, 7, 0);
+	check_values(find(freed, 8), &delta, false, 0, 0);
+	check_values(find(before, 100), &current, true, 8, 5);
+	check_values(find(during, 200), &current, true, 7, 0);
+	check_values(find(freed, 8), &current, true, 4, 0);
+	profile_base_free(base);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof go_results / sizeof go_results[0]; i++) {
@@ -44,5 +106,6 @@ int main(void)
 				     expected->count, expected->bytes, expected->rate, scaled_count,
 				     scaled_bytes, expected->scaled_count, expected->scaled_bytes);
 	}
+	test_delta();
 	return 0;
 }
