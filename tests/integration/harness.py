@@ -1,6 +1,7 @@
 """Shared helpers for the integration tests: run programs with and without the
 preload, find the profiles they wrote, and read them with go tool pprof."""
 import glob
+import math
 import os
 import re
 import subprocess
@@ -115,9 +116,18 @@ def expected_rows(stdout, first_field=0):
 
 def check_exact(profile, expected):
     """Every expected site shows exactly its totals as flat values."""
+    check(expected, f"{os.path.basename(profile)}: no expected totals to check")
     for sample_type in SAMPLE_TYPES:
         rows = top(profile, sample_type)
         for site, totals in expected.items():
             flat = rows.get(site, (0, 0))[0]
             check(flat == totals[sample_type],
                   f"{os.path.basename(profile)}: {site} {sample_type} is {flat}, expected {totals[sample_type]}")
+
+
+def relative_sd(objects, size, rate):
+    """The relative standard deviation of the unsampled estimate of `objects`
+    allocations of `size` bytes at `rate`: each is sampled with probability
+    p = 1 - exp(-size/rate), so the number of samples is binomial."""
+    p = 1 - math.exp(-size / rate)
+    return math.sqrt((1 - p) / (objects * p))
