@@ -131,3 +131,10 @@ def relative_sd(objects, size, rate):
     p = 1 - exp(-size/rate), so the number of samples is binomial."""
     p = 1 - math.exp(-size / rate)
     return math.sqrt((1 - p) / (objects * p))
+
+
+def check_near(estimate, truth, sd, deviations, what):
+    """An estimate at most `deviations` standard deviations from the truth, either way."""
+    check(abs(estimate - truth) <= deviations * sd,
+          f"{what}: estimate {estimate}, truth {truth}: {abs(estimate - truth) / sd:.1f} standard deviations "
+          f"off, more than {deviations}")
