@@ -32,14 +32,19 @@ def scratch_dir():
 
 
 def run(argv, preload=True, env=None, cwd=None, timeout=240, stdin=None):
-    """Runs argv; preload is True (heapprof), False, or a list of libraries."""
+    """Runs argv; preload is True (heapprof), False, or a list of libraries. A variable
+    that env sets to None is removed from the environment."""
     full_env = dict(os.environ)
     full_env.pop("LD_PRELOAD", None)
     if preload is True:
         full_env["LD_PRELOAD"] = LIB
     elif preload:
         full_env["LD_PRELOAD"] = " ".join(preload)
-    full_env.update(env or {})
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
     return subprocess.run(argv, env=full_env, cwd=cwd, timeout=timeout, capture_output=True,
                           text=True, stdin=stdin if stdin is not None else subprocess.DEVNULL)
 

@@ -19,6 +19,20 @@ def head(path, count):
         return file.read(count)
 
 
+# No HEAPPROF_* variable at all: the documented defaults, heapprof.%e.%p.pb.gz in the
+# working directory at a rate of 512 KiB, with the peak profile beside it.
+with scratch_dir() as directory:
+    unset = {name: None for name in os.environ if name.startswith("HEAPPROF_")}
+    same_behaviour([program("known_sites")], cwd=directory, env=unset)
+    written = sorted(os.listdir(directory))
+    check(len(written) == 2 and re.fullmatch(r"heapprof\.known_sites\.(\d+)\.pb\.gz", written[0])
+          and written[1] == written[0].replace(".pb.gz", ".peak.pb.gz"),
+          f"without HEAPPROF_OUT: {written}")
+    profile = os.path.join(directory, written[0])
+    check(head(profile, 2) == GZIP_MAGIC, "gzip expected for the default name")
+    check(re.search(r"^Period: 524288$", pprof(profile, "-raw"), re.MULTILINE), "the default rate is not 524288")
+    check_readable(profile, "site_small")
+
 with scratch_dir() as directory:
     result = profile_run(directory, "heap.%e.%p.pb.gz")
     written = profiles_in(directory)
