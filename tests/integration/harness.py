@@ -53,12 +53,12 @@ def heapprof_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("heapprof:")]
 
 
-def same_behaviour(argv, env=None, cwd=None, preload=True, baseline_preload=False):
+def same_behaviour(argv, env=None, cwd=None, preload=True, baseline_preload=False, timeout=240):
     """Runs with and without the profiler; both stdout and exit status must match.
     The HEAPPROF_* part of env is inert without the preload, so both runs get env.
     Returns the profiled run."""
-    plain = run(argv, preload=baseline_preload, env=env, cwd=cwd)
-    profiled = run(argv, preload=preload, env=env, cwd=cwd)
+    plain = run(argv, preload=baseline_preload, env=env, cwd=cwd, timeout=timeout)
+    profiled = run(argv, preload=preload, env=env, cwd=cwd, timeout=timeout)
     check(plain.returncode == profiled.returncode,
           f"{argv[0]}: exit status {profiled.returncode} under heapprof, {plain.returncode} without\n"
           f"stderr: {profiled.stderr}")
@@ -136,6 +136,13 @@ def relative_sd(objects, size, rate):
     p = 1 - exp(-size/rate), so the number of samples is binomial."""
     p = 1 - math.exp(-size / rate)
     return math.sqrt((1 - p) / (objects * p))
+
+
+def mixed_sizes_sd(total_bytes, rate):
+    """An upper bound on the standard deviation of the estimated bytes of allocations
+    totalling total_bytes, whatever their sizes: one of s bytes adds
+    s^2 (1 - p) / p <= s * rate to the variance."""
+    return math.sqrt(total_bytes * rate)
 
 
 def check_near(estimate, truth, sd, deviations, what):
