@@ -145,8 +145,9 @@ def mixed_sizes_sd(total_bytes, rate):
     return math.sqrt(total_bytes * rate)
 
 
-def check_near(estimate, truth, sd, deviations, what):
-    """An estimate at most `deviations` standard deviations from the truth, either way."""
-    check(abs(estimate - truth) <= deviations * sd,
+def check_near(estimate, truth, sd, deviations, what, allowance=0):
+    """An estimate at most `deviations` standard deviations (plus `allowance`) from the
+    truth, either way."""
+    check(abs(estimate - truth) <= deviations * sd + allowance,
           f"{what}: estimate {estimate}, truth {truth}: {abs(estimate - truth) / sd:.1f} standard deviations "
-          f"off, more than {deviations}")
+          f"off, more than {deviations}" + (f" and {allowance:.0f} bytes" if allowance else ""))
