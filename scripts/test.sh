@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs the whole test suite: every suite in the
-# normal build, then the unit tests and the CLI's reader tests again under
-# AddressSanitizer and UndefinedBehaviorSanitizer, and the unit tests under
-# ThreadSanitizer.
+# normal build, then the unit and CLI suites again under AddressSanitizer and
+# UndefinedBehaviorSanitizer (the CLI sanitized; the library its tests preload and the
+# program they profile come from the normal build, -Dpreload_build), and the unit
+# suite under ThreadSanitizer.
 # Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh
 heapprof_install_deps "${heapprof_test_packages[@]}" || exit 1
-heapprof_build || exit 1
+heapprof_build build || exit 1
 
 status=0
 # run_suites BUILD NAME ARGS...: one meson test run, logged as BUILD/meson-logs/NAME.json.
@@ -22,22 +23,17 @@ run_suites() {
 logs=()
 run_suites build all
 
-for sanitizer in address,undefined thread; do
-  build="build-${sanitizer%%,*}"
-  [ -d "$build" ] || meson setup "$build" -Db_sanitize="$sanitizer" -Db_lundef=false >/dev/null || { status=1; continue; }
-  meson compile -C "$build" >/dev/null || { status=1; continue; }
-  if [ "$sanitizer" = thread ]; then
-    # TSan's deadlock detector cannot follow 256 locks held at once (the fork path).
-    TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1" run_suites "$build" unit --suite unit
-  else
-    # Not here: the CLI tests that preload the library (it must be uninstrumented) and
-    # the hostile-input test, whose memory limit (ulimit -v) leaves no room for ASan's
-    # shadow memory; the libFuzzer target runs the reader under ASan and UBSan instead.
-    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" unit --suite unit
-    UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites "$build" reader \
-      cli-compare-pprof fuzz-corpus-replay
-  fi
-done
+if heapprof_build build-address -Db_sanitize=address,undefined -Db_lundef=false -Dpreload_build="$PWD/build"; then
+  UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites build-address sanitized --suite unit --suite cli
+else
+  status=1
+fi
+if heapprof_build build-thread -Db_sanitize=thread -Db_lundef=false; then
+  # TSan's deadlock detector cannot follow 256 locks held at once (the fork path).
+  TSAN_OPTIONS="detect_deadlocks=0 halt_on_error=1" run_suites build-thread unit --suite unit
+else
+  status=1
+fi
 
 python3 - "${logs[@]}" <<'PY'
 import json, sys
