@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the whole test suite: every suite in the
-# normal build, then the unit and CLI suites again under AddressSanitizer and
-# UndefinedBehaviorSanitizer (the CLI sanitized; the library its tests preload and the
-# program they profile come from the normal build, -Dpreload_build), and the unit
-# suite under ThreadSanitizer.
+# Installs what is missing, builds, and runs the whole test suite:
+# - every suite in the normal build;
+# - the suites that name frames again as a fresh machine sees them, without this
+#   machine's debug files (scripts/fresh_machine.sh);
+# - the unit and CLI suites again under AddressSanitizer and UndefinedBehaviorSanitizer
+#   (the CLI sanitized; the library its tests preload and the program they profile come
+#   from the normal build, -Dpreload_build), and the unit suite under ThreadSanitizer.
 # Ends with one line: "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -12,16 +14,24 @@ heapprof_install_deps "${heapprof_test_packages[@]}" || exit 1
 heapprof_build build || exit 1
 
 status=0
-# run_suites BUILD NAME ARGS...: one meson test run, logged as BUILD/meson-logs/NAME.json.
+logs=()
+# run_suites BUILD NAME [--fresh-machine] MESON-TEST-ARGS...: one meson test run,
+# logged as BUILD/meson-logs/NAME.json.
 run_suites() {
-  local build=$1 name=$2
+  local build=$1 name=$2 runner=()
   shift 2
-  meson test -C "$build" --print-errorlogs --num-processes 2 --logbase "$name" "$@" || status=1
+  if [ "${1:-}" = --fresh-machine ]; then
+    runner=(scripts/fresh_machine.sh)
+    shift
+  fi
+  "${runner[@]}" meson test -C "$build" --print-errorlogs --num-processes 2 --logbase "$name" "$@" || status=1
   logs+=("$build/meson-logs/$name.json")
 }
 
-logs=()
 run_suites build all
+# The suites whose tests name frames (the CLI's comparisons with Go's profiles do not).
+run_suites build fresh-machine --fresh-machine --suite unit --suite integration --suite reliability
+run_suites build fresh-machine-cli --fresh-machine cli-compare-library cli-run-and-symbolize
 
 if heapprof_build build-address -Db_sanitize=address,undefined -Db_lundef=false -Dpreload_build="$PWD/build"; then
   UBSAN_OPTIONS="halt_on_error=1 print_stacktrace=1" run_suites build-address sanitized --suite unit --suite cli
