@@ -32,11 +32,31 @@ heapprof_install_deps() {
     return 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  heapprof_quietly apt-get update -qq ||
+    { echo "heapprof: apt-get update failed; not installing ${missing[*]}" >&2; return 1; }
+  heapprof_quietly apt-get install -y -qq --no-install-recommends "${missing[@]}" ||
+    { echo "heapprof: apt-get install ${missing[*]} failed" >&2; return 1; }
 }
 
+# heapprof_quietly COMMAND...: runs COMMAND, printing its output only if it fails.
+heapprof_quietly() {
+  local output
+  output=$("$@" 2>&1) || { printf '%s\n' "$output" >&2; return 1; }
+}
+
+# heapprof_build [DIR [SETUP OPTIONS...]]: sets DIR (default build) up and compiles it.
+# A setup that failed leaves DIR without build.ninja; such a directory is removed and
+# set up again, so that the next run recovers once the cause is fixed.
 heapprof_build() {
-  [ -d build ] || meson setup build >/dev/null
-  meson compile -C build >/dev/null
+  local dir=${1:-build}
+  [ $# -eq 0 ] || shift
+  if [ -f "$dir/build.ninja" ] && [ -f "$dir/meson-private/coredata.dat" ]; then
+    [ $# -eq 0 ] || heapprof_quietly meson setup --reconfigure "$dir" "$@" ||
+      { echo "heapprof: meson setup --reconfigure $dir failed" >&2; return 1; }
+  else
+    [ ! -e "$dir" ] || echo "heapprof: $dir is not a completed meson setup: setting it up again" >&2
+    rm -rf "$dir"
+    heapprof_quietly meson setup "$dir" "$@" || { echo "heapprof: meson setup $dir failed" >&2; return 1; }
+  fi
+  heapprof_quietly meson compile -C "$dir" || { echo "heapprof: meson compile -C $dir failed" >&2; return 1; }
 }

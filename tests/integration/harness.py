@@ -1,6 +1,7 @@
 """Shared helpers for the integration tests: run programs with and without the
 preload, find the profiles they wrote, and read them with go tool pprof."""
 import glob
+import math
 import os
 import re
 import subprocess
@@ -31,14 +32,19 @@ def scratch_dir():
 
 
 def run(argv, preload=True, env=None, cwd=None, timeout=240, stdin=None):
-    """Runs argv; preload is True (heapprof), False, or a list of libraries."""
+    """Runs argv; preload is True (heapprof), False, or a list of libraries. A variable
+    that env sets to None is removed from the environment."""
     full_env = dict(os.environ)
     full_env.pop("LD_PRELOAD", None)
     if preload is True:
         full_env["LD_PRELOAD"] = LIB
     elif preload:
         full_env["LD_PRELOAD"] = " ".join(preload)
-    full_env.update(env or {})
+    for name, value in (env or {}).items():
+        if value is None:
+            full_env.pop(name, None)
+        else:
+            full_env[name] = value
     return subprocess.run(argv, env=full_env, cwd=cwd, timeout=timeout, capture_output=True,
                           text=True, stdin=stdin if stdin is not None else subprocess.DEVNULL)
 
@@ -47,12 +53,12 @@ def heapprof_lines(stderr):
     return [line for line in stderr.splitlines() if line.startswith("heapprof:")]
 
 
-def same_behaviour(argv, env=None, cwd=None, preload=True, baseline_preload=False):
+def same_behaviour(argv, env=None, cwd=None, preload=True, baseline_preload=False, timeout=240):
     """Runs with and without the profiler; both stdout and exit status must match.
     The HEAPPROF_* part of env is inert without the preload, so both runs get env.
     Returns the profiled run."""
-    plain = run(argv, preload=baseline_preload, env=env, cwd=cwd)
-    profiled = run(argv, preload=preload, env=env, cwd=cwd)
+    plain = run(argv, preload=baseline_preload, env=env, cwd=cwd, timeout=timeout)
+    profiled = run(argv, preload=preload, env=env, cwd=cwd, timeout=timeout)
     check(plain.returncode == profiled.returncode,
           f"{argv[0]}: exit status {profiled.returncode} under heapprof, {plain.returncode} without\n"
           f"stderr: {profiled.stderr}")
@@ -115,9 +121,33 @@ def expected_rows(stdout, first_field=0):
 
 def check_exact(profile, expected):
     """Every expected site shows exactly its totals as flat values."""
+    check(expected, f"{os.path.basename(profile)}: no expected totals to check")
     for sample_type in SAMPLE_TYPES:
         rows = top(profile, sample_type)
         for site, totals in expected.items():
             flat = rows.get(site, (0, 0))[0]
             check(flat == totals[sample_type],
                   f"{os.path.basename(profile)}: {site} {sample_type} is {flat}, expected {totals[sample_type]}")
+
+
+def relative_sd(objects, size, rate):
+    """The relative standard deviation of the unsampled estimate of `objects`
+    allocations of `size` bytes at `rate`: each is sampled with probability
+    p = 1 - exp(-size/rate), so the number of samples is binomial."""
+    p = 1 - math.exp(-size / rate)
+    return math.sqrt((1 - p) / (objects * p))
+
+
+def mixed_sizes_sd(total_bytes, rate):
+    """An upper bound on the standard deviation of the estimated bytes of allocations
+    totalling total_bytes, whatever their sizes: one of s bytes adds
+    s^2 (1 - p) / p <= s * rate to the variance."""
+    return math.sqrt(total_bytes * rate)
+
+
+def check_near(estimate, truth, sd, deviations, what, allowance=0):
+    """An estimate at most `deviations` standard deviations (plus `allowance`) from the
+    truth, either way."""
+    check(abs(estimate - truth) <= deviations * sd + allowance,
+          f"{what}: estimate {estimate}, truth {truth}: {abs(estimate - truth) / sd:.1f} standard deviations "
+          f"off, more than {deviations}" + (f" and {allowance:.0f} bytes" if allowance else ""))

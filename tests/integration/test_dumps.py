@@ -1,20 +1,10 @@
 """Profiles during the run: on a signal, every N bytes, every N seconds. Each dump is
-a complete profile numbered by %n, and the program keeps running."""
+a complete profile numbered by %n, and the program keeps running: its replies, its
+own file and its exit status are those of the same session without heapprof (which
+gets no signal: SIGUSR2 would end it)."""
 import signal
 import time
 from harness import *
-
-
-def start(directory, env):
-    full_env = dict(os.environ, LD_PRELOAD=LIB, HEAPPROF_OUT="dump.%n.pb.gz", **env)
-    return subprocess.Popen([program("dump_waiter")], cwd=directory, env=full_env, stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def command(process, line):
-    process.stdin.write(line + "\n")
-    process.stdin.flush()
-    check(process.stdout.readline() == f"done {line}\n", f"no reply to {line}")
 
 
 def wait_for(path, seconds=20):
@@ -24,9 +14,44 @@ def wait_for(path, seconds=20):
         time.sleep(0.02)
 
 
-def finish(process):
+SIGNAL = ("signal",)
+
+
+def session(directory, env, steps, preload):
+    """Runs dump_waiter through steps: a command line, SIGNAL (SIGUSR2), or ("wait",
+    file, seconds). Without the preload no signal is sent and nothing waited for.
+    Returns what the program printed, its exit status, its own file's content and
+    its stderr."""
+    full_env = dict(os.environ, HEAPPROF_OUT="dump.%n.pb.gz", **env)
+    full_env.pop("LD_PRELOAD", None)
+    if preload:
+        full_env["LD_PRELOAD"] = LIB
+    process = subprocess.Popen([program("dump_waiter")], cwd=directory, env=full_env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    replies = []
+    for step in steps:
+        if isinstance(step, str):
+            process.stdin.write(step + "\n")
+            process.stdin.flush()
+            replies.append(process.stdout.readline())
+        elif preload and step == SIGNAL:
+            process.send_signal(signal.SIGUSR2)
+        elif preload:
+            wait_for(os.path.join(directory, step[1]), step[2])
     process.stdin.close()
-    check(process.wait(timeout=60) == 0, f"exit status {process.returncode}: {process.stderr.read()}")
+    status = process.wait(timeout=60)
+    own = os.path.join(directory, "own.txt")
+    with open(own) if os.path.exists(own) else open(os.devnull) as own_file:
+        return "".join(replies) + process.stdout.read(), status, own_file.read(), process.stderr.read()
+
+
+def same_session(directory, env, steps):
+    """The session without heapprof (in a directory of its own) and with it."""
+    with scratch_dir() as plain_directory:
+        plain = session(plain_directory, env, steps, preload=False)
+    profiled = session(directory, env, steps, preload=True)
+    check(profiled[:3] == plain[:3] and plain[1] == 0,
+          f"{env}: under heapprof {profiled}\nwithout {plain}")
 
 
 def waiter_objects(profile):
@@ -34,44 +59,30 @@ def waiter_objects(profile):
 
 
 with scratch_dir() as directory:
-    process = start(directory, {"HEAPPROF_DUMP_SIGNAL": "SIGUSR2", "HEAPPROF_RATE": "1"})
-    for dump in range(3):
-        command(process, "allocate")
-        process.send_signal(signal.SIGUSR2)
-        wait_for(os.path.join(directory, f"dump.{dump}.pb.gz"))
-    finish(process)
+    same_session(directory, {"HEAPPROF_DUMP_SIGNAL": "SIGUSR2", "HEAPPROF_RATE": "1"},
+                 [step for dump in range(3) for step in ("allocate", SIGNAL, ("wait", f"dump.{dump}.pb.gz", 20))])
     for dump in range(3):
         check(waiter_objects(os.path.join(directory, f"dump.{dump}.pb.gz")) == dump + 1, f"dump {dump}")
     check(waiter_objects(os.path.join(directory, "dump.3.pb.gz")) == 3, "final profile")
     check_readable(os.path.join(directory, "dump.1.pb.gz"), "waiter_work")
 
 with scratch_dir() as directory:
-    process = start(directory, {"HEAPPROF_DUMP_INTERVAL": "64M"})
-    command(process, "churn 300")
-    wait_for(os.path.join(directory, "dump.3.pb.gz"))
-    finish(process)
+    same_session(directory, {"HEAPPROF_DUMP_INTERVAL": "64M"}, ["churn 300", ("wait", "dump.3.pb.gz", 20)])
     dumps = profiles_in(directory)
     check(len(dumps) >= 4, f"expected at least 4 interval dumps for 300 MB at 64 MB: {dumps}")
     for dump in dumps:
         pprof(dump, "-top")
 
 with scratch_dir() as directory:
-    process = start(directory, {"HEAPPROF_DUMP_PERIOD": "1"})
-    command(process, "allocate")
-    wait_for(os.path.join(directory, "dump.1.pb.gz"), seconds=30)
-    finish(process)
+    same_session(directory, {"HEAPPROF_DUMP_PERIOD": "1"}, ["allocate", ("wait", "dump.1.pb.gz", 30)])
     check(len(profiles_in(directory)) >= 3, f"periodic dumps: {os.listdir(directory)}")
+
 # A program that closes every descriptor it did not open, as daemons do, and then
 # opens files of its own: dumps go on, and nothing of heapprof's touches its files.
 with scratch_dir() as directory:
-    process = start(directory, {"HEAPPROF_DUMP_INTERVAL": "64M", "HEAPPROF_DUMP_SIGNAL": "SIGUSR2"})
-    command(process, "closefds")
-    command(process, "churn 300")
-    wait_for(os.path.join(directory, "dump.3.pb.gz"))
-    process.send_signal(signal.SIGUSR2)
-    wait_for(os.path.join(directory, "dump.4.pb.gz"))
-    command(process, "churn 1")
-    finish(process)
+    same_session(directory, {"HEAPPROF_DUMP_INTERVAL": "64M", "HEAPPROF_DUMP_SIGNAL": "SIGUSR2"},
+                 ["closefds", "churn 300", ("wait", "dump.3.pb.gz", 20), SIGNAL, ("wait", "dump.4.pb.gz", 20),
+                  "churn 1"])
     with open(os.path.join(directory, "own.txt")) as own:
         content = own.read()
         check(content == "churn 300\nchurn 1\n", f"the program's own file was changed: {content!r}")

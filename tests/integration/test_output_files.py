@@ -14,10 +14,40 @@ def profile_run(directory, out, **extra):
     return same_behaviour([program("known_sites")], cwd=directory, env=env)
 
 
+def profile_run_read_only(directory, read_only, out):
+    """profile_run for root, who writes into a directory whatever its mode: the program
+    runs in a private mount namespace where read_only is a read-only bind mount of
+    itself. Only the program gets the preload, not unshare, sh and mount."""
+    script = ('mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && '
+              'LD_PRELOAD="$READ_ONLY_PRELOAD" exec "$@"')
+    argv = ["unshare", "--mount", "sh", "-c", script, read_only, program("known_sites")]
+    env = {"HEAPPROF_OUT": out, "HEAPPROF_RATE": "4096"}
+    plain = run(argv, preload=False, cwd=directory, env=dict(env, READ_ONLY_PRELOAD=""))
+    profiled = run(argv, preload=False, cwd=directory, env=dict(env, READ_ONLY_PRELOAD=LIB))
+    check(plain.returncode == profiled.returncode == 0 and plain.stdout == profiled.stdout,
+          f"read-only directory: exit {profiled.returncode}, {plain.returncode} without heapprof\n"
+          f"{profiled.stdout}{profiled.stderr}")
+    return profiled
+
+
 def head(path, count):
     with open(path, "rb") as file:
         return file.read(count)
 
+
+# No HEAPPROF_* variable at all: the documented defaults, heapprof.%e.%p.pb.gz in the
+# working directory at a rate of 512 KiB, with the peak profile beside it.
+with scratch_dir() as directory:
+    unset = {name: None for name in os.environ if name.startswith("HEAPPROF_")}
+    same_behaviour([program("known_sites")], cwd=directory, env=unset)
+    written = sorted(os.listdir(directory))
+    check(len(written) == 2 and re.fullmatch(r"heapprof\.known_sites\.(\d+)\.pb\.gz", written[0])
+          and written[1] == written[0].replace(".pb.gz", ".peak.pb.gz"),
+          f"without HEAPPROF_OUT: {written}")
+    profile = os.path.join(directory, written[0])
+    check(head(profile, 2) == GZIP_MAGIC, "gzip expected for the default name")
+    check(re.search(r"^Period: 524288$", pprof(profile, "-raw"), re.MULTILINE), "the default rate is not 524288")
+    check_readable(profile, "site_small")
 
 with scratch_dir() as directory:
     result = profile_run(directory, "heap.%e.%p.pb.gz")
@@ -58,15 +88,17 @@ with scratch_dir() as directory:
           "wrote through a symlink")
     check(len(heapprof_lines(result.stderr)) == 1, f"expected one line: {result.stderr}")
 
-    unwritable_paths = ["/nonexistent-dir/heap.pb.gz", "/proc/heap.pb.gz", directory + "/target/heap.pb.gz"]
-    if os.geteuid() != 0:  # root writes to read-only directories regardless of their mode
-        read_only = os.path.join(directory, "read-only")
-        os.mkdir(read_only, 0o555)
-        unwritable_paths.append(read_only + "/heap.pb.gz")
-    for unwritable in unwritable_paths:
-        result = profile_run(directory, unwritable)
+    read_only = os.path.join(directory, "read-only")
+    os.mkdir(read_only, 0o555)
+    for unwritable in ["/nonexistent-dir/heap.pb.gz", "/proc/heap.pb.gz", directory + "/target/heap.pb.gz",
+                       read_only + "/heap.pb.gz"]:
+        if unwritable.startswith(read_only) and os.geteuid() == 0:
+            result = profile_run_read_only(directory, read_only, unwritable)
+        else:
+            result = profile_run(directory, unwritable)
         lines = heapprof_lines(result.stderr)
         check(len(lines) == 1 and unwritable in lines[0], f"{unwritable}: {lines}")
+    check(not os.listdir(read_only), f"written into the read-only directory: {os.listdir(read_only)}")
 
     leftovers = [name for name in os.listdir(directory) if ".tmp." in name]
     check(not leftovers, f"temporary files left behind: {leftovers}")

@@ -1,6 +1,9 @@
 """16 threads allocate from one site and free each other's blocks: same output as
-without heapprof, and at rate 1 the exact totals for the site."""
+without heapprof; at rate 1 the exact totals for the site, and at sampled rates
+estimates within 4.5 standard deviations of them, both ways."""
 from harness import *
+
+SIZE = 96  # threads.c's BLOCK_SIZE
 
 with scratch_dir() as directory:
     for rate in ("1", "524288", "4096"):
@@ -9,6 +12,13 @@ with scratch_dir() as directory:
                                 env={"HEAPPROF_RATE": rate, "HEAPPROF_OUT": out})
         profile = os.path.join(directory, out)
         check_readable(profile, "thread_work")
+        expected = expected_rows(result.stdout)
         if rate == "1":
-            check_exact(profile, expected_rows(result.stdout))
+            check_exact(profile, expected)
+            continue
+        truth = expected["thread_work"]
+        for sample_type, objects in (("alloc_space", "alloc_objects"), ("inuse_space", "inuse_objects")):
+            estimate = top(profile, sample_type).get("thread_work", (0, 0))[0]
+            sd = relative_sd(truth[objects], SIZE, int(rate)) * truth[sample_type]
+            check_near(estimate, truth[sample_type], sd, 4.5, f"rate {rate}: thread_work {sample_type}")
 print("threads: ok")

@@ -5,6 +5,9 @@
  * It appends one line per event to the file named by PROCLOG (read once, at start-up):
  *   start PID NAME   a dynamically linked image started (after exec, or the first one)
  *   fork PID NAME    a fork() child (not vfork/posix_spawn: those exec or _exit at once)
+ *   allocated PID BYTES  bytes the process requested from malloc and friends, heapprof's
+ *                    exact count (heapprof_read_stats), logged at exit() before
+ *                    heapprof's exit dump (only when heapprof is preloaded too)
  *   exit PID NAME    the process is leaving through exit() or a return from main
  *   _exit PID NAME   the process called _exit() or _Exit() (through the PLT: glibc's own
  *                    internal calls, e.g. in a failed posix_spawn child, are not seen)
@@ -13,12 +16,14 @@
  * process whose last line is "start" or "fork" ended on a signal (or exec'd an image
  * that does not load the preload), which the tests treat as suspect.
  *
- * Everything here is async-signal-safe and allocation-free: no stdio, no malloc. */
+ * Recording is async-signal-safe and allocation-free: no stdio, no malloc. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <heapprof.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,11 +32,16 @@
 
 static char log_path[4096];
 
+/* heapprof's, through the global scope, when it is preloaded too. */
+extern int heapprof_read_stats(struct heapprof_stats *stats) __attribute__((weak));
+
+/* Appends text to buffer[used..size), keeping the last byte free; returns the new length. */
 static size_t put(char *buffer, size_t used, size_t size, const char *text)
 {
+	size_t room = used + 1 < size ? size - used - 1 : 0;
 	size_t length = strlen(text);
-	if (used + length >= size)
-		length = size - used - 1;
+	if (length > room)
+		length = room;
 	memcpy(buffer + used, text, length);
 	return used + length;
 }
@@ -52,7 +62,8 @@ static size_t put_number(char *buffer, size_t used, size_t size, long value)
 	return put(buffer, used, size, text);
 }
 
-static void record(const char *event)
+/* Appends "EVENT PID DETAIL" to the log. */
+static void record_line(const char *event, const char *detail)
 {
 	if (!log_path[0])
 		return;
@@ -64,7 +75,7 @@ static void record(const char *event)
 	used = put_number(line, used, sizeof line, (long)getpid());
 	used = put(line, used, sizeof line, " ");
 	/* A name with a newline would break the format; none of the tested programs has one. */
-	used = put(line, used, sizeof line - 1, program_invocation_short_name);
+	used = put(line, used, sizeof line - 1, detail);
 	line[used++] = '\n';
 	int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	if (fd >= 0) {
@@ -74,6 +85,11 @@ static void record(const char *event)
 		close(fd);
 	}
 	errno = saved_errno;
+}
+
+static void record(const char *event)
+{
+	record_line(event, program_invocation_short_name);
 }
 
 static void forked_child(void)
@@ -89,6 +105,39 @@ __attribute__((constructor)) static void proclog_start(void)
 	memcpy(log_path, path, strlen(path) + 1);
 	record("start");
 	pthread_atfork(NULL, NULL, forked_child);
+}
+
+static void record_allocated(void)
+{
+	struct heapprof_stats stats;
+	if (heapprof_read_stats(&stats) != 0)
+		return;
+	char bytes[24];
+	bytes[put_number(bytes, 0, sizeof bytes, (long)stats.total_alloc_bytes)] = '\0';
+	record_line("allocated", bytes);
+}
+
+static int (*program_main)(int, char **, char **);
+
+static int main_logging_allocated(int argc, char **argv, char **envp)
+{
+	atexit(record_allocated);
+	return program_main(argc, argv, envp);
+}
+
+/* Interposed to register record_allocated as main starts, after the loader's exit
+   handler, which runs the libraries' destructors and the exit handlers they
+   registered: heapprof's exit dump among them, whose own allocations
+   heapprof_read_stats counts too. atexit handlers run in reverse order of
+   registration, so record_allocated runs after the program's and before the dump. */
+int __libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
+		      void (*fini)(void), void (*rtld_fini)(void), void *stack_end)
+{
+	int (*next)(int (*)(int, char **, char **), int, char **, void (*)(void), void (*)(void),
+		    void (*)(void), void *) = dlsym(RTLD_NEXT, "__libc_start_main");
+	program_main = main;
+	return next(heapprof_read_stats ? main_logging_allocated : main, argc, argv, init, fini, rtld_fini,
+		    stack_end);
 }
 
 __attribute__((destructor)) static void proclog_exit(void)

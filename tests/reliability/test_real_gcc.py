@@ -52,6 +52,6 @@ with scratch() as root:
     for name in ("gcc", "cc1", "as", "collect2", "ld"):
         only(written, name)
     check_readable(run)
-    total = check_sampled(only(written, "cc1"), 8 << 20, r"^(xmalloc|ggc_internal_alloc|xcalloc)")
+    total = check_sampled(run, only(written, "cc1"), 8 << 20, r"^(xmalloc|ggc_internal_alloc|xcalloc)")
     log(f"cc1 profile: {total} bytes allocated (estimated)")
 print("real_gcc: ok")

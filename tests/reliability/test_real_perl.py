@@ -11,6 +11,6 @@ with scratch() as root:
     check("entries 200000" in results[0].stdout, f"unexpected output: {results[0].stdout}")
     written = check_processes(run, {"perl"})
     check_readable(run)
-    total = check_sampled(only(written, "perl"), 16 << 20, r"^Perl_")
+    total = check_sampled(run, only(written, "perl"), 16 << 20, r"^Perl_")
     log(f"perl profile: {total} bytes allocated (estimated)")
 print("real_perl: ok")

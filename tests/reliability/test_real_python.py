@@ -21,6 +21,6 @@ for label, env, rounds, minimum, function in (
         check(results[0].stdout.count("thread ") == 4, f"unexpected output: {results[0].stdout}")
         written = check_processes(run, {"python3"})
         check_readable(run)
-        total = check_sampled(only(written, "python3"), minimum, function)
+        total = check_sampled(run, only(written, "python3"), minimum, function)
         log(f"  python3 profile: {total} bytes allocated (estimated)")
 print("real_python: ok")

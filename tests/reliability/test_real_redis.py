@@ -131,6 +131,6 @@ with scratch() as root:
     server_profile = only(written, "redis-server")
     check_readable(run)
     # 400,000 requests allocate hundreds of MB through redis's zmalloc wrappers.
-    total = check_sampled(server_profile, 16 << 20, r"^z(malloc|calloc|realloc)")
+    total = check_sampled(run, server_profile, 16 << 20, r"^z(malloc|calloc|realloc)")
     log(f"redis-server profile: {total} bytes allocated (estimated)")
 print("real_redis: ok")

@@ -21,6 +21,6 @@ for label, env, minimum in (("default rate", {}, 4 << 20), ("HEAPPROF_RATE=4096"
         check_readable(run)
         # The first process built the table; it is the one that allocated the most.
         builder = max(written.values(), key=alloc_space)
-        total = check_sampled(builder, minimum, r"^sqlite3")
+        total = check_sampled(run, builder, minimum, r"^sqlite3")
         log(f"  sqlite3 profile: {total} bytes allocated (estimated)")
 print("real_sqlite: ok")

@@ -10,8 +10,10 @@ Profiles: heap and allocs profiles written by a Go program built here
 (MemProfileRate 1, 2048 and the default; with and without frees; an inlined
 function), the crafted profiles of make_profiles.py, pairs of both compared
 with -base (top -base=OLD NEW and diff OLD NEW), and with --library,
-profiles our preload library writes of PROGRAM (skipped, exit 77, when the
-library is not built). Exit 77 as well when Go is not installed."""
+profiles our preload library writes of PROGRAM: each must be read by go tool
+pprof with Go's four sample types, and every comparison on them must be a report
+on both sides, not an error on both. Exit 77 (skipped) when the library is not
+built or Go is not installed."""
 
 import argparse
 import concurrent.futures
@@ -81,13 +83,18 @@ class Suite:
         self.cases = []
         self.failures = []
 
-    def add(self, pprof_args, heapprof_args, cwd=None, label="", env=None):
-        self.cases.append((pprof_args, heapprof_args, cwd, label, env or self.env))
+    def add(self, pprof_args, heapprof_args, cwd=None, label="", env=None, must_report=False):
+        """must_report: go tool pprof must print a report, not an error (on a profile
+        that must be readable, an error on both sides would compare as identical)."""
+        self.cases.append((pprof_args, heapprof_args, cwd, label, env or self.env, must_report))
 
     def run_case(self, case):
-        pprof_args, heapprof_args, cwd, label, env = case
+        pprof_args, heapprof_args, cwd, label, env, must_report = case
         want = subprocess.run(["go", "tool", "pprof"] + pprof_args, capture_output=True, env=env, cwd=cwd)
         got = subprocess.run([self.heapprof] + heapprof_args, capture_output=True, env=env, cwd=cwd)
+        if must_report and want.returncode != 0:
+            return False, (f"FAIL {label}: go tool pprof {' '.join(pprof_args)} failed, so the comparison "
+                           f"means nothing:\n{want.stderr.decode(errors='replace')[:1000]}")
         # pprof exits 2 on every error; heapprof distinguishes usage (2) from input (1).
         if (want.returncode == 0) != (got.returncode == 0) or want.stdout != got.stdout:
             return False, self.failure(label, heapprof_args, want, got, want.stdout, got.stdout)
@@ -115,37 +122,39 @@ class Suite:
                     print(failure, flush=True)
         print(f"{len(self.cases) - len(self.failures)} of {len(self.cases)} comparisons identical "
               f"({succeeded} reports, the rest errors on both sides)")
-        return not self.failures
+        return bool(self.cases) and not self.failures
 
 
-def add_top_cases(suite, profile, indices, label, cwd=None, pprof_profile=None):
+def add_top_cases(suite, profile, indices, label, cwd=None, pprof_profile=None, must_report=False):
+    """The plain top of every profile must be a report; with must_report, every case."""
     for index in indices:
         index_flag = [f"-sample_index={index}"] if index != "" else []
         for flags in TOP_FLAGS:
             suite.add(["-top"] + index_flag + flags + [pprof_profile or profile],
-                      ["top"] + index_flag + flags + [profile], cwd, label)
+                      ["top"] + index_flag + flags + [profile], cwd, label,
+                      must_report=must_report or not (index_flag or flags))
 
 
-def add_base_cases(suite, old, new, label):
+def add_base_cases(suite, old, new, label, must_report=False):
     """-base: top -base=OLD NEW with every flag set on each sample index, and
     diff OLD NEW, which must print the same report."""
     for index in [""] + profile_types(new) + ["0"]:
         index_flag = [f"-sample_index={index}"] if index != "" else []
         for flags in TOP_FLAGS:
             suite.add(["-top", "-base=" + old] + index_flag + flags + [new],
-                      ["top", "-base=" + old] + index_flag + flags + [new], label=label)
+                      ["top", "-base=" + old] + index_flag + flags + [new], label=label, must_report=must_report)
         for flags in TOP_FLAGS[:3]:
             suite.add(["-top", "-base=" + old] + index_flag + flags + [new],
-                      ["diff"] + index_flag + flags + [old, new], label=label)
+                      ["diff"] + index_flag + flags + [old, new], label=label, must_report=must_report)
 
 
-def add_list_cases(suite, profile, regexes, indices, label, cwd=None, extra=([],)):
+def add_list_cases(suite, profile, regexes, indices, label, cwd=None, extra=([],), must_report=False):
     for regex in regexes:
         for index in indices:
             index_flag = [f"-sample_index={index}"] if index != "" else []
             for flags in extra:
                 suite.add(["-list", regex] + index_flag + flags + [profile],
-                          ["list"] + index_flag + flags + [regex, profile], cwd, label)
+                          ["list"] + index_flag + flags + [regex, profile], cwd, label, must_report=must_report)
 
 
 def add_go_cases(suite, profiles, source):
@@ -193,12 +202,11 @@ def add_crafted_cases(suite, tmp):
                        f"base {old}")
     add_main_binary_cases(suite, crafted, src)
     heap = os.path.join(crafted, "heap.pb.gz")
-    if shutil.which("zstd"):
-        zst = os.path.join(crafted, "heap.pb.zst")
-        with gzip.open(heap) as plain, open(os.path.join(crafted, "heap.raw"), "wb") as out:
-            out.write(plain.read())
-        subprocess.run(["zstd", "-q", "-f", os.path.join(crafted, "heap.raw"), "-o", zst], check=True)
-        add_top_cases(suite, zst, [""], "zstd", pprof_profile=heap)
+    zst = os.path.join(crafted, "heap.pb.zst")
+    with gzip.open(heap) as plain, open(os.path.join(crafted, "heap.raw"), "wb") as out:
+        out.write(plain.read())
+    subprocess.run(["zstd", "-q", "-f", os.path.join(crafted, "heap.raw"), "-o", zst], check=True)
+    add_top_cases(suite, zst, [""], "zstd", pprof_profile=heap)
     for tz in ("America/New_York", "Asia/Kolkata", ":Europe/Paris", "EST5EDT", "<+03>-3", "", "Nowhere/Atall"):
         env = dict(suite.env, TZ=tz)
         for profile in ("heap.pb.gz", "many.pb.gz", "units.pb.gz"):
@@ -232,14 +240,17 @@ def add_library_cases(suite, tmp, library, program):
                HEAPPROF_OUT=os.path.join(out, "lib.%p.pb.gz"))
     subprocess.run([program], env=env, check=True, stdout=subprocess.DEVNULL)
     profiles = sorted(os.path.join(out, name) for name in os.listdir(out))
-    if not profiles:
-        raise SystemExit(f"the library wrote no profile of {program}")
+    # The final profile and the peak profile beside it.
+    if len(profiles) != 2 or not profiles[1].endswith(".peak.pb.gz"):
+        raise SystemExit(f"FAIL the library wrote {profiles} of {program}, expected a profile and its peak")
     for profile in profiles:
         types = profile_types(profile)
-        add_top_cases(suite, profile, [""] + types, "library")
-        add_list_cases(suite, profile, ["main", "."], [""] + types[:1], "library")
+        if types != ["alloc_objects", "alloc_space", "inuse_objects", "inuse_space"]:
+            raise SystemExit(f"FAIL go tool pprof -raw {profile}: sample types {types}")
+        add_top_cases(suite, profile, [""] + types, "library", must_report=True)
+        add_list_cases(suite, profile, ["main", "."], [""] + types[:1], "library", must_report=True)
     for old, new in zip(profiles, profiles[1:]):
-        add_base_cases(suite, old, new, "library base")
+        add_base_cases(suite, old, new, "library base", must_report=True)
 
 
 def main():
@@ -251,6 +262,9 @@ def main():
     if not shutil.which("go"):
         print("go is not installed: nothing to compare with")
         return 77
+    if not shutil.which("zstd"):
+        print("FAIL zstd is not installed (apt-get install zstd): the zstd cases cannot run")
+        return 1
     if args.library and not os.path.exists(args.library):
         print(f"{args.library} is not built yet")
         return 77
