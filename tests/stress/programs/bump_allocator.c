@@ -11,20 +11,34 @@
 #define RESERVED ((size_t)16 << 30)
 #define HEADER 16
 
-static char *area;
+static char *_Atomic area;
 static _Atomic size_t used;
 
-__attribute__((constructor)) static void reserve(void)
+/* Reserved at the first allocation, not in a constructor: the constructors of the
+   program's own libraries (and libstdc++'s) run before a preloaded library's and
+   allocate already. */
+static char *reserved_area(void)
 {
-	area = mmap(NULL, RESERVED, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-		    0);
+	char *current = atomic_load(&area);
+	if (current)
+		return current;
+	char *fresh = mmap(NULL, RESERVED, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (fresh == MAP_FAILED)
+		return NULL;
+	if (!atomic_compare_exchange_strong(&area, &current, fresh)) {
+		munmap(fresh, RESERVED);
+		return current;
+	}
+	return fresh;
 }
 
 static void *bump(size_t alignment, size_t size)
 {
 	if (alignment < HEADER)
 		alignment = HEADER;
-	if (size > RESERVED || alignment > RESERVED) {
+	char *base = reserved_area();
+	if (!base || size > RESERVED || alignment > RESERVED) {
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -37,8 +51,8 @@ static void *bump(size_t alignment, size_t size)
 			return NULL;
 		}
 	} while (!atomic_compare_exchange_weak(&used, &current, end));
-	*(size_t *)(area + start - HEADER) = size;
-	return area + start;
+	*(size_t *)(base + start - HEADER) = size;
+	return base + start;
 }
 
 void *malloc(size_t size)
