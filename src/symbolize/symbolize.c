@@ -394,9 +394,9 @@ static void emit_at(const struct libdw_api *dw, symbolize_callback *callback, vo
 static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc)
 {
 	struct module_data *data = module_data_of(symbolizer, module);
-	/* Sorting the table costs a few of libdw's linear searches: at cc1's exit (29,000
-	   symbols) indexing at once took the dump from 21 ms to 10 ms, and no smaller
-	   program's dump got slower. */
+	/* Sorting the table costs a few of libdw's linear searches, so it is done at the
+	   first lookup: waiting to be asked often only added them (docs/design.md,
+	   "Names from symbol tables", has the figures). */
 	if (data && !data->symbols_tried) {
 		data->symbols = symbol_index_build(symbolizer->dw, module);
 		data->symbols_tried = true;

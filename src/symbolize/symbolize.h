@@ -25,8 +25,9 @@ void symbolizer_destroy(struct symbolizer *symbolizer);
 
 /* Reads lines and inline frames only from DWARF inside the mapped files themselves,
    not from separate debug files (those still give function names). A distribution's
-   debug files keep their DWARF compressed: reading libc's costs ~45 ms, too much to
-   pay in every exiting process. `heapprof symbolize` can add it afterwards. */
+   debug files keep their DWARF compressed, and inflating it is too much to pay in
+   every exiting process (docs/design.md, "Writing the profile", has the cost).
+   `heapprof symbolize` can add it afterwards. */
 void symbolizer_skip_separate_dwarf(struct symbolizer *symbolizer);
 
 /* Finds the function at each address with dwarf_getscopes, as before the per-unit
