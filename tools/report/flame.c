@@ -217,7 +217,10 @@ static void write_frame(FILE *out, const struct flame_tree *tree, uint32_t id, d
 		fputs("</text>", out);
 	}
 	fputs("</g>\n", out);
-	uint32_t *children = diag_malloc((f->n_children + 1) * sizeof *children);
+	/* A leaf has no children array: memcpy from NULL is undefined even for 0 bytes. */
+	if (!f->n_children)
+		return;
+	uint32_t *children = diag_malloc(f->n_children * sizeof *children);
 	memcpy(children, f->children, f->n_children * sizeof *children);
 	qsort_r(children, f->n_children, sizeof *children, compare_frame_names, (void *)tree);
 	for (size_t i = 0; i < f->n_children; i++) {
