@@ -20,8 +20,11 @@ def stacks(profile):
     raw = pprof(profile, "-raw")
     mappings = dict(re.findall(r"^(\d+): 0x\S+ (\S+)", raw.split("Mappings\n")[1], re.M))
     locations = {}
-    for number, mapping, function in re.findall(r"^\s+(\d+): 0x[0-9a-f]+ M=(\d+) (.+?) \S*:\d+ s=", raw, re.M):
-        locations[number] = (mappings[mapping], function)
+    # A frame no symbol names (libstdc++'s internals where no debug file is installed)
+    # has an address and no function.
+    for number, mapping, rest in re.findall(r"^\s+(\d+): 0x[0-9a-f]+ M=(\d+) ?(.*)$", raw, re.M):
+        named = re.match(r"(.+?) \S*:\d+ s=", rest)
+        locations[number] = (mappings[mapping], named.group(1) if named else "")
     samples = raw.split("Samples:\n")[1].split("Locations\n")[0]
     return [[locations[number] for number in ids.split()] for ids in re.findall(r":((?: \d+)+) *$", samples, re.M)]
 
