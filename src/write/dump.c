@@ -135,6 +135,7 @@ int dump_build(struct pprof_buffer *out, const struct profile_base *base, const 
 	struct profile_request request = {
 		.view = base ? PROFILE_DELTA : PROFILE_CURRENT,
 		.start_nanos = start_nanos,
+		.at_moment = !base,
 		.base = base,
 		.default_sample_type = default_sample_type,
 	};

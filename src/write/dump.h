@@ -14,8 +14,9 @@ void dump_start_clock(void);
    Returns 0 or an errno value; failures also print one "heapprof:" line. */
 int dump_write(const char *path);
 
-/* The profile a dump would write now, gzip'd, into `out` (the endpoint's answer):
-   with `base`, the allocations since it and what is in use now. `default_sample_type`
+/* The profile a dump would write now, gzip'd, into `out` (the endpoint's answer),
+   timed as Go times a heap profile (profile_request.at_moment): with `base`, the
+   allocations since it and what is in use now, timed from it. `default_sample_type`
    as in profile_request. Returns 0 or an errno value. */
 int dump_build(struct pprof_buffer *out, const struct profile_base *base, const char *default_sample_type);
 

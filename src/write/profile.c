@@ -487,9 +487,23 @@ static void release(struct builder *builder)
 	pprof_buffer_free(&builder->label);
 }
 
+/* Since when the profile counts, and for how long; `taken_nanos` is when it began to
+   read the sites. */
+static void write_times(struct builder *builder, const struct profile_request *request, int64_t taken_nanos)
+{
+	if (request->at_moment) {
+		pprof_int(&builder->profile, PROFILE_TIME_NANOS, taken_nanos);
+		return;
+	}
+	int64_t since = request->view == PROFILE_DELTA ? request->base->taken_nanos : request->start_nanos;
+	pprof_int(&builder->profile, PROFILE_TIME_NANOS, since);
+	pprof_int(&builder->profile, PROFILE_DURATION_NANOS, now_nanos() - since);
+}
+
 bool profile_encode(struct pprof_buffer *out, const struct profile_request *request,
 		    struct profile_summary *summary)
 {
+	int64_t taken_nanos = now_nanos();
 	struct builder builder = {0};
 	*summary = (struct profile_summary){0};
 	bool ok = prepare(&builder);
@@ -506,10 +520,7 @@ bool profile_encode(struct pprof_buffer *out, const struct profile_request *requ
 		write_mappings(&builder);
 		value_type(&builder, PROFILE_PERIOD_TYPE, "space", "bytes");
 		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)sampler_profile_rate());
-		int64_t since =
-			request->view == PROFILE_DELTA ? request->base->taken_nanos : request->start_nanos;
-		pprof_int(&builder.profile, PROFILE_TIME_NANOS, since);
-		pprof_int(&builder.profile, PROFILE_DURATION_NANOS, now_nanos() - since);
+		write_times(&builder, request, taken_nanos);
 		if (request->default_sample_type)
 			pprof_int(&builder.profile, PROFILE_DEFAULT_SAMPLE_TYPE,
 				  string_index(&builder, request->default_sample_type));

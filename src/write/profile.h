@@ -32,6 +32,10 @@ void profile_base_free(struct profile_base *base);
 struct profile_request {
 	enum profile_view view;
 	int64_t start_nanos; /* the process start in wall-clock time; a delta starts at its base */
+	/* time_nanos is the moment the profile is taken and there is no duration_nanos, as
+	   in Go's heap profiles: collectors take a profile with a duration for a delta
+	   (docs/fleet.md). A PROFILE_CURRENT served without a window. */
+	bool at_moment;
 	const struct profile_base *base; /* PROFILE_DELTA */
 	/* The profile's default_sample_type; NULL leaves pprof's default, the last type
 	   (inuse_space), as a dump does. */

@@ -61,6 +61,8 @@ def check_profiles(address, directory):
     check(rows(heap, "inuse_space").get("keep_work") == 100 * 4096, f"heap: {rows(heap, 'inuse_space')}")
     check(rows(heap, "alloc_objects").get("keep_work") == 100, f"heap: {rows(heap, 'alloc_objects')}")
     check_readable(heap, "keep_work")
+    raw = pprof(heap, "-raw")
+    check("\nTime: " in raw and "\nDuration: " not in raw, f"not stamped as Go stamps a heap profile:\n{raw[:300]}")
     url = f"http://{address}/debug/pprof"
     shown = pprof_url(url + "/heap", "-top", directory=directory)
     check("Type: inuse_space" in shown and "keep_work" in shown, f"go tool pprof -top heap:\n{shown}")
