@@ -161,6 +161,18 @@ def request(address, target, method="GET", timeout=30, headers=""):
     return Response(raw)
 
 
+# The User-Agent of each fleet collector's scrapes (docs/fleet.md names the sources).
+COLLECTORS = {"alloy": "Alloy/v1.18.0 (linux; binary)", "parca": "conprof/v0.28.0"}
+
+
+def collector_request(address, target, collector, timeout=30):
+    """A scrape byte for byte as the collector sends it: Go's net/http writes Host, then
+    User-Agent, and no Accept-Encoding (prometheus/common's transport turns compression
+    off); keep-alive is on, so nothing asks the server to close."""
+    data = f"GET {target} HTTP/1.1\r\nHost: {address}\r\nUser-Agent: {COLLECTORS[collector]}\r\n\r\n"
+    return Response(exchange(address, data.encode(), timeout))
+
+
 def profile_bytes(address, target):
     """A profile's bytes, unzipped; checked to be gzip'd profile.proto."""
     response = request(address, target)
