@@ -4,8 +4,10 @@
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "compress.h"
 #include "describe.h"
@@ -87,12 +89,28 @@ static int choose_path(const char *requested, char *path, size_t size)
 	return 0;
 }
 
+/* The profile's comment: the process it is of. A copy that a collector keeps, or one
+   fetched with go tool pprof, would name neither the program nor its pid otherwise, as
+   Go's do not (docs/fleet.md). */
+#define PROCESS_COMMENT_SIZE (NAME_MAX + 32)
+
+static const char *process_comment(char *text, size_t size)
+{
+	snprintf(text, size, "Process: %s, pid %d", output_program_name(), (int)getpid());
+	return text;
+}
+
 static int write_locked(const char *path, enum output_base base, enum profile_view view)
 {
 	int64_t started = monotonic_nanos();
 	struct pprof_buffer data = {0};
 	struct profile_summary summary;
-	struct profile_request request = {.view = view, .start_nanos = start_nanos};
+	char comment[PROCESS_COMMENT_SIZE];
+	struct profile_request request = {
+		.view = view,
+		.start_nanos = start_nanos,
+		.comment = process_comment(comment, sizeof comment),
+	};
 	if (!profile_encode(&data, &request, &summary)) {
 		report_failure(path, ENOMEM);
 		return ENOMEM;
@@ -132,12 +150,14 @@ int dump_build(struct pprof_buffer *out, const struct profile_base *base, const 
 {
 	int saved_errno;
 	bool was_busy = enter(&saved_errno);
+	char comment[PROCESS_COMMENT_SIZE];
 	struct profile_request request = {
 		.view = base ? PROFILE_DELTA : PROFILE_CURRENT,
 		.start_nanos = start_nanos,
 		.at_moment = !base,
 		.base = base,
 		.default_sample_type = default_sample_type,
+		.comment = process_comment(comment, sizeof comment),
 	};
 	struct profile_summary summary;
 	bool built = profile_encode(out, &request, &summary);

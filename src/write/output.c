@@ -90,6 +90,11 @@ void output_start(const char *template)
 	errno = saved_errno;
 }
 
+const char *output_program_name(void)
+{
+	return program_name;
+}
+
 static bool holds_start_directory(int fd)
 {
 	struct stat status;

@@ -11,6 +11,9 @@
    %e and, when `template` is relative, the working directory its names go in. */
 void output_start(const char *template);
 
+/* The program's name at start-up: %e, and the profile's comment. */
+const char *output_program_name(void);
+
 /* Expands %p (pid), %e (program name at start-up), %n (dump sequence number) and %%.
    False when the result does not fit in `size` bytes. */
 bool output_expand(const char *template, uint64_t sequence, char *path, size_t size);

@@ -38,6 +38,7 @@ enum {
 	PROFILE_DURATION_NANOS = 10,
 	PROFILE_PERIOD_TYPE = 11,
 	PROFILE_PERIOD = 12,
+	PROFILE_COMMENT = 13,
 	PROFILE_DEFAULT_SAMPLE_TYPE = 14,
 	VALUE_TYPE_TYPE = 1,
 	VALUE_TYPE_UNIT = 2,
@@ -521,6 +522,9 @@ bool profile_encode(struct pprof_buffer *out, const struct profile_request *requ
 		value_type(&builder, PROFILE_PERIOD_TYPE, "space", "bytes");
 		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)sampler_profile_rate());
 		write_times(&builder, request, taken_nanos);
+		if (request->comment)
+			pprof_int(&builder.profile, PROFILE_COMMENT,
+				  string_index(&builder, request->comment));
 		if (request->default_sample_type)
 			pprof_int(&builder.profile, PROFILE_DEFAULT_SAMPLE_TYPE,
 				  string_index(&builder, request->default_sample_type));

@@ -40,6 +40,9 @@ struct profile_request {
 	/* The profile's default_sample_type; NULL leaves pprof's default, the last type
 	   (inuse_space), as a dump does. */
 	const char *default_sample_type;
+	/* The profile's one comment, NULL for none: pprof prints it in every report's
+	   header. */
+	const char *comment;
 };
 
 /* Encodes the profile (uncompressed) into `out`. False when memory ran out. Under the

@@ -14,10 +14,11 @@
   taken just before and just after them;
 - /debug/pprof/heap once.
 
-Every profile is read by go tool pprof, and heapprof top prints the same bytes. The
-program logs when each burst ran: a profile taken between bursts must show the exact
-values; one whose moment overlaps a burst (a slow machine) is held to the range that
-burst spans."""
+Every profile is read by go tool pprof, and heapprof top and list print the same bytes;
+each names the process in its comment, which both print in top's header. The program
+logs when each burst ran: a profile taken between bursts must show the exact values;
+one whose moment overlaps a burst (a slow machine) is held to the range that burst
+spans."""
 import gzip
 import struct
 import sys
@@ -199,19 +200,32 @@ def check_windows(before, windows, after, bursts):
     return ambiguous, outside
 
 
-def check_cli_parity(scrapes):
-    """heapprof top prints what go tool pprof -top prints, for every type of every profile."""
+def check_same_report(scrape, sample_type, command, *argument):
+    """heapprof COMMAND prints what go tool pprof -COMMAND prints; returns it."""
     env = dict(os.environ, TZ="UTC")
     env.pop("LD_PRELOAD", None)
+    flag = "-sample_index=" + sample_type
+    ours = subprocess.run([CLI, command, flag, *argument, scrape.path], env=env, capture_output=True, text=True,
+                          timeout=120)
+    go = pprof(scrape.path, flag, "-" + command, *argument)
+    check(ours.returncode == 0 and ours.stdout == go,
+          f"heapprof {command} {flag} {' '.join(argument)} on {scrape.target} differs from go tool pprof:\n"
+          f"{ours.stderr}\n--- go tool pprof\n{go}--- heapprof\n{ours.stdout}")
+    return go
+
+
+def check_cli_parity(scrapes, pid):
+    """top for every type of every profile, the process's comment among its header's
+    lines, and list."""
+    identity = f"Process: fleet_target, pid {pid}"
     for scrape in scrapes:
+        comments = pprof(scrape.path, "-comments")
+        check(comments == identity + "\n", f"{scrape.target}: comments {comments!r}")
         for sample_type in SAMPLE_TYPES:
-            flags = ["-sample_index=" + sample_type]
-            ours = subprocess.run([CLI, "top", *flags, scrape.path], env=env, capture_output=True, text=True,
-                                  timeout=120)
-            go = pprof(scrape.path, "-top", *flags)
-            check(ours.returncode == 0 and ours.stdout == go,
-                  f"heapprof top {sample_type} {scrape.target} differs from go tool pprof:\n{ours.stderr}\n"
-                  f"--- go tool pprof\n{go}--- heapprof\n{ours.stdout}")
+            shown = check_same_report(scrape, sample_type, "top")
+            check(f"\n{identity}\nType: {sample_type}\n" in shown, f"{scrape.target}: the header:\n{shown}")
+        shown = check_same_report(scrape, "alloc_space", "list", "_work$")
+        check(shown.count("ROUTINE ===") == 3, f"{scrape.target}: list:\n{shown}")
 
 
 with scratch_dir() as directory:
@@ -248,7 +262,7 @@ with scratch_dir() as directory:
         check_snapshot(heap, bursts_at(bursts, heap.sent, heap.received), "heap")
         check("Type: inuse_space" in pprof(heap.path, "-top"), "heap's default sample type")
         ambiguous, outside = check_windows(before, windows, after, bursts)
-        check_cli_parity(cumulative + [heap, before] + windows + [after])
+        check_cli_parity(cumulative + [heap, before] + windows + [after], service.pid)
         print(f"{len(bursts)} bursts; {slow} of 11 scrapes and {ambiguous} of 20 window ends overlapped a burst; "
               f"{outside} bursts fell between windows")
     finally:

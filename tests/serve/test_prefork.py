@@ -21,8 +21,11 @@ def allocated(profile):
     return {name: flat for name, (flat, _) in top(profile, "alloc_objects").items()}
 
 
-def check_worker(address, index, directory, name):
-    counts = allocated(save_profile(address, "/debug/pprof/heap", os.path.join(directory, name)))
+def check_worker(address, index, pid, directory, name):
+    path = save_profile(address, "/debug/pprof/heap", os.path.join(directory, name))
+    check(pprof(path, "-comments") == f"Process: prefork, pid {pid}\n",
+          f"worker {index}'s profile names another process: {pprof(path, '-comments')!r}")
+    counts = allocated(path)
     check(counts.get("worker_work") == (index + 1) * 50, f"worker {index}: {counts}")
     check(counts.get("master_work") == 100, f"worker {index} inherited the master's samples: {counts}")
 
@@ -51,7 +54,7 @@ with scratch_dir() as directory:
         for index, pid in enumerate(workers):
             path = os.path.join(directory, f"p.{pid}.sock")
             wait_for(path)
-            check_worker("unix:" + path, index, directory, f"worker{index}.pb.gz")
+            check_worker("unix:" + path, index, pid, directory, f"worker{index}.pb.gz")
             sockets = socket_descriptors(pid)
             check(len(sockets) == 1, f"worker {index} holds more than its own socket: {sockets}")
             check_ours_kept_high(pid)
@@ -78,7 +81,7 @@ with scratch_dir() as directory:
             shown = pprof_url(f"http://{served[pid]}/debug/pprof/heap", "-top", "-sample_index=alloc_objects",
                               directory=directory)
             check("worker_work" in shown, f"worker {index} by go tool pprof:\n{shown}")
-            check_worker(served[pid], index, directory, f"tcp-worker{index}.pb.gz")
+            check_worker(served[pid], index, pid, directory, f"tcp-worker{index}.pb.gz")
         check_master(served[master.pid], directory)
         master.finish(status=0)
     finally:

@@ -222,7 +222,7 @@ def check_symbolize(heapprof, library, program, tmp):
 
 def top_header(text):
     """The Type and Showing lines of a top report: the sample type and the total."""
-    return [line for line in text.split("\n")[:6] if line.startswith(("Type:", "Showing"))]
+    return [line for line in text.split("\n") if line.startswith(("Type:", "Showing"))]
 
 
 def check_symbolize_later(heapprof, library, program, tmp):
