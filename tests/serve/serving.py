@@ -5,10 +5,14 @@ import io
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 
 from harness import *
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from strip_symbols import fields, read_varint  # noqa: E402
 
 SERVING = re.compile(r"^heapprof: serving http://(\S+)/debug/pprof/ for pid (\d+)$")
 
@@ -183,6 +187,16 @@ def profile_bytes(address, target):
     return gzip.decompress(response.body)
 
 
+PROFILE_TIME_NANOS, PROFILE_DURATION_NANOS = 9, 10
+
+
+def profile_times(data):
+    """time_nanos and duration_nanos of an unzipped profile (0 when absent)."""
+    values = {number: read_varint(raw, 1)[0] for number, wire, raw, _ in fields(data)
+              if wire == 0 and number in (PROFILE_TIME_NANOS, PROFILE_DURATION_NANOS)}
+    return values.get(PROFILE_TIME_NANOS, 0), values.get(PROFILE_DURATION_NANOS, 0)
+
+
 def save_profile(address, target, path):
     response = request(address, target)
     check(response.status == 200, f"{target}: status {response.status}")
@@ -192,12 +206,14 @@ def save_profile(address, target, path):
 
 
 def pprof_url(url, *args, directory):
-    """go tool pprof on a URL, as a user runs it; the fetched copy goes to `directory`."""
+    """go tool pprof on a URL (or a list of them, merged), as a user runs it; the fetched
+    copy goes to `directory`."""
     env = dict(os.environ, TZ="UTC", PPROF_TMPDIR=directory)
     env.pop("LD_PRELOAD", None)
-    result = subprocess.run(["go", "tool", "pprof", *args, url], env=env, capture_output=True, text=True,
+    urls = [url] if isinstance(url, str) else url
+    result = subprocess.run(["go", "tool", "pprof", *args, *urls], env=env, capture_output=True, text=True,
                             timeout=240)
-    check(result.returncode == 0, f"go tool pprof {' '.join(args)} {url} failed:\n{result.stderr}")
+    check(result.returncode == 0, f"go tool pprof {' '.join(args)} {' '.join(urls)} failed:\n{result.stderr}")
     return result.stdout + result.stderr
 
 

@@ -19,27 +19,14 @@ each names the process in its comment, which both print in top's header. The pro
 logs when each burst ran: a profile taken between bursts must show the exact values;
 one whose moment overlaps a burst (a slow machine) is held to the range that burst
 spans."""
-import gzip
 import struct
-import sys
 from serving import *
-
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from strip_symbols import fields, read_varint  # noqa: E402
 
 CLI = os.environ["HEAPPROF_CLI"]
 PERIOD = 100_000_000  # nanoseconds between bursts, which start on the tenths of a second
 PHASE = 30_000_000  # requests go out this long after a burst's tick: between bursts
 SITES = {"leak_work": (2, 4096), "churn_work": (20, 1000), "ring_work": (5, 2048)}  # per burst
 RING = 50
-PROFILE_TIME_NANOS, PROFILE_DURATION_NANOS = 9, 10
-
-
-def times(data):
-    """time_nanos and duration_nanos of an unzipped profile."""
-    values = {number: read_varint(raw, 1)[0] for number, wire, raw, _ in fields(data)
-              if wire == 0 and number in (PROFILE_TIME_NANOS, PROFILE_DURATION_NANOS)}
-    return values.get(PROFILE_TIME_NANOS, 0), values.get(PROFILE_DURATION_NANOS, 0)
 
 
 class Scrape:
@@ -54,7 +41,7 @@ class Scrape:
         check(response.status == 200, f"{target}: status {response.status}: {response.body[:200]!r}")
         with open(path, "wb") as out:
             out.write(response.body)
-        self.time_nanos, self.duration_nanos = times(gzip.decompress(response.body))
+        self.time_nanos, self.duration_nanos = profile_times(gzip.decompress(response.body))
         self.values = None
 
     def value(self, site, sample_type):
