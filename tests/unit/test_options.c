@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "common/name_template.h"
 
 static const char *const all_variables[] = {
 	"HEAPPROF_RATE",          "HEAPPROF_DEPTH",       "HEAPPROF_VERBOSE",     "HEAPPROF_SEED",
@@ -119,7 +120,7 @@ static void check_defaults_kept(void)
 	CHECK_UINT(options.dump_interval, 0);
 	CHECK_UINT(options.dump_period, 0);
 	CHECK_UINT(options.dump_signal, 0);
-	CHECK_STR(options.out, OPTIONS_DEFAULT_OUT);
+	CHECK_STR(options.out, NAME_TEMPLATE_DEFAULT);
 }
 
 static void check_valid(const char *name, const char *value)
