@@ -1,6 +1,5 @@
 #include "profile_symbolizer.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +8,7 @@
 #include <zstd.h>
 
 #include "elf_build_id.h"
+#include "output_file.h"
 #include "reader/budget_arena.h"
 #include "reader/decompress.h"
 #include "reader/diag.h"
@@ -303,24 +303,18 @@ static unsigned char *encode_for_path(const char *path, const unsigned char *dat
 	return gzip_bytes(data, size, out_size);
 }
 
-/* Writes beside out_path and renames, so that out_path may be the input. */
+/* out_path may be the input: a regular file is written beside and renamed. */
 static int write_profile(const char *out_path, const unsigned char *data, size_t size, char *error,
 			 size_t error_size)
 {
 	size_t encoded_size;
 	unsigned char *encoded = encode_for_path(out_path, data, size, &encoded_size);
-	char *temporary = diag_asprintf("%s.tmp.%d", out_path, (int)getpid());
-	FILE *out = fopen(temporary, "wb");
-	int status = 0;
-	if (!out)
-		status = fail(error, error_size, "%s: %s", temporary, strerror(errno));
-	else if ((fwrite(encoded, 1, encoded_size, out) != encoded_size) | (fclose(out) != 0))
-		status = fail(error, error_size, "%s: %s", temporary, strerror(errno));
-	else if (rename(temporary, out_path))
-		status = fail(error, error_size, "%s: %s", out_path, strerror(errno));
-	if (status)
-		unlink(temporary);
-	free(temporary);
+	struct output_file out;
+	int status = output_file_open(&out, out_path, error, error_size);
+	if (!status) {
+		fwrite(encoded, 1, encoded_size, out.stream);
+		status = output_file_close(&out, error, error_size);
+	}
 	free(encoded);
 	return status;
 }
