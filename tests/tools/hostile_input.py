@@ -7,11 +7,12 @@ within a bounded amount of memory (every run is limited by RLIMIT_AS).
 
 import gzip
 import os
-import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -97,23 +98,119 @@ def gzip_bomb(size):
     return gzip_of_repeated(b"\0", size)
 
 
-def limit_memory():
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+# Runs a command under RLIMIT_AS and writes its wait status and peak memory
+# (KiB) to a file. It forks from a fresh, small process: the peak of a
+# process counts the memory of the one it was forked or spawned from, and
+# this test holds large inputs.
+MEASURE = """
+import os, resource, sys
+limit, report = int(sys.argv[1]), sys.argv[2]
+child = os.fork()
+if child == 0:
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    os.execv(sys.argv[3], sys.argv[3:])
+_, status, usage = os.wait4(child, 0)
+with open(report, "w") as out:
+    out.write(f"{status} {usage.ru_maxrss}")
+"""
 
 
-def check(heapprof, args, want_status, label):
-    run = subprocess.run([heapprof] + args, capture_output=True, preexec_fn=limit_memory, timeout=120)
-    stderr = run.stderr.decode(errors="replace")
+class Run:
+    """A finished heapprof run: status, output, peak memory and wall time."""
+
+    def __init__(self, args, memory_limit=MEMORY_LIMIT, timeout=120):
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="heapprof-run-") as where:
+            report = os.path.join(where, "report")
+            command = [sys.executable, "-c", MEASURE, str(memory_limit), report] + args
+            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     start_new_session=True)
+            try:
+                self.stdout, stderr = child.communicate(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                self.stdout, stderr = child.communicate()
+            self.stderr = stderr.decode(errors="replace")
+            self.seconds = time.monotonic() - started
+            self.timed_out = not os.path.exists(report)
+            status, peak_kb = open(report).read().split() if not self.timed_out else (0, 0)
+        self.returncode = None if self.timed_out else os.waitstatus_to_exitcode(int(status))
+        self.peak_mb = int(peak_kb) / 1024
+
+
+def check(heapprof, args, want_status, label, memory_limit=MEMORY_LIMIT, most_mb=None, most_seconds=None,
+          error_words=None, stdout_allowed=False):
+    run = Run([heapprof] + args, memory_limit, timeout=(most_seconds or 60) * 2)
+    stderr = run.stderr
     problems = []
-    if run.returncode != want_status:
+    if run.timed_out:
+        problems.append(f"still running after {run.seconds:.0f} s")
+    elif run.returncode != want_status:
         problems.append(f"exit status {run.returncode}, want {want_status}")
-    if want_status == 1 and run.stdout:
+    if want_status == 1 and run.stdout and not stdout_allowed:
         problems.append(f"printed {len(run.stdout)} bytes on stdout")
     if want_status == 1 and (stderr.count("\n") != 1 or not stderr.startswith("heapprof: ")):
         problems.append("stderr is not one 'heapprof: ' line")
+    if error_words and error_words not in stderr:
+        problems.append(f"the error does not say '{error_words}'")
+    if most_mb and run.peak_mb > most_mb:
+        problems.append(f"took {run.peak_mb:.0f} MB, more than {most_mb} MB")
+    if most_seconds and run.seconds > most_seconds:
+        problems.append(f"took {run.seconds:.1f} s, more than {most_seconds} s")
     verdict = "FAIL" if problems else "ok"
-    print(f"{verdict:4} {label}: {stderr.strip()[:150]}" + ("".join("\n     " + p for p in problems)))
+    print(f"{verdict:4} {label} ({run.seconds:.1f} s, {run.peak_mb:.0f} MB): {stderr.strip()[:150]}"
+          + ("".join("\n     " + p for p in problems)), flush=True)
     return not problems
+
+
+def profile_naming(path, files):
+    """A profile with one function per (file, line) of files, each with a sample."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x1000, 0x100000, 0, "/bin/app")
+    for i, (filename, line) in enumerate(files, 1):
+        p.function(i, f"f{i}", filename=filename)
+        p.location(i, 1, 0x1000 + i, [(i, line)])
+        p.sample([i], [100])
+    p.write(path)
+    return path
+
+
+def check_sources(heapprof, tmp):
+    """list reads the files a profile names: regular files only, a bounded
+    amount of each and of all together."""
+    ok = True
+    profile = os.path.join(tmp, "sources.pb.gz")
+    profile_naming(profile, [("/dev/zero", 1)])
+    ok &= check(heapprof, ["list", ".", profile], 0, "list of a function in /dev/zero", most_mb=100, most_seconds=10)
+    fifo = os.path.join(tmp, "fifo.c")
+    os.mkfifo(fifo)
+    profile_naming(profile, [(fifo, 1)])
+    ok &= check(heapprof, ["list", ".", profile], 0, "list of a function in a FIFO without a writer", most_seconds=10)
+
+    big = os.path.join(tmp, "big.c")
+    line = b"abcdefghijklmno\n"  # 16 bytes: 2 Mi lines in the first 32 MiB
+    with open(big, "wb") as out:
+        out.write(line * (40 << 16))
+    profile_naming(profile, [(big, 2_097_150), (big, 2_200_000)])
+    run = Run([heapprof, "list", ".", profile])
+    shown = run.stdout.decode()
+    within = "2097150:abcdefghijklmno" in shown and "2097152:abcdefghijklmno" in shown
+    past = "2097153:" in shown or "2200000:" in shown
+    print(f"{'ok' if within and not past else 'FAIL':4} list of a 40 MiB source: lines past its first 32 MiB are"
+          f" not shown (within: {within}, past: {past})")
+    ok &= within and not past
+
+    with open(big, "wb") as out:
+        out.write(line * (32 << 16))
+    links = []
+    for i in range(9):
+        links.append(os.path.join(tmp, f"link{i}.c"))
+        os.symlink(big, links[-1])
+    profile_naming(profile, [(link, 1) for link in links])
+    ok &= check(heapprof, ["list", ".", profile], 1, "list of nine 32 MiB sources", most_mb=500, most_seconds=60,
+                error_words="more than 256 MiB", stdout_allowed=True)
+    return ok
 
 
 def main():
@@ -145,6 +242,7 @@ def main():
                      ["top", "-sample_index=nope", good], ["top", "-sample_index=7", good], ["frobnicate"],
                      ["list", good], ["list", "(", good]):
             ok &= check(heapprof, args, 2, "usage: heapprof " + " ".join(a.replace(tmp, "TMP") for a in args))
+        ok &= check_sources(heapprof, tmp)
     return 0 if ok else 1
 
 
