@@ -187,9 +187,38 @@ static void add_frame(void *context, const struct symbolized_frame *frame)
 	lookup->lines[lookup->n_lines++] = line;
 }
 
+/* The locations without lines, by mapping: those of mapping m are
+   order[first[m] .. first[m + 1]), in the profile's order. */
+struct unsymbolized {
+	size_t *first;
+	size_t *order;
+};
+
+static bool needs_lines(const struct profile_location *location)
+{
+	return !location->n_lines && location->mapping != NO_MAPPING;
+}
+
+static void group_unsymbolized(const struct profile *prof, struct unsymbolized *groups)
+{
+	groups->first = diag_calloc(prof->n_mappings + 1, sizeof *groups->first);
+	groups->order = diag_calloc(prof->n_locations, sizeof *groups->order);
+	for (size_t i = 0; i < prof->n_locations; i++)
+		if (needs_lines(&prof->locations[i]))
+			groups->first[prof->locations[i].mapping + 1]++;
+	for (size_t m = 0; m < prof->n_mappings; m++)
+		groups->first[m + 1] += groups->first[m];
+	size_t *next = diag_malloc((prof->n_mappings + 1) * sizeof *next);
+	memcpy(next, groups->first, (prof->n_mappings + 1) * sizeof *next);
+	for (size_t i = 0; i < prof->n_locations; i++)
+		if (needs_lines(&prof->locations[i]))
+			groups->order[next[prof->locations[i].mapping]++] = i;
+	free(next);
+}
+
 /* Symbolizes the locations of mapping index m; returns whether its binary was found. */
 static bool symbolize_mapping(struct rewrite *rw, const struct profile *prof, size_t m,
-			      struct symbolize_stats *stats)
+			      const struct unsymbolized *groups, struct symbolize_stats *stats)
 {
 	const struct profile_mapping *mapping = &prof->mappings[m];
 	char *binary = find_binary(mapping);
@@ -200,10 +229,9 @@ static bool symbolize_mapping(struct rewrite *rw, const struct profile *prof, si
 	}
 	free(binary);
 	Perftools__Profiles__Mapping *message = rw->message->mapping[m];
-	for (size_t i = 0; i < prof->n_locations; i++) {
+	for (size_t at = groups->first[m]; at < groups->first[m + 1]; at++) {
+		size_t i = groups->order[at];
 		const struct profile_location *l = &prof->locations[i];
-		if (l->mapping != m || l->n_lines)
-			continue;
 		Perftools__Profiles__Location *location = rw->message->location[i];
 		struct lookup_context lookup = {rw, NULL, 0, 0, false, false};
 		symbolizer_lookup(rw->symbolizer, l->address, add_frame, &lookup);
@@ -342,6 +370,24 @@ static void free_rewrite(struct rewrite *rw)
 	budget_arena_free_all(&rw->arena);
 }
 
+static void symbolize_mappings(struct rewrite *rw, const struct profile *prof, FILE *notes,
+			       struct symbolize_stats *stats)
+{
+	struct unsymbolized groups;
+	group_unsymbolized(prof, &groups);
+	for (size_t m = 0; m < prof->n_mappings; m++) {
+		const struct profile_mapping *mapping = &prof->mappings[m];
+		if (mapping_has_symbols(mapping) || is_pseudo_file(mapping->file))
+			continue;
+		if (!symbolize_mapping(rw, prof, m, &groups, stats)) {
+			stats->mappings_without_binary++;
+			note_missing_binary(notes, mapping);
+		}
+	}
+	free(groups.first);
+	free(groups.order);
+}
+
 int profile_symbolizer_write(const char *in_path, const char *out_path, FILE *notes,
 			     struct symbolize_stats *stats, char *error, size_t error_size)
 {
@@ -356,15 +402,7 @@ int profile_symbolizer_write(const char *in_path, const char *out_path, FILE *no
 		status = fail(error, error_size, "%s%s", "cannot start elfutils' symbolizer", "");
 	if (!status) {
 		load_tables(&rw);
-		for (size_t m = 0; m < prof->n_mappings; m++) {
-			const struct profile_mapping *mapping = &prof->mappings[m];
-			if (mapping_has_symbols(mapping) || is_pseudo_file(mapping->file))
-				continue;
-			if (!symbolize_mapping(&rw, prof, m, stats)) {
-				stats->mappings_without_binary++;
-				note_missing_binary(notes, mapping);
-			}
-		}
+		symbolize_mappings(&rw, prof, notes, stats);
 		rw.message->string_table = rw.strings_out;
 		rw.message->n_string_table = rw.n_strings;
 		rw.message->function = rw.functions_out;

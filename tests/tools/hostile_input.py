@@ -213,6 +213,38 @@ def check_sources(heapprof, tmp):
     return ok
 
 
+def check_quadratic(heapprof, tmp):
+    """Work that grows with the square of a list in the input: -base's
+    comments, list's files and a function's lines."""
+    ok = True
+    profiles = []
+    for side in ("old", "new"):
+        p = valid(comments=[f"{side} comment {i}" for i in range(100_000)])
+        profiles.append(os.path.join(tmp, f"comments-{side}.pb.gz"))
+        p.write(profiles[-1])
+    ok &= check(heapprof, ["top", "-base", profiles[0], profiles[1]], 0,
+                "top -base of two profiles of 100,000 comments each", most_seconds=10)
+
+    profile = os.path.join(tmp, "files.pb.gz")
+    profile_naming(profile, [(f"/nonexistent/file{i}.c", 1) for i in range(100_000)])
+    ok &= check(heapprof, ["list", ".", profile], 0, "list of 100,000 functions in missing files", most_seconds=15)
+
+    source = os.path.join(tmp, "long.c")
+    with open(source, "w") as out:
+        out.writelines(f"line {i}\n" for i in range(1, 100_001))
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x1000, 0x100000, 0, "/bin/app")
+    p.function(1, "long_function", filename=source, start_line=1)
+    for line in range(1, 100_001):
+        p.location(line, 1, 0x1000 + line, [(1, line)])
+        p.sample([line], [line])
+    p.write(profile)
+    ok &= check(heapprof, ["list", ".", profile], 0, "list of a function with samples on 100,000 lines",
+                most_seconds=15)
+    return ok
+
+
 def main():
     heapprof = os.path.abspath(sys.argv[1])
     ok = True
@@ -243,6 +275,7 @@ def main():
                      ["list", good], ["list", "(", good]):
             ok &= check(heapprof, args, 2, "usage: heapprof " + " ".join(a.replace(tmp, "TMP") for a in args))
         ok &= check_sources(heapprof, tmp)
+        ok &= check_quadratic(heapprof, tmp)
     return 0 if ok else 1
 
 

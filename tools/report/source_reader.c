@@ -15,8 +15,6 @@
 #include "reader/diag.h"
 
 struct source_file {
-	struct source_file *next;
-	char *path;
 	char *text;      /* the file's bytes, each line ending in NUL */
 	uint32_t *lines; /* where line i + 1 starts in text */
 	size_t n_lines;
@@ -75,21 +73,21 @@ void source_reader_init(struct source_reader *reader, const char *search_path, c
 {
 	reader->search_path = search_path;
 	reader->trim_path = trim_path;
+	intern_table_init(&reader->paths);
 	reader->files = NULL;
+	reader->files_capacity = 0;
 	reader->held = 0;
 }
 
 void source_reader_free(struct source_reader *reader)
 {
-	while (reader->files) {
-		struct source_file *next = reader->files->next;
-		free(reader->files->text);
-		free(reader->files->lines);
-		free(reader->files->path);
-		free(reader->files->error);
-		free(reader->files);
-		reader->files = next;
+	for (size_t i = 0; i < reader->paths.count; i++) {
+		free(reader->files[i].text);
+		free(reader->files[i].lines);
+		free(reader->files[i].error);
 	}
+	free(reader->files);
+	intern_table_free(&reader->paths);
 }
 
 /* Go spells system errors in lower case ("no such file or directory"). */
@@ -202,18 +200,18 @@ static void read_source(struct source_reader *reader, struct source_file *source
 
 static struct source_file *load(struct source_reader *reader, const char *path)
 {
-	for (struct source_file *file = reader->files; file; file = file->next)
-		if (!strcmp(file->path, path))
-			return file;
-	struct source_file *source = diag_calloc(1, sizeof *source);
-	source->path = diag_strdup(path);
+	size_t known = reader->paths.count;
+	uint32_t id = intern(&reader->paths, path, strlen(path));
+	if (id < known)
+		return &reader->files[id];
+	reader->files = diag_grow(reader->files, &reader->files_capacity, id + 1, sizeof *reader->files);
+	struct source_file *source = &reader->files[id];
+	*source = (struct source_file){0};
 	int fd = open_source(reader, path, &source->error);
 	if (fd >= 0) {
 		read_source(reader, source, fd);
 		close(fd);
 	}
-	source->next = reader->files;
-	reader->files = source;
 	return source;
 }
 
