@@ -270,13 +270,13 @@ static int decode_for_rewrite(struct rewrite *rw, const char *in_path, char *err
 		free(bytes);
 		return fail(error, error_size, "%s: %s", in_path, reason);
 	}
-	budget_arena_init(&rw->arena, SIZE_MAX);
-	rw->message = perftools__profiles__profile__unpack(&rw->arena.allocator, plain.size, plain.bytes);
+	rw->message = profile_reader_unpack(&rw->arena, plain.bytes, plain.size, reason, sizeof reason);
 	decompress_buffer_free(&plain);
 	free(bytes);
-	if (!rw->message)
-		return fail(error, error_size, "%s: %s", in_path, "cannot decode the profile a second time");
-	return 0;
+	/* What symbolizing adds grows with the locations and the binaries' inline
+	   depth, not with the input's bytes: only the system limits it. */
+	rw->arena.budget = SIZE_MAX;
+	return rw->message ? 0 : fail(error, error_size, "%s: %s", in_path, reason);
 }
 
 static bool ends_with(const char *text, const char *suffix)

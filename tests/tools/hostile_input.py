@@ -18,7 +18,7 @@ import zlib
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
-from pprof_writer import Profile, bytes_field, int_field, key, varint  # noqa: E402
+from pprof_writer import Profile, bytes_field, int_field, key, packed_field, varint  # noqa: E402
 
 MEMORY_LIMIT = 1 << 30  # address space for each heapprof run
 
@@ -213,6 +213,55 @@ def check_sources(heapprof, tmp):
     return ok
 
 
+def check_budgets(heapprof, tmp):
+    """Each of the reader's budgets (docs/cli.md, "Input"), met by a profile
+    that passes every other: refused with an error naming it, in bounded time
+    and memory."""
+    ok = True
+    ok &= check(heapprof, ["top", "/dev/zero"], 1, "a profile that never ends (/dev/zero)", memory_limit=3 << 29,
+                most_mb=1100, most_seconds=30, error_words="larger than 1024 MiB")
+
+    # 4.1 MiB that gzip cannot shrink, then zeros: the ratio would allow 1 GiB and more.
+    path = os.path.join(tmp, "budget.pb.gz")
+    compressor = zlib.compressobj(1, zlib.DEFLATED, 31)
+    with open(path, "wb") as out:
+        out.write(compressor.compress(os.urandom(41 << 17)))
+        for _ in range(1 << 10):
+            out.write(compressor.compress(bytes(1 << 20)))
+        out.write(compressor.flush())
+    ok &= check(heapprof, ["top", path], 1, "a profile decompressing to over 1 GiB", memory_limit=3 << 29,
+                most_mb=1200, most_seconds=30, error_words="larger than 1024 MiB")
+
+    header = valid().encode()
+    for what, unit, count in (("samples", bytes_field(2, b""), 9 << 20),
+                              ("locations", bytes_field(4, int_field(1, 1)), 9 << 20)):
+        with open(path, "wb") as out:
+            out.write(gzip_of_repeated(unit, count * len(unit)) + gzip.compress(header))
+        ok &= check(heapprof, ["top", path], 1, f"{count:,} {what}", most_mb=300, most_seconds=30,
+                    error_words=f"more than {8 << 20} {what}")
+
+    # Labels decode to 53 bytes per byte: 10 MiB of them pass the budget of
+    # 64 MiB + 32 per byte, 64 MiB of them the 2 GiB it stops at.
+    for megabytes, budget in ((10, 384), (64, 2048)):
+        labels = bytes_field(2, packed_field(2, [1]) + bytes_field(3, b"") * (megabytes << 19))
+        with open(path, "wb") as out:
+            out.write(gzip.compress(header + labels, compresslevel=1))
+        ok &= check(heapprof, ["top", path], 1, f"a sample of {megabytes} MiB of labels", most_mb=megabytes + 100,
+                    most_seconds=30, error_words=f"decoding would need more than {budget} MiB")
+
+    # 4,096 inlined lines in one location, 4,096 times on each of 1,100 stacks.
+    p = valid()
+    p.function(2, "inlined", filename="inlined.c")
+    p.location(2, 1, 0x1200, [(2, line) for line in range(1, 4097)])
+    for _ in range(1100):
+        p.sample([2] * 4096, [1])
+    p.write(path)
+    for command in (["top"], ["flame", "-o", os.path.join(tmp, "frames.svg")], ["list", "."]):
+        ok &= check(heapprof, command + [path], 1, f"{command[0]} of stacks of 16 Mi frames each", most_mb=300,
+                    most_seconds=10, error_words="frames")
+    return ok
+
+
 def check_quadratic(heapprof, tmp):
     """Work that grows with the square of a list in the input: -base's
     comments, list's files and a function's lines."""
@@ -274,6 +323,7 @@ def main():
                      ["top", "-sample_index=nope", good], ["top", "-sample_index=7", good], ["frobnicate"],
                      ["list", good], ["list", "(", good]):
             ok &= check(heapprof, args, 2, "usage: heapprof " + " ".join(a.replace(tmp, "TMP") for a in args))
+        ok &= check_budgets(heapprof, tmp)
         ok &= check_sources(heapprof, tmp)
         ok &= check_quadratic(heapprof, tmp)
     return 0 if ok else 1
