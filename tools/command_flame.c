@@ -44,9 +44,9 @@ int command_flame(int argc, char **argv)
 	char error[1024];
 	if (output_file_open(&out, out_path, error, sizeof error))
 		diag_die("%s", error);
-	int status = flame_write_svg(&rpt, out.stream);
-	if (output_file_close(&out, error, sizeof error))
+	if (flame_write_svg(&rpt, out.stream, error, sizeof error) ||
+	    output_file_close(&out, error, sizeof error))
 		diag_die("%s", error);
 	report_close(&rpt);
-	return status;
+	return 0;
 }

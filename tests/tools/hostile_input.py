@@ -7,6 +7,7 @@ within a bounded amount of memory (every run is limited by RLIMIT_AS).
 
 import gzip
 import os
+import random
 import shutil
 import signal
 import subprocess
@@ -154,7 +155,7 @@ def check(heapprof, args, want_status, label, memory_limit=MEMORY_LIMIT, most_mb
     if error_words and error_words not in stderr:
         problems.append(f"the error does not say '{error_words}'")
     if most_mb and run.peak_mb > most_mb:
-        problems.append(f"took {run.peak_mb:.0f} MB, more than {most_mb} MB")
+        problems.append(f"took {run.peak_mb:.0f} MB, more than {most_mb:.0f} MB")
     if most_seconds and run.seconds > most_seconds:
         problems.append(f"took {run.seconds:.1f} s, more than {most_seconds} s")
     verdict = "FAIL" if problems else "ok"
@@ -262,6 +263,55 @@ def check_budgets(heapprof, tmp):
     return ok
 
 
+def check_flame(heapprof, tmp):
+    """Deep stacks everywhere (flame recursed on them), and flame's memory in
+    proportion to the profile's, not to the frames of all its stacks."""
+    ok = True
+    deep = os.path.join(tmp, "deep.pb.gz")
+    p = valid()
+    p.sample([1] * 50_000, [7])
+    p.write(deep)
+    svg = os.path.join(tmp, "deep.svg")
+    for command in (["flame", deep, "-o", svg], ["top", deep], ["list", ".", deep], ["diff", deep, deep]):
+        ok &= check(heapprof, command, 0, f"{command[0]} of a stack of 50,000 frames", most_seconds=30)
+    drawn = open(svg).read().count('<g class="frame">') if os.path.exists(svg) else 0
+    print(f"{'ok' if drawn == 50_001 else 'FAIL':4} flame draws all 50,001 frames of it ({drawn})")
+    ok &= drawn == 50_001
+
+    # 20,000 random stacks of 250 frames: 5 million frames, each sample too
+    # narrow to draw beyond its first frames.
+    rng = random.Random(1)
+    wide = Profile()
+    wide.sample_type("inuse_space", "bytes")
+    wide.mapping(1, 0x400000, 0x4000000, 0, "/bin/app")
+    for f in range(1, 5001):
+        wide.function(f, f"function_{f}")
+    for location in range(1, 30_001):
+        wide.location(location, 1, 0x400000 + location * 16, [(rng.randint(1, 5000), 1)])
+    ids = [varint(i) for i in range(30_001)]
+    for _ in range(20_000):
+        stack = b"".join(ids[rng.randint(1, 30_000)] for _ in range(250))
+        wide.raw(bytes_field(2, bytes_field(1, stack) + bytes_field(2, varint(1))))
+    path = os.path.join(tmp, "wide.pb.gz")
+    wide.write(path)
+    top = Run([heapprof, "top", path])
+    ok &= check(heapprof, ["flame", path, "-o", os.path.join(tmp, "wide.svg")], 0,
+                f"flame of 20,000 stacks of 250 frames (top: {top.peak_mb:.0f} MB)", most_seconds=60,
+                most_mb=top.peak_mb + 64)
+
+    # 2,000 inlined lines, 600 times on one stack: 1.2 million frames to draw.
+    p = valid()
+    p.function(2, "inlined", filename="inlined.c")
+    p.location(2, 1, 0x1200, [(2, line) for line in range(1, 2001)])
+    p.sample([2] * 600, [1])
+    p.write(path)
+    svg = os.path.join(tmp, "too-many.svg")
+    ok &= check(heapprof, ["flame", path, "-o", svg], 1, "flame of 1.2 million frames to draw", most_seconds=30,
+                error_words="more than 1048576 frames")
+    print(f"{'FAIL' if os.path.exists(svg) else 'ok':4} nothing written for it")
+    return ok and not os.path.exists(svg)
+
+
 def check_quadratic(heapprof, tmp):
     """Work that grows with the square of a list in the input: -base's
     comments, list's files and a function's lines."""
@@ -325,6 +375,7 @@ def main():
             ok &= check(heapprof, args, 2, "usage: heapprof " + " ".join(a.replace(tmp, "TMP") for a in args))
         ok &= check_budgets(heapprof, tmp)
         ok &= check_sources(heapprof, tmp)
+        ok &= check_flame(heapprof, tmp)
         ok &= check_quadratic(heapprof, tmp)
     return 0 if ok else 1
 
