@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -138,12 +139,20 @@ static void load_tables(struct rewrite *rw)
 	}
 }
 
+/* Only a regular file can be a binary: anything else a profile names (a
+   FIFO, which would block, or a device) is not read. */
+static bool readable_file(const char *path)
+{
+	struct stat status;
+	return !stat(path, &status) && S_ISREG(status.st_mode) && !access(path, R_OK);
+}
+
 /* The binary for a mapping: its own path when that file has the mapping's
    build ID (or the mapping has none), else the debug file for the build ID. */
 static char *find_binary(const struct profile_mapping *m)
 {
 	char found_id[256];
-	if (!access(m->file, R_OK) &&
+	if (readable_file(m->file) &&
 	    (!m->build_id[0] ||
 	     (elf_build_id_read(m->file, found_id, sizeof found_id) && !strcmp(found_id, m->build_id))))
 		return diag_strdup(m->file);
@@ -153,7 +162,7 @@ static char *find_binary(const struct profile_mapping *m)
 	for (int i = 0; i < 2; i++) {
 		char *path = diag_asprintf("/usr/lib/debug/.build-id/%.2s/%s%s", m->build_id, m->build_id + 2,
 					   suffixes[i]);
-		if (!access(path, R_OK))
+		if (readable_file(path))
 			return path;
 		free(path);
 	}

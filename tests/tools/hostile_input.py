@@ -263,6 +263,28 @@ def check_budgets(heapprof, tmp):
     return ok
 
 
+def check_binaries(heapprof, tmp):
+    """symbolize reads the binaries a profile's mappings name: regular files
+    only (a FIFO blocked it for good)."""
+    ok = True
+    fifo = os.path.join(tmp, "binary-fifo")
+    os.mkfifo(fifo)
+    for binary, build_id in ((fifo, ""), (fifo, "0123456789abcdef"), ("/dev/zero", "")):
+        p = Profile()
+        p.sample_type("inuse_space", "bytes")
+        p.mapping(1, 0x1000, 0x2000, 0, binary, build_id)
+        p.location(1, 1, 0x1100)
+        p.sample([1], [10])
+        path = os.path.join(tmp, "binary.pb.gz")
+        p.write(path)
+        label = f"symbolize of a mapping of {binary.replace(tmp, 'TMP')}" + (" with a build ID" if build_id else "")
+        run = Run([heapprof, "symbolize", path, "-o", path + ".out"], timeout=20)
+        good = run.returncode == 0 and f"no binary for {binary}" in run.stderr
+        print(f"{'ok' if good else 'FAIL':4} {label} ({run.seconds:.1f} s): {run.stderr.strip()[:150]}")
+        ok &= good
+    return ok
+
+
 def check_flame(heapprof, tmp):
     """Deep stacks everywhere (flame recursed on them), and flame's memory in
     proportion to the profile's, not to the frames of all its stacks."""
@@ -375,6 +397,7 @@ def main():
             ok &= check(heapprof, args, 2, "usage: heapprof " + " ".join(a.replace(tmp, "TMP") for a in args))
         ok &= check_budgets(heapprof, tmp)
         ok &= check_sources(heapprof, tmp)
+        ok &= check_binaries(heapprof, tmp)
         ok &= check_flame(heapprof, tmp)
         ok &= check_quadratic(heapprof, tmp)
     return 0 if ok else 1
