@@ -527,7 +527,8 @@ int flame_write_svg(const struct report *rpt, FILE *out, char *error, size_t err
 		snprintf(error, error_size, "the flame graph would have more than %d frames",
 			 MOST_DRAWN_FRAMES);
 	} else {
-		qsort(layout.drawn, layout.n_drawn, sizeof *layout.drawn, compare_drawn);
+		if (layout.n_drawn)
+			qsort(layout.drawn, layout.n_drawn, sizeof *layout.drawn, compare_drawn);
 		write_header(out, &flame);
 		if (drawn)
 			write_frame(out, &flame, "all", 0, MARGIN, flame.total, layout.scale);
