@@ -9,16 +9,15 @@ import gzip
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
+from measured_run import Run  # noqa: E402
 from pprof_writer import Profile, bytes_field, int_field, key, packed_field, varint  # noqa: E402
 
 MEMORY_LIMIT = 1 << 30  # address space for each heapprof run
@@ -99,46 +98,6 @@ def gzip_bomb(size):
     return gzip_of_repeated(b"\0", size)
 
 
-# Runs a command under RLIMIT_AS and writes its wait status and peak memory
-# (KiB) to a file. It forks from a fresh, small process: the peak of a
-# process counts the memory of the one it was forked or spawned from, and
-# this test holds large inputs.
-MEASURE = """
-import os, resource, sys
-limit, report = int(sys.argv[1]), sys.argv[2]
-child = os.fork()
-if child == 0:
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    os.execv(sys.argv[3], sys.argv[3:])
-_, status, usage = os.wait4(child, 0)
-with open(report, "w") as out:
-    out.write(f"{status} {usage.ru_maxrss}")
-"""
-
-
-class Run:
-    """A finished heapprof run: status, output, peak memory and wall time."""
-
-    def __init__(self, args, memory_limit=MEMORY_LIMIT, timeout=120):
-        started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="heapprof-run-") as where:
-            report = os.path.join(where, "report")
-            command = [sys.executable, "-c", MEASURE, str(memory_limit), report] + args
-            child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     start_new_session=True)
-            try:
-                self.stdout, stderr = child.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                self.stdout, stderr = child.communicate()
-            self.stderr = stderr.decode(errors="replace")
-            self.seconds = time.monotonic() - started
-            self.timed_out = not os.path.exists(report)
-            status, peak_kb = open(report).read().split() if not self.timed_out else (0, 0)
-        self.returncode = None if self.timed_out else os.waitstatus_to_exitcode(int(status))
-        self.peak_mb = int(peak_kb) / 1024
-
-
 def check(heapprof, args, want_status, label, memory_limit=MEMORY_LIMIT, most_mb=None, most_seconds=None,
           error_words=None, stdout_allowed=False):
     run = Run([heapprof] + args, memory_limit, timeout=(most_seconds or 60) * 2)
@@ -194,7 +153,7 @@ def check_sources(heapprof, tmp):
     with open(big, "wb") as out:
         out.write(line * (40 << 16))
     profile_naming(profile, [(big, 2_097_150), (big, 2_200_000)])
-    run = Run([heapprof, "list", ".", profile])
+    run = Run([heapprof, "list", ".", profile], MEMORY_LIMIT)
     shown = run.stdout.decode()
     within = "2097150:abcdefghijklmno" in shown and "2097152:abcdefghijklmno" in shown
     past = "2097153:" in shown or "2200000:" in shown
@@ -278,7 +237,7 @@ def check_binaries(heapprof, tmp):
         path = os.path.join(tmp, "binary.pb.gz")
         p.write(path)
         label = f"symbolize of a mapping of {binary.replace(tmp, 'TMP')}" + (" with a build ID" if build_id else "")
-        run = Run([heapprof, "symbolize", path, "-o", path + ".out"], timeout=20)
+        run = Run([heapprof, "symbolize", path, "-o", path + ".out"], MEMORY_LIMIT, timeout=20)
         good = run.returncode == 0 and f"no binary for {binary}" in run.stderr
         print(f"{'ok' if good else 'FAIL':4} {label} ({run.seconds:.1f} s): {run.stderr.strip()[:150]}")
         ok &= good
@@ -316,7 +275,7 @@ def check_flame(heapprof, tmp):
         wide.raw(bytes_field(2, bytes_field(1, stack) + bytes_field(2, varint(1))))
     path = os.path.join(tmp, "wide.pb.gz")
     wide.write(path)
-    top = Run([heapprof, "top", path])
+    top = Run([heapprof, "top", path], MEMORY_LIMIT)
     ok &= check(heapprof, ["flame", path, "-o", os.path.join(tmp, "wide.svg")], 0,
                 f"flame of 20,000 stacks of 250 frames (top: {top.peak_mb:.0f} MB)", most_seconds=60,
                 most_mb=top.peak_mb + 64)
