@@ -222,6 +222,27 @@ def check_budgets(heapprof, tmp):
     return ok
 
 
+def check_regexps(heapprof, tmp):
+    """Regular expressions from a profile (drop_frames, keep_frames) and from
+    the command line (list): glibc copies a repeated group once per
+    repetition and recurses once per nested group. pprof's Go regexp refuses
+    both; heapprof too, before glibc sees them."""
+    ok = True
+    nested = "(" * 100_000 + "main" + ")" * 100_000
+    path = os.path.join(tmp, "regexp.pb.gz")
+    for label, header in (("drop_frames of 24 bytes repeating a billion times",
+                           {"drop_frames": "((a{1000}){1000}){1000}"}),
+                          ("drop_frames of 100,000 nested groups", {"drop_frames": nested}),
+                          ("keep_frames of 100,000 nested groups", {"drop_frames": "main", "keep_frames": nested})):
+        valid(**header).write(path)
+        ok &= check(heapprof, ["top", path], 0, "top with a " + label, most_mb=300, most_seconds=10)
+    valid().write(path)
+    for label, pattern in (("repeating a billion times", "((a{1000}){1000}){1000}"),
+                           ("of 50,000 nested groups", "(" * 50_000 + "main" + ")" * 50_000)):
+        ok &= check(heapprof, ["list", pattern, path], 2, "list of a regexp " + label, most_mb=300, most_seconds=10)
+    return ok
+
+
 def check_binaries(heapprof, tmp):
     """symbolize reads the binaries a profile's mappings name: regular files
     only (a FIFO blocked it for good)."""
@@ -356,6 +377,7 @@ def main():
             ok &= check(heapprof, args, 2, "usage: heapprof " + " ".join(a.replace(tmp, "TMP") for a in args))
         ok &= check_budgets(heapprof, tmp)
         ok &= check_sources(heapprof, tmp)
+        ok &= check_regexps(heapprof, tmp)
         ok &= check_binaries(heapprof, tmp)
         ok &= check_flame(heapprof, tmp)
         ok &= check_quadratic(heapprof, tmp)

@@ -9,6 +9,7 @@
 #include "go_path.h"
 #include "graph.h"
 #include "reader/diag.h"
+#include "regex_bounds.h"
 #include "source_reader.h"
 
 /* Lines shown before the first and after the last line with samples. */
@@ -246,6 +247,9 @@ static void compile_symbol_regex(regex_t *regex, const char *pattern)
 {
 	int flags = REG_EXTENDED | REG_NOSUB;
 	char *posix = posix_pattern(pattern, &flags);
+	const char *too_costly = regex_bounds_check(posix);
+	if (too_costly)
+		diag_die_usage("parsing argument regexp %s: %s", pattern, too_costly);
 	int status = regcomp(regex, posix, flags);
 	free(posix);
 	if (status) {
