@@ -51,7 +51,8 @@ INTERESTING = [0, 1, 2, 3, 7, 127, 128, 255, 256, 65535, 65536, (1 << 31) - 1, 1
 STRINGS = [b"", b"%", b"(", b")", b"[", b"\\", b"\x00", b"\xff\xfe", b"main", b"_Z3foov", b"_ZN1a1bEv",
            b"/dev/zero", b"/dev/null", b"/proc/self/mem", b".", b"..", b"/", b"pprof::base", b"true",
            b"inuse_space", b"bytes", b"nanoseconds", b"count", b"a" * 70000, "\u03bcs".encode(),
-           b"operator()", b"(anonymous namespace)::f", b"std::vector<int>::push_back(int const&)"]
+           b"operator()", b"(anonymous namespace)::f", b"std::vector<int>::push_back(int const&)",
+           b"((a{1000}){1000}){1000}", b"(" * 20000 + b"a" + b")" * 20000, b"(a*)*\\1"]
 
 
 class Field:
