@@ -4,13 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/name_template.h"
 #include "log.h"
 
 struct options options = {
 	.rate = OPTIONS_DEFAULT_RATE,
 	.depth = OPTIONS_DEFAULT_DEPTH,
 	.compression = COMPRESSION_AUTO,
-	.out = OPTIONS_DEFAULT_OUT,
+	.out = NAME_TEMPLATE_DEFAULT,
 	.peak = true,
 	.symbolize = true,
 };
@@ -146,33 +147,17 @@ static void read_unwinder(void)
 		warn_invalid("HEAPPROF_UNWIND", value, "libunwind or fp", "libunwind");
 }
 
-/* A template is valid when it fits in `size` bytes, is not empty and uses only the
-   escapes we expand. */
-static bool valid_template(const char *value, size_t size)
-{
-	if (value[0] == '\0' || strlen(value) >= size)
-		return false;
-	for (const char *cursor = value; *cursor; cursor++) {
-		if (*cursor != '%')
-			continue;
-		cursor++;
-		if (*cursor != 'p' && *cursor != 'e' && *cursor != 'n' && *cursor != '%')
-			return false;
-	}
-	return true;
-}
-
 static void read_out(void)
 {
 	const char *value = setting("HEAPPROF_OUT");
 	if (!value)
 		return;
-	if (valid_template(value, sizeof options.out))
+	if (name_template_is_valid(value))
 		memcpy(options.out, value, strlen(value) + 1);
 	else
 		warn_invalid("HEAPPROF_OUT", value,
 			     "a file name template shorter than PATH_MAX (escapes: %p %e %n %%)",
-			     OPTIONS_DEFAULT_OUT);
+			     NAME_TEMPLATE_DEFAULT);
 }
 
 /* A signal by name (SIGUSR2 or USR2) or number; 0 when it names none. */
@@ -234,7 +219,7 @@ static void read_http(void)
 	if (!value)
 		return;
 	if (serve_address_parse(value, &address) &&
-	    (address.kind != SERVE_UNIX || valid_template(address.path, sizeof address.path)))
+	    (address.kind != SERVE_UNIX || name_template_is_valid(address.path)))
 		options.http = address;
 	else
 		warn_invalid(

@@ -24,7 +24,6 @@ enum compression {
 #define OPTIONS_DEFAULT_RATE ((size_t)512 * 1024)
 #define OPTIONS_DEFAULT_DEPTH 64
 #define OPTIONS_MAX_DEPTH 256
-#define OPTIONS_DEFAULT_OUT "heapprof.%e.%p.pb.gz"
 
 struct options {
 	size_t rate;                  /* HEAPPROF_RATE: mean bytes between samples; 0 = off */

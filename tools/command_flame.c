@@ -1,9 +1,8 @@
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "commands.h"
 #include "flags.h"
+#include "output_file.h"
 #include "reader/diag.h"
 #include "report/flame.h"
 #include "report/report.h"
@@ -41,12 +40,13 @@ int command_flame(int argc, char **argv)
 	flags_parse(argc, argv, &flags, &args);
 	struct report rpt;
 	report_open(&rpt, args.positional[0], &options);
-	FILE *out = fopen(out_path, "w");
-	if (!out)
-		diag_die("%s: %s", out_path, strerror(errno));
-	int status = flame_write_svg(&rpt, out);
-	if (ferror(out) | fclose(out))
-		diag_die("%s: write failed", out_path);
+	struct output_file out;
+	char error[1024];
+	if (output_file_open(&out, out_path, error, sizeof error))
+		diag_die("%s", error);
+	if (flame_write_svg(&rpt, out.stream, error, sizeof error) ||
+	    output_file_close(&out, error, sizeof error))
+		diag_die("%s", error);
 	report_close(&rpt);
-	return status;
+	return 0;
 }

@@ -17,6 +17,7 @@
 
 #include "commands.h"
 #include "flags.h"
+#include "name_template.h"
 #include "preload_check.h"
 #include "profile_symbolizer.h"
 #include "reader/diag.h"
@@ -36,8 +37,6 @@ static const char run_help[] =
 	"                 %n a sequence number (HEAPPROF_OUT; default\n"
 	"                 heapprof.%e.%p.pb.gz in the current directory)\n"
 	"  --depth N      record at most N frames per stack (HEAPPROF_DEPTH)\n";
-
-static const char default_template[] = "heapprof.%e.%p.pb.gz";
 
 static char *directory_of_self(void)
 {
@@ -97,24 +96,13 @@ static char *absolute_template(const char *template)
    a pid, only that process's files. */
 static char *template_pattern(const char *template, pid_t pid)
 {
-	size_t size = strlen(template) * 2 + 32;
-	char *pattern = diag_malloc(size), *out = pattern;
-	for (const char *c = template; *c; c++) {
-		if (*c == '%' && c[1]) {
-			c++;
-			if (*c == 'p' && pid > 0)
-				out += sprintf(out, "%d", (int)pid);
-			else if (*c == 'p' || *c == 'e' || *c == 'n')
-				*out++ = '*';
-			else
-				*out++ = *c;
-			continue;
-		}
-		if (strchr("*?[\\", *c))
-			*out++ = '\\';
-		*out++ = *c;
-	}
-	*out = '\0';
+	char digits[32];
+	snprintf(digits, sizeof digits, "%d", (int)pid);
+	const struct name_template_values values = {
+		.pid = pid > 0 ? digits : "*", .program = "*", .sequence = "*", .escaped = "*?[\\"};
+	size_t size = name_template_expand(template, &values, NULL, 0) + 1;
+	char *pattern = diag_malloc(size);
+	name_template_expand(template, &values, pattern, size);
 	return pattern;
 }
 
@@ -331,16 +319,21 @@ int command_run(int argc, char **argv)
 		diag_die("cannot find libheapprof.so beside this heapprof (looked in ../src, ../lib and "
 			 "../lib/*)");
 	if (!template)
-		template = getenv("HEAPPROF_OUT") ? getenv("HEAPPROF_OUT") : default_template;
+		template = getenv("HEAPPROF_OUT") ? getenv("HEAPPROF_OUT") : NAME_TEMPLATE_DEFAULT;
 	char *absolute = absolute_template(template);
 	set_environment(library, absolute, rate, depth);
-	char *pattern = template_pattern(absolute, 0);
+	/* The library refuses a template it cannot expand (it says so) and writes
+	   to its default name instead: that is where the profiles are. */
+	char *written = name_template_is_valid(absolute) ? diag_strdup(absolute)
+							 : absolute_template(NAME_TEMPLATE_DEFAULT);
+	char *pattern = template_pattern(written, 0);
 	struct file_snapshot before;
 	snapshot_files(pattern, &before);
 	int status = run_program(command, path);
-	report_profiles(absolute, pattern, child_pid, &before);
+	report_profiles(written, pattern, child_pid, &before);
 	free_snapshot(&before);
 	free(pattern);
+	free(written);
 	free(absolute);
 	free(library);
 	free(path);

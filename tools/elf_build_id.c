@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum { MOST_NOTE_BYTES = 1 << 16 };
@@ -38,12 +39,15 @@ static bool build_id_in_notes(const unsigned char *notes, size_t size, char *hex
 
 bool elf_build_id_read(const char *path, char *hex, size_t hex_size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A FIFO would block the open, a terminal become ours: neither is an ELF file. */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	Elf64_Ehdr header;
 	bool found = false;
-	if (pread(fd, &header, sizeof header, 0) == (ssize_t)sizeof header &&
+	struct stat status;
+	if (!fstat(fd, &status) && S_ISREG(status.st_mode) &&
+	    pread(fd, &header, sizeof header, 0) == (ssize_t)sizeof header &&
 	    !memcmp(header.e_ident, ELFMAG, SELFMAG) && header.e_ident[EI_CLASS] == ELFCLASS64 &&
 	    header.e_phentsize == sizeof(Elf64_Phdr)) {
 		for (unsigned i = 0; i < header.e_phnum && !found; i++) {

@@ -1,14 +1,15 @@
 #include "profile_symbolizer.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
 #include <zstd.h>
 
 #include "elf_build_id.h"
+#include "output_file.h"
 #include "reader/budget_arena.h"
 #include "reader/decompress.h"
 #include "reader/diag.h"
@@ -138,12 +139,20 @@ static void load_tables(struct rewrite *rw)
 	}
 }
 
+/* Only a regular file can be a binary: anything else a profile names (a
+   FIFO, which would block, or a device) is not read. */
+static bool readable_file(const char *path)
+{
+	struct stat status;
+	return !stat(path, &status) && S_ISREG(status.st_mode) && !access(path, R_OK);
+}
+
 /* The binary for a mapping: its own path when that file has the mapping's
    build ID (or the mapping has none), else the debug file for the build ID. */
 static char *find_binary(const struct profile_mapping *m)
 {
 	char found_id[256];
-	if (!access(m->file, R_OK) &&
+	if (readable_file(m->file) &&
 	    (!m->build_id[0] ||
 	     (elf_build_id_read(m->file, found_id, sizeof found_id) && !strcmp(found_id, m->build_id))))
 		return diag_strdup(m->file);
@@ -153,7 +162,7 @@ static char *find_binary(const struct profile_mapping *m)
 	for (int i = 0; i < 2; i++) {
 		char *path = diag_asprintf("/usr/lib/debug/.build-id/%.2s/%s%s", m->build_id, m->build_id + 2,
 					   suffixes[i]);
-		if (!access(path, R_OK))
+		if (readable_file(path))
 			return path;
 		free(path);
 	}
@@ -187,9 +196,38 @@ static void add_frame(void *context, const struct symbolized_frame *frame)
 	lookup->lines[lookup->n_lines++] = line;
 }
 
+/* The locations without lines, by mapping: those of mapping m are
+   order[first[m] .. first[m + 1]), in the profile's order. */
+struct unsymbolized {
+	size_t *first;
+	size_t *order;
+};
+
+static bool needs_lines(const struct profile_location *location)
+{
+	return !location->n_lines && location->mapping != NO_MAPPING;
+}
+
+static void group_unsymbolized(const struct profile *prof, struct unsymbolized *groups)
+{
+	groups->first = diag_calloc(prof->n_mappings + 1, sizeof *groups->first);
+	groups->order = diag_calloc(prof->n_locations, sizeof *groups->order);
+	for (size_t i = 0; i < prof->n_locations; i++)
+		if (needs_lines(&prof->locations[i]))
+			groups->first[prof->locations[i].mapping + 1]++;
+	for (size_t m = 0; m < prof->n_mappings; m++)
+		groups->first[m + 1] += groups->first[m];
+	size_t *next = diag_malloc((prof->n_mappings + 1) * sizeof *next);
+	memcpy(next, groups->first, (prof->n_mappings + 1) * sizeof *next);
+	for (size_t i = 0; i < prof->n_locations; i++)
+		if (needs_lines(&prof->locations[i]))
+			groups->order[next[prof->locations[i].mapping]++] = i;
+	free(next);
+}
+
 /* Symbolizes the locations of mapping index m; returns whether its binary was found. */
 static bool symbolize_mapping(struct rewrite *rw, const struct profile *prof, size_t m,
-			      struct symbolize_stats *stats)
+			      const struct unsymbolized *groups, struct symbolize_stats *stats)
 {
 	const struct profile_mapping *mapping = &prof->mappings[m];
 	char *binary = find_binary(mapping);
@@ -200,10 +238,9 @@ static bool symbolize_mapping(struct rewrite *rw, const struct profile *prof, si
 	}
 	free(binary);
 	Perftools__Profiles__Mapping *message = rw->message->mapping[m];
-	for (size_t i = 0; i < prof->n_locations; i++) {
+	for (size_t at = groups->first[m]; at < groups->first[m + 1]; at++) {
+		size_t i = groups->order[at];
 		const struct profile_location *l = &prof->locations[i];
-		if (l->mapping != m || l->n_lines)
-			continue;
 		Perftools__Profiles__Location *location = rw->message->location[i];
 		struct lookup_context lookup = {rw, NULL, 0, 0, false, false};
 		symbolizer_lookup(rw->symbolizer, l->address, add_frame, &lookup);
@@ -242,13 +279,13 @@ static int decode_for_rewrite(struct rewrite *rw, const char *in_path, char *err
 		free(bytes);
 		return fail(error, error_size, "%s: %s", in_path, reason);
 	}
-	budget_arena_init(&rw->arena, SIZE_MAX);
-	rw->message = perftools__profiles__profile__unpack(&rw->arena.allocator, plain.size, plain.bytes);
+	rw->message = profile_reader_unpack(&rw->arena, plain.bytes, plain.size, reason, sizeof reason);
 	decompress_buffer_free(&plain);
 	free(bytes);
-	if (!rw->message)
-		return fail(error, error_size, "%s: %s", in_path, "cannot decode the profile a second time");
-	return 0;
+	/* What symbolizing adds grows with the locations and the binaries' inline
+	   depth, not with the input's bytes: only the system limits it. */
+	rw->arena.budget = SIZE_MAX;
+	return rw->message ? 0 : fail(error, error_size, "%s: %s", in_path, reason);
 }
 
 static bool ends_with(const char *text, const char *suffix)
@@ -303,24 +340,18 @@ static unsigned char *encode_for_path(const char *path, const unsigned char *dat
 	return gzip_bytes(data, size, out_size);
 }
 
-/* Writes beside out_path and renames, so that out_path may be the input. */
+/* out_path may be the input: a regular file is written beside and renamed. */
 static int write_profile(const char *out_path, const unsigned char *data, size_t size, char *error,
 			 size_t error_size)
 {
 	size_t encoded_size;
 	unsigned char *encoded = encode_for_path(out_path, data, size, &encoded_size);
-	char *temporary = diag_asprintf("%s.tmp.%d", out_path, (int)getpid());
-	FILE *out = fopen(temporary, "wb");
-	int status = 0;
-	if (!out)
-		status = fail(error, error_size, "%s: %s", temporary, strerror(errno));
-	else if ((fwrite(encoded, 1, encoded_size, out) != encoded_size) | (fclose(out) != 0))
-		status = fail(error, error_size, "%s: %s", temporary, strerror(errno));
-	else if (rename(temporary, out_path))
-		status = fail(error, error_size, "%s: %s", out_path, strerror(errno));
-	if (status)
-		unlink(temporary);
-	free(temporary);
+	struct output_file out;
+	int status = output_file_open(&out, out_path, error, error_size);
+	if (!status) {
+		fwrite(encoded, 1, encoded_size, out.stream);
+		status = output_file_close(&out, error, error_size);
+	}
 	free(encoded);
 	return status;
 }
@@ -348,6 +379,24 @@ static void free_rewrite(struct rewrite *rw)
 	budget_arena_free_all(&rw->arena);
 }
 
+static void symbolize_mappings(struct rewrite *rw, const struct profile *prof, FILE *notes,
+			       struct symbolize_stats *stats)
+{
+	struct unsymbolized groups;
+	group_unsymbolized(prof, &groups);
+	for (size_t m = 0; m < prof->n_mappings; m++) {
+		const struct profile_mapping *mapping = &prof->mappings[m];
+		if (mapping_has_symbols(mapping) || is_pseudo_file(mapping->file))
+			continue;
+		if (!symbolize_mapping(rw, prof, m, &groups, stats)) {
+			stats->mappings_without_binary++;
+			note_missing_binary(notes, mapping);
+		}
+	}
+	free(groups.first);
+	free(groups.order);
+}
+
 int profile_symbolizer_write(const char *in_path, const char *out_path, FILE *notes,
 			     struct symbolize_stats *stats, char *error, size_t error_size)
 {
@@ -362,15 +411,7 @@ int profile_symbolizer_write(const char *in_path, const char *out_path, FILE *no
 		status = fail(error, error_size, "%s%s", "cannot start elfutils' symbolizer", "");
 	if (!status) {
 		load_tables(&rw);
-		for (size_t m = 0; m < prof->n_mappings; m++) {
-			const struct profile_mapping *mapping = &prof->mappings[m];
-			if (mapping_has_symbols(mapping) || is_pseudo_file(mapping->file))
-				continue;
-			if (!symbolize_mapping(&rw, prof, m, stats)) {
-				stats->mappings_without_binary++;
-				note_missing_binary(notes, mapping);
-			}
-		}
+		symbolize_mappings(&rw, prof, notes, stats);
 		rw.message->string_table = rw.strings_out;
 		rw.message->n_string_table = rw.n_strings;
 		rw.message->function = rw.functions_out;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/name_template.h"
 #include "descriptors.h"
 #include "log.h"
 
@@ -53,11 +54,20 @@ static void put(struct text *text, const char *data, size_t length)
 	*text->cursor = '\0';
 }
 
+/* A decimal number as text, in `digits` (room for any 64-bit value). */
+static const char *decimal(uint64_t value, struct log_line *digits)
+{
+	digits->length = 0;
+	log_unsigned(digits, value);
+	digits->text[digits->length] = '\0';
+	return digits->text;
+}
+
 static void put_number(struct text *text, uint64_t value)
 {
-	struct log_line digits = {.length = 0};
-	log_unsigned(&digits, value);
-	put(text, digits.text, digits.length);
+	struct log_line digits;
+	const char *number = decimal(value, &digits);
+	put(text, number, digits.length);
 }
 
 /* Takes `fd` as the start directory's descriptor. False (fd closed) if it is no use. */
@@ -122,30 +132,13 @@ static int start_directory_fd(void)
 
 bool output_expand(const char *template, uint64_t sequence, char *path, size_t size)
 {
-	struct text text = {path, path + size, false};
-	if (size)
-		path[0] = '\0';
-	for (const char *cursor = template; *cursor; cursor++) {
-		if (*cursor != '%' || !cursor[1]) {
-			put(&text, cursor, 1);
-			continue;
-		}
-		switch (*++cursor) {
-		case 'p':
-			put_number(&text, (uint64_t)getpid());
-			break;
-		case 'n':
-			put_number(&text, sequence);
-			break;
-		case 'e':
-			put(&text, program_name, strlen(program_name));
-			break;
-		default:
-			put(&text, cursor, 1);
-			break;
-		}
-	}
-	return !text.overflow && size > 0;
+	struct log_line pid, number;
+	const struct name_template_values values = {
+		.pid = decimal((uint64_t)getpid(), &pid),
+		.program = program_name,
+		.sequence = decimal(sequence, &number),
+	};
+	return name_template_expand(template, &values, path, size) < size;
 }
 
 bool output_insert_tag(const char *path, const char *tag, char *out, size_t size)

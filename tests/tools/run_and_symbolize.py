@@ -93,6 +93,7 @@ def check_run(heapprof, library, program, tmp):
     expect(result.returncode == 1 and "statically linked" in result.stderr, "run: a static program is refused plainly")
     result = run([heapprof, "run", "no-such-command-here"])
     expect(result.returncode == 127, "run: a missing command exits 127")
+    check_run_templates(heapprof, program, tmp)
 
     # Installed layout: bin/heapprof finds lib/<multiarch>/libheapprof.so.
     prefix = os.path.join(tmp, "prefix")
@@ -106,6 +107,25 @@ def check_run(heapprof, library, program, tmp):
                  env=dict(os.environ, HEAPPROF_OUT=os.path.join(installed_out, "t.%p.pb.gz")))
     expect(result.returncode == 0 and len(os.listdir(installed_out)) >= 1,
            "run: an installed heapprof finds its library, and honours HEAPPROF_OUT")
+
+
+def check_run_templates(heapprof, program, tmp):
+    """Each %p expands to the pid's digits (once, two bytes each overflowed a
+    buffer), and a template the library refuses sends run where the library
+    writes instead: its default name."""
+    long_names = os.path.join(tmp, "long-names")
+    os.makedirs(long_names)
+    result = run([heapprof, "run", "-o", "%p" * 400, "--", "true"], cwd=long_names)
+    expect(result.returncode == 0 and "no profile was written" in result.stderr,
+           f"run -o with 400 %p: the program's status, and no profile (got {result.returncode})")
+    refused = os.path.join(tmp, "refused-template")
+    os.makedirs(refused)
+    result = run([heapprof, "run", "-o", "p.%p.%x.pb", "--", program], cwd=refused)
+    written = sorted(os.listdir(refused))
+    expect(result.returncode == 0 and "is not a file name template" in result.stderr
+           and any(n.startswith("heapprof.") for n in written) and "written:" in result.stderr
+           and "top of " + os.path.join(refused, "heapprof.") in result.stderr,
+           f"run -o p.%p.%x.pb: the profile the library writes under its default name is reported ({written})")
 
 
 def pprof(args, env):

@@ -10,10 +10,11 @@
 
 /* Real profiles shrink by 3-20x under gzip; 256x leaves room for odd ones
    while a bomb (1000x and more) is stopped early. Small inputs may always
-   reach 256 MiB, and nothing may pass 4 GiB. */
+   reach 256 MiB, and nothing may pass 1 GiB: no honest profile that large
+   decodes within the reader's budget anyway (profile_reader.c). */
 enum { BOMB_RATIO = 256 };
 #define SMALL_INPUT_LIMIT ((size_t)256 << 20)
-#define ABSOLUTE_LIMIT ((size_t)4 << 30)
+#define ABSOLUTE_LIMIT ((size_t)1 << 30)
 
 size_t decompress_limit(size_t input_size)
 {

@@ -12,12 +12,20 @@
 #include "decompress.h"
 #include "diag.h"
 #include "hash_map.h"
+#include "wire_survey.h"
 
-/* Honest profiles decode to 3-20 bytes per encoded byte (a sample with one
-   frame and one value is the worst); 32x plus a floor leaves them room while
-   bounding what a hostile one (an empty sample: 2 bytes in, ~90 out) can take. */
-enum { DECODE_BYTES_PER_INPUT_BYTE = 32 };
+/* What the reader takes on, whatever the input (docs/cli.md, "Input"): the
+   file, its decoded form, its samples and locations, and the frames of its
+   stacks (inlined lines expanded), which every report walks. Honest profiles
+   decode to 3-20 bytes per encoded byte; 32x plus a floor leaves them room. */
+#define MOST_FILE_BYTES ((size_t)1 << 30)
+enum { DECODE_BYTES_PER_INPUT_BYTE = 32, FRAMES_PER_INPUT_BYTE = 8 };
 #define DECODE_BUDGET_FLOOR ((size_t)64 << 20)
+#define MOST_DECODED_BYTES ((size_t)2 << 30)
+#define MOST_SAMPLES ((size_t)8 << 20)
+#define MOST_LOCATIONS ((size_t)8 << 20)
+#define FRAMES_FLOOR ((size_t)16 << 20)
+#define MOST_FRAMES ((size_t)128 << 20)
 
 struct reader {
 	struct profile *prof;
@@ -36,84 +44,59 @@ static int reject(struct reader *r, const char *format, ...)
 	return -1;
 }
 
-/* --- Wire-level checks protobuf-c does not make -------------------------- */
+/* --- Decoding, within the budgets ---------------------------------------- */
 
-static int read_varint(const unsigned char **cursor, const unsigned char *end, uint64_t *value)
+static size_t decode_budget(size_t size)
 {
-	uint64_t result = 0;
-	for (int shift = 0; shift < 64 && *cursor < end; shift += 7) {
-		unsigned char byte = *(*cursor)++;
-		result |= (uint64_t)(byte & 0x7f) << shift;
-		if (!(byte & 0x80)) {
-			*value = result;
-			return 0;
-		}
-	}
+	if (size > (MOST_DECODED_BYTES - DECODE_BUDGET_FLOOR) / DECODE_BYTES_PER_INPUT_BYTE)
+		return MOST_DECODED_BYTES;
+	return DECODE_BUDGET_FLOOR + size * DECODE_BYTES_PER_INPUT_BYTE;
+}
+
+static int over_budget(char *error, size_t error_size, size_t budget)
+{
+	snprintf(error, error_size, "parsing profile: decoding would need more than %zu MiB", budget >> 20);
 	return -1;
 }
 
-/* pprof refuses two profiles written back to back, which it recognizes by a
-   second time_nanos arriving after a nonzero one; protobuf-c would silently
-   keep the last. Only the top level needs walking for that. */
-static int check_not_concatenated(struct reader *r, const unsigned char *bytes, size_t size)
+/* Refuses, before decoding, a profile whose decoding is over budget. */
+static int survey(const unsigned char *bytes, size_t size, char *error, size_t error_size)
 {
-	enum { TIME_NANOS_FIELD = 9 };
-	const unsigned char *cursor = bytes, *end = bytes + size;
-	uint64_t time_nanos = 0;
-	while (cursor < end) {
-		uint64_t key, value;
-		if (read_varint(&cursor, end, &key))
-			return reject(r, "parsing profile: truncated or corrupt protobuf");
-		switch (key & 7) {
-		case 0:
-			if (read_varint(&cursor, end, &value))
-				return reject(r, "parsing profile: truncated or corrupt protobuf");
-			if (key >> 3 == TIME_NANOS_FIELD) {
-				if (time_nanos != 0)
-					return reject(r, "parsing profile: concatenated profiles detected");
-				time_nanos = value;
-			}
-			break;
-		case 1:
-			if ((size_t)(end - cursor) < 8)
-				return reject(r, "parsing profile: truncated or corrupt protobuf");
-			cursor += 8;
-			break;
-		case 2:
-			if (read_varint(&cursor, end, &value) || value > (uint64_t)(end - cursor))
-				return reject(r, "parsing profile: truncated or corrupt protobuf");
-			cursor += value;
-			break;
-		case 5:
-			if ((size_t)(end - cursor) < 4)
-				return reject(r, "parsing profile: truncated or corrupt protobuf");
-			cursor += 4;
-			break;
-		default:
-			return reject(r, "parsing profile: not a profile.proto message");
-		}
+	if (size == 0) {
+		snprintf(error, error_size, "parsing profile: empty input file");
+		return -1;
 	}
-	return 0;
+	struct wire_survey found;
+	if (wire_survey_profile(bytes, size, &found, error, error_size))
+		return -1;
+	if (found.samples > MOST_SAMPLES || found.locations > MOST_LOCATIONS) {
+		bool samples = found.samples > MOST_SAMPLES;
+		snprintf(error, error_size, "parsing profile: more than %zu %s (the most heapprof reads)",
+			 samples ? MOST_SAMPLES : MOST_LOCATIONS, samples ? "samples" : "locations");
+		return -1;
+	}
+	size_t budget = decode_budget(size);
+	return found.decoded_bytes > budget ? over_budget(error, error_size, budget) : 0;
 }
 
-static int unpack(struct reader *r, const unsigned char *bytes, size_t size)
+Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, const unsigned char *bytes,
+						    size_t size, char *error, size_t error_size)
 {
-	if (size == 0)
-		return reject(r, "parsing profile: empty input file");
-	if (check_not_concatenated(r, bytes, size))
-		return -1;
-	size_t budget = size > (SIZE_MAX - DECODE_BUDGET_FLOOR) / DECODE_BYTES_PER_INPUT_BYTE
-				? SIZE_MAX
-				: DECODE_BUDGET_FLOOR + size * DECODE_BYTES_PER_INPUT_BYTE;
-	budget_arena_init(&r->prof->arena, budget);
-	r->prof->message = perftools__profiles__profile__unpack(&r->prof->arena.allocator, size, bytes);
-	if (r->prof->message)
-		return 0;
-	if (r->prof->arena.refused == ARENA_OVER_BUDGET)
-		return reject(r, "parsing profile: decoding would need more than %zu MiB", budget >> 20);
-	if (r->prof->arena.refused == ARENA_SYSTEM_REFUSED)
-		return reject(r, "parsing profile: out of memory while decoding");
-	return reject(r, "parsing profile: not a valid profile.proto message");
+	if (survey(bytes, size, error, error_size))
+		return NULL;
+	size_t budget = decode_budget(size);
+	budget_arena_init(arena, budget);
+	Perftools__Profiles__Profile *message =
+		perftools__profiles__profile__unpack(&arena->allocator, size, bytes);
+	if (message)
+		return message;
+	if (arena->refused == ARENA_OVER_BUDGET)
+		over_budget(error, error_size, budget);
+	else if (arena->refused == ARENA_SYSTEM_REFUSED)
+		snprintf(error, error_size, "parsing profile: out of memory while decoding");
+	else
+		snprintf(error, error_size, "parsing profile: not a valid profile.proto message");
+	return NULL;
 }
 
 /* --- Strings --------------------------------------------------------------- */
@@ -308,10 +291,22 @@ static int resolve_labels(struct reader *r, const Perftools__Profiles__Sample *s
 	return 0;
 }
 
-static int resolve_samples(struct reader *r, const struct hash_map *location_ids)
+/* The frames of a sample's stack: a location's lines, or the location itself. */
+static size_t frames_of(const struct profile *prof, const struct profile_sample *sample)
+{
+	size_t frames = 0;
+	for (size_t i = 0; i < sample->n_locations; i++) {
+		size_t lines = prof->locations[sample->locations[i]].n_lines;
+		frames += lines ? lines : 1;
+	}
+	return frames;
+}
+
+static int resolve_samples(struct reader *r, const struct hash_map *location_ids, size_t most_frames)
 {
 	struct profile *prof = r->prof;
 	const Perftools__Profiles__Profile *message = prof->message;
+	size_t frames = 0;
 	if (prof->n_sample_types == 0 && message->n_sample != 0)
 		return reject(r, "malformed profile: missing sample type information");
 	prof->n_samples = message->n_sample;
@@ -335,17 +330,29 @@ static int resolve_samples(struct reader *r, const struct hash_map *location_ids
 		}
 		prof->samples[i] = (struct profile_sample){sample->location_id, sample->n_location_id,
 							   sample->value, sample};
+		frames += frames_of(prof, &prof->samples[i]);
+		if (frames > most_frames)
+			return reject(r, "parsing profile: the samples' stacks hold more than %zu frames",
+				      most_frames);
 	}
 	return 0;
 }
 
-static int resolve(struct reader *r)
+static size_t frames_budget(size_t size)
+{
+	if (size > (MOST_FRAMES - FRAMES_FLOOR) / FRAMES_PER_INPUT_BYTE)
+		return MOST_FRAMES;
+	return FRAMES_FLOOR + size * FRAMES_PER_INPUT_BYTE;
+}
+
+/* size: of the encoded message, which the frames' budget grows with. */
+static int resolve(struct reader *r, size_t size)
 {
 	struct hash_map mapping_ids = {0}, function_ids = {0}, location_ids = {0};
 	int status = resolve_header_strings(r) || resolve_mappings(r, &mapping_ids) ||
 		     resolve_functions(r, &function_ids) ||
 		     resolve_locations(r, &location_ids, &mapping_ids, &function_ids) ||
-		     resolve_samples(r, &location_ids);
+		     resolve_samples(r, &location_ids, frames_budget(size));
 	hash_map_free(&mapping_ids);
 	hash_map_free(&function_ids);
 	hash_map_free(&location_ids);
@@ -360,17 +367,28 @@ struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, ch
 		free(r.prof);
 		return NULL;
 	}
-	int status = unpack(&r, plain.bytes, plain.size);
+	r.prof->message = profile_reader_unpack(&r.prof->arena, plain.bytes, plain.size, error, error_size);
+	size_t plain_size = plain.size;
 	decompress_buffer_free(&plain);
-	if (status || resolve(&r)) {
+	if (!r.prof->message || resolve(&r, plain_size)) {
 		profile_reader_free(r.prof);
 		return NULL;
 	}
 	return r.prof;
 }
 
+static unsigned char *refuse_file(const char *path, char *error, size_t error_size, int fd, void *bytes,
+				  const char *reason)
+{
+	snprintf(error, error_size, "%s: %s", path, reason);
+	free(bytes);
+	close(fd);
+	return NULL;
+}
+
 unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size)
 {
+	static const char too_large[] = "the file is larger than 1024 MiB, the most heapprof reads";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		snprintf(error, error_size, "%s: %s", path, strerror(errno));
@@ -378,18 +396,23 @@ unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, ch
 	}
 	struct stat status;
 	size_t capacity = 1 << 16;
-	if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0)
+	if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && status.st_size > 0) {
+		if ((uint64_t)status.st_size > MOST_FILE_BYTES)
+			return refuse_file(path, error, error_size, fd, NULL, too_large);
 		capacity = (size_t)status.st_size + 1; /* +1 so the final read sees end of file */
+	}
 	unsigned char *bytes = NULL;
 	size_t used = 0;
 	for (;;) {
 		if (!bytes || used == capacity) {
-			size_t grown = bytes ? capacity * 2 : capacity;
+			if (used > MOST_FILE_BYTES)
+				return refuse_file(path, error, error_size, fd, bytes, too_large);
+			size_t grown = !bytes                           ? capacity
+				       : capacity > MOST_FILE_BYTES / 2 ? MOST_FILE_BYTES + 1
+									: capacity * 2;
 			unsigned char *larger = realloc(bytes, grown);
-			if (!larger) {
-				snprintf(error, error_size, "%s: out of memory", path);
-				break;
-			}
+			if (!larger)
+				return refuse_file(path, error, error_size, fd, bytes, "out of memory");
 			bytes = larger;
 			capacity = grown;
 		}
@@ -399,16 +422,11 @@ unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, ch
 			*size = used;
 			return bytes;
 		}
-		if (got < 0 && errno != EINTR) {
-			snprintf(error, error_size, "%s: %s", path, strerror(errno));
-			break;
-		}
+		if (got < 0 && errno != EINTR)
+			return refuse_file(path, error, error_size, fd, bytes, strerror(errno));
 		if (got > 0)
 			used += (size_t)got;
 	}
-	free(bytes);
-	close(fd);
-	return NULL;
 }
 
 struct profile *profile_reader_read_file(const char *path, char *error, size_t error_size)

@@ -90,7 +90,13 @@ struct profile *profile_reader_read_file(const char *path, char *error, size_t e
 struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size);
 void profile_reader_free(struct profile *prof);
 
-/* The bytes of a file, malloc'd, or NULL with the reason in error. */
+/* Decodes uncompressed profile.proto into arena within the reader's budgets
+   (a profile over budget is refused before decoding), without checking it.
+   NULL, with a one-line reason in error, when it cannot. */
+Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, const unsigned char *bytes,
+						    size_t size, char *error, size_t error_size);
+
+/* The bytes of a file (at most 1 GiB), malloc'd, or NULL with the reason in error. */
 unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size);
 
 /* Like profile_reader_read_file, but a failure ends the process with exit status 1. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "reader/diag.h"
+#include "reader/intern_table.h"
 
 /* The merged profile's arena has no budget, so only the system can refuse. */
 static void *array_or_die(struct profile *prof, size_t count, size_t size)
@@ -46,17 +47,17 @@ static void combine_headers(struct profile *out, const struct profile *current, 
 	out->default_sample_type =
 		current->default_sample_type[0] ? current->default_sample_type : base->default_sample_type;
 	out->comments = array_or_die(out, current->n_comments + base->n_comments, sizeof *out->comments);
+	struct intern_table seen;
+	intern_table_init(&seen);
 	const struct profile *sources[] = {current, base};
 	for (size_t s = 0; s < 2; s++) {
 		for (size_t i = 0; i < sources[s]->n_comments; i++) {
 			const char *comment = sources[s]->comments[i];
-			bool seen = false;
-			for (size_t j = 0; j < out->n_comments && !seen; j++)
-				seen = !strcmp(out->comments[j], comment);
-			if (!seen)
+			if (intern_table_add(&seen, comment, strlen(comment)) == out->n_comments)
 				out->comments[out->n_comments++] = comment;
 		}
 	}
+	intern_table_free(&seen);
 }
 
 /* Labels index the string table, which is current's followed by base's. */

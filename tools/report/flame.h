@@ -6,7 +6,8 @@
 
 #include "report.h"
 
-/* Writes the SVG of the report's profile to out; returns the exit status. */
-int flame_write_svg(const struct report *rpt, FILE *out);
+/* Writes the SVG of the report's profile to out. Returns 0, or -1 with the
+   reason in error (a graph too large to draw) before writing anything. */
+int flame_write_svg(const struct report *rpt, FILE *out, char *error, size_t error_size);
 
 #endif

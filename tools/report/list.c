@@ -9,6 +9,7 @@
 #include "go_path.h"
 #include "graph.h"
 #include "reader/diag.h"
+#include "regex_bounds.h"
 #include "source_reader.h"
 
 /* Lines shown before the first and after the last line with samples. */
@@ -99,26 +100,39 @@ static void source_range(const struct listing *l, const struct node_list *fns, l
 	*last = end;
 }
 
+static int compare_by_line(const void *a, const void *b, void *context)
+{
+	int64_t left = info_of(context, *(const uint32_t *)a)->lineno;
+	int64_t right = info_of(context, *(const uint32_t *)b)->lineno;
+	return (left > right) - (left < right);
+}
+
 static void print_source_lines(const struct listing *l, const char *file, const struct node_list *fns)
 {
 	long first, last;
 	source_range(l, fns, &first, &last);
+	/* In line order, so that each line finds its nodes where the last one stopped. */
+	uint32_t *by_line = diag_malloc(fns->count * sizeof *by_line);
+	memcpy(by_line, fns->nodes, fns->count * sizeof *by_line);
+	qsort_r(by_line, fns->count, sizeof *by_line, compare_by_line, (void *)l);
+	size_t next = 0;
 	for (long lineno = first; lineno <= last; lineno++) {
 		const char *text = source_reader_line(l->reader, file, lineno);
 		if (!text)
 			break;
+		while (next < fns->count && info_of(l, by_line[next])->lineno < lineno)
+			next++;
 		int64_t flat = 0, cum = 0;
-		for (size_t i = 0; i < fns->count; i++) {
-			if (info_of(l, fns->nodes[i])->lineno != lineno)
-				continue;
-			go_add(&flat, l->g->flat[fns->nodes[i]]);
-			go_add(&cum, l->g->cum[fns->nodes[i]]);
+		for (; next < fns->count && info_of(l, by_line[next])->lineno == lineno; next++) {
+			go_add(&flat, l->g->flat[by_line[next]]);
+			go_add(&cum, l->g->cum[by_line[next]]);
 		}
 		char flat_text[VALUE_TEXT_SIZE], cum_text[VALUE_TEXT_SIZE];
 		format_or_dot(l, flat, flat_text);
 		format_or_dot(l, cum, cum_text);
 		fprintf(l->out, "%10s %10s %6ld:%s\n", flat_text, cum_text, lineno, text);
 	}
+	free(by_line);
 }
 
 static void print_file_routine(const struct listing *l, const char *name, const char *file,
@@ -233,6 +247,9 @@ static void compile_symbol_regex(regex_t *regex, const char *pattern)
 {
 	int flags = REG_EXTENDED | REG_NOSUB;
 	char *posix = posix_pattern(pattern, &flags);
+	const char *too_costly = regex_bounds_check(posix);
+	if (too_costly)
+		diag_die_usage("parsing argument regexp %s: %s", pattern, too_costly);
 	int status = regcomp(regex, posix, flags);
 	free(posix);
 	if (status) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "reader/diag.h"
+#include "regex_bounds.h"
 
 /* pprof matches frames against a simplified name: no leading '.', and no
    argument list, though "(anonymous namespace)" and "operator()" stay. */
@@ -36,7 +37,8 @@ static char *simplified_function_name(const char *name)
 static int compile_anchored(regex_t *regex, const char *pattern)
 {
 	char *anchored = diag_asprintf("^(%s)$", pattern);
-	int status = regcomp(regex, anchored, REG_EXTENDED | REG_NOSUB);
+	int status =
+		regex_bounds_check(anchored) ? REG_ESIZE : regcomp(regex, anchored, REG_EXTENDED | REG_NOSUB);
 	free(anchored);
 	return status;
 }

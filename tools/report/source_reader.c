@@ -2,17 +2,21 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "go_path.h"
 #include "reader/diag.h"
 
 struct source_file {
-	struct source_file *next;
-	char *path;
-	char **lines; /* lines[0] is line 1 */
+	char *text;      /* the file's bytes, each line ending in NUL */
+	uint32_t *lines; /* where line i + 1 starts in text */
 	size_t n_lines;
 	char *error;
 };
@@ -69,21 +73,21 @@ void source_reader_init(struct source_reader *reader, const char *search_path, c
 {
 	reader->search_path = search_path;
 	reader->trim_path = trim_path;
+	intern_table_init(&reader->paths);
 	reader->files = NULL;
+	reader->files_capacity = 0;
+	reader->held = 0;
 }
 
 void source_reader_free(struct source_reader *reader)
 {
-	while (reader->files) {
-		struct source_file *next = reader->files->next;
-		for (size_t i = 0; i < reader->files->n_lines; i++)
-			free(reader->files->lines[i]);
-		free(reader->files->lines);
-		free(reader->files->path);
-		free(reader->files->error);
-		free(reader->files);
-		reader->files = next;
+	for (size_t i = 0; i < reader->paths.ids.count; i++) {
+		free(reader->files[i].text);
+		free(reader->files[i].lines);
+		free(reader->files[i].error);
 	}
+	free(reader->files);
+	intern_table_free(&reader->paths);
 }
 
 /* Go spells system errors in lower case ("no such file or directory"). */
@@ -94,78 +98,120 @@ static char *go_error_text(int error)
 	return text;
 }
 
-static FILE *open_source(const struct source_reader *reader, const char *profile_path, char **error)
+/* Opening never waits (a FIFO without a writer) and never takes a terminal. */
+static int open_file(const char *path)
+{
+	return open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+}
+
+static int open_source(const struct source_reader *reader, const char *profile_path, char **error)
 {
 	char *path = source_reader_trim_path(profile_path, reader->trim_path, reader->search_path);
-	FILE *file = NULL;
+	int fd = -1;
 	if (path[0] == '/') {
-		file = fopen(path, "r");
-		if (!file) {
+		fd = open_file(path);
+		if (fd < 0) {
 			char *reason = go_error_text(errno);
 			*error = diag_asprintf("open %s: %s", path, reason);
 			free(reason);
 		}
 		free(path);
-		return file;
+		return fd;
 	}
 	char **dirs;
 	int n_dirs = go_path_split_list(reader->search_path, &dirs);
-	for (int i = 0; i < n_dirs && !file; i++) {
+	for (int i = 0; i < n_dirs && fd < 0; i++) {
 		char *dir = diag_strdup(dirs[i]);
 		for (;;) {
 			char *candidate = go_path_join(dir, path);
-			file = fopen(candidate, "r");
+			fd = open_file(candidate);
 			free(candidate);
 			char *parent = go_path_dir(dir);
 			int at_top = !strcmp(parent, dir);
 			free(dir);
 			dir = parent;
-			if (file || at_top)
+			if (fd >= 0 || at_top)
 				break;
 		}
 		free(dir);
 	}
 	go_path_free_list(dirs, n_dirs);
-	if (!file)
+	if (fd < 0)
 		*error = diag_asprintf("could not find file %s on path %s", path, reader->search_path);
 	free(path);
-	return file;
+	return fd;
 }
 
-static void read_lines(struct source_file *source, FILE *file)
+/* Up to SOURCE_FILE_BYTES of a regular file; anything else (a directory, as
+   in pprof, but also a device or a FIFO) reads as empty. */
+static size_t read_bounded(int fd, char **text)
 {
-	size_t capacity = 0;
-	char *line = NULL;
-	size_t line_capacity = 0;
-	ssize_t length;
-	while ((length = getline(&line, &line_capacity, file)) > 0) {
-		if (line[length - 1] == '\n')
-			line[--length] = '\0';
+	struct stat status;
+	*text = NULL;
+	if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode))
+		return 0;
+	size_t size = 0, capacity = 0;
+	for (;;) {
+		*text = diag_grow(*text, &capacity,
+				  size + 4096 < SOURCE_FILE_BYTES ? size + 4096 : SOURCE_FILE_BYTES, 1);
+		ssize_t got = read(fd, *text + size, capacity - size);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0 || (size += (size_t)got) == SOURCE_FILE_BYTES)
+			return size;
+	}
+}
+
+/* Lines end at LF, or CR LF, as Go's scanner ends them; a line it could not
+   hold ends the file, and so does the cut at SOURCE_FILE_BYTES. Returns how
+   many bytes the lines take. */
+static size_t index_lines(struct source_file *source, size_t size, bool cut)
+{
+	size_t capacity = 0, start = 0;
+	while (start < size) {
+		char *newline = memchr(source->text + start, '\n', size - start);
+		if (!newline && cut)
+			break;
+		size_t end = newline ? (size_t)(newline - source->text) : size, length = end - start;
 		if (length > LONGEST_SCANNED_LINE)
 			break;
-		if (length > 0 && line[length - 1] == '\r')
-			line[--length] = '\0';
+		if (length > 0 && source->text[end - 1] == '\r')
+			end--;
+		source->text[end] = '\0';
 		source->lines =
 			diag_grow(source->lines, &capacity, source->n_lines + 1, sizeof *source->lines);
-		source->lines[source->n_lines++] = diag_strdup(line);
+		source->lines[source->n_lines++] = (uint32_t)start;
+		start += length + 1;
 	}
-	free(line);
+	return start < size ? start : size;
+}
+
+static void read_source(struct source_reader *reader, struct source_file *source, int fd)
+{
+	size_t size = read_bounded(fd, &source->text);
+	/* Room for the NUL that ends a last line without a newline. */
+	source->text = diag_realloc(source->text, size + 1);
+	size_t used = index_lines(source, size, size == SOURCE_FILE_BYTES);
+	source->text = diag_realloc(source->text, used + 1);
+	reader->held += used + source->n_lines * sizeof *source->lines;
+	if (reader->held > SOURCE_HELD_BYTES)
+		diag_die("the source files to list take more than %zu MiB", SOURCE_HELD_BYTES >> 20);
 }
 
 static struct source_file *load(struct source_reader *reader, const char *path)
 {
-	for (struct source_file *file = reader->files; file; file = file->next)
-		if (!strcmp(file->path, path))
-			return file;
-	struct source_file *source = diag_calloc(1, sizeof *source);
-	source->path = diag_strdup(path);
-	FILE *file = open_source(reader, path, &source->error);
-	if (file) {
-		read_lines(source, file); /* a directory opens but reads nothing, as in pprof */
-		fclose(file);
+	size_t known = reader->paths.ids.count;
+	uint32_t id = intern_table_add(&reader->paths, path, strlen(path));
+	if (id < known)
+		return &reader->files[id];
+	reader->files = diag_grow(reader->files, &reader->files_capacity, id + 1, sizeof *reader->files);
+	struct source_file *source = &reader->files[id];
+	*source = (struct source_file){0};
+	int fd = open_source(reader, path, &source->error);
+	if (fd >= 0) {
+		read_source(reader, source, fd);
+		close(fd);
 	}
-	source->next = reader->files;
-	reader->files = source;
 	return source;
 }
 
@@ -174,7 +220,7 @@ const char *source_reader_line(struct source_reader *reader, const char *path, l
 	struct source_file *source = load(reader, path);
 	if (lineno <= 0 || (size_t)lineno > source->n_lines)
 		return NULL;
-	return source->lines[lineno - 1];
+	return source->text + source->lines[lineno - 1];
 }
 
 const char *source_reader_error(struct source_reader *reader, const char *path)

@@ -6,12 +6,24 @@
 
 #include <stddef.h>
 
+#include "reader/intern_table.h"
+
+/* Only regular files are read, and of each only the first SOURCE_FILE_BYTES:
+   the lines after that are treated as past its end. All files together may
+   hold SOURCE_HELD_BYTES (text plus 4 bytes of index per line); a profile
+   that needs more ends the command with an error. */
+#define SOURCE_FILE_BYTES ((size_t)32 << 20)
+#define SOURCE_HELD_BYTES ((size_t)256 << 20)
+
 struct source_file;
 
 struct source_reader {
 	const char *search_path;   /* colon-separated directories */
 	const char *trim_path;     /* colon-separated prefixes */
-	struct source_file *files; /* cache, one entry per path asked for */
+	struct intern_table paths; /* the paths asked for; a path's id indexes files */
+	struct source_file *files;
+	size_t files_capacity;
+	size_t held; /* bytes of source text and line index, all files together */
 };
 
 /* pprof's trimPath: the path made relative to a search directory or a trim
