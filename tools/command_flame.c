@@ -13,11 +13,12 @@ static const char flame_help[] =
 	"Draws a flame graph of one sample value as an SVG that opens in a browser:\n"
 	"callers below callees, each frame as wide as its cumulative value, siblings\n"
 	"in name order. Hovering a frame shows its name, value and share of the\n"
-	"total. Samples with negative values are left out.\n"
+	"total. Samples with negative values are left out. PROFILE is a file or an\n"
+	"http:// or https:// URL.\n"
 	"\n"
 	"  -sample_index=NAME|N  sample value to draw (default: the profile's\n"
 	"                        default_sample_type, else the last)\n"
-	"  -o, -output=FILE      where to write the SVG\n";
+	"  -o, -output=FILE      where to write the SVG\n" FLAGS_FETCH_HELP;
 
 int command_flame(int argc, char **argv)
 {
@@ -26,6 +27,8 @@ int command_flame(int argc, char **argv)
 	const struct flag_spec specs[] = {
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
 		{"output", "o", FLAG_STRING, &out_path},
+		{"seconds", NULL, FLAG_INT, &options.fetch.seconds},
+		{"timeout", NULL, FLAG_INT, &options.fetch.timeout},
 	};
 	const struct flag_set flags = {
 		.command = "flame",

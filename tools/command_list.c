@@ -10,13 +10,14 @@ static const char list_help[] =
 	"\n"
 	"Prints the source of every function whose name matches REGEX (POSIX\n"
 	"extended syntax) with the value of each line, exactly as go tool pprof -list.\n"
+	"PROFILE is a file or an http:// or https:// URL.\n"
 	"\n"
 	"  -sample_index=NAME|N  sample value to show (default: the profile's\n"
 	"                        default_sample_type, else the last)\n"
 	"  -source_path=DIRS     colon-separated directories to find sources in\n"
 	"                        (default: the current directory and its parents)\n"
 	"  -trim_path=PREFIXES   colon-separated prefixes to remove from file names\n"
-	"  -unit=U               show values in unit U (default: minimum)\n";
+	"  -unit=U               show values in unit U (default: minimum)\n" FLAGS_FETCH_HELP;
 
 int command_list(int argc, char **argv)
 {
@@ -27,6 +28,8 @@ int command_list(int argc, char **argv)
 		{"source_path", NULL, FLAG_STRING, &options.source_path},
 		{"trim_path", NULL, FLAG_STRING, &options.trim_path},
 		{"unit", NULL, FLAG_STRING, &options.unit},
+		{"seconds", NULL, FLAG_INT, &options.fetch.seconds},
+		{"timeout", NULL, FLAG_INT, &options.fetch.timeout},
 	};
 	const struct flag_set flags = {
 		.command = "list",

@@ -9,6 +9,7 @@ static const char top_help[] =
 	"usage: heapprof top [flags] [-base=BASE] PROFILE\n"
 	"\n"
 	"Prints the functions with the largest values, exactly as go tool pprof -top.\n"
+	"PROFILE and BASE are files or http:// or https:// URLs.\n"
 	"\n"
 	"  -sample_index=NAME|N  sample value to show (default: the profile's\n"
 	"                        default_sample_type, else the last)\n"
@@ -16,7 +17,7 @@ static const char top_help[] =
 	"  -nodefraction=F       hide functions below F*total (default 0.005)\n"
 	"  -cum                  sort by cumulative value\n"
 	"  -unit=U               show values in unit U (default: minimum)\n"
-	"  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n";
+	"  -base=BASE            show PROFILE minus BASE, as go tool pprof -base\n" FLAGS_FETCH_HELP;
 
 int command_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
 {
@@ -29,6 +30,8 @@ int command_top_report(int argc, char **argv, const char *name, const char *help
 		{"nodefraction", NULL, FLAG_DOUBLE, &options.node_fraction},
 		{"cum", NULL, FLAG_BOOL, &options.cum_sort},
 		{"unit", NULL, FLAG_STRING, &options.unit},
+		{"seconds", NULL, FLAG_INT, &options.fetch.seconds},
+		{"timeout", NULL, FLAG_INT, &options.fetch.timeout},
 		{"base", NULL, FLAG_STRING, &base_path},
 	};
 	/* diff takes its base as the first operand instead of -base. */

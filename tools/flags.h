@@ -31,6 +31,14 @@ struct flag_set {
 	bool stop_at_positional;
 };
 
+/* The help of the flags of a command that reads profiles, which may be URLs:
+   -seconds and -timeout, into reader/http_fetch.h's options. */
+#define FLAGS_FETCH_HELP                                                              \
+	"  -seconds=N            of a URL, a window of N seconds: seconds=N in its\n" \
+	"                        query, as go tool pprof asks for one\n"              \
+	"  -timeout=N            wait at most N seconds for a URL, 5 more for the\n"  \
+	"                        transfer (default 60, or 1.5 times the window)\n"
+
 struct parsed_args {
 	char **positional;
 	int n_positional;

@@ -26,7 +26,8 @@ static void print_usage(FILE *out)
 	for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nRun 'heapprof COMMAND --help' for the flags of one command.\n"
-	      "Profiles may be gzip, zstd or uncompressed profile.proto.\n"
+	      "Profiles may be gzip, zstd or uncompressed profile.proto, in a file or at\n"
+	      "an http:// or https:// URL (such as a program's /debug/pprof/heap).\n"
 	      "Exit status: 0 success, 1 bad input, 2 usage error.\n",
 	      out);
 }

@@ -429,24 +429,37 @@ unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, ch
 	}
 }
 
-struct profile *profile_reader_read_file(const char *path, char *error, size_t error_size)
+/* Parses and frees `bytes`, read from `name` (NULL when reading failed, with the
+   reason in error already). */
+static struct profile *parse_read(const char *name, unsigned char *bytes, size_t size, char *error,
+				  size_t error_size)
 {
-	size_t size;
-	unsigned char *bytes = profile_reader_read_whole_file(path, &size, error, error_size);
 	if (!bytes)
 		return NULL;
 	char reason[512];
 	struct profile *prof = profile_reader_parse(bytes, size, reason, sizeof reason);
 	free(bytes);
 	if (!prof)
-		snprintf(error, error_size, "%s: %s", path, reason);
+		snprintf(error, error_size, "%s: %s", name, reason);
 	return prof;
 }
 
-struct profile *profile_reader_read_or_die(const char *path)
+struct profile *profile_reader_read_file(const char *path, char *error, size_t error_size)
+{
+	size_t size = 0;
+	unsigned char *bytes = profile_reader_read_whole_file(path, &size, error, error_size);
+	return parse_read(path, bytes, size, error, error_size);
+}
+
+struct profile *profile_reader_read_source_or_die(const char *source, const struct http_fetch_options *fetch)
 {
 	char error[1024];
-	struct profile *prof = profile_reader_read_file(path, error, sizeof error);
+	size_t size = 0;
+	unsigned char *bytes =
+		http_fetch_is_url(source)
+			? http_fetch(source, fetch, MOST_FILE_BYTES, &size, error, sizeof error)
+			: profile_reader_read_whole_file(source, &size, error, sizeof error);
+	struct profile *prof = parse_read(source, bytes, size, error, sizeof error);
 	if (!prof)
 		diag_die("%s", error);
 	return prof;

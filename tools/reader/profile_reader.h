@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "budget_arena.h"
+#include "http_fetch.h"
 #include "profile.pb-c.h"
 
 #define NO_MAPPING UINT32_MAX
@@ -99,7 +100,9 @@ Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, 
 /* The bytes of a file (at most 1 GiB), malloc'd, or NULL with the reason in error. */
 unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size);
 
-/* Like profile_reader_read_file, but a failure ends the process with exit status 1. */
-struct profile *profile_reader_read_or_die(const char *path);
+/* A profile named on the command line: a file, or a URL fetched with `fetch`
+   (http_fetch.h) within the same budget as a file. A failure ends the process with exit
+   status 1. */
+struct profile *profile_reader_read_source_or_die(const char *source, const struct http_fetch_options *fetch);
 
 #endif

@@ -65,22 +65,22 @@ static void note_unnamed_main_binary(const struct report_options *options, const
 		fputs("Main binary filename not available.\n", stderr);
 }
 
-void report_open(struct report *rpt, const char *path, const struct report_options *options)
+void report_open(struct report *rpt, const char *source, const struct report_options *options)
 {
-	struct profile *prof = profile_reader_read_or_die(path);
+	struct profile *prof = profile_reader_read_source_or_die(source, &options->fetch);
 	if (prof->n_sample_types == 0)
-		diag_die("%s: profile has no samples", path);
+		diag_die("%s: profile has no samples", source);
 	note_unnamed_main_binary(options, prof, prof, NULL);
 	report_prepare(rpt, prof, options);
 }
 
-void report_open_with_base(struct report *rpt, const char *path, const char *base_path,
+void report_open_with_base(struct report *rpt, const char *source, const char *base_source,
 			   const struct report_options *options)
 {
-	struct profile *current = profile_reader_read_or_die(path);
+	struct profile *current = profile_reader_read_source_or_die(source, &options->fetch);
 	if (current->n_sample_types == 0)
-		diag_die("%s: profile has no samples", path);
-	struct profile *base = profile_reader_read_or_die(base_path);
+		diag_die("%s: profile has no samples", source);
+	struct profile *base = profile_reader_read_source_or_die(base_source, &options->fetch);
 	struct profile *merged = base_profile_subtract(current, base);
 	note_unnamed_main_binary(options, merged, current, base);
 	report_prepare(rpt, merged, options);

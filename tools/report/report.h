@@ -20,11 +20,15 @@ struct report_options {
 	/* Print on stderr, as go tool pprof does, when the main binary has no
 	   file name (main_binary.h). */
 	bool note_unnamed_main_binary;
+	struct http_fetch_options fetch; /* for a profile named by URL: -seconds, -timeout */
 };
 
-#define REPORT_OPTIONS_DEFAULT                                   \
-	{                                                        \
-		NULL, -1, 0.005, false, "minimum", "", "", false \
+#define REPORT_OPTIONS_DEFAULT                                    \
+	{                                                         \
+		NULL, -1, 0.005, false, "minimum", "", "", false, \
+		{                                                 \
+			0, 0                                      \
+		}                                                 \
 	}
 
 struct report {
@@ -38,12 +42,13 @@ struct report {
 	struct profile *compared[2]; /* with a base: the two profiles prof borrows from */
 };
 
-/* Reads the profile and prepares it as go tool pprof does before any report:
-   display names, drop_frames, the chosen sample value and the total. Exits
-   with status 1 on a bad profile and 2 on a sample index it does not have. */
-void report_open(struct report *rpt, const char *path, const struct report_options *options);
+/* Reads the profile, from a file or a URL, and prepares it as go tool pprof does
+   before any report: display names, drop_frames, the chosen sample value and the
+   total. Exits with status 1 on a bad profile and 2 on a sample index it does not
+   have. */
+void report_open(struct report *rpt, const char *source, const struct report_options *options);
 /* The same for the difference from a base profile, as pprof's -base shows it. */
-void report_open_with_base(struct report *rpt, const char *path, const char *base_path,
+void report_open_with_base(struct report *rpt, const char *source, const char *base_source,
 			   const struct report_options *options);
 /* The same for a profile already read, which must have a sample type; the
    report takes ownership of it. */
