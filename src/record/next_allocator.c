@@ -206,12 +206,16 @@ struct next_allocator next = {
 	.free_aligned_sized = emulated_free_aligned_sized,
 };
 
-struct next_operator_slot next_operator_slots[NEXT_OPERATOR_COUNT];
+_Atomic(const struct next_operator *) next_operators[NEXT_OPERATOR_COUNT];
+/* What next_operators point to: each entry written once, by the thread that claimed
+   its operator, before it is published. */
+static struct next_operator found_operators[NEXT_OPERATOR_COUNT];
+static atomic_bool claimed_operators[NEXT_OPERATOR_COUNT];
 
-#define OPERATOR(which, mangled, emulation) [which] = {mangled, (next_function)(emulation)}
+#define OPERATOR(which, mangled, emulation) [which] = {mangled, {(next_function)(emulation), true}}
 static const struct {
 	const char *name;
-	next_function emulation;
+	struct next_operator emulated;
 } operators[NEXT_OPERATOR_COUNT] = {
 	OPERATOR(NEXT_NEW, "_Znwm", emulated_new),
 	OPERATOR(NEXT_NEW_ARRAY, "_Znam", emulated_new),
@@ -275,10 +279,17 @@ static void *lookup(const char *name, const void *malloc_object)
 	return function;
 }
 
-static void set_operator(enum next_operator_id which, next_function function, bool records)
+/* Publishes what the operator forwards to with one store, so that no thread pairs a
+   function with another's way of calling it; unless another thread claimed the
+   operator first, whose choice every call takes once published. Returns `entry`, for
+   the caller's own call meanwhile. */
+static struct next_operator publish_operator(enum next_operator_id which, struct next_operator entry)
 {
-	atomic_store_explicit(&next_operator_slots[which].records, records, memory_order_relaxed);
-	atomic_store_explicit(&next_operator_slots[which].function, function, memory_order_release);
+	if (!atomic_exchange_explicit(&claimed_operators[which], true, memory_order_relaxed)) {
+		found_operators[which] = entry;
+		atomic_store_explicit(&next_operators[which], &found_operators[which], memory_order_release);
+	}
+	return entry;
 }
 
 /* Takes `function` for the operator unless it is NULL or heapprof's own. */
@@ -289,7 +300,7 @@ static bool take_operator(enum next_operator_id which, void *function)
 		return false;
 	next_function typed;
 	memcpy(&typed, &function, sizeof typed);
-	set_operator(which, typed, object == allocator_object);
+	publish_operator(which, (struct next_operator){typed, object == allocator_object});
 	return true;
 }
 
@@ -403,7 +414,7 @@ static void resolve_operators_from(uintptr_t caller)
 	for (int which = 0; which < NEXT_OPERATOR_COUNT; which++) {
 		void *function = dlsym(caller_object, operators[which].name);
 		/* Kept for good, so the object that defines it is too (RTLD_NODELETE). */
-		if (!atomic_load_explicit(&next_operator_slots[which].function, memory_order_acquire) &&
+		if (!atomic_load_explicit(&next_operators[which], memory_order_acquire) &&
 		    take_operator(which, function))
 			open_object_of(function, RTLD_NODELETE);
 	}
@@ -412,11 +423,10 @@ static void resolve_operators_from(uintptr_t caller)
 
 struct next_operator next_operator_find(enum next_operator_id which, uintptr_t caller)
 {
-	struct next_operator_slot *slot = &next_operator_slots[which];
 	next_allocator_resolve();
 	if (next_allocator_bootstrapping())
-		return (struct next_operator){operators[which].emulation, false};
-	if (!atomic_load_explicit(&slot->function, memory_order_acquire)) {
+		return (struct next_operator){operators[which].emulated.function, false};
+	if (!atomic_load_explicit(&next_operators[which], memory_order_acquire)) {
 		/* What the loader allocates here is not the program's. */
 		struct thread_state *state = &thread_state;
 		bool was_busy = state->busy;
@@ -424,10 +434,9 @@ struct next_operator next_operator_find(enum next_operator_id which, uintptr_t c
 		resolve_operators_from(caller);
 		state->busy = was_busy;
 	}
-	if (!atomic_load_explicit(&slot->function, memory_order_acquire)) {
-		/* Nothing the caller could have bound to: code that belongs to no object. */
-		set_operator(which, operators[which].emulation, true);
-	}
-	return (struct next_operator){atomic_load_explicit(&slot->function, memory_order_acquire),
-				      atomic_load_explicit(&slot->records, memory_order_relaxed)};
+	const struct next_operator *known =
+		atomic_load_explicit(&next_operators[which], memory_order_acquire);
+	/* Without one, nothing the caller could have bound to: code that belongs to no
+	   object. */
+	return known ? *known : publish_operator(which, operators[which].emulated);
 }
