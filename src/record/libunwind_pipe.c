@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "descriptors.h"
+#include "loaded_object.h"
 #include "thread_state.h"
 
 /* Pipes tracked at once: one in libunwind 1.6, one per unwinding thread in 1.8.
@@ -270,12 +271,6 @@ static int guarded_close(int fd)
 	return 0;
 }
 
-static ElfW(Addr) dynamic_address(const struct link_map *library, ElfW(Addr) value)
-{
-	/* glibc relocates the dynamic section in place on x86-64; not everywhere. */
-	return value < library->l_addr ? value + library->l_addr : value;
-}
-
 struct got_redirect {
 	const char *name;
 	void *replacement;
@@ -353,19 +348,22 @@ void libunwind_pipe_guard(void *library_handle)
 	for (const ElfW(Dyn) *entry = library->l_ld; entry->d_tag != DT_NULL; entry++) {
 		switch (entry->d_tag) {
 		case DT_SYMTAB:
-			symbols = (const ElfW(Sym) *)dynamic_address(library, entry->d_un.d_ptr);
+			symbols =
+				(const ElfW(Sym) *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_STRTAB:
-			strings = (const char *)dynamic_address(library, entry->d_un.d_ptr);
+			strings = (const char *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_JMPREL:
-			tables[0] = (const ElfW(Rela) *)dynamic_address(library, entry->d_un.d_ptr);
+			tables[0] =
+				(const ElfW(Rela) *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_PLTRELSZ:
 			sizes[0] = entry->d_un.d_val;
 			break;
 		case DT_RELA:
-			tables[1] = (const ElfW(Rela) *)dynamic_address(library, entry->d_un.d_ptr);
+			tables[1] =
+				(const ElfW(Rela) *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_RELASZ:
 			sizes[1] = entry->d_un.d_val;
