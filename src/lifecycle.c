@@ -37,6 +37,7 @@ static void before_fork(void)
 		return;
 	service_fork_prepare();
 	dump_lock();
+	estimate_lock_snapshot();
 	recorder_fork_prepare();
 	thread_registry_lock();
 }
@@ -47,6 +48,7 @@ static void after_fork_in_parent(void)
 		return;
 	thread_registry_unlock();
 	recorder_fork_parent();
+	estimate_unlock_snapshot();
 	dump_unlock();
 	service_fork_parent();
 }
@@ -57,6 +59,7 @@ static void after_fork_in_child(void)
 		thread_registry_fork_child(&thread_state);
 		thread_registry_unlock();
 		recorder_fork_child();
+		estimate_unlock_snapshot();
 		dump_unlock();
 	} else if (thread_registry_trylock()) {
 		/* Unless the interrupted code holds it (a thread's first free). */

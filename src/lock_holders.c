@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/auxv.h>
 
+#include "record/loaded_object.h"
 #include "record/next_allocator.h"
 
 /* Executable segments, a few per object at most. */
@@ -17,25 +18,14 @@ static struct {
 } ranges[MAX_RANGES];
 static unsigned range_count;
 
-static bool contains(const struct dl_phdr_info *info, uintptr_t address)
-{
-	for (unsigned i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *segment = &info->dlpi_phdr[i];
-		uintptr_t start = info->dlpi_addr + segment->p_vaddr;
-		if (segment->p_type == PT_LOAD && address >= start && address < start + segment->p_memsz)
-			return true;
-	}
-	return false;
-}
-
 static enum lock_holder classify(const struct dl_phdr_info *info)
 {
 	/* libc first: with glibc's allocator, libc is the allocator too. */
-	if (contains(info, (uintptr_t)pthread_create))
+	if (loaded_object_holds(info, (uintptr_t)pthread_create))
 		return LOCK_HOLDER_LIBC;
-	if (contains(info, (uintptr_t)next.malloc))
+	if (loaded_object_holds(info, (uintptr_t)next.malloc))
 		return LOCK_HOLDER_ALLOCATOR;
-	if (contains(info, (uintptr_t)lock_holders_find))
+	if (loaded_object_holds(info, (uintptr_t)lock_holders_find))
 		return LOCK_HOLDER_HEAPPROF;
 	if (info->dlpi_addr == getauxval(AT_BASE))
 		return LOCK_HOLDER_LOADER;

@@ -5,10 +5,16 @@
    64-bit keys need no array: their hash is a bijection, so equal hashes mean equal keys.
 
    Allocates with malloc and reports failure to its caller: it runs in the library's
-   dump, which must never end the host program, and in the CLI. */
+   dump, which must never end the host program, and in the CLI.
+
+   Both hashes are keyed with a secret chosen per process, so that keys chosen to
+   collide (a hostile profile's ids and strings, for the CLI) collide only by chance:
+   with a fixed hash, such keys would share one run of slots and make adding them
+   quadratic. */
 #ifndef HEAPPROF_HASH_MAP_H
 #define HEAPPROF_HASH_MAP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,7 +37,21 @@ struct hash_map {
 /* Whether the caller's key at `index` is `key`; `context` is where the caller keeps its keys. */
 typedef bool hash_map_equal_fn(const void *context, const void *key, uint32_t index);
 
-/* A hash for hash_map_find and hash_map_add, whose slots are chosen by a hash's high bits. */
+/* The process's secret, chosen at its first hash (hash_map_choose_seed): from the
+   getrandom system call, which never waits for entropy here and allocates nothing,
+   or, where it fails (early boot, a seccomp filter, an old kernel), from the random
+   bytes the kernel gives every process at exec (AT_RANDOM). A fork child keeps its
+   parent's, with the tables it inherits. */
+struct hash_map_seed {
+	_Atomic uint64_t offset; /* XORed into 64-bit keys; odd, so 0 until chosen */
+	uint64_t key[2];         /* SipHash's */
+};
+extern struct hash_map_seed hash_map_seed;
+
+void hash_map_choose_seed(void);
+
+/* SipHash-1-3 under the seed's key: a hash for hash_map_find and hash_map_add, whose
+   slots are chosen by a hash's high bits. */
 uint64_t hash_map_hash_bytes(const void *bytes, size_t length);
 
 /* Makes room for `count` keys in all, so that adding them allocates nothing more.
@@ -98,12 +118,29 @@ static inline __attribute__((always_inline)) uint32_t hash_map_add(struct hash_m
 	return index;
 }
 
-/* Fibonacci hashing: multiplying by 2^64 divided by the golden ratio carries every bit
-   of the key into the high bits, which choose the slot; the factor is odd, so distinct
-   keys keep distinct hashes. */
+static inline uint64_t hash_map_offset(void)
+{
+	uint64_t offset = atomic_load_explicit(&hash_map_seed.offset, memory_order_acquire);
+	if (__builtin_expect(offset, 1))
+		return offset;
+	hash_map_choose_seed();
+	return atomic_load_explicit(&hash_map_seed.offset, memory_order_acquire);
+}
+
+/* MurmurHash3's finalizer of the key XORed with the seed's offset: every bit of the key
+   reaches the high bits, which choose the slot, and which keys share them depends on
+   an offset that whoever chose the keys does not know. A bijection, so distinct keys
+   keep distinct hashes. (A fixed multiplicative hash put ids i times the inverse of
+   its factor, all hashing to i, in one run of slots.) */
 static inline uint64_t hash_map_hash_u64(uint64_t key)
 {
-	return key * 0x9e3779b97f4a7c15ULL;
+	uint64_t value = key ^ hash_map_offset();
+	value ^= value >> 33;
+	value *= 0xff51afd7ed558ccdULL;
+	value ^= value >> 33;
+	value *= 0xc4ceb9fe1a85ec53ULL;
+	value ^= value >> 33;
+	return value;
 }
 
 static inline uint32_t hash_map_find_u64(const struct hash_map *map, uint64_t key)

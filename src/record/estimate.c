@@ -167,16 +167,21 @@ struct estimate estimate_read(void)
 	};
 }
 
-bool estimate_hold_peak(void)
+void estimate_lock_snapshot(void)
 {
 	pthread_mutex_lock(&snapshot_lock);
-	if (have_snapshot)
-		return true;
-	pthread_mutex_unlock(&snapshot_lock);
-	return false;
 }
 
-void estimate_release_peak(void)
+void estimate_unlock_snapshot(void)
 {
 	pthread_mutex_unlock(&snapshot_lock);
+}
+
+bool estimate_hold_peak(void)
+{
+	estimate_lock_snapshot();
+	if (have_snapshot)
+		return true;
+	estimate_unlock_snapshot();
+	return false;
 }

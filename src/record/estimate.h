@@ -32,9 +32,15 @@ struct estimate estimate_read(void);
 /* Adds all of the thread's part to the shared sum: it is exiting. */
 void estimate_publish_all(struct thread_state *state);
 
-/* Whether a peak snapshot exists. While the snapshot is held, site peak counters are
-   stable: hold it around reading them. */
+/* The snapshot's lock. Taken around fork too (lifecycle.c), after the dump's lock and
+   before the tables' (a dump reads them holding it): a thread that exits, or frees,
+   past the peak takes the snapshot outside any recording, and a child that
+   inherited its lock held would wait for it at its exit, writing the peak profile. */
+void estimate_lock_snapshot(void);
+void estimate_unlock_snapshot(void);
+
+/* Whether a peak snapshot exists; if so, it is held (estimate_unlock_snapshot
+   releases it) and site peak counters are stable: hold it around reading them. */
 bool estimate_hold_peak(void);
-void estimate_release_peak(void);
 
 #endif

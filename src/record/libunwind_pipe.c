@@ -30,9 +30,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "descriptors.h"
+#include "loaded_object.h"
 #include "thread_state.h"
 
 /* Pipes tracked at once: one in libunwind 1.6, one per unwinding thread in 1.8.
@@ -47,35 +49,76 @@ struct tracked_pipe {
 };
 
 static struct tracked_pipe pipes[TRACKED_PIPES] = {[0 ... TRACKED_PIPES - 1] = {{-1, -1}, -1, 0, 0}};
+/* Odd while a thread uses the table. Each use adds 2, so that a waiter tells one use
+   that lasts from many that follow each other. */
+static _Atomic uint64_t pipes_use;
 /* The thread using the table, or NULL. */
 static _Atomic(struct thread_state *) pipes_owner;
+/* The last use a waiter gave up on: no other waits for it again. */
+static _Atomic uint64_t pipes_use_given_up;
 
-/* Waits while another thread uses the table: it holds it for a few system calls and
-   waits for nothing meanwhile. Unchecked, a read under contention would read a
-   number the program may have taken for a file of its own. False, without waiting,
-   when the table is this very thread's: a signal handler that unwinds with
-   libunwind (a CPU profiler's, a crash handler's) interrupted it in here. */
-static bool lock_pipes(void)
+/* A use takes a few system calls and waits for nothing, so one that lasts this long
+   belongs to a thread that is not running: stopped in a signal handler that does not
+   return, or left by a longjmp out of one. A thread inside malloc must not wait for
+   it. */
+#define PIPES_WAIT_NANOS ((int64_t)100 * 1000 * 1000)
+
+static int64_t monotonic_nanos(void)
 {
-	struct thread_state *self = &thread_state, *owner = NULL;
-	while (!atomic_compare_exchange_weak_explicit(&pipes_owner, &owner, self, memory_order_acquire,
-						      memory_order_relaxed)) {
-		if (owner == self)
-			return false;
-		owner = NULL;
-		sched_yield();
-	}
-	return true;
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
 
+/* Waits while another thread uses the table, for at most PIPES_WAIT_NANOS of one
+   use. Unchecked, a read under contention would read a number the program may have
+   taken for a file of its own. False, without the table, when this very thread uses
+   it (a signal handler that unwinds with libunwind, a CPU profiler's or a crash
+   handler's, interrupted it in here) or another has used it too long: the caller
+   then reads the table as it stands and changes nothing. */
+static bool lock_pipes(void)
+{
+	uint64_t waited_for = 0;
+	int64_t deadline = 0;
+	for (;;) {
+		uint64_t use = atomic_load_explicit(&pipes_use, memory_order_relaxed);
+		if (!(use & 1)) {
+			if (atomic_compare_exchange_weak_explicit(
+				    &pipes_use, &use, use + 1, memory_order_acquire, memory_order_relaxed)) {
+				atomic_store_explicit(&pipes_owner, &thread_state, memory_order_relaxed);
+				return true;
+			}
+			continue;
+		}
+		if (atomic_load_explicit(&pipes_owner, memory_order_relaxed) == &thread_state ||
+		    atomic_load_explicit(&pipes_use_given_up, memory_order_relaxed) == use)
+			return false;
+		if (use != waited_for) {
+			waited_for = use;
+			deadline = monotonic_nanos() + PIPES_WAIT_NANOS;
+		} else if (monotonic_nanos() >= deadline) {
+			atomic_store_explicit(&pipes_use_given_up, use, memory_order_relaxed);
+			return false;
+		}
+		sched_yield();
+	}
+}
+
+/* The count stays even if the use was ended already: by a fork child, for a signal
+   handler that forked between this thread's taking the table and its naming itself
+   the owner. */
 static void unlock_pipes(void)
 {
-	atomic_store_explicit(&pipes_owner, NULL, memory_order_release);
+	atomic_store_explicit(&pipes_owner, NULL, memory_order_relaxed);
+	uint64_t use = atomic_load_explicit(&pipes_use, memory_order_relaxed);
+	atomic_store_explicit(&pipes_use, (use | 1) + 1, memory_order_release);
 }
 
 void libunwind_pipe_fork_child(void)
 {
-	unlock_pipes();
+	if (atomic_load_explicit(&pipes_owner, memory_order_relaxed) != &thread_state &&
+	    atomic_load_explicit(&pipes_use, memory_order_relaxed) & 1)
+		unlock_pipes();
 }
 
 static bool still_ours(const struct tracked_pipe *pipe, int fd)
@@ -132,7 +175,7 @@ static void track(const int fds[2])
    once it is moved up and tracked, never the numbers it passes through. Made with
    the table locked, so that a racing thread's close of a number the new pipe takes
    (a stale one, of a pipe closed meanwhile) finds it tracked rather than closing it
-   behind the pipe's back. */
+   behind the pipe's back. Without the table, the pipe is moved up but not tracked. */
 static int guarded_pipe2(int fds[2], int flags)
 {
 	int made[2];
@@ -164,8 +207,8 @@ static bool intact(const struct tracked_pipe *pipe)
 }
 
 /* A read of the pipe checks both ends: if either number now names something else,
-   libunwind is told the pipe is closed, and opens another. A signal handler that
-   interrupted this thread in here reads the table as it is (it only reads). */
+   libunwind is told the pipe is closed, and opens another. Without the table, the
+   check reads it as it stands. */
 static ssize_t guarded_read(int fd, void *buffer, size_t count)
 {
 	unsigned end;
@@ -201,8 +244,8 @@ static void close_if_ours(const struct tracked_pipe *pipe, int fd)
 /* Closes a tracked end only while it is still the pipe's, and the read end only with
    the write end; forgets it either way. A kept read end is not closed twice (threads
    that race to reopen close the same numbers). Untracked numbers (libunwind's other
-   files) are closed as asked. Inside a signal handler that interrupted this thread in
-   here, a tracked end is left open rather than the table changed under the thread. */
+   files) are closed as asked. Without the table, a tracked end is left open rather
+   than the table changed under its user. */
 static int guarded_close(int fd)
 {
 	unsigned end;
@@ -226,12 +269,6 @@ static int guarded_close(int fd)
 	}
 	unlock_pipes();
 	return 0;
-}
-
-static ElfW(Addr) dynamic_address(const struct link_map *library, ElfW(Addr) value)
-{
-	/* glibc relocates the dynamic section in place on x86-64; not everywhere. */
-	return value < library->l_addr ? value + library->l_addr : value;
 }
 
 struct got_redirect {
@@ -311,19 +348,22 @@ void libunwind_pipe_guard(void *library_handle)
 	for (const ElfW(Dyn) *entry = library->l_ld; entry->d_tag != DT_NULL; entry++) {
 		switch (entry->d_tag) {
 		case DT_SYMTAB:
-			symbols = (const ElfW(Sym) *)dynamic_address(library, entry->d_un.d_ptr);
+			symbols =
+				(const ElfW(Sym) *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_STRTAB:
-			strings = (const char *)dynamic_address(library, entry->d_un.d_ptr);
+			strings = (const char *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_JMPREL:
-			tables[0] = (const ElfW(Rela) *)dynamic_address(library, entry->d_un.d_ptr);
+			tables[0] =
+				(const ElfW(Rela) *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_PLTRELSZ:
 			sizes[0] = entry->d_un.d_val;
 			break;
 		case DT_RELA:
-			tables[1] = (const ElfW(Rela) *)dynamic_address(library, entry->d_un.d_ptr);
+			tables[1] =
+				(const ElfW(Rela) *)loaded_object_address(library->l_addr, entry->d_un.d_ptr);
 			break;
 		case DT_RELASZ:
 			sizes[1] = entry->d_un.d_val;

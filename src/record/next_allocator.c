@@ -11,6 +11,7 @@
 
 #include "bootstrap.h"
 #include "live.h"
+#include "loaded_object.h"
 #include "thread_state.h"
 
 enum { UNRESOLVED, RESOLVING, RESOLVED };
@@ -206,12 +207,16 @@ struct next_allocator next = {
 	.free_aligned_sized = emulated_free_aligned_sized,
 };
 
-struct next_operator_slot next_operator_slots[NEXT_OPERATOR_COUNT];
+_Atomic(const struct next_operator *) next_operators[NEXT_OPERATOR_COUNT];
+/* What next_operators point to: each entry written once, by the thread that claimed
+   its operator, before it is published. */
+static struct next_operator found_operators[NEXT_OPERATOR_COUNT];
+static atomic_bool claimed_operators[NEXT_OPERATOR_COUNT];
 
-#define OPERATOR(which, mangled, emulation) [which] = {mangled, (next_function)(emulation)}
+#define OPERATOR(which, mangled, emulation) [which] = {mangled, {(next_function)(emulation), true}}
 static const struct {
 	const char *name;
-	next_function emulation;
+	struct next_operator emulated;
 } operators[NEXT_OPERATOR_COUNT] = {
 	OPERATOR(NEXT_NEW, "_Znwm", emulated_new),
 	OPERATOR(NEXT_NEW_ARRAY, "_Znam", emulated_new),
@@ -242,26 +247,21 @@ static const struct {
 /* The object the next malloc lives in. */
 static const void *allocator_object;
 
-/* Where the object holding `address` is mapped, or NULL; and, if `path` is not NULL,
-   its path ("" for the program). _dl_find_object (glibc 2.35 on; the loader sets it
-   up before the first call into our malloc) finds it without dladdr's search for the
-   nearest symbol, which was most of the constructor's cost (docs/performance.md, "The
-   fixed cost per process"). Where it finds nothing, dladdr decides. */
-static const void *object_of(void *address, const char **path)
+/* Where the object holding `address` is mapped, or NULL. _dl_find_object (glibc 2.35
+   on; the loader sets it up before the first call into our malloc) finds it without
+   dladdr's search for the nearest symbol, which was most of the constructor's cost
+   (docs/performance.md, "The fixed cost per process"). Where it finds nothing, dladdr
+   decides. */
+static const void *object_of(void *address)
 {
 #ifdef DLFO_STRUCT_HAS_EH_DBASE
 	struct dl_find_object found;
-	if (_dl_find_object(address, &found) == 0) {
-		if (path)
-			*path = found.dlfo_link_map->l_name;
+	if (_dl_find_object(address, &found) == 0)
 		return found.dlfo_map_start;
-	}
 #endif
 	Dl_info info;
 	if (!dladdr(address, &info))
 		return NULL;
-	if (path)
-		*path = info.dli_fname;
 	return info.dli_fbase;
 }
 
@@ -270,26 +270,33 @@ static const void *object_of(void *address, const char **path)
 static void *lookup(const char *name, const void *malloc_object)
 {
 	void *function = dlsym(RTLD_NEXT, name);
-	if (!function || object_of(function, NULL) != malloc_object)
+	if (!function || object_of(function) != malloc_object)
 		return NULL;
 	return function;
 }
 
-static void set_operator(enum next_operator_id which, next_function function, bool records)
+/* Publishes what the operator forwards to with one store, so that no thread pairs a
+   function with another's way of calling it; unless another thread claimed the
+   operator first, whose choice every call takes once published. Returns `entry`, for
+   the caller's own call meanwhile. */
+static struct next_operator publish_operator(enum next_operator_id which, struct next_operator entry)
 {
-	atomic_store_explicit(&next_operator_slots[which].records, records, memory_order_relaxed);
-	atomic_store_explicit(&next_operator_slots[which].function, function, memory_order_release);
+	if (!atomic_exchange_explicit(&claimed_operators[which], true, memory_order_relaxed)) {
+		found_operators[which] = entry;
+		atomic_store_explicit(&next_operators[which], &found_operators[which], memory_order_release);
+	}
+	return entry;
 }
 
 /* Takes `function` for the operator unless it is NULL or heapprof's own. */
 static bool take_operator(enum next_operator_id which, void *function)
 {
-	const void *object = function ? object_of(function, NULL) : NULL;
-	if (!object || object == object_of((void *)next_operator_find, NULL))
+	const void *object = function ? object_of(function) : NULL;
+	if (!object || object == object_of((void *)next_operator_find))
 		return false;
 	next_function typed;
 	memcpy(&typed, &function, sizeof typed);
-	set_operator(which, typed, object == allocator_object);
+	publish_operator(which, (struct next_operator){typed, object == allocator_object});
 	return true;
 }
 
@@ -331,7 +338,7 @@ static void resolve_all(void)
 {
 	struct next_allocator resolved = next;
 	void *malloc_function = dlsym(RTLD_NEXT, "malloc");
-	const void *object = malloc_function ? object_of(malloc_function, NULL) : NULL;
+	const void *object = malloc_function ? object_of(malloc_function) : NULL;
 	allocator_object = object;
 	if (!object) {
 		use_glibc_entry_points();
@@ -381,53 +388,48 @@ bool next_allocator_bootstrapping(void)
 	return resolving_thread;
 }
 
-/* The library that holds `address`, opened again (RTLD_NOLOAD) with `flags`; NULL
-   for the program itself and for memory no object holds. */
-static void *open_object_of(void *address, int flags)
-{
-	const char *path = NULL;
-	if (!object_of(address, &path) || !path || !path[0])
-		return NULL;
-	return dlopen(path, RTLD_LAZY | RTLD_NOLOAD | flags);
-}
+/* A definition of an operator among the loaded objects. */
+struct loaded_operator {
+	const char *name;
+	uintptr_t caller;
+	void *function; /* NULL until found */
+	bool kept, records;
+};
 
-/* The operators a call from `caller` reaches without heapprof, when the program's own
-   scope has none: code loaded with dlopen brings its C++ runtime into its own scope
-   only (a C program loading C++ plugins, Python loading extension modules). Once, on
-   the first call that needs it: the loader's lock is taken, as by any dlsym. */
-static void resolve_operators_from(uintptr_t caller)
+/* For dl_iterate_phdr: the definition in the caller's own object, else the first in
+   load order (the caller's C++ runtime loads after it), never heapprof's. */
+static int find_loaded_operator(struct dl_phdr_info *info, size_t size, void *data)
 {
-	void *caller_object = open_object_of((void *)caller, 0);
-	if (!caller_object)
-		return;
-	for (int which = 0; which < NEXT_OPERATOR_COUNT; which++) {
-		void *function = dlsym(caller_object, operators[which].name);
-		/* Kept for good, so the object that defines it is too (RTLD_NODELETE). */
-		if (!atomic_load_explicit(&next_operator_slots[which].function, memory_order_acquire) &&
-		    take_operator(which, function))
-			open_object_of(function, RTLD_NODELETE);
-	}
-	dlclose(caller_object);
+	(void)size;
+	struct loaded_operator *search = data;
+	bool callers = loaded_object_holds(info, search->caller);
+	if ((search->function && !callers) || loaded_object_holds(info, (uintptr_t)find_loaded_operator))
+		return 0;
+	void *function = loaded_object_function(info, search->name);
+	if (!function)
+		return 0;
+	search->function = function;
+	search->kept = loaded_object_kept(info);
+	search->records = loaded_object_holds(info, (uintptr_t)next.malloc);
+	return callers;
 }
 
 struct next_operator next_operator_find(enum next_operator_id which, uintptr_t caller)
 {
-	struct next_operator_slot *slot = &next_operator_slots[which];
 	next_allocator_resolve();
 	if (next_allocator_bootstrapping())
-		return (struct next_operator){operators[which].emulation, false};
-	if (!atomic_load_explicit(&slot->function, memory_order_acquire)) {
-		/* What the loader allocates here is not the program's. */
-		struct thread_state *state = &thread_state;
-		bool was_busy = state->busy;
-		state->busy = true;
-		resolve_operators_from(caller);
-		state->busy = was_busy;
-	}
-	if (!atomic_load_explicit(&slot->function, memory_order_acquire)) {
-		/* Nothing the caller could have bound to: code that belongs to no object. */
-		set_operator(which, operators[which].emulation, true);
-	}
-	return (struct next_operator){atomic_load_explicit(&slot->function, memory_order_acquire),
-				      atomic_load_explicit(&slot->records, memory_order_relaxed)};
+		return (struct next_operator){operators[which].emulated.function, false};
+	const struct next_operator *known =
+		atomic_load_explicit(&next_operators[which], memory_order_acquire);
+	if (known)
+		return *known;
+	struct loaded_operator found = {.name = operators[which].name, .caller = caller};
+	dl_iterate_phdr(find_loaded_operator, &found);
+	/* Nothing the caller could have bound to: code that belongs to no object. */
+	if (!found.function)
+		return publish_operator(which, operators[which].emulated);
+	struct next_operator entry = {.records = found.records};
+	memcpy(&entry.function, &found.function, sizeof entry.function);
+	/* An object the loader may unload could come back at another address. */
+	return found.kept ? publish_operator(which, entry) : entry;
 }

@@ -66,12 +66,9 @@ struct next_operator {
 	bool records;
 };
 
-/* The table behind next_operator: function is NULL until known. */
-struct next_operator_slot {
-	_Atomic(next_function) function;
-	atomic_bool records;
-};
-extern struct next_operator_slot next_operator_slots[NEXT_OPERATOR_COUNT]
+/* What each operator forwards to: NULL until known, then an entry that never changes,
+   published by one store. */
+extern _Atomic(const struct next_operator *) next_operators[NEXT_OPERATOR_COUNT]
 	__attribute__((visibility("hidden")));
 
 /* next_operator for an operator not known yet: the lookup in next_allocator_resolve
@@ -82,19 +79,25 @@ struct next_operator next_operator_find(enum next_operator_id which, uintptr_t c
    NULL, and the caller wants next_operator. */
 static inline next_function next_operator_jump(enum next_operator_id which)
 {
-	struct next_operator_slot *slot = &next_operator_slots[which];
-	next_function function = atomic_load_explicit(&slot->function, memory_order_acquire);
-	return function && !atomic_load_explicit(&slot->records, memory_order_relaxed) ? function : NULL;
+	const struct next_operator *known =
+		atomic_load_explicit(&next_operators[which], memory_order_acquire);
+	if (!known || known->records)
+		return NULL;
+	/* Never NULL once published: the caller's test of the result is then the one
+	   above. */
+	if (!known->function)
+		__builtin_unreachable();
+	return known->function;
 }
 
 /* The operator `which` forwards to from `caller`; its function is never NULL. */
 static inline struct next_operator next_operator(enum next_operator_id which, uintptr_t caller)
 {
-	struct next_operator_slot *slot = &next_operator_slots[which];
-	next_function function = atomic_load_explicit(&slot->function, memory_order_acquire);
-	if (__builtin_expect(!function, 0))
+	const struct next_operator *known =
+		atomic_load_explicit(&next_operators[which], memory_order_acquire);
+	if (__builtin_expect(!known, 0))
 		return next_operator_find(which, caller);
-	return (struct next_operator){function, atomic_load_explicit(&slot->records, memory_order_relaxed)};
+	return *known;
 }
 
 /* Looks the functions up once; concurrent callers wait for the first. */

@@ -201,7 +201,7 @@ static void write_peak(const char *final_path)
 	}
 	if (estimate_hold_peak()) {
 		write_locked(path, OUTPUT_START_DIRECTORY, PROFILE_PEAK);
-		estimate_release_peak();
+		estimate_unlock_snapshot();
 	}
 }
 

@@ -5,7 +5,11 @@ without malloc, so heapprof records at the operators and forwards to the allocat
 own (and lets its malloc family count what an operator allocates through it). At rate 1 every site is exact over each allocator, no frame of
 heapprof's shows, and running out of memory (std::bad_alloc, the new_handler,
 nothrow's nullptr) goes exactly as under the allocator alone. A C program that loads
-C++ code, whose runtime heapprof finds only through that code, counts exactly too."""
+C++ code, whose runtime heapprof finds only through that code, counts exactly too;
+finding it does not wait for the dynamic loader, whose lock another thread may hold
+while it waits for the allocating one (loader_lock_holder: a constructor that waits
+20 s for the plugin's first allocation, which waited for it when the runtime was
+looked up with dlsym)."""
 from harness import *
 
 ALLOCATORS = {
@@ -90,4 +94,13 @@ with scratch_dir() as directory:
     check_cumulative(os.path.join(directory, out),
                      {"cxx_plugin_page": dict(alloc_objects=1200, alloc_space=1200 * 2048, inuse_objects=600,
                                               inuse_space=600 * 2048)})
+
+    out = "loader_lock.pb.gz"
+    result = same_behaviour([program("loader_lock_holder"), os.environ["HEAPPROF_CXX_PLUGIN"],
+                             os.environ["HEAPPROF_LOADER_WAITER"]], cwd=directory,
+                            env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": out})
+    check(result.stdout == "plugin total 0; the first allocation did not wait for the loader\n", result.stdout)
+    check_cumulative(os.path.join(directory, out),
+                     {"cxx_plugin_page": dict(alloc_objects=400, alloc_space=400 * 2048, inuse_objects=200,
+                                              inuse_space=200 * 2048)})
 print("operators: ok")

@@ -5,7 +5,12 @@ numbers, where heapprof had moved libunwind's pipe; then 32 new threads allocate
 together at rate 1, and libunwind checks addresses on each fresh stack through the
 pipe's old numbers. No read on libunwind's behalf may move the file's offset, and
 the threads racing to reopen the pipe must not close a read end while another
-writes to the write end (SIGPIPE)."""
+writes to the write end (SIGPIPE).
+
+A thread that stops while it uses the guard's table (in a signal handler that does
+not return, say) must not stop the others: pipe_holder stops one there for 20 s,
+while a second allocates on a fresh stack, which libunwind checks through the pipe.
+Before the wait for the table was bounded, the second waited the 20 s."""
 from harness import *
 
 ROUNDS = "100"
@@ -16,4 +21,9 @@ with scratch_dir() as directory:
     result = same_behaviour([program("pipe_contention"), source, ROUNDS], cwd=directory,
                             env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "pipe.pb.gz"})
     check(result.stdout == f"rounds {ROUNDS}, the file's offset moved in 0\n", result.stdout)
+
+    held = run([program("pipe_holder")], cwd=directory, env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "holder.pb.gz"})
+    check(held.returncode == 0 and held.stdout == "the second thread went on\n",
+          f"status {held.returncode}: {held.stdout} {held.stderr}")
+    check_readable(os.path.join(directory, "holder.pb.gz"), "allocate")
 print("pipe_contention: ok")

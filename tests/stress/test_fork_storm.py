@@ -1,6 +1,8 @@
 """200 forks from a thread while four others allocate; half of the children exec.
 The same output as without heapprof; every child exits cleanly and leaves a readable
-profile; no deadlock."""
+profile, named by its pid; no deadlock. The program keeps each child unreaped until
+the last has ended, so that no two of them have the same pid even where the system
+reuses pids quickly: one profile per process."""
 from harness import *
 
 FORKS = 200

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Hostile and broken profiles: heapprof must exit 1 with one clear
 "heapprof: ..." line on stderr, print nothing else, never crash, and stay
-within a bounded amount of memory (every run is limited by RLIMIT_AS).
+within a bounded amount of memory (every run is limited by RLIMIT_AS). A valid
+profile whose ids were chosen to collide in the reader's tables must still be read
+in linear time (hash flooding).
 
     hostile_input.py HEAPPROF [--asan]
 
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import zlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -94,6 +97,27 @@ def cases():
     # Empty samples cost 2 bytes each on the wire and ~90 decoded.
     yield "protobuf bomb", gzip_of_repeated(bytes_field(2, b""), 200 << 20)
     yield "many empty strings", gzip_of_repeated(bytes_field(6, b""), 200 << 20)
+
+
+# The reader's tables once hashed a 64-bit id by multiplying it by 2^64 over the golden
+# ratio: ids i times that factor's inverse all hashed to i, and shared one slot's run.
+# Reading them was quadratic (docs/performance.md, "Hashes keyed per process").
+GOLDEN_RATIO_FACTOR = 0x9E3779B97F4A7C15
+COLLIDING_IDS = 200_000
+COLLIDING_IDS_SECONDS = 10
+
+
+def colliding_ids(count):
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    inverse = pow(GOLDEN_RATIO_FACTOR, -1, 1 << 64)
+    ids = [i * inverse % (1 << 64) for i in range(1, count + 1)]
+    p.mapping(ids[0], 0x1000, 0x1000 + count, 0, "/bin/app")
+    for i, id_ in enumerate(ids):
+        p.function(id_, f"f{i}")
+        p.location(id_, ids[0], 0x1000 + i, [(id_, 1)])
+    p.sample(ids[:10], [100])
+    return p
 
 
 def gzip_of_repeated(unit, size):
@@ -391,6 +415,14 @@ def main():
         ok &= check(heapprof, ["top", os.path.join(tmp, "missing.pb.gz")], 1, "missing file")
         ok &= check(heapprof, ["top", tmp], 1, "a directory")
         ok &= check(heapprof, ["top", good], 0, "the valid profile")
+        flooded = os.path.join(tmp, "colliding_ids.pb.gz")
+        colliding_ids(COLLIDING_IDS).write(flooded)
+        started = time.monotonic()
+        ok &= check(heapprof, ["top", flooded], 0, f"{COLLIDING_IDS} ids chosen to collide")
+        took = time.monotonic() - started
+        if took > COLLIDING_IDS_SECONDS:
+            print(f"FAIL {COLLIDING_IDS} ids chosen to collide: {took:.1f} s, more than {COLLIDING_IDS_SECONDS}")
+            ok = False
         for args in ([], ["top"], ["top", "-nodecount"], ["top", "-bogus", good], ["top", "-nodecount=x", good],
                      ["top", "-sample_index=nope", good], ["top", "-sample_index=7", good], ["frobnicate"],
                      ["list", good], ["list", "(", good]):

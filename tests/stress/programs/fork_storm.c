@@ -1,6 +1,6 @@
 /* While ALLOCATORS threads allocate without pause, a separate thread forks FORKS
-   times; each child allocates, and every other child execs this program in "child"
-   mode, the rest exit. Prints how many children exited cleanly. */
+   times, one child at a time; each child allocates, and every other child execs this
+   program in "child" mode, the rest exit. Prints how many children exited cleanly. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -36,22 +36,33 @@ static void *allocator(void *argument)
 	return NULL;
 }
 
+/* Each child is waited for before the next fork, but reaped only once all have ended:
+   until then its pid stays taken, so no later child is given it, and each profile's
+   name (by pid) is its own process's. Reaped at once, a pid the system hands out
+   again (it wraps at pid_max, sooner on a busy machine) named a second child's
+   profile as the first's, which heapprof refuses to replace. */
 static void *forker(void *argument)
 {
 	int forks = (int)(long)argument, clean = 0;
+	pid_t *children = calloc((size_t)forks, sizeof *children);
 	for (int i = 0; i < forks; i++) {
-		pid_t child = fork();
-		if (child == 0) {
+		children[i] = fork();
+		if (children[i] == 0) {
 			child_work();
 			if (i % 2)
 				execl(self, self, "child", (char *)NULL);
 			exit(0);
 		}
-		int status;
-		if (child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 0)
+		siginfo_t info;
+		if (children[i] > 0 && waitid(P_PID, (id_t)children[i], &info, WEXITED | WNOWAIT) == 0 &&
+		    info.si_code == CLD_EXITED && info.si_status == 0)
 			clean++;
 	}
+	for (int i = 0; i < forks; i++) {
+		if (children[i] > 0)
+			waitpid(children[i], NULL, 0);
+	}
+	free(children);
 	return (void *)(long)clean;
 }
 

@@ -1,5 +1,6 @@
 #include "common/hash_map.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include "check.h"
@@ -136,6 +137,129 @@ static void test_hash_bytes(void)
 	CHECK(hash_map_hash_bytes("", 0) != hash_map_hash_bytes("\0", 1));
 }
 
+/* How far keys lie from their home slots, in all: the slots that finding every key
+   probes beyond its first. */
+static uint64_t displacement(const struct hash_map *map)
+{
+	uint64_t total = 0;
+	for (size_t i = 0; i < map->capacity; i++) {
+		if (map->slots[i].entry)
+			total += (i - hash_map_home_slot(map->capacity, map->slots[i].hash)) &
+				 (map->capacity - 1);
+	}
+	return total;
+}
+
+/* The seed is chosen at the first hash: an odd offset, and a key; each changes what
+   its hash gives. */
+static void test_seed(void)
+{
+	uint64_t bytes = hash_map_hash_bytes("main", 4), u64 = hash_map_hash_u64(3);
+	uint64_t offset = atomic_load(&hash_map_seed.offset);
+	CHECK(offset & 1);
+	hash_map_seed.key[0] ^= 1;
+	CHECK(hash_map_hash_bytes("main", 4) != bytes);
+	hash_map_seed.key[0] ^= 1;
+	CHECK_UINT(hash_map_hash_bytes("main", 4), bytes);
+	atomic_store(&hash_map_seed.offset, offset ^ 2);
+	CHECK(hash_map_hash_u64(3) != u64);
+	atomic_store(&hash_map_seed.offset, offset);
+	CHECK_UINT(hash_map_hash_u64(3), u64);
+}
+
+#define FLOOD 2000
+/* Keys whose slots under a seed known to whoever chose them share their high bits. */
+#define FLOOD_SHARED_BITS 10
+
+static uint64_t inverse(uint64_t odd)
+{
+	uint64_t x = odd; /* right in its low 3 bits; each step doubles that */
+	for (int i = 0; i < 5; i++)
+		x *= 2 - odd * x;
+	return x;
+}
+
+/* The key that hash_map_hash_u64 gives `hash` for under `offset`. */
+static uint64_t key_hashing_to(uint64_t hash, uint64_t offset)
+{
+	hash ^= hash >> 33;
+	hash *= inverse(0xc4ceb9fe1a85ec53ULL);
+	hash ^= hash >> 33;
+	hash *= inverse(0xff51afd7ed558ccdULL);
+	hash ^= hash >> 33;
+	return hash ^ offset;
+}
+
+/* Keys chosen to hash to 1, 2, 3... under one offset all start their probes in one
+   slot: adding them is quadratic. Under another offset they spread as any keys do. */
+static void test_flooded_ids(void)
+{
+	uint64_t known = atomic_load(&hash_map_seed.offset), keys[FLOOD];
+	for (uint32_t i = 0; i < FLOOD; i++)
+		keys[i] = key_hashing_to(i + 1, known);
+	struct hash_map map = {0};
+	bool added;
+	const uint64_t offsets[] = {known, known ^ 0x5a5a5a5a5a5a5a5aULL};
+	for (unsigned o = 0; o < 2; o++) {
+		atomic_store(&hash_map_seed.offset, offsets[o]);
+		for (uint32_t i = 0; i < FLOOD; i++)
+			CHECK_UINT(hash_map_add_u64(&map, keys[i], &added), i);
+		for (uint32_t i = 0; i < FLOOD; i++)
+			CHECK_UINT(hash_map_find_u64(&map, keys[i]), i);
+		uint64_t probes = displacement(&map);
+		if (o == 0)
+			CHECK_UINT(probes, (uint64_t)FLOOD * (FLOOD - 1) / 2);
+		else
+			CHECK(probes < 4 * FLOOD);
+		hash_map_free(&map);
+	}
+	atomic_store(&hash_map_seed.offset, known);
+}
+
+struct flood_words {
+	char text[FLOOD][24];
+};
+
+static bool same_flood_word(const void *context, const void *key, uint32_t index)
+{
+	return strcmp(((const struct flood_words *)context)->text[index], key) == 0;
+}
+
+/* Strings whose hashes under one key share their high bits, found by trying names,
+   as one who knew the key could: under another key they spread. */
+static void test_flooded_strings(void)
+{
+	static struct flood_words words;
+	uint64_t chosen[2] = {hash_map_seed.key[0], hash_map_seed.key[1]};
+	hash_map_seed.key[0] = 1;
+	hash_map_seed.key[1] = 2;
+	uint32_t found = 0;
+	for (uint64_t attempt = 0; found < FLOOD; attempt++) {
+		char name[24];
+		snprintf(name, sizeof name, "f%" PRIu64, attempt);
+		if (hash_map_hash_bytes(name, strlen(name)) >> (64 - FLOOD_SHARED_BITS) == 0)
+			strcpy(words.text[found++], name);
+	}
+	struct hash_map map = {0};
+	bool added;
+	for (unsigned k = 0; k < 2; k++) {
+		for (uint32_t i = 0; i < FLOOD; i++) {
+			const char *word = words.text[i];
+			CHECK_UINT(hash_map_add(&map, hash_map_hash_bytes(word, strlen(word)),
+						same_flood_word, &words, word, &added),
+				   i);
+		}
+		uint64_t probes = displacement(&map);
+		if (k == 0)
+			CHECK(probes > (uint64_t)FLOOD * FLOOD / 4);
+		else
+			CHECK(probes < 4 * FLOOD);
+		hash_map_free(&map);
+		hash_map_seed.key[0] = chosen[0];
+		hash_map_seed.key[1] = chosen[1];
+	}
+}
+
 static void test_reserve(void)
 {
 	struct hash_map map = {0};
@@ -204,6 +328,9 @@ int main(void)
 	test_absent_keys();
 	test_collisions();
 	test_hash_bytes();
+	test_seed();
+	test_flooded_ids();
+	test_flooded_strings();
 	test_reserve();
 	test_allocation_failure();
 	return 0;

@@ -46,7 +46,7 @@ static void check_peak_counters(const struct site *site, uint64_t alloc_objects,
 	CHECK(estimate_hold_peak());
 	CHECK_UINT(site->peak_alloc_objects, alloc_objects);
 	CHECK_UINT(site->peak_free_objects, free_objects);
-	estimate_release_peak();
+	estimate_unlock_snapshot();
 }
 
 /* At rate 1 every allocation was sampled: weights are the sizes themselves. */
@@ -172,14 +172,14 @@ static void test_thread_parts(void)
 	check_estimate(total, PART_THREADS * PART_SAMPLES, total, 1 + PART_THREADS * PART_SAMPLES);
 	CHECK(estimate_hold_peak());
 	CHECK_UINT(part.site->peak_alloc_objects, 0);
-	estimate_release_peak();
+	estimate_unlock_snapshot();
 	pthread_barrier_wait(&checked);
 	for (unsigned i = 0; i < PART_THREADS; i++)
 		CHECK(pthread_join(threads[i], NULL) == 0);
 	check_estimate(total, PART_THREADS * PART_SAMPLES, total, 1 + PART_THREADS * PART_SAMPLES);
 	CHECK(estimate_hold_peak());
 	CHECK_UINT(part.site->peak_alloc_objects, 1);
-	estimate_release_peak();
+	estimate_unlock_snapshot();
 }
 
 /* A registered thread's heap that never reaches 64 KiB still has its peak. */
@@ -195,7 +195,7 @@ static void test_small_peak(void)
 	check_estimate(100, 1, 200, 2);
 	CHECK(estimate_hold_peak());
 	CHECK_UINT(site->peak_alloc_objects, 1);
-	estimate_release_peak();
+	estimate_unlock_snapshot();
 }
 
 static void in_child(void (*test)(void))
