@@ -32,7 +32,7 @@ def same_stacks(name, sites):
 
 
 with scratch_dir() as directory:
-    same_stacks("known_sites", 6)
+    same_stacks("known_sites", 7)
     same_stacks("fp_fallback", 1)
 
     demo = os.environ["HEAPPROF_DEMO"]

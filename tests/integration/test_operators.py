@@ -2,7 +2,7 @@
 Over glibc the C++ runtime's operators allocate with malloc and release with free,
 which heapprof records; jemalloc and tcmalloc define the operators themselves, mostly
 without malloc, so heapprof records at the operators and forwards to the allocator's
-own (and lets its malloc family count what an operator allocates through it). At rate 1 every site is exact over each allocator, no frame of
+own (and lets its malloc family count what an operator allocates through it). At rate 1 every site is exact over each allocator, in the profile and in heapprof_read_stats' totals, no frame of
 heapprof's shows, and running out of memory (std::bad_alloc, the new_handler,
 nothrow's nullptr) goes exactly as under the allocator alone. A C program that loads
 C++ code, whose runtime heapprof finds only through that code, counts exactly too;

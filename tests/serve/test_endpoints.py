@@ -54,6 +54,10 @@ def check_text(address):
         for line in ("total_alloc_bytes: ", "inuse_bytes_estimate: ", "samples: ", "rate: 1\n",
                      f"sites with the most {order}", "keep_work"):
             check(line in body, f"{name}?debug=1 has no {line!r}:\n{body}")
+        sites = re.findall(r"^(\d+) bytes in \d+ objects in use, (\d+) bytes in \d+ objects allocated", body, re.M)
+        ranked = [int(site[0 if name == "heap" else 1]) for site in sites]
+        check(len(set(ranked)) > 1 and ranked == sorted(ranked, reverse=True),
+              f"{name}?debug=1 does not list the most {order} first: {ranked}")
 
 
 def check_profiles(address, directory):
@@ -99,6 +103,24 @@ def check_delta(program, address, directory):
     check("Type: alloc_space" in shown and "Please wait... (2s)" in shown, f"go tool pprof -seconds:\n{shown}")
     shown = pprof_url(f"http://{address}/debug/pprof/heap", "-seconds", "1", "-top", directory=directory)
     check("Type: inuse_space" in shown and "window_work" in shown, f"heap -seconds:\n{shown}")
+
+
+def check_window_limit(address):
+    """Eight windows at once (docs/usage.md): a ninth meanwhile is answered 503, and
+    each window's slot is free again once it has its answer."""
+    statuses = []
+    windows = [threading.Thread(target=lambda: statuses.append(request(address, "/debug/pprof/heap?seconds=3").status))
+               for _ in range(8)]
+    for window in windows:
+        window.start()
+    time.sleep(1)
+    refused = request(address, "/debug/pprof/heap?seconds=1")
+    check(refused.status == 503 and refused.headers.get("retry-after") == "10",
+          f"a ninth window: {refused.status} {refused.headers}")
+    for window in windows:
+        window.join(timeout=30)
+    check(statuses == [200] * 8, f"eight windows: {statuses}")
+    check(request(address, "/debug/pprof/heap?seconds=1").status == 200, "a window after eight others")
 
 
 def check_web_ui(address, directory):
@@ -176,6 +198,7 @@ with scratch_dir() as directory:
         check_profiles(address, directory)
         check_web_ui(address, directory)
         check_delta(program, address, directory)
+        check_window_limit(address)
         output = program.finish()
         check(output.count("done ") == 4, f"the program's output: {output!r}")
         lines = program.heapprof_lines()

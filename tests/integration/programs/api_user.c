@@ -24,6 +24,35 @@ __attribute__((noinline)) static void api_site(void)
 		free(blocks[i]);
 }
 
+static void *resized[1000];
+
+/* calloc's block is count * size bytes; realloc frees one block and allocates another. */
+__attribute__((noinline)) static void resize_site(void)
+{
+	for (int i = 0; i < 1000; i++)
+		resized[i] = calloc(100, 30);
+	for (int i = 0; i < 400; i++)
+		resized[i] = realloc(resized[i], 6000);
+}
+
+static void free_resized(void)
+{
+	for (int i = 0; i < 1000; i++)
+		free(resized[i]);
+}
+
+/* 1000 blocks of 3000 bytes, 400 of them moved to 6000 bytes. */
+static void expect_resized_totals(const struct heapprof_stats *before, const struct heapprof_stats *after,
+				  unsigned frees, const char *when)
+{
+	char what[64];
+	snprintf(what, sizeof what, "realloc, calloc totals %s", when);
+	expect(after->total_alloc_objects - before->total_alloc_objects == 1400 &&
+		       after->total_alloc_bytes - before->total_alloc_bytes == 1000 * 3000 + 400 * 6000 &&
+		       after->total_free_objects - before->total_free_objects == frees,
+	       what);
+}
+
 int main(int argc, char **argv)
 {
 	expect(strcmp(heapprof_version(), HEAPPROF_EXPECTED_VERSION) == 0, "heapprof_version");
@@ -51,6 +80,22 @@ int main(int argc, char **argv)
 	expect(heapprof_write_profile("/nonexistent-dir/x.pb.gz") == -1 && errno == ENOENT,
 	       "heapprof_write_profile error sets errno");
 	expect(heapprof_read_stats(NULL) == -1 && errno == EINVAL, "heapprof_read_stats(NULL)");
+
+	heapprof_read_stats(&before);
+	resize_site();
+	heapprof_read_stats(&after);
+	expect_resized_totals(&before, &after, 400, "at rate 1");
+	expect(after.inuse_bytes_estimate - before.inuse_bytes_estimate == 600 * 3000 + 400 * 6000 &&
+		       after.inuse_objects_estimate - before.inuse_objects_estimate == 1000,
+	       "realloc, calloc in use at rate 1");
+	free_resized();
+	/* A rate no allocation here reaches: the unsampled paths count on their own. */
+	heapprof_set_rate((size_t)1 << 40);
+	heapprof_read_stats(&before);
+	resize_site();
+	free_resized();
+	heapprof_read_stats(&after);
+	expect_resized_totals(&before, &after, 1400, "unsampled");
 
 	heapprof_set_rate(0);
 	heapprof_read_stats(&before);

@@ -65,6 +65,20 @@ __attribute__((noinline)) static void site_realloc(void)
 	totals[site_count++] = (struct totals){"site_realloc", 1000, 500 * 100 + 500 * 200, 500, 500 * 200};
 }
 
+/* An allocation wrapper, as most programs have: its call to malloc is the last
+   instruction of its line, so the return address belongs to the next line. */
+__attribute__((noinline)) static void *allocate(size_t size)
+{
+	return malloc(size);
+}
+
+__attribute__((noinline)) static void site_wrapped(void)
+{
+	for (int i = 0; i < 100; i++)
+		kept[kept_count++] = allocate(512);
+	totals[site_count++] = (struct totals){"allocate", 100, 100 * 512, 100, 100 * 512};
+}
+
 int main(void)
 {
 	site_small();
@@ -73,6 +87,7 @@ int main(void)
 	site_megabyte();
 	site_huge();
 	site_realloc();
+	site_wrapped();
 	for (int i = 0; i < site_count; i++)
 		printf("%s %ld %ld %ld %ld\n", totals[i].site, totals[i].alloc_objects, totals[i].alloc_space,
 		       totals[i].inuse_objects, totals[i].inuse_space);

@@ -3,11 +3,18 @@
    some). Prints the exact totals each site must show in a profile recorded at rate 1:
    "site alloc_objects alloc_space inuse_objects inuse_space".
 
+   Under heapprof, heapprof_read_stats must count each site's calls exactly too,
+   whatever the allocator's own operators call: the exit status says whether it did.
+
    operators failures: what each operator new does when memory runs out, with a
    new_handler that gives up on its third call. */
 #include <cstdio>
 #include <cstring>
+#include <heapprof.h>
 #include <new>
+
+/* Weak: the program runs without heapprof too. */
+extern "C" int heapprof_read_stats(struct heapprof_stats *stats) __attribute__((weak));
 
 static constexpr long count = 1000;
 static constexpr long freed = 600;
@@ -120,6 +127,28 @@ __attribute__((noinline)) static void site_new_array_aligned_nothrow()
 	account("site_new_array_aligned_nothrow", 448);
 }
 
+static int totals_wrong;
+
+/* Runs `site`, which allocates `count` blocks and frees `freed` of them. */
+static void counted(const char *name, void (*site)())
+{
+	struct heapprof_stats before, after;
+	if (heapprof_read_stats)
+		heapprof_read_stats(&before);
+	site();
+	if (!heapprof_read_stats)
+		return;
+	heapprof_read_stats(&after);
+	unsigned long long allocations = after.total_alloc_objects - before.total_alloc_objects;
+	unsigned long long frees = after.total_free_objects - before.total_free_objects;
+	if (allocations != count || frees != freed) {
+		std::fprintf(stderr,
+			     "%s: heapprof counted %llu allocations and %llu frees, not %ld and %ld\n", name,
+			     allocations, frees, count, freed);
+		totals_wrong = 1;
+	}
+}
+
 static int handler_calls;
 
 static void give_up_on_third_call()
@@ -165,14 +194,14 @@ int main(int argc, char **argv)
 		return failures();
 	/* Before the sites: stdout's buffer is allocated at the first printf. */
 	std::printf("sites\n");
-	site_new();
-	site_new_array();
-	site_new_nothrow();
-	site_new_array_nothrow();
-	site_new_aligned();
-	site_new_array_aligned();
-	site_new_aligned_nothrow();
-	site_new_array_aligned_nothrow();
+	counted("site_new", site_new);
+	counted("site_new_array", site_new_array);
+	counted("site_new_nothrow", site_new_nothrow);
+	counted("site_new_array_nothrow", site_new_array_nothrow);
+	counted("site_new_aligned", site_new_aligned);
+	counted("site_new_array_aligned", site_new_array_aligned);
+	counted("site_new_aligned_nothrow", site_new_aligned_nothrow);
+	counted("site_new_array_aligned_nothrow", site_new_array_aligned_nothrow);
 	std::printf("kept %ld\n", kept_count);
-	return 0;
+	return totals_wrong;
 }
