@@ -461,7 +461,7 @@ class Scenario:
                 steps.append(Step(op, target=rng.below(len(self.cxx_works)), amount=rng.between(1, 20)))
             elif op == "DEEP":
                 # What the thread itself uses of its stack, leaving room for libc.
-                kib = {16: (1, 5), 32: (4, 18), 64: (8, 44), 0: (8, 400)}[thread.stack_kib]
+                kib = {16: (1, 3), 32: (4, 18), 64: (8, 44), 0: (8, 400)}[thread.stack_kib]
                 light = [c for c in self.churns if c["light"]]
                 steps.append(Step(op, target=rng.choice(light)["index"], amount=rng.between(*kib)))
             else:
