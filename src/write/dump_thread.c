@@ -104,7 +104,10 @@ __attribute__((noreturn)) static void *dump_loop(void *argument)
 
 static bool install_handler(void)
 {
-	struct sigaction action = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	/* A program that gives its threads an alternate signal stack expects every handler
+	   to run there (Go's runtime requires it of handlers that C code installs): its
+	   threads' own stacks may have no room for a signal frame, 3.4 KiB with AVX-512. */
+	struct sigaction action = {.sa_handler = on_signal, .sa_flags = SA_RESTART | SA_ONSTACK};
 	sigemptyset(&action.sa_mask);
 	if (sigaction(options.dump_signal, &action, NULL) == 0)
 		return true;
