@@ -1,5 +1,6 @@
 #include "descriptors.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
@@ -35,4 +36,12 @@ int descriptor_open_read_only(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -1 : descriptor_move_up(fd);
+}
+
+void *descriptor_dlopen_local(const char *name)
+{
+	void *library = NULL;
+	for (int attempt = 0; attempt < DESCRIPTOR_ATTEMPTS && !library; attempt++)
+		library = dlopen(name, RTLD_LAZY | RTLD_LOCAL);
+	return library;
 }

@@ -2,6 +2,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "helper_thread.h"
 #include "lock_holders.h"
 #include "options.h"
 #include "record/estimate.h"
@@ -35,6 +36,7 @@ static void before_fork(void)
 {
 	if (forking_inside_heapprof())
 		return;
+	helper_thread_fork_prepare();
 	service_fork_prepare();
 	dump_lock();
 	estimate_lock_snapshot();
@@ -67,6 +69,7 @@ static void after_fork_in_child(void)
 		thread_registry_unlock();
 	}
 	libunwind_pipe_fork_child();
+	helper_thread_fork_child();
 	output_forget_written();
 	stop_fork_child();
 	service_fork_child();
@@ -92,6 +95,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 	modules_refresh();
 	thread_registry_start(estimate_publish_all);
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
+	helper_thread_watch_initial();
 	/* Registered now, after libc's own exit work and before the program's: the
 	   program's atexit handlers and static destructors run first. */
 	atexit(at_exit);

@@ -276,7 +276,9 @@ void stop_start(void)
 		if (dispositions_real_sigaction(signal, NULL, &found[signal]) != 0 ||
 		    found[signal].sa_handler != SIG_DFL)
 			continue;
-		struct sigaction ours = {.sa_sigaction = on_stop_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+		/* On the thread's alternate stack where it has one (dump_thread.c says why). */
+		struct sigaction ours = {.sa_sigaction = on_stop_signal,
+					 .sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK};
 		/* Nothing of the program's runs on this thread while it waits for the end. */
 		sigfillset(&ours.sa_mask);
 		dispositions_real_sigaction(signal, &ours, NULL);

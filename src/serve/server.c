@@ -39,6 +39,10 @@
 #define DRAIN_NANOS (NANOS_PER_SECOND)
 /* After accept fails (out of descriptors, say), the listener rests this long. */
 #define ACCEPT_PAUSE_NANOS (NANOS_PER_SECOND / 10)
+/* Idle, the thread still looks this often whether the initial thread has ended, and
+   then every HELPER_THREAD_CHECK_MS whether heapprof's threads are the last: nothing
+   wakes a thread in poll without a descriptor of its own. */
+#define IDLE_LOOK_MS 1000
 
 enum connection_state {
 	READING,  /* the request, until its headers end */
@@ -378,8 +382,11 @@ static void *serve_loop(void *argument)
 		}
 		int timeout;
 		nfds_t count = prepare_poll(fds, slots, monotonic_nanos(), &timeout);
-		if (poll(fds, count, timeout) > 0)
+		int look = helper_thread_initial_ended() ? HELPER_THREAD_CHECK_MS : IDLE_LOOK_MS;
+		if (poll(fds, count, timeout < 0 || timeout > look ? look : timeout) > 0)
 			serve_ready(fds, slots, count);
+		if (helper_thread_initial_ended())
+			helper_thread_leave_if_alone();
 	}
 }
 

@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <stdbool.h>
 
+#include "descriptors.h"
 #include "log.h"
 
 static struct libdw_api api;
@@ -33,7 +34,7 @@ static char *no_demangler(const char *mangled, char *buffer, size_t *length, int
    one thread at a time gets here. */
 static char *demangle_on_first_use(const char *mangled, char *buffer, size_t *length, int *status)
 {
-	void *runtime = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+	void *runtime = descriptor_dlopen_local("libstdc++.so.6");
 	void *demangle = runtime ? dlsym(runtime, "__cxa_demangle") : NULL;
 	if (demangle)
 		*(void **)&api.demangle = demangle;
@@ -46,7 +47,7 @@ const struct libdw_api *libdw_api_load(void)
 {
 	if (loaded || failed)
 		return loaded ? &api : NULL;
-	void *library = dlopen("libdw.so.1", RTLD_LAZY | RTLD_LOCAL);
+	void *library = descriptor_dlopen_local("libdw.so.1");
 	if (!library || !resolve_all(library)) {
 		log_message("cannot load libdw.so.1 (elfutils); the profile has addresses but no symbols");
 		failed = true;

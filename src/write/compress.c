@@ -6,6 +6,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "descriptors.h"
 #include "log.h"
 
 static bool ends_with(const char *text, const char *suffix)
@@ -27,7 +28,7 @@ enum compression compress_for_path(const char *path)
    line, when any is missing. */
 static bool load_functions(const char *library_name, const char *const *names, void **functions, size_t count)
 {
-	void *library = dlopen(library_name, RTLD_LAZY | RTLD_LOCAL);
+	void *library = descriptor_dlopen_local(library_name);
 	for (size_t i = 0; i < count; i++) {
 		functions[i] = library ? dlsym(library, names[i]) : NULL;
 		if (!functions[i]) {

@@ -11,6 +11,7 @@
 
 #include "compress.h"
 #include "describe.h"
+#include "dump_stack.h"
 #include "log.h"
 #include "options.h"
 #include "output.h"
@@ -128,66 +129,93 @@ static int write_locked(const char *path, enum output_base base, enum profile_vi
 	return error;
 }
 
-/* Marks the thread busy (what it allocates is not sampled) and takes the lock. */
-static bool enter(int *saved_errno)
+/* Runs `work(argument)` with the thread marked busy (what it allocates is not sampled
+   and does not recurse into the tables), the lock held and errno kept, on the dump
+   stack. */
+static void run_locked(void (*work)(void *argument), void *argument)
 {
 	struct thread_state *state = &thread_state;
 	bool was_busy = state->busy;
-	*saved_errno = errno;
+	int saved_errno = errno;
 	state->busy = true;
 	pthread_mutex_lock(&lock);
-	return was_busy;
+	dump_stack_run(work, argument);
+	pthread_mutex_unlock(&lock);
+	state->busy = was_busy;
+	errno = saved_errno;
 }
 
-static void leave(bool was_busy, int saved_errno)
+struct build_job {
+	struct pprof_buffer *out;
+	const struct profile_base *base;
+	const char *default_sample_type;
+	bool built;
+};
+
+static void build(void *argument)
 {
-	pthread_mutex_unlock(&lock);
-	thread_state.busy = was_busy;
-	errno = saved_errno;
+	struct build_job *job = argument;
+	char comment[PROCESS_COMMENT_SIZE];
+	struct profile_request request = {
+		.view = job->base ? PROFILE_DELTA : PROFILE_CURRENT,
+		.start_nanos = start_nanos,
+		.at_moment = !job->base,
+		.base = job->base,
+		.default_sample_type = job->default_sample_type,
+		.comment = process_comment(comment, sizeof comment),
+	};
+	struct profile_summary summary;
+	job->built = profile_encode(job->out, &request, &summary);
+	if (job->built)
+		compress_buffer(COMPRESSION_GZIP, job->out);
 }
 
 int dump_build(struct pprof_buffer *out, const struct profile_base *base, const char *default_sample_type)
 {
-	int saved_errno;
-	bool was_busy = enter(&saved_errno);
-	char comment[PROCESS_COMMENT_SIZE];
-	struct profile_request request = {
-		.view = base ? PROFILE_DELTA : PROFILE_CURRENT,
-		.start_nanos = start_nanos,
-		.at_moment = !base,
-		.base = base,
-		.default_sample_type = default_sample_type,
-		.comment = process_comment(comment, sizeof comment),
-	};
-	struct profile_summary summary;
-	bool built = profile_encode(out, &request, &summary);
-	if (built)
-		compress_buffer(COMPRESSION_GZIP, out);
-	leave(was_busy, saved_errno);
-	return built ? 0 : ENOMEM;
+	struct build_job job = {.out = out, .base = base, .default_sample_type = default_sample_type};
+	run_locked(build, &job);
+	return job.built ? 0 : ENOMEM;
+}
+
+struct describe_job {
+	struct pprof_buffer *text;
+	unsigned sample_index, count;
+};
+
+static void describe(void *argument)
+{
+	struct describe_job *job = argument;
+	struct profile_request request = {.view = PROFILE_CURRENT, .start_nanos = start_nanos};
+	describe_top_sites(job->text, &request, job->sample_index, job->count);
 }
 
 void dump_describe(struct pprof_buffer *text, unsigned sample_index, unsigned count)
 {
-	int saved_errno;
-	bool was_busy = enter(&saved_errno);
-	struct profile_request request = {.view = PROFILE_CURRENT, .start_nanos = start_nanos};
-	describe_top_sites(text, &request, sample_index, count);
-	leave(was_busy, saved_errno);
+	struct describe_job job = {.text = text, .sample_index = sample_index, .count = count};
+	run_locked(describe, &job);
+}
+
+struct write_job {
+	const char *path;
+	int error;
+};
+
+static void write_requested(void *argument)
+{
+	struct write_job *job = argument;
+	char chosen[PATH_MAX];
+	job->error = choose_path(job->path, chosen, sizeof chosen);
+	if (!job->error)
+		job->error =
+			write_locked(chosen, job->path ? OUTPUT_WORKING_DIRECTORY : OUTPUT_START_DIRECTORY,
+				     PROFILE_CURRENT);
 }
 
 int dump_write(const char *path)
 {
-	int saved_errno;
-	/* The dump allocates; none of that may be sampled or recurse into the tables. */
-	bool was_busy = enter(&saved_errno);
-	char chosen[PATH_MAX];
-	int error = choose_path(path, chosen, sizeof chosen);
-	if (!error)
-		error = write_locked(chosen, path ? OUTPUT_WORKING_DIRECTORY : OUTPUT_START_DIRECTORY,
-				     PROFILE_CURRENT);
-	leave(was_busy, saved_errno);
-	return error;
+	struct write_job job = {.path = path};
+	run_locked(write_requested, &job);
+	return job.error;
 }
 
 /* The peak profile, named after the final one (from the template) with ".peak" before
@@ -205,16 +233,14 @@ static void write_peak(const char *final_path)
 	}
 }
 
-static void write_final(void)
+static void write_final(void *argument)
 {
-	int saved_errno;
-	bool was_busy = enter(&saved_errno);
+	(void)argument;
 	char path[PATH_MAX];
 	/* One failure, one line: no peak profile where the final one could not go. */
 	if (choose_path(NULL, path, sizeof path) == 0 &&
 	    write_locked(path, OUTPUT_START_DIRECTORY, PROFILE_CURRENT) == 0 && options.peak)
 		write_peak(path);
-	leave(was_busy, saved_errno);
 }
 
 bool dump_exit_started(void)
@@ -227,7 +253,7 @@ void dump_at_exit(void)
 	if (atomic_exchange(&exited, true))
 		return;
 	if (options.rate != 0 || sites_first())
-		write_final();
+		run_locked(write_final, NULL);
 	/* Destructors still run and free after this: the tables stay, recording stops. */
 	sampler_set_rate(0);
 }

@@ -16,6 +16,11 @@ void dump_thread_fork_child(void);
 /* The child's own helper thread (service.c); the signal handler it inherited stays. */
 void dump_thread_start_in_child(void);
 
+/* Once the initial thread has ended (helper_thread.c): the dump thread looks every
+   HELPER_THREAD_CHECK_MS whether it is among the last threads, and leaves if so.
+   Wakes it now. */
+void dump_thread_look_around(void);
+
 /* Counts a sample's estimated bytes towards HEAPPROF_DUMP_INTERVAL. */
 void dump_thread_count_allocation(uint64_t bytes);
 

@@ -174,13 +174,13 @@ static bool is_ours(const struct stat *status)
 	return false;
 }
 
-static void remember(int directory, const char *path)
+/* `status` is the temporary file's: link and rename keep its inode. */
+static void remember(const struct stat *status)
 {
-	struct stat status;
-	if (fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) != 0 || is_ours(&status))
+	if (is_ours(status))
 		return;
-	written[written_next].device = status.st_dev;
-	written[written_next].inode = status.st_ino;
+	written[written_next].device = status->st_dev;
+	written[written_next].inode = status->st_ino;
 	written_next = (written_next + 1) % WRITTEN_MAX;
 	if (written_count < WRITTEN_MAX)
 		written_count++;
@@ -222,16 +222,23 @@ static int publish(int directory, const char *temporary, const char *path)
 	return error;
 }
 
-int output_write(const char *path, enum output_base base, const void *data, size_t length)
+/* The directory a relative `path` is in: AT_FDCWD, the start directory's descriptor,
+   or -1 with errno. */
+static int directory_for(const char *path, enum output_base base)
 {
-	int directory = AT_FDCWD;
-	if (base == OUTPUT_START_DIRECTORY && path[0] != '/') {
-		directory = start_directory_fd();
-		if (directory < 0)
-			return errno;
-	}
-	char temporary[4096];
-	struct text text = {temporary, temporary + sizeof temporary, false};
+	if (base == OUTPUT_START_DIRECTORY && path[0] != '/')
+		return start_directory_fd();
+	return AT_FDCWD;
+}
+
+/* One attempt of output_write, through the temporary file it names in `temporary`. */
+static int write_through(const char *path, enum output_base base, const void *data, size_t length,
+			 char *temporary, size_t size)
+{
+	int directory = directory_for(path, base);
+	if (directory == -1)
+		return errno;
+	struct text text = {temporary, temporary + size, false};
 	put(&text, path, strlen(path));
 	put(&text, ".tmp.", 5);
 	put_number(&text, (uint64_t)getpid());
@@ -242,14 +249,40 @@ int output_write(const char *path, enum output_base base, const void *data, size
 	int fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return errno;
+	/* At the top of the table while it is written: a program that closes every
+	   descriptor meanwhile and opens files of its own gets the lowest numbers, so the
+	   profile never goes into its file, nor is its file closed for it. */
+	fd = descriptor_move_up(fd);
+	struct stat status;
 	int error = write_all(fd, data, length);
+	if (!error && fstat(fd, &status) != 0)
+		error = errno;
 	if (close(fd) != 0 && !error)
 		error = errno;
 	if (!error)
 		error = publish(directory, temporary, path);
 	unlinkat(directory, temporary, 0);
 	if (!error)
-		remember(directory, path);
+		remember(&status);
+	return error;
+}
+
+int output_write(const char *path, enum output_base base, const void *data, size_t length)
+{
+	char temporary[4096];
+	int error = write_through(path, base, data, length, temporary, sizeof temporary);
+	if (error != EBADF)
+		return error;
+	/* The program closed our descriptors (a daemon closing every one it did not open,
+	   on another thread): again, and the first attempt's file, which the closed
+	   directory could not remove, goes now. */
+	char first[sizeof temporary];
+	strcpy(first, temporary);
+	for (int attempt = 1; attempt < DESCRIPTOR_ATTEMPTS && error == EBADF; attempt++)
+		error = write_through(path, base, data, length, temporary, sizeof temporary);
+	int directory = directory_for(path, base);
+	if (directory != -1)
+		unlinkat(directory, first, 0);
 	return error;
 }
 

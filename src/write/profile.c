@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "common/hash_map.h"
+#include "descriptors.h"
 #include "options.h"
 #include "record/modules.h"
 #include "record/sampler.h"
@@ -370,8 +371,13 @@ static struct symbolizer *symbolizer_for(const struct module *module)
 		return process_symbolizer;
 	reported_starts = starts;
 	reported_starts[reported_count++] = module->start;
-	symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit,
-			       module->file_offset);
+	/* Reading the file fails where the program closes every descriptor meanwhile, and
+	   a module not added stays nameless. */
+	for (int attempt = 0; attempt < DESCRIPTOR_ATTEMPTS; attempt++) {
+		if (symbolizer_add_mapping(process_symbolizer, module->path, module->start, module->limit,
+					   module->file_offset))
+			break;
+	}
 	return process_symbolizer;
 }
 

@@ -4,7 +4,16 @@ nor close them. libunwind keeps a pipe for checking stack addresses and reopens 
 closing both old numbers, when it finds it gone (libunwind issues #274 and #291).
 After a profile written during the run, which leaves libdw's files open, the next
 file the program opens gets the number it gets without heapprof, and a child it
-starts inherits nothing of heapprof's."""
+starts inherits nothing of heapprof's.
+
+The program may close every descriptor while a profile is being written, heapprof's
+own included (closing_races, preloaded before heapprof, does what generated programs
+did, once each): as the exit's profile is written, with /dev/null opened in the lowest
+numbers after; while libdw and zlib are loaded; before the program's file is read for
+its symbols. The temporary file's descriptor is at the top of the table, so the
+profile goes into none of the program's files, and each of the three is tried again.
+Before, the profile was lost ("Bad file descriptor"), or had no symbols or no
+compression from then on."""
 from harness import *
 
 CONTENT = "".join(f"line {i}: the program's own data\n" for i in range(2000))
@@ -29,4 +38,19 @@ for settings in ({"HEAPPROF_RATE": "1"}, {"HEAPPROF_RATE": "1", "HEAPPROF_UNWIND
             check(handle.read() == CONTENT, f"{settings}: the program's output was changed")
         if settings:
             check_exact(os.path.join(directory, "heap.pb.gz"), {"allocate_after_close": AFTER_CLOSE})
+with scratch_dir() as directory:
+    shim = os.environ["HEAPPROF_CLOSING_RACES"]
+    profiled = same_behaviour([program("exit_paths"), "exit"], cwd=directory, preload=[shim, LIB],
+                              baseline_preload=[shim], env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "closed.pb.gz"})
+    check(not heapprof_lines(profiled.stderr), profiled.stderr)
+    with open(os.path.join(directory, "closed.pb.gz"), "rb") as profile:
+        check(profile.read(2) == b"\x1f\x8b", "closed during the write: the profile is not gzip'd")
+    check(sorted(os.listdir(directory)) == ["closed.pb.gz", "closed.peak.pb.gz"],
+          f"closed during the write: {sorted(os.listdir(directory))}")
+    # Named by heapprof, not by go tool pprof from the binary.
+    check("exit_path_work" in pprof(os.path.join(directory, "closed.pb.gz"), "-symbolize=none", "-top"),
+          "closed during the write: the profile has no symbols")
+    check_exact(os.path.join(directory, "closed.pb.gz"),
+                {"exit_path_work": dict(alloc_objects=100, alloc_space=500000, inuse_objects=100,
+                                        inuse_space=500000)})
 print("descriptors: ok")

@@ -96,6 +96,7 @@ class Process:
         self.threads = []
         self.ending = None  # (thread, how, status)
         self.waited = True
+        self.parent = None
 
 
 class Site:
@@ -149,7 +150,10 @@ class Scenario:
     def size_expression(self):
         rng = self.rng
         kind = rng.weighted([("small", 6), ("medium", 3), ("large", 1)])
-        base, spread = {"small": (1, 256), "medium": (257, 8192), "large": (65536, 2 << 20)}[kind]
+        # The bump allocator never reuses what is freed, and a program churning blocks of
+        # up to 2 MiB went through its 16 GiB.
+        largest = 256 << 10 if self.allocator == "bump" else 2 << 20
+        base, spread = {"small": (1, 256), "medium": (257, 8192), "large": (65536, largest)}[kind]
         low = rng.between(base, spread)
         return f"(size_t)({low}u + sum % {rng.between(1, spread)}u)", kind == "large"
 
@@ -395,6 +399,7 @@ class Scenario:
             child = self.make_process(name, start, process.depth + 1, exec_image=start != "fork",
                                       initial_stack=parent.stack_kib if start == "fork" else 0)
             child.waited = waited
+            child.parent = process
             steps = parent.steps
             steps.insert(rng.between(0, len(steps)),
                          Step("START", variant=STARTS.index(start), target=child.index, extra=int(waited)))
@@ -460,10 +465,15 @@ class Scenario:
             elif op == "CXX":
                 steps.append(Step(op, target=rng.below(len(self.cxx_works)), amount=rng.between(1, 20)))
             elif op == "DEEP":
-                # What the thread itself uses of its stack, leaving room for libc.
-                kib = {16: (1, 5), 32: (4, 18), 64: (8, 44), 0: (8, 400)}[thread.stack_kib]
+                # What the thread itself uses of its stack, leaving the allocator and heapprof
+                # the 6 KiB docs/reliability.md states. jemalloc's thread-local storage takes
+                # 2.6 KiB more of every thread's stack: a 16 KiB thread has 8.1 KiB below its
+                # start routine under heapprof and jemalloc, 10.8 KiB under heapprof alone.
+                low, high = {16: (1, 3), 32: (4, 18), 64: (8, 44), 0: (8, 400)}[thread.stack_kib]
+                taken = 3 if self.allocator == "jemalloc" else 0
                 light = [c for c in self.churns if c["light"]]
-                steps.append(Step(op, target=rng.choice(light)["index"], amount=rng.between(*kib)))
+                steps.append(Step(op, target=rng.choice(light)["index"],
+                                  amount=rng.between(max(0, low - taken), high - taken)))
             else:
                 steps.append(Step(op))
         return steps

@@ -355,12 +355,20 @@ class Seed:
         if others != plain.stderr and not profiled.crashes:
             self.fail("stderr differs", "\n".join(others[:10]))
 
+    def start_directory(self, process, profiled):
+        """Where a relative template puts a process's profile: the directory its image
+        started in, which a fork child shares with its parent (docs/design.md)."""
+        plan = next(p for p in self.scenario.processes if p.name == process)
+        while plan.start == "fork" and plan.parent.name in profiled.starts:
+            plan = plan.parent
+        return profiled.starts[plan.name][1]
+
     def profile_path(self, process, profiled):
-        pid, cwd = profiled.starts[process]
+        pid = profiled.starts[process][0]
         suffix = ".pb.gz" if self.scenario.compressed else ".pb"
         name = f"heap.torture.{pid}{suffix}"
         if self.scenario.relative_out:
-            return os.path.join(cwd, name)
+            return os.path.join(self.start_directory(process, profiled), name)
         return os.path.join(self.directory, "heapprof", "out", name)
 
     def profiles_of(self, pid):

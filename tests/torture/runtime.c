@@ -219,6 +219,9 @@ static struct {
    them all: a program closes everything at a moment of its choosing, not under
    another thread's open file. */
 static pthread_rwlock_t descriptors_lock = PTHREAD_RWLOCK_INITIALIZER;
+/* Held by a change of directory: a relative one goes from TORTURE_DIR_A in two steps,
+   which no other thread's may come between. */
+static pthread_mutex_t directory_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static char self_path[PATH_MAX];
 static char *argv_area;
@@ -299,9 +302,12 @@ static void report_crashes(void)
 		sigaction(fatal[i], &action, NULL);
 }
 
+/* On each thread's alternate stack: a signal frame (3.4 KiB with AVX-512 state) on a
+   16 KiB thread deep inside the allocator does not fit beside heapprof's 6 KiB
+   (docs/reliability.md). */
 static void install_handler(int signal, void (*handler)(int))
 {
-	struct sigaction action = {.sa_handler = handler, .sa_flags = SA_RESTART};
+	struct sigaction action = {.sa_handler = handler, .sa_flags = SA_RESTART | SA_ONSTACK};
 	sigemptyset(&action.sa_mask);
 	sigaction(signal, &action, NULL);
 }
@@ -309,20 +315,23 @@ static void install_handler(int signal, void (*handler)(int))
 static void before_fork(void)
 {
 	pthread_rwlock_wrlock(&descriptors_lock);
+	pthread_mutex_lock(&directory_lock);
 	pthread_mutex_lock(&counted_lock);
 }
 
 static void after_fork_in_parent(void)
 {
 	pthread_mutex_unlock(&counted_lock);
+	pthread_mutex_unlock(&directory_lock);
 	pthread_rwlock_unlock(&descriptors_lock);
 }
 
 /* A write lock remembers its owner's thread id, which the child's thread does not
-   have: the child starts with both locks new. */
+   have: the child starts with every lock new. */
 static void after_fork_in_child(void)
 {
 	pthread_mutex_init(&counted_lock, NULL);
+	pthread_mutex_init(&directory_lock, NULL);
 	pthread_rwlock_init(&descriptors_lock, NULL);
 }
 
@@ -485,6 +494,20 @@ static const char *directory_path(unsigned directory)
 	default:
 		return "a";
 	}
+}
+
+/* 0 or chdir's errno. The working directory is the process's: what a relative change
+   finds would depend on where other threads (or the parent, before an exec) had gone,
+   so it starts from TORTURE_DIR_A, which holds an "a". */
+static uint64_t change_directory(unsigned directory)
+{
+	pthread_mutex_lock(&directory_lock);
+	bool changed =
+		(directory != TORTURE_SUBDIRECTORY || chdir(directory_path(TORTURE_DIRECTORY_A)) == 0) &&
+		chdir(directory_path(directory)) == 0;
+	uint64_t error = changed ? 0 : (uint64_t)errno;
+	pthread_mutex_unlock(&directory_lock);
+	return error;
 }
 
 /* As setproctitle does: the title over the strings of argv, which lie end to end. */
@@ -779,11 +802,9 @@ static uint64_t run_steps(unsigned thread, int *returned)
 			if (heapprof_write_profile)
 				write_profile(thread, step->variant);
 			break;
-		case TORTURE_CHDIR: {
-			const char *directory = directory_path(step->target);
-			say(thread, "chdir", directory && chdir(directory) == 0 ? 0 : (uint64_t)errno);
+		case TORTURE_CHDIR:
+			say(thread, "chdir", change_directory(step->target));
 			break;
-		}
 		case TORTURE_ARGV0:
 			set_title(torture_titles[step->target]);
 			break;
@@ -839,19 +860,23 @@ static void *thread_main(void *argument)
 	return (void *)(uintptr_t)sum;
 }
 
-/* The process's own counts on stdout; on stderr, for the runner, the totals a profile
-   must show, inherited ones included. */
+/* The process's own counts on stdout, if it counted any (what a fork child inherited
+   is timing); on stderr, for the runner, the totals a profile must show, inherited
+   ones included. */
 static void report_count(unsigned thread, unsigned site)
 {
-	LINE(line, 240);
-	line_start(&line, thread);
-	line_text(&line, "count ");
-	line_text(&line, torture_sites[site].name);
-	line_text(&line, " ");
-	line_number(&line, counted[site].allocations - counted[site].inherited_allocations);
-	line_text(&line, " ");
-	line_number(&line, counted[site].frees - counted[site].inherited_frees);
-	line_write(&line, STDOUT_FILENO);
+	uint64_t own_allocations = counted[site].allocations - counted[site].inherited_allocations;
+	if (own_allocations) {
+		LINE(line, 240);
+		line_start(&line, thread);
+		line_text(&line, "count ");
+		line_text(&line, torture_sites[site].name);
+		line_text(&line, " ");
+		line_number(&line, own_allocations);
+		line_text(&line, " ");
+		line_number(&line, counted[site].frees - counted[site].inherited_frees);
+		line_write(&line, STDOUT_FILENO);
+	}
 
 	uint64_t size = torture_sites[site].size, inuse = counted[site].allocations - counted[site].frees;
 	uint64_t values[] = {counted[site].allocations, counted[site].allocations * size, inuse,
