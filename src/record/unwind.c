@@ -56,9 +56,10 @@ static void load_libunwind(void)
 		return;
 	}
 	/* The first capture in a process sets up libunwind's caches: pay for it here,
-	   not inside the program's first sampled malloc. */
-	void *warm[4];
-	backtrace(warm, 4);
+	   not inside the program's first sampled malloc. As deep as a capture: a shorter
+	   walk would leave more of libunwind's set-up to a sampled malloc. */
+	void *warm[4 + UNWIND_MAX_OWN_FRAMES];
+	backtrace(warm, 4 + UNWIND_MAX_OWN_FRAMES);
 	__atomic_store_n(&unwind_backtrace, backtrace, __ATOMIC_RELEASE);
 }
 
