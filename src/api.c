@@ -6,6 +6,7 @@
 #include "record/estimate.h"
 #include "record/sampler.h"
 #include "record/thread_registry.h"
+#include "record/unwind.h"
 #include "thread_state.h"
 #include "write/dump.h"
 
@@ -13,6 +14,9 @@
 
 EXPORT void heapprof_set_rate(size_t bytes)
 {
+	/* Before the rate: no thread samples before libunwind is there to capture. */
+	if (bytes)
+		unwind_load();
 	sampler_set_rate(bytes);
 }
 

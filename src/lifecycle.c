@@ -91,7 +91,9 @@ __attribute__((constructor)) static void heapprof_start(void)
 	options_read();
 	output_start(options.out);
 	dump_start_clock();
-	unwind_load();
+	unwind_start();
+	if (options.rate)
+		unwind_load();
 	modules_refresh();
 	thread_registry_start(estimate_publish_all);
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);

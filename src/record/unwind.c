@@ -37,13 +37,12 @@ static void find_own_text(void)
 	}
 }
 
-bool unwind_load(void)
+static void load_libunwind(void)
 {
-	find_own_text();
 	void *library = dlopen("libunwind.so.8", RTLD_LAZY | RTLD_LOCAL);
 	if (!library) {
 		log_message("cannot load libunwind.so.8; samples will have no stacks");
-		return false;
+		return;
 	}
 	libunwind_pipe_guard(library);
 	typedef int (*caching_function)(void *address_space, int policy);
@@ -51,16 +50,33 @@ bool unwind_load(void)
 	void **address_space = (void **)dlsym(library, "_ULx86_64_local_addr_space");
 	if (set_caching && address_space)
 		set_caching(*address_space, 2 /* UNW_CACHE_PER_THREAD */);
-	unwind_backtrace = (int (*)(void **, int))dlsym(library, "unw_backtrace");
-	if (!unwind_backtrace) {
+	int (*backtrace)(void **, int) = (int (*)(void **, int))dlsym(library, "unw_backtrace");
+	if (!backtrace) {
 		log_message("libunwind.so.8 has no unw_backtrace; samples will have no stacks");
-		return false;
+		return;
 	}
 	/* The first capture in a process sets up libunwind's caches: pay for it here,
-	   not inside the program's first sampled malloc. */
-	uintptr_t warm[4 + UNWIND_MAX_OWN_FRAMES];
-	unwind_capture(warm, 4, 0);
-	return true;
+	   not inside the program's first sampled malloc. As deep as a capture: a shorter
+	   walk would leave more of libunwind's set-up to a sampled malloc. */
+	void *warm[4 + UNWIND_MAX_OWN_FRAMES];
+	backtrace(warm, 4 + UNWIND_MAX_OWN_FRAMES);
+	__atomic_store_n(&unwind_backtrace, backtrace, __ATOMIC_RELEASE);
+}
+
+void unwind_start(void)
+{
+	find_own_text();
+}
+
+void unwind_load(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct thread_state *state = &thread_state;
+	bool was_busy = state->busy;
+	/* dlopen and libunwind's set-up allocate: those allocations are ours. */
+	state->busy = true;
+	pthread_once(&once, load_libunwind);
+	state->busy = was_busy;
 }
 
 static bool is_own(uintptr_t pc)

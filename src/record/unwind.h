@@ -14,12 +14,19 @@
 /* What a capture may write: the frames wanted and heapprof's own above them. */
 #define UNWIND_BUFFER_FRAMES (OPTIONS_MAX_DEPTH + UNWIND_MAX_OWN_FRAMES)
 
+/* Finds this library's own code, which captures leave out. At start-up. */
+void unwind_start(void);
+
 /* Loads libunwind with RTLD_LOCAL: linked as an ordinary dependency, its _Unwind_*
    and backtrace would enter the program's global scope and take over C++ exception
-   handling. Must run outside malloc (it calls dlopen). False if unavailable. */
-bool unwind_load(void);
+   handling. Only when a rate other than 0 is set (at start-up, or by the first
+   heapprof_set_rate that turns recording on): a process that never records never
+   maps libunwind and liblzma. It calls dlopen and pthread_once, so it runs outside
+   malloc and never in a signal handler (docs/design.md, "Loading libunwind"); a
+   second call returns at once. Without libunwind, samples have no stacks. */
+void unwind_load(void);
 
-/* libunwind's unw_backtrace; NULL when it could not be loaded. */
+/* libunwind's unw_backtrace; NULL until it is loaded, or when it could not be. */
 extern int (*unwind_backtrace)(void **frames, int size) __attribute__((visibility("hidden")));
 
 /* The two halves of unwind_capture that need not run in the caller's frame. The
@@ -50,9 +57,10 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 		if (count > 1 || count == max)
 			return count;
 	}
-	if (!unwind_backtrace)
+	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
+	if (!backtrace)
 		return 0;
-	int count = unwind_backtrace((void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
+	int count = backtrace((void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
 	return unwind_keep_program_frames(pcs, count, max);
 }
 

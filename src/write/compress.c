@@ -53,6 +53,9 @@ static bool replace(struct pprof_buffer *data, uint8_t *compressed, size_t lengt
 	return true;
 }
 
+/* The size below which a profile is stored uncompressed inside its gzip wrapper. */
+#define GZIP_STORED_BELOW 4096
+
 static bool gzip(struct pprof_buffer *data)
 {
 	static const char *const names[] = {"deflateInit2_", "deflate", "deflateEnd", "deflateBound"};
@@ -65,10 +68,14 @@ static bool gzip(struct pprof_buffer *data)
 	__typeof__(deflateBound) *bound = (__typeof__(deflateBound) *)functions[3];
 	z_stream stream;
 	memset(&stream, 0, sizeof stream);
-	/* Window bits 15 + 16: a gzip wrapper, which is what pprof reads. The fastest
-	   level, as Go's runtime/pprof uses: the dump runs in the exiting program. */
-	if (init(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
-		 (int)sizeof stream) != Z_OK)
+	/* A gzip wrapper (window bits + 16), which is what pprof reads. The fastest level,
+	   as Go's runtime/pprof uses: the dump runs in the exiting program. A small
+	   profile (a short process's, with few samples or none) is stored instead, with
+	   the smallest tables: deflate's fixed cost, clearing its tables and building
+	   Huffman trees, is most of such a process's dump, and saves a few hundred bytes. */
+	bool store = data->length < GZIP_STORED_BELOW;
+	if (init(&stream, store ? Z_NO_COMPRESSION : Z_BEST_SPEED, Z_DEFLATED, (store ? 9 : 15) + 16,
+		 store ? 1 : 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION, (int)sizeof stream) != Z_OK)
 		return false;
 	size_t capacity = bound(&stream, (uLong)data->length);
 	uint8_t *compressed = malloc(capacity);

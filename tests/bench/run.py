@@ -6,6 +6,9 @@
                     baseline run of the same round; median and min-max.
   run.py callgrind  instructions per malloc+free pair (malloc_pairs under
                     valgrind --tool=callgrind at two pair counts, differenced).
+  run.py processes  instructions of a shell pipeline's short processes (under
+                    callgrind, following forks and execs), with heapprof's
+                    start-up and exit apart: its fixed cost per process.
   run.py unwind     recording cost per allocation at rate 1 by stack depth
                     (deep_stacks at depths 10, 30 and 100), libunwind against the
                     frame-pointer walk.
@@ -83,6 +86,10 @@ class Config:
     writes_profile: bool = False
 
 
+# A shell pipeline of short processes, as a build or a test suite starts them: the
+# `printf` is the shell's own (a forked subshell), sort and uniq are exec'd.
+PIPELINE = "printf 'pear\\napple\\npear\\nfig\\n' | sort | uniq -c"
+
 # Placeholders, expanded per run: {bench} = <build>/tests/bench, {lib} = <build>/src,
 # {source} = this directory, {out} = a fresh scratch directory for the run, removed after it,
 # {inputs} = a scratch directory for the whole invocation (for generated inputs), {python} =
@@ -96,6 +103,9 @@ WORKLOADS = {w.name: w for w in [
              "100M tight malloc+free pairs, 16-256 B (the fast path alone; worst case)"),
     Workload("short", ["{bench}/malloc_pairs", "100000"],
              "100k pairs, a process of a few ms: the fixed cost of start-up and the exit dump"),
+    Workload("shell", ["/bin/sh", "-c", f"i=0; while [ $i -lt 100 ]; do {PIPELINE}; i=$((i + 1)); done"],
+             "a /bin/sh loop starting ~200 short processes (printf | sort | uniq -c, 100 times): "
+             "heapprof's fixed cost per process, at start-up and at exit"),
     Workload("python", ["/usr/bin/python3", "{source}/workloads/churn.py"],
              "python3 dict/list/str churn with PYTHONMALLOC=malloc", {"PYTHONMALLOC": "malloc"}),
     Workload("perl", ["/usr/bin/perl", "{source}/workloads/churn.pl"],
@@ -161,6 +171,7 @@ CONFIGS = {c.name: c for c in [
 ]}
 DEFAULT_CONFIGS = ["baseline", "shim", "heapprof"]
 CALLGRIND_CONFIGS = ["baseline", "shim", "heapprof", "heapprof-rate0"]
+PROCESS_CONFIGS = ["baseline", "shim", "heapprof-rate0", "heapprof-nosym", "heapprof"]
 
 
 def expand(text, places):
@@ -469,6 +480,63 @@ def command_callgrind(options, places, arguments):
     return "\n".join(lines) + "\n", True
 
 
+# heapprof's two fixed costs, each the inclusive count of one function: its constructor
+# and its exit handler.
+PHASES = {"start-up": "heapprof_start", "exit": "dump_at_exit"}
+INCLUSIVE = re.compile(r"^\s*([\d,]+) \(.*:(\w+) \[", re.MULTILINE)
+
+
+def callgrind_process_tree(config, places):
+    """Instructions of every process the pipeline starts (valgrind follows the forks
+    and, with --trace-children, the execs), in all and in each of PHASES."""
+    scratch = tempfile.mkdtemp(prefix="heapprof-callgrind-")
+    try:
+        argv, assignments = command_for(Workload("pipeline", ["/bin/sh", "-c", PIPELINE], ""), config,
+                                        {**places, "out": scratch})
+        env = {**clean_environment(), **assignments, "HEAPPROF_SEED": "1"}
+        outputs = os.path.join(scratch, "callgrind")
+        os.mkdir(outputs)
+        command = ["valgrind", "--tool=callgrind", "--trace-children=yes",
+                   "--callgrind-out-file=" + os.path.join(outputs, "%p")] + argv
+        finished = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+        if finished.returncode != 0:
+            raise RuntimeError(f"{config.name}: {shlex.join(command)} failed:\n{finished.stderr}")
+        counts = {"processes": 0, "all": 0, **{phase: 0 for phase in PHASES}}
+        for name in os.listdir(outputs):
+            path = os.path.join(outputs, name)
+            with open(path) as f:
+                counts["all"] += int(CALLGRIND_TOTAL.search(f.read()).group(1))
+            counts["processes"] += 1
+            annotated = subprocess.run(["callgrind_annotate", "--inclusive=yes", path],
+                                       capture_output=True, text=True, check=True).stdout
+            found = {function: int(count.replace(",", "")) for count, function in INCLUSIVE.findall(annotated)}
+            for phase, function in PHASES.items():
+                counts[phase] += found.get(function, 0)
+        return counts
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def command_processes(options, places, arguments):
+    counts = {}
+    for c in options.configs:
+        counts[c] = callgrind_process_tree(CONFIGS[c], places)
+        print(f"{c:16} {counts[c]}", file=sys.stderr)
+    base = counts.get("baseline", {}).get("all")
+    lines = [header(arguments) + legend([], options.configs),
+             f"Instructions (Ir) of every process `sh -c \"{PIPELINE}\"` starts, under callgrind "
+             "with --trace-children=yes, summed; heapprof's start-up and exit are the inclusive "
+             f"counts of {' and '.join(PHASES.values())}:\n",
+             "| configuration | processes | instructions | ratio to baseline | "
+             + " | ".join(PHASES) + " |",
+             "|---|---|---|---|" + "---|" * len(PHASES)]
+    for c, count in counts.items():
+        ratio = f"{count['all'] / base:.3f}" if base else "-"
+        lines.append(f"| {c} | {count['processes']} | {count['all']:,} | {ratio} | "
+                     + " | ".join(f"{count[phase]:,}" for phase in PHASES) + " |")
+    return "\n".join(lines) + "\n", True
+
+
 UNWIND_CONFIGS = ["heapprof-rate1", "heapprof-rate1-fp"]
 
 
@@ -699,6 +767,10 @@ def main():
                            help=f"default {','.join(CALLGRIND_CONFIGS)}")
     callgrind.add_argument("--pairs", type=pair_counts, default=(1000000, 3000000),
                            metavar="SMALL,LARGE", help="pair counts (default 1000000,3000000)")
+    processes = modes.add_parser("processes", parents=[common],
+                                 help="instructions of a shell pipeline's processes, start-up and exit")
+    processes.add_argument("-c", "--configs", type=name_list(CONFIGS), default=PROCESS_CONFIGS,
+                           help=f"default {','.join(PROCESS_CONFIGS)}")
     unwind = modes.add_parser("unwind", parents=[common],
                               help="recording cost per sample by stack depth, at rate 1")
     unwind.add_argument("-c", "--configs", type=name_list(CONFIGS), default=UNWIND_CONFIGS,
@@ -731,8 +803,8 @@ def main():
             sys.exit(f"run.py: {expand(path, places)} is missing: build first "
                      "(meson compile -C BUILD, with subdir('bench') in tests/meson.build)")
 
-    run = {"wall": command_wall, "callgrind": command_callgrind, "unwind": command_unwind,
-           "scrape": command_scrape}[options.mode]
+    run = {"wall": command_wall, "callgrind": command_callgrind, "processes": command_processes,
+           "unwind": command_unwind, "scrape": command_scrape}[options.mode]
     with tempfile.TemporaryDirectory(prefix="heapprof-bench-inputs-") as inputs:
         report, all_ran = run(options, {**places, "inputs": inputs}, arguments)
     print(report)

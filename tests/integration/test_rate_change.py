@@ -55,4 +55,20 @@ for seed in ("1", "2", "3"):
         check_readable(final, "live_block")
         same_top_as_pprof(live)
         same_top_as_pprof(final)
+# Started at rate 0, the process maps no libunwind (nor liblzma behind it) until
+# heapprof_set_rate turns recording on; the call itself loads it, before the next
+# allocation, and the blocks allocated at rate 1 keep their stacks.
+with scratch_dir() as directory:
+    result = same_behaviour([program("rate_change")], cwd=directory,
+                            env={"HEAPPROF_RATE": "0", "HEAPPROF_OUT": "final.pb.gz"})
+    mapped = {fields[1]: fields[2] for fields in map(str.split, result.stderr.splitlines())
+              if fields and fields[0] == "libunwind"}
+    check(mapped == {"allocated": "0", "rate-changed": "1", "freed": "1"},
+          f"libunwind mapped at each step, started at rate 0: {mapped}")
+    final = os.path.join(directory, "final.pb.gz")
+    at_rate_one = BLOCK * BLOCKS_AT_RATE_ONE
+    alloc_space = top(final, "alloc_space").get("live_block", (0, 0))[0]
+    check(alloc_space == at_rate_one, f"started at rate 0: live_block allocated {alloc_space}, not {at_rate_one}")
+    check(top(final, "alloc_space").get("main", (0, 0))[1] >= at_rate_one,
+          "started at rate 0: live_block's samples have no stack down to main")
 print("rate_change: ok")
