@@ -1,6 +1,8 @@
 #include "cxx_names.h"
 
 #include <ctype.h>
+#include <libiberty/demangle.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +176,11 @@ static const char *return_type_parenthesis_end(const char *cursor)
 }
 
 /* The simplified form is pprof's demangler's (ianlancetaylor/demangle with NoParams
-   and NoTemplateParams), written from __cxa_demangle's full form: no return type, no
+   and NoTemplateParams), written from the demangler's text: no return type, no
    template arguments anywhere, no parameters, qualifiers or clone suffix after the
-   name; an enclosing function's parameters and qualifiers in a local name stay. */
+   name; an enclosing function's parameters and qualifiers in a local name stay.
+   Asked for no parameters, the demangler leaves out the name's own, but not those of
+   an enclosing function or a thunk's target: the text may come with both. */
 void cxx_names_simplify(const char *name, char *out)
 {
 	char *start = out;
@@ -214,19 +218,50 @@ void cxx_names_simplify(const char *name, char *out)
 	*out = '\0';
 }
 
-char *cxx_names_demangle(cxx_demangler *demangle, const char *name)
+/* Demangling is bounded: a few hundred bytes can demangle to gigabytes (docs/cli.md,
+   "Names"). libiberty refuses longer names itself (DEMANGLE_RECURSION_LIMIT), and
+   needs stack in proportion to the name (docs/design.md, "Writing the profile"). */
+#define MANGLED_MAX 1024
+/* 18 times the longest in libstdc++ and LLVM: the output's size bounds the time. */
+#define DEMANGLED_MAX (64 << 10)
+
+/* The demangler's output as it streams out, up to DEMANGLED_MAX bytes. */
+struct demangled {
+	char *text;
+	size_t length;
+	jmp_buf overflow;
+};
+
+/* libiberty's callback interface keeps its state on the stack and allocates nothing,
+   so a longjmp out of it leaves nothing behind. */
+static void append(const char *piece, size_t length, void *opaque)
 {
-	if (!demangle || strncmp(name, "_Z", 2) != 0)
+	struct demangled *out = opaque;
+	if (length > DEMANGLED_MAX - out->length)
+		longjmp(out->overflow, 1);
+	memcpy(out->text + out->length, piece, length);
+	out->length += length;
+	out->text[out->length] = '\0';
+}
+
+static bool demangle_bounded(const char *name, struct demangled *out)
+{
+	out->length = 0;
+	out->text[0] = '\0';
+	if (setjmp(out->overflow))
+		return false;
+	/* No DMGL_PARAMS: as with pprof's NoParams, the parameters are not even read. */
+	return cplus_demangle_v3_callback(name, DMGL_NO_OPTS, append, out);
+}
+
+char *cxx_names_demangle(const char *name)
+{
+	if (strncmp(name, "_Z", 2) != 0 || strnlen(name, MANGLED_MAX + 1) > MANGLED_MAX)
 		return NULL;
-	int status = -1;
-	char *demangled = demangle(name, NULL, NULL, &status);
-	if (status != 0 || !demangled) {
-		free(demangled);
-		return NULL;
-	}
-	char *simple = malloc(strlen(demangled) + 1);
-	if (simple)
-		cxx_names_simplify(demangled, simple);
-	free(demangled);
+	struct demangled out = {.text = malloc(DEMANGLED_MAX + 1)};
+	char *simple = NULL;
+	if (out.text && demangle_bounded(name, &out) && (simple = malloc(out.length + 1)))
+		cxx_names_simplify(out.text, simple);
+	free(out.text);
 	return simple;
 }

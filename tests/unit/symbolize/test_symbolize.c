@@ -367,10 +367,57 @@ static void test_simplify_as_pprof_shows(void)
 			 "TLS init function for ns::tls_name[abi:cxx11]");
 }
 
+static void check_demangled(const char *mangled, const char *expected)
+{
+	char *name = cxx_names_demangle(mangled);
+	if (expected)
+		CHECK_STR(name, expected);
+	else if (name)
+		CHECK_FAILED("%.80s... demangled to %.80s...", mangled, name);
+	free(name);
+}
+
+/* `head`, then std::pair<std::pair<...>, std::pair<...>> 28 levels deep in the
+   parameters, then `tail`: gigabytes when demangled whole. */
+static void demangler_bomb(char *out, const char *head, const char *tail)
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	out += sprintf(out, "%sSt4pairIiiE", head);
+	for (int level = 0; level < 28; level++)
+		out += sprintf(out, "S_IS%c_S%c_E", digits[level], digits[level]);
+	strcpy(out, tail);
+}
+
+/* Names that demangle to gigabytes, and names too long for libiberty: pprof's name
+   where the parameters need not be read, else no name. */
+static void test_demangle_bounds(void)
+{
+	char bomb[512];
+	demangler_bomb(bomb, "_Z1f", "");
+	check_demangled(bomb, "f");
+	demangler_bomb(bomb, "_ZZ1f", "E1gv");
+	check_demangled(bomb, NULL);
+
+	char name[1100];
+	for (int components = 254; components <= 255; components++) {
+		strcpy(name, "_ZN");
+		for (int i = 0; i < components; i++)
+			strcat(name, "3abc");
+		strcat(name, "1fEv");
+		char *demangled = cxx_names_demangle(name);
+		if (strlen(name) > 1024)
+			CHECK(!demangled);
+		else
+			CHECK(demangled && strncmp(demangled, "abc::abc::", 10) == 0);
+		free(demangled);
+	}
+}
+
 int main(void)
 {
 	test_simplify_name();
 	test_simplify_as_pprof_shows();
+	test_demangle_bounds();
 	find_fixture_sources();
 	symbolizer = symbolizer_create(libdw_api_load());
 	CHECK(symbolizer);
