@@ -225,15 +225,17 @@ void cxx_names_simplify(const char *name, char *out)
 /* 18 times the longest in libstdc++ and LLVM: the output's size bounds the time. */
 #define DEMANGLED_MAX (64 << 10)
 
-/* The demangler's output as it streams out, up to DEMANGLED_MAX bytes. */
+/* A demangler's output as it streams out, up to DEMANGLED_MAX bytes. */
 struct demangled {
 	char *text;
 	size_t length;
 	jmp_buf overflow;
 };
 
-/* libiberty's callback interface keeps its state on the stack and allocates nothing,
-   so a longjmp out of it leaves nothing behind. */
+typedef int demangler(const char *mangled, int options, demangle_callbackref callback, void *opaque);
+
+/* libiberty's callback interfaces keep their state on the stack and allocate nothing,
+   so a longjmp out of them leaves nothing behind. */
 static void append(const char *piece, size_t length, void *opaque)
 {
 	struct demangled *out = opaque;
@@ -244,14 +246,29 @@ static void append(const char *piece, size_t length, void *opaque)
 	out->text[out->length] = '\0';
 }
 
-static bool demangle_bounded(const char *name, struct demangled *out)
+static bool demangle_bounded(demangler *demangle, const char *name, struct demangled *out)
 {
 	out->length = 0;
 	out->text[0] = '\0';
 	if (setjmp(out->overflow))
 		return false;
-	/* No DMGL_PARAMS: as with pprof's NoParams, the parameters are not even read. */
-	return cplus_demangle_v3_callback(name, DMGL_NO_OPTS, append, out);
+	/* No DMGL_PARAMS: as with pprof's NoParams, C++ parameters are not even read. No
+	   DMGL_VERBOSE: a Rust name's hash is left out. */
+	return demangle(name, DMGL_NO_OPTS, append, out);
+}
+
+/* pprof reads a name as legacy Rust ("_ZN...17h<16 hex digits>E") before C++, and
+   shows it whole. */
+static char *demangled_name(const char *name, struct demangled *out)
+{
+	if (strncmp(name, "_ZN", 3) == 0 && demangle_bounded(rust_demangle_callback, name, out))
+		return strdup(out->text);
+	if (!demangle_bounded(cplus_demangle_v3_callback, name, out))
+		return NULL;
+	char *simple = malloc(out->length + 1);
+	if (simple)
+		cxx_names_simplify(out->text, simple);
+	return simple;
 }
 
 char *cxx_names_demangle(const char *name)
@@ -259,9 +276,7 @@ char *cxx_names_demangle(const char *name)
 	if (strncmp(name, "_Z", 2) != 0 || strnlen(name, MANGLED_MAX + 1) > MANGLED_MAX)
 		return NULL;
 	struct demangled out = {.text = malloc(DEMANGLED_MAX + 1)};
-	char *simple = NULL;
-	if (out.text && demangle_bounded(name, &out) && (simple = malloc(out.length + 1)))
-		cxx_names_simplify(out.text, simple);
+	char *simple = out.text ? demangled_name(name, &out) : NULL;
 	free(out.text);
 	return simple;
 }

@@ -413,11 +413,25 @@ static void test_demangle_bounds(void)
 	}
 }
 
+/* Legacy Rust names as pprof shows them: Rust's own escapes decoded and generic
+   arguments kept, the hash left out; a "hash" of fewer than five distinct digits makes
+   a C++ name. */
+static void test_demangle_rust(void)
+{
+	check_demangled("_ZN4core3fmt5write17h0123456789abcdefE", "core::fmt::write");
+	check_demangled("_ZN5alloc7raw_vec19RawVec$LT$T$C$A$GT$11allocate_in17h0123456789abcdefE",
+			"alloc::raw_vec::RawVec<T,A>::allocate_in");
+	check_demangled("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h0123456789abcdefE.llvm.123",
+			"std::rt::lang_start::{{closure}}");
+	check_demangled("_ZN4core3fmt5write17h0000000000000000E", "core::fmt::write::h0000000000000000");
+}
+
 int main(void)
 {
 	test_simplify_name();
 	test_simplify_as_pprof_shows();
 	test_demangle_bounds();
+	test_demangle_rust();
 	find_fixture_sources();
 	symbolizer = symbolizer_create(libdw_api_load());
 	CHECK(symbolizer);
