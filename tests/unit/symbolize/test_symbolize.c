@@ -413,6 +413,27 @@ static void test_demangle_bounds(void)
 	}
 }
 
+/* Names whose return type (decltype(auto), a member pointer) the simplifier took for
+   the name in __cxa_demangle's full form, and constructors and destructors libiberty
+   names after another class than their own: an inheriting constructor after its base,
+   an unnamed type's and a lambda's after the enclosing class. */
+static void test_demangle_like_pprof(void)
+{
+	check_demangled("_ZN2ns3refIRiEEDcOT_", "ns::ref");
+	check_demangled("_ZSt7forwardIMSt6threadFvvEEOT_RNSt16remove_referenceIS3_E4typeE", "std::forward");
+	check_demangled(
+		"_ZNSt15__uniq_ptr_dataINSt6thread6_StateESt14default_deleteIS1_ELb1ELb1EECI2St15__uniq_"
+		"ptr_implIS1_S3_EEPS1_",
+		"std::__uniq_ptr_data::__uniq_ptr_data");
+	check_demangled("_ZN6icu_728numparse4impl16NumberParserImplUt_C2Ev",
+			"icu_72::numparse::impl::NumberParserImpl::{unnamed type#1}::{unnamed type#1}");
+	check_demangled("_ZN6icu_726number4impl10MicroPropsUt_D1Ev",
+			"icu_72::number::impl::MicroProps::{unnamed type#1}::~{unnamed type#1}");
+	check_demangled("_ZZN2ns2eqIiEEDaRKNS_3BoxIT_EES5_ENUlvE_D2Ev",
+			"ns::eq(ns::Box const&, ns::Box const&)::{lambda()#1}::~{lambda()#1}");
+	check_demangled("_ZNSaIcEC2Ev", "std::allocator::allocator");
+}
+
 /* Legacy Rust names as pprof shows them: Rust's own escapes decoded and generic
    arguments kept, the hash left out; a "hash" of fewer than five distinct digits makes
    a C++ name. */
@@ -432,6 +453,7 @@ int main(void)
 	test_simplify_as_pprof_shows();
 	test_demangle_bounds();
 	test_demangle_rust();
+	test_demangle_like_pprof();
 	find_fixture_sources();
 	symbolizer = symbolizer_create(libdw_api_load());
 	CHECK(symbolizer);
