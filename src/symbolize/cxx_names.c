@@ -1,6 +1,8 @@
 #include "cxx_names.h"
 
 #include <ctype.h>
+#include <libiberty/demangle.h>
+#include <setjmp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,9 +176,11 @@ static const char *return_type_parenthesis_end(const char *cursor)
 }
 
 /* The simplified form is pprof's demangler's (ianlancetaylor/demangle with NoParams
-   and NoTemplateParams), written from __cxa_demangle's full form: no return type, no
+   and NoTemplateParams), written from the demangler's text: no return type, no
    template arguments anywhere, no parameters, qualifiers or clone suffix after the
-   name; an enclosing function's parameters and qualifiers in a local name stay. */
+   name; an enclosing function's parameters and qualifiers in a local name stay.
+   Asked for no parameters, the demangler leaves out the name's own, but not those of
+   an enclosing function or a thunk's target: the text may come with both. */
 void cxx_names_simplify(const char *name, char *out)
 {
 	char *start = out;
@@ -214,19 +218,152 @@ void cxx_names_simplify(const char *name, char *out)
 	*out = '\0';
 }
 
-char *cxx_names_demangle(cxx_demangler *demangle, const char *name)
+/* Demangling is bounded: a few hundred bytes can demangle to gigabytes (docs/cli.md,
+   "Names"). libiberty recurses as deep as a name nests, so longer names are not
+   demangled (docs/design.md, "Writing the profile", has the stack they need). */
+#define MANGLED_MAX 1024
+/* 18 times the longest in libstdc++ and LLVM: the output's size bounds the time. */
+#define DEMANGLED_MAX (64 << 10)
+
+/* A demangler's output as it streams out, up to DEMANGLED_MAX bytes. */
+struct demangled {
+	char *text;
+	size_t length;
+	jmp_buf overflow;
+};
+
+/* libiberty's printing interfaces keep their state on the stack and allocate nothing,
+   so a longjmp out of them leaves nothing behind. */
+static void append(const char *piece, size_t length, void *opaque)
 {
-	if (!demangle || strncmp(name, "_Z", 2) != 0)
-		return NULL;
-	int status = -1;
-	char *demangled = demangle(name, NULL, NULL, &status);
-	if (status != 0 || !demangled) {
-		free(demangled);
-		return NULL;
+	struct demangled *out = opaque;
+	if (length > DEMANGLED_MAX - out->length)
+		longjmp(out->overflow, 1);
+	memcpy(out->text + out->length, piece, length);
+	out->length += length;
+	out->text[out->length] = '\0';
+}
+
+static void start(struct demangled *out)
+{
+	out->length = 0;
+	out->text[0] = '\0';
+}
+
+/* No DMGL_VERBOSE: the hash is left out. */
+static bool demangle_rust(const char *name, struct demangled *out)
+{
+	start(out);
+	if (setjmp(out->overflow))
+		return false;
+	return rust_demangle_callback(name, DMGL_NO_OPTS, append, out);
+}
+
+static bool print_cxx(struct demangle_component *tree, struct demangled *out)
+{
+	start(out);
+	if (setjmp(out->overflow))
+		return false;
+	return cplus_demangle_print_callback(DMGL_NO_OPTS, tree, append, out);
+}
+
+#define LEFT(component) ((component)->u.s_binary.left)
+#define RIGHT(component) ((component)->u.s_binary.right)
+
+/* The last component of a qualified name: the class a constructor belongs to. */
+static struct demangle_component *innermost(struct demangle_component *name)
+{
+	for (;;) {
+		switch (name->type) {
+		case DEMANGLE_COMPONENT_TEMPLATE:
+		case DEMANGLE_COMPONENT_TAGGED_NAME:
+			name = LEFT(name);
+			break;
+		case DEMANGLE_COMPONENT_QUAL_NAME:
+		case DEMANGLE_COMPONENT_LOCAL_NAME:
+			name = RIGHT(name);
+			break;
+		default:
+			return name;
+		}
 	}
-	char *simple = malloc(strlen(demangled) + 1);
-	if (simple)
-		cxx_names_simplify(demangled, simple);
-	free(demangled);
+}
+
+/* libiberty names a constructor or destructor after the last name it read: an
+   inheriting constructor (C1I) after its base class, an unnamed type's or a lambda's
+   after the enclosing class. pprof, as the ABI means, names it after the class it is
+   in. (libiberty's own names for the standard substitutions, such as std::allocator's
+   "allocator", stay.) */
+static void name_after_class(struct demangle_component *structor, struct demangle_component *scope)
+{
+	struct demangle_component *owner = innermost(scope);
+	if (owner->type != DEMANGLE_COMPONENT_NAME && owner->type != DEMANGLE_COMPONENT_UNNAMED_TYPE &&
+	    owner->type != DEMANGLE_COMPONENT_LAMBDA)
+		return;
+	if (structor->type == DEMANGLE_COMPONENT_CTOR)
+		structor->u.s_ctor.name = owner;
+	else if (structor->type == DEMANGLE_COMPONENT_DTOR)
+		structor->u.s_dtor.name = owner;
+}
+
+/* Follows the names a symbol's tree prints: the function's, a local name's enclosing
+   function and entity, a thunk's or a clone's target; not the types. */
+static void name_structors(struct demangle_component *name)
+{
+	while (name) {
+		switch (name->type) {
+		case DEMANGLE_COMPONENT_LOCAL_NAME:
+			name_structors(RIGHT(name));
+			name = LEFT(name);
+			break;
+		case DEMANGLE_COMPONENT_QUAL_NAME:
+			name_after_class(RIGHT(name), LEFT(name));
+			name = RIGHT(name);
+			break;
+		case DEMANGLE_COMPONENT_TYPED_NAME:
+		case DEMANGLE_COMPONENT_TEMPLATE:
+		case DEMANGLE_COMPONENT_TAGGED_NAME:
+		case DEMANGLE_COMPONENT_THUNK:
+		case DEMANGLE_COMPONENT_VIRTUAL_THUNK:
+		case DEMANGLE_COMPONENT_COVARIANT_THUNK:
+		case DEMANGLE_COMPONENT_HIDDEN_ALIAS:
+		case DEMANGLE_COMPONENT_TRANSACTION_CLONE:
+		case DEMANGLE_COMPONENT_NONTRANSACTION_CLONE:
+			name = LEFT(name);
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+/* No DMGL_PARAMS: as with pprof's NoParams, the name's parameters are not even read. */
+static char *demangle_cxx(const char *name, struct demangled *out)
+{
+	void *components = NULL;
+	struct demangle_component *tree = cplus_demangle_v3_components(name, DMGL_NO_OPTS, &components);
+	char *simple = NULL;
+	if (tree) {
+		name_structors(tree);
+		if (print_cxx(tree, out) && (simple = malloc(out->length + 1)))
+			cxx_names_simplify(out->text, simple);
+	}
+	free(components);
+	return simple;
+}
+
+char *cxx_names_demangle(const char *name)
+{
+	if (strncmp(name, "_Z", 2) != 0 || strnlen(name, MANGLED_MAX + 1) > MANGLED_MAX)
+		return NULL;
+	struct demangled out = {.text = malloc(DEMANGLED_MAX + 1)};
+	char *simple = NULL;
+	/* pprof reads a name as legacy Rust ("_ZN...17h<16 hex digits>E") before C++, and
+	   shows it whole. */
+	if (out.text && strncmp(name, "_ZN", 3) == 0 && demangle_rust(name, &out))
+		simple = strdup(out.text);
+	else if (out.text)
+		simple = demangle_cxx(name, &out);
+	free(out.text);
 	return simple;
 }

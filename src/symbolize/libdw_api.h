@@ -46,8 +46,6 @@
 
 struct libdw_api {
 	LIBDW_FUNCTIONS(LIBDW_MEMBER)
-	/* The C++ ABI's demangler, or NULL; where it fails, names stay mangled. */
-	char *(*demangle)(const char *mangled, char *buffer, size_t *length, int *status);
 };
 
 /* The table, or NULL when elfutils cannot be used (a "heapprof:" line says why). */

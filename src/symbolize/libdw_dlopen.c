@@ -1,7 +1,5 @@
-/* libdw_api for the preload library: elfutils and the demangler are opened with
-   RTLD_LOCAL only when needed (elfutils when a profile is written, the C++ runtime
-   when a C++ name is), so they never join the host's scope and cost nothing at
-   start-up; a C program's exit never loads the C++ runtime. */
+/* libdw_api for the preload library: elfutils is opened with RTLD_LOCAL when a profile
+   is written, so it never joins the host's scope and costs nothing at start-up. */
 #include "libdw_api.h"
 
 #include <dlfcn.h>
@@ -23,26 +21,6 @@ static bool resolve_all(void *library)
 	return true;
 }
 
-static char *no_demangler(const char *mangled, char *buffer, size_t *length, int *status)
-{
-	(void)mangled, (void)buffer, (void)length;
-	*status = -1;
-	return NULL;
-}
-
-/* The first mangled name loads the demangler; symbolizers run under the dump lock, so
-   one thread at a time gets here. */
-static char *demangle_on_first_use(const char *mangled, char *buffer, size_t *length, int *status)
-{
-	void *runtime = descriptor_dlopen_local("libstdc++.so.6");
-	void *demangle = runtime ? dlsym(runtime, "__cxa_demangle") : NULL;
-	if (demangle)
-		*(void **)&api.demangle = demangle;
-	else
-		api.demangle = no_demangler;
-	return api.demangle(mangled, buffer, length, status);
-}
-
 const struct libdw_api *libdw_api_load(void)
 {
 	if (loaded || failed)
@@ -53,7 +31,6 @@ const struct libdw_api *libdw_api_load(void)
 		failed = true;
 		return NULL;
 	}
-	api.demangle = demangle_on_first_use;
 	loaded = true;
 	return &api;
 }

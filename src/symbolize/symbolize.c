@@ -319,8 +319,8 @@ static struct position line_at(const struct libdw_api *dw, Dwfl_Module *module, 
 	return position;
 }
 
-static void emit(const struct libdw_api *dw, symbolize_callback *callback, void *context,
-		 const char *system_name, struct position position, int64_t start_line)
+static void emit(symbolize_callback *callback, void *context, const char *system_name,
+		 struct position position, int64_t start_line)
 {
 	/* Symbol tables name versioned symbols "__libc_start_main@@GLIBC_2.34": the
 	   version is not part of the function's name. */
@@ -331,7 +331,7 @@ static void emit(const struct libdw_api *dw, symbolize_callback *callback, void 
 		unversioned[at - system_name] = '\0';
 		system_name = unversioned;
 	}
-	char *simplified = system_name ? cxx_names_demangle(dw->demangle, system_name) : NULL;
+	char *simplified = system_name ? cxx_names_demangle(system_name) : NULL;
 	struct symbolized_frame frame = {
 		.function = simplified ? simplified : system_name,
 		.system_name = system_name,
@@ -382,13 +382,12 @@ static const char *compilation_directory(const struct libdw_api *dw, Dwarf_Die *
 									: NULL;
 }
 
-static void emit_at(const struct libdw_api *dw, symbolize_callback *callback, void *context,
-		    const char *system_name, struct position position, int64_t start_line,
-		    const char *directory)
+static void emit_at(symbolize_callback *callback, void *context, const char *system_name,
+		    struct position position, int64_t start_line, const char *directory)
 {
 	char path[4096];
 	position.file = absolute_path(position.file, directory, path, sizeof path);
-	emit(dw, callback, context, system_name, position, start_line);
+	emit(callback, context, system_name, position, start_line);
 }
 
 static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc)
@@ -446,7 +445,7 @@ static unsigned emit_chain(struct symbolizer *symbolizer, Dwfl_Module *module, D
 					   ? subprogram_name(symbolizer, module, pc, &chain[i], &qualified)
 					   : die_function_name(dw, &chain[i], &qualified);
 		int64_t start_line = die_unsigned(dw, &chain[i], DW_AT_decl_line);
-		emit_at(dw, callback, context, name, position, start_line, directory);
+		emit_at(callback, context, name, position, start_line, directory);
 		free(qualified);
 		frames++;
 		if (tag == DW_TAG_subprogram)
@@ -577,7 +576,7 @@ static unsigned lookup_uncached(struct symbolizer *symbolizer, uint64_t pc, symb
 	Dwarf_Addr bias;
 	const char *directory =
 		position.file ? compilation_directory(dw, dw->dwfl_module_addrdie(module, pc, &bias)) : NULL;
-	emit_at(dw, callback, context, name, position, 0, directory);
+	emit_at(callback, context, name, position, 0, directory);
 	return 1;
 }
 

@@ -64,6 +64,19 @@ dynamic = subprocess.run(["readelf", "-d", LIB], capture_output=True, text=True)
 needed = sorted(re.findall(r"\(NEEDED\)\s+Shared library: \[(.+?)\]", dynamic))
 check(needed == ["libc.so.6", "libm.so.6"], f"libheapprof.so needs {needed}")
 
+# libiberty's demangler is linked in, and none of its symbols is exported: a program's
+# own libiberty (gdb's, binutils') keeps them.
+def defined_symbols(*nm_args):
+    listing = subprocess.run(["nm", "--defined-only"] + list(nm_args), capture_output=True, text=True).stdout
+    return {line.split()[-1] for line in listing.splitlines() if len(line.split()) == 3}
+
+
+libiberty = subprocess.run(["gcc", "-print-file-name=libiberty.a"], capture_output=True, text=True).stdout.strip()
+iberty_symbols = defined_symbols("--extern-only", libiberty)
+check("cplus_demangle_v3_callback" in iberty_symbols, f"no demangler in {libiberty}")
+exported = defined_symbols("-D", LIB) & iberty_symbols
+check(not exported, f"libheapprof.so exports libiberty's {sorted(exported)}")
+
 with scratch_dir() as directory:
     for name, allocator in ALLOCATORS.items():
         for library in allocator:

@@ -382,6 +382,71 @@ def check_quadratic(heapprof, tmp):
     return ok
 
 
+def substitution(index):
+    """A mangled name's reference to its index-th substitution: S_, S0_, ..., S9_, SA_, ..."""
+    if index == 0:
+        return "S_"
+    digits, index, base36 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", index - 1, ""
+    while True:
+        base36 = digits[index % 36] + base36
+        index //= 36
+        if not index:
+            return f"S{base36}_"
+
+
+def demangler_bombs(levels=28):
+    """Mangled C++ names of a few hundred bytes whose demangled form doubles with each
+    level, std::pair<std::pair<...>, std::pair<...>>: (label, name, pprof's name)."""
+    pairs = "St4pairIiiE" + "".join(f"S_I{substitution(j + 1)}{substitution(j + 1)}E" for j in range(levels))
+    thunk_pairs = "St4pairIiiE" + "".join(f"S0_I{substitution(j + 2)}{substitution(j + 2)}E" for j in range(levels))
+    enclosing = ", ".join(["std::pair"] * (levels + 1))
+
+    def nested(level, top):  # P<P<...>, P<...>> as GCC mangles Holder<P<...>>
+        if level == 0:
+            return "S0_IiiE"
+        return ("1P" if level == top else "S0_") + "I" + nested(level - 1, top) + substitution(level + 1) + "E"
+
+    return [("in its parameters", "_Z1f" + pairs, "f"),
+            ("in its template arguments", "_ZN6HolderI" + nested(levels - 1, levels - 1) + "E5allocEv",
+             "Holder::alloc"),
+            ("in its enclosing function's parameters", "_ZZ1f" + pairs + "E1gv", f"f({enclosing})::g"),
+            ("in a thunk's target", "_ZThn8_N1A1fE" + thunk_pairs, f"non-virtual thunk to A::f({enclosing})")]
+
+
+def check_demangler(heapprof, tmp):
+    """Mangled names that demangle to gigabytes: every command shows each by pprof's
+    name or as it is, in bounded time and memory."""
+    bombs = demangler_bombs()
+    paths = {}
+    for side, scale in (("old", 1), ("new", 2)):
+        p = Profile()
+        p.sample_type("inuse_space", "bytes")
+        p.mapping(1, 0x1000, 0x100000, 0, "/bin/app")
+        for i, (_, name, _) in enumerate(bombs, 1):
+            p.function(i, name, filename="app.cc")
+            p.location(i, 1, 0x1000 + i, [(i, 3)])
+            p.sample([i], [100 * i * scale])
+        paths[side] = os.path.join(tmp, f"bombs-{side}.pb.gz")
+        p.write(paths[side])
+    svg = os.path.join(tmp, "bombs.svg")
+    ok = True
+    for command in (["top", paths["new"]], ["list", ".", paths["new"]], ["flame", "-o", svg, paths["new"]],
+                    ["diff", paths["old"], paths["new"]]):
+        run = Run([heapprof] + command, MEMORY_LIMIT, timeout=60, asan=asan)
+        shown = open(svg).read() if command[0] == "flame" and os.path.exists(svg) else run.stdout.decode()
+        problems = [] if run.returncode == 0 else [f"exit status {run.returncode}: {run.stderr.strip()[:150]}"]
+        problems += [f"{label}: neither {pprof_name} nor the name as it is"
+                     for label, name, pprof_name in bombs if pprof_name not in shown and name not in shown]
+        if run.seconds > 5 * (ASAN_SLOWDOWN if asan else 1):
+            problems.append(f"took {run.seconds:.1f} s")
+        if not asan and run.peak_mb > 100:
+            problems.append(f"took {run.peak_mb:.0f} MB")
+        print(f"{'FAIL' if problems else 'ok':4} {command[0]} of names that demangle to gigabytes "
+              f"({run.seconds:.1f} s, {run.peak_mb:.0f} MB)" + "".join("\n     " + p for p in problems), flush=True)
+        ok &= not problems
+    return ok
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("heapprof")
@@ -433,6 +498,7 @@ def main():
         ok &= check_binaries(heapprof, tmp)
         ok &= check_flame(heapprof, tmp)
         ok &= check_quadratic(heapprof, tmp)
+        ok &= check_demangler(heapprof, tmp)
     return 0 if ok else 1
 
 

@@ -141,8 +141,8 @@ def many_profile(seed, functions=300, samples=2000, negative=False):
 
 
 def mangled_profile():
-    """Names pprof demangles itself: C++ symbols whose name is the system name
-    (Rust's v0 symbols are left out: heapprof does not demangle those)."""
+    """Names pprof demangles itself: C++ and legacy Rust symbols whose name is the
+    system name (Rust's v0 symbols are left out: heapprof does not demangle those)."""
     p = Profile()
     p.sample_type("inuse_space", "bytes")
     names = ["_ZN3foo3barEv", "_ZNSt6vectorIiSaIiEE17_M_realloc_insertIJRKiEEEvN9__gnu_cxx17__normal_iteratorIPiS1_EEDpOT_",
@@ -159,6 +159,18 @@ def mangled_profile():
              "_ZN2ns3addIidEEDTplfp_fp0_ET_T0_", "_ZN2ns3bigILi5EEENSt9enable_ifIXgtT_Li3EEiE4typeEv",
              "_ZThn8_N2ns7Derived2vgEv", "_ZThn16_NSt14basic_iostreamIwSt11char_traitsIwEED0Ev",
              "_ZTHN2ns8tls_nameB5cxx11E",
+             # Constructors and destructors named after their class: an inheriting
+             # constructor, an unnamed type's and a lambda's.
+             "_ZNSt15__uniq_ptr_dataINSt6thread6_StateESt14default_deleteIS1_ELb1ELb1EECI2St15__uniq_ptr_implIS1_S3_EEPS1_",
+             "_ZN6icu_728numparse4impl16NumberParserImplUt_C2Ev", "_ZN6icu_726number4impl10MicroPropsUt_D1Ev",
+             "_ZZN2ns2eqIiEEDaRKNS_3BoxIT_EES5_ENUlvE_D2Ev",
+             # Return types that stood for the name: decltype(auto), a member pointer.
+             "_ZN2ns3refIRiEEDcOT_", "_ZSt7forwardIMSt6threadFvvEEOT_RNSt16remove_referenceIS3_E4typeE",
+             # Legacy Rust: the hash left out, unless it has fewer than five distinct digits.
+             "_ZN4core3fmt5write17h0123456789abcdefE",
+             "_ZN5alloc7raw_vec19RawVec$LT$T$C$A$GT$11allocate_in17h0123456789abcdefE",
+             "_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h0123456789abcdefE.llvm.123",
+             "_ZN4core3fmt5write17h0000000000000000E",
              "std::map<int, std::string>::operator[](int const&)", "pkg.(*T[...]).M", "java.lang.Object.<init>"]
     for i, name in enumerate(names, 1):
         p.function(i, name if i % 4 else "", system_name=name)

@@ -6,9 +6,6 @@
 #include "cxx_names.h"
 #include "reader/budget_arena.h"
 
-/* The C++ ABI's demangler, from the C++ runtime the command links. */
-extern char *__cxa_demangle(const char *mangled, char *buffer, size_t *length, int *status);
-
 /* Removes every outermost open...close group from name, in place, leaving the
    name untouched if the groups do not nest properly. */
 static void remove_matching(char *name, char open, char close)
@@ -50,7 +47,7 @@ static char *arena_copy(struct profile *prof, const char *name)
 
 static const char *simplified(struct profile *prof, const char *system_name)
 {
-	char *demangled = cxx_names_demangle(__cxa_demangle, system_name);
+	char *demangled = cxx_names_demangle(system_name);
 	const char *name = demangled ? arena_copy(prof, demangled) : NULL;
 	free(demangled);
 	if (name)

@@ -367,10 +367,93 @@ static void test_simplify_as_pprof_shows(void)
 			 "TLS init function for ns::tls_name[abi:cxx11]");
 }
 
+static void check_demangled(const char *mangled, const char *expected)
+{
+	char *name = cxx_names_demangle(mangled);
+	if (expected)
+		CHECK_STR(name, expected);
+	else if (name)
+		CHECK_FAILED("%.80s... demangled to %.80s...", mangled, name);
+	free(name);
+}
+
+/* `head`, then std::pair<std::pair<...>, std::pair<...>> 28 levels deep in the
+   parameters, then `tail`: gigabytes when demangled whole. */
+static void demangler_bomb(char *out, const char *head, const char *tail)
+{
+	static const char digits[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	out += sprintf(out, "%sSt4pairIiiE", head);
+	for (int level = 0; level < 28; level++)
+		out += sprintf(out, "S_IS%c_S%c_E", digits[level], digits[level]);
+	strcpy(out, tail);
+}
+
+/* Names that demangle to gigabytes, and names too long for libiberty: pprof's name
+   where the parameters need not be read, else no name. */
+static void test_demangle_bounds(void)
+{
+	char bomb[512];
+	demangler_bomb(bomb, "_Z1f", "");
+	check_demangled(bomb, "f");
+	demangler_bomb(bomb, "_ZZ1f", "E1gv");
+	check_demangled(bomb, NULL);
+
+	char name[1100];
+	for (int components = 254; components <= 255; components++) {
+		strcpy(name, "_ZN");
+		for (int i = 0; i < components; i++)
+			strcat(name, "3abc");
+		strcat(name, "1fEv");
+		char *demangled = cxx_names_demangle(name);
+		if (strlen(name) > 1024)
+			CHECK(!demangled);
+		else
+			CHECK(demangled && strncmp(demangled, "abc::abc::", 10) == 0);
+		free(demangled);
+	}
+}
+
+/* Names whose return type (decltype(auto), a member pointer) the simplifier took for
+   the name in __cxa_demangle's full form, and constructors and destructors libiberty
+   names after another class than their own: an inheriting constructor after its base,
+   an unnamed type's and a lambda's after the enclosing class. */
+static void test_demangle_like_pprof(void)
+{
+	check_demangled("_ZN2ns3refIRiEEDcOT_", "ns::ref");
+	check_demangled("_ZSt7forwardIMSt6threadFvvEEOT_RNSt16remove_referenceIS3_E4typeE", "std::forward");
+	check_demangled(
+		"_ZNSt15__uniq_ptr_dataINSt6thread6_StateESt14default_deleteIS1_ELb1ELb1EECI2St15__uniq_"
+		"ptr_implIS1_S3_EEPS1_",
+		"std::__uniq_ptr_data::__uniq_ptr_data");
+	check_demangled("_ZN6icu_728numparse4impl16NumberParserImplUt_C2Ev",
+			"icu_72::numparse::impl::NumberParserImpl::{unnamed type#1}::{unnamed type#1}");
+	check_demangled("_ZN6icu_726number4impl10MicroPropsUt_D1Ev",
+			"icu_72::number::impl::MicroProps::{unnamed type#1}::~{unnamed type#1}");
+	check_demangled("_ZZN2ns2eqIiEEDaRKNS_3BoxIT_EES5_ENUlvE_D2Ev",
+			"ns::eq(ns::Box const&, ns::Box const&)::{lambda()#1}::~{lambda()#1}");
+	check_demangled("_ZNSaIcEC2Ev", "std::allocator::allocator");
+}
+
+/* Legacy Rust names as pprof shows them: Rust's own escapes decoded and generic
+   arguments kept, the hash left out; a "hash" of fewer than five distinct digits makes
+   a C++ name. */
+static void test_demangle_rust(void)
+{
+	check_demangled("_ZN4core3fmt5write17h0123456789abcdefE", "core::fmt::write");
+	check_demangled("_ZN5alloc7raw_vec19RawVec$LT$T$C$A$GT$11allocate_in17h0123456789abcdefE",
+			"alloc::raw_vec::RawVec<T,A>::allocate_in");
+	check_demangled("_ZN3std2rt10lang_start28_$u7b$$u7b$closure$u7d$$u7d$17h0123456789abcdefE.llvm.123",
+			"std::rt::lang_start::{{closure}}");
+	check_demangled("_ZN4core3fmt5write17h0000000000000000E", "core::fmt::write::h0000000000000000");
+}
+
 int main(void)
 {
 	test_simplify_name();
 	test_simplify_as_pprof_shows();
+	test_demangle_bounds();
+	test_demangle_rust();
+	test_demangle_like_pprof();
 	find_fixture_sources();
 	symbolizer = symbolizer_create(libdw_api_load());
 	CHECK(symbolizer);
