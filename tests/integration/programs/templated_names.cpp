@@ -34,12 +34,22 @@ struct Holder {
 };
 
 /* pprof: names::in_params, its parameters not even read. */
-__attribute__((noinline)) void *in_params(Deep<0> *, Deep<1> *, Deep<2> *, Deep<3> *, Deep<4> *, Deep<5> *, Deep<6> *, Deep<7> *, Deep<8> *, Deep<9> *, Deep<10> *, Deep<11> *, Deep<12> *, Deep<13> *, Deep<14> *, Deep<15> *, Deep<16> *, Deep<17> *, Deep<18> *, Deep<19> *, Deep<20> *, Deep<21> *, Deep<22> *, Deep<23> *, Deep<24> *, Deep<25> *, Deep<26> *, Deep<27> *)
+__attribute__((noinline)) void *in_params(Deep<0> *, Deep<1> *, Deep<2> *, Deep<3> *, Deep<4> *, Deep<5> *,
+					  Deep<6> *, Deep<7> *, Deep<8> *, Deep<9> *, Deep<10> *, Deep<11> *,
+					  Deep<12> *, Deep<13> *, Deep<14> *, Deep<15> *, Deep<16> *,
+					  Deep<17> *, Deep<18> *, Deep<19> *, Deep<20> *, Deep<21> *,
+					  Deep<22> *, Deep<23> *, Deep<24> *, Deep<25> *, Deep<26> *,
+					  Deep<27> *)
 {
 	return std::malloc(32);
 }
 
-__attribute__((noinline)) void *in_lambda(Deep<0> *, Deep<1> *, Deep<2> *, Deep<3> *, Deep<4> *, Deep<5> *, Deep<6> *, Deep<7> *, Deep<8> *, Deep<9> *, Deep<10> *, Deep<11> *, Deep<12> *, Deep<13> *, Deep<14> *, Deep<15> *, Deep<16> *, Deep<17> *, Deep<18> *, Deep<19> *, Deep<20> *, Deep<21> *, Deep<22> *, Deep<23> *, Deep<24> *, Deep<25> *, Deep<26> *, Deep<27> *)
+__attribute__((noinline)) void *in_lambda(Deep<0> *, Deep<1> *, Deep<2> *, Deep<3> *, Deep<4> *, Deep<5> *,
+					  Deep<6> *, Deep<7> *, Deep<8> *, Deep<9> *, Deep<10> *, Deep<11> *,
+					  Deep<12> *, Deep<13> *, Deep<14> *, Deep<15> *, Deep<16> *,
+					  Deep<17> *, Deep<18> *, Deep<19> *, Deep<20> *, Deep<21> *,
+					  Deep<22> *, Deep<23> *, Deep<24> *, Deep<25> *, Deep<26> *,
+					  Deep<27> *)
 {
 	return [] { return std::malloc(16); }();
 }
@@ -72,8 +82,14 @@ struct Derived : Base {
 int main()
 {
 	void *holder = names::Holder<names::Deep<27>>::alloc();
-	void *params = names::in_params(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
-	void *lambda = names::in_lambda(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+	void *params = names::in_params(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+					nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+					nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+					nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
+	void *lambda = names::in_lambda(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+					nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+					nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+					nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr);
 	void *local = [](int count) { return std::malloc(count); }(40);
 	std::string text = names::Box<long>{7} + 100;
 	names::Derived derived(200);
