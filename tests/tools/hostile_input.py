@@ -78,6 +78,8 @@ def cases():
     yield "function name out of range", profile_with(
         lambda p: p.raw(bytes_field(5, int_field(1, 9) + int_field(2, out_of_range))))
     yield "negative string index", profile_with(lambda p: p.raw(bytes_field(5, int_field(1, 9) + int_field(2, -1))))
+    yield "string index just past the table", profile_with(
+        lambda p: p.raw(bytes_field(5, int_field(1, 9) + int_field(2, len(p.strings)))))
     yield "mapping file out of range", profile_with(
         lambda p: p.raw(bytes_field(3, int_field(1, 9) + int_field(5, out_of_range))))
     yield "sample type out of range", profile_with(lambda p: p.raw(bytes_field(1, int_field(1, out_of_range))))
