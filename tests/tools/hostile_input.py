@@ -171,6 +171,18 @@ def main():
         ok &= check(heapprof, ["top", os.path.join(tmp, "missing.pb.gz")], 1, "missing file")
         ok &= check(heapprof, ["top", tmp], 1, "a directory")
         ok &= check(heapprof, ["top", good], 0, "the valid profile")
+        # Past the bomb ratio (256x), yet small: read, as any profile under 256 MiB.
+        repetitive = valid()
+        for _ in range(200_000):
+            repetitive.sample([1], [100])
+        plain = repetitive.encode()
+        with open(os.path.join(tmp, "repetitive.pb.gz"), "wb") as out:
+            out.write(gzip.compress(plain, 9))
+        ratio = len(plain) // os.path.getsize(out.name)
+        ok &= check(heapprof, ["top", out.name], 0, f"a small profile gzip shrinks {ratio}x")
+        if ratio <= 256:
+            print(f"FAIL the repetitive profile shrinks only {ratio}x: it no longer tests the limit for small inputs")
+            ok = False
         for args in ([], ["top"], ["top", "-nodecount"], ["top", "-bogus", good], ["top", "-nodecount=x", good],
                      ["top", "-sample_index=nope", good], ["top", "-sample_index=7", good], ["frobnicate"],
                      ["list", good], ["list", "(", good]):
