@@ -1,5 +1,6 @@
 """fork without exec and fork+exec: each process writes its own profile with its own
-allocations, and the parent's profile stays intact."""
+allocations, and the parent's profile stays intact, also where a child's profile
+would take its name."""
 from harness import *
 
 with scratch_dir() as directory:
@@ -27,4 +28,18 @@ with scratch_dir() as directory:
           f"exec'd child profile: {sorted(exec_functions)}")
     for profile, name in ((parent, "parent_work"), (forked, "forked_child_work"), (exec_child, "exec_child_work")):
         check_readable(profile, name)
+
+with scratch_dir() as directory:
+    # Without %p every process names its profile alike. The parent writes one before it
+    # forks; its children know heapprof did not write it for them, and leave it alone.
+    result = same_behaviour([program("forks"), "written-first"], cwd=directory,
+                            env={"HEAPPROF_RATE": "1", "HEAPPROF_OUT": "shared.pb.gz"})
+    lines = heapprof_lines(result.stderr)
+    check(len(lines) == 2 and all("a file that heapprof did not write is in the way" in line for line in lines),
+          f"each child's profile should be refused: {lines}")
+    shared = os.path.join(directory, "shared.pb.gz")
+    check(profiles_in(directory) == [shared], f"profiles: {os.listdir(directory)}")
+    functions = set(top(shared, "alloc_objects"))
+    check("parent_work" in functions and not {"forked_child_work", "exec_child_work"} & functions,
+          f"shared.pb.gz is not the parent's: {sorted(functions)}")
 print("fork_exec: ok")

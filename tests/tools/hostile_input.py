@@ -83,6 +83,8 @@ def cases():
     yield "function name out of range", profile_with(
         lambda p: p.raw(bytes_field(5, int_field(1, 9) + int_field(2, out_of_range))))
     yield "negative string index", profile_with(lambda p: p.raw(bytes_field(5, int_field(1, 9) + int_field(2, -1))))
+    yield "string index just past the table", profile_with(
+        lambda p: p.raw(bytes_field(5, int_field(1, 9) + int_field(2, len(p.strings)))))
     yield "mapping file out of range", profile_with(
         lambda p: p.raw(bytes_field(3, int_field(1, 9) + int_field(5, out_of_range))))
     yield "sample type out of range", profile_with(lambda p: p.raw(bytes_field(1, int_field(1, out_of_range))))
@@ -487,6 +489,19 @@ def main():
         took = time.monotonic() - started
         if took > COLLIDING_IDS_SECONDS:
             print(f"FAIL {COLLIDING_IDS} ids chosen to collide: {took:.1f} s, more than {COLLIDING_IDS_SECONDS}")
+            ok = False
+
+        # Past the bomb ratio (256x), yet small: read, as any profile under 256 MiB.
+        repetitive = valid()
+        for _ in range(200_000):
+            repetitive.sample([1], [100])
+        plain = repetitive.encode()
+        with open(os.path.join(tmp, "repetitive.pb.gz"), "wb") as out:
+            out.write(gzip.compress(plain, 9))
+        ratio = len(plain) // os.path.getsize(out.name)
+        ok &= check(heapprof, ["top", out.name], 0, f"a small profile gzip shrinks {ratio}x")
+        if ratio <= 256:
+            print(f"FAIL the repetitive profile shrinks only {ratio}x: it no longer tests the limit for small inputs")
             ok = False
         for args in ([], ["top"], ["top", "-nodecount"], ["top", "-bogus", good], ["top", "-nodecount=x", good],
                      ["top", "-sample_index=nope", good], ["top", "-sample_index=7", good], ["frobnicate"],

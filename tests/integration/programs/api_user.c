@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 	api_site();
 	heapprof_read_stats(&after);
 	expect(after.samples == before.samples, "rate 0 records nothing");
+	expect(after.rate == 0, "heapprof_read_stats' rate at rate 0");
 	expect(after.total_alloc_objects - before.total_alloc_objects == 1000, "rate 0 still counts");
 	printf("failures: %d\n", failures);
 	return failures != 0;

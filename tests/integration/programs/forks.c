@@ -1,10 +1,14 @@
 /* A parent that forks twice: one child allocates and exits, the other execs this
-   program again in "exec-child" mode. Every process leaves its own profile. */
+   program again in "exec-child" mode. Every process leaves its own profile.
+   forks written-first: the parent writes a profile before it forks (through the API,
+   when heapprof is there). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+extern int heapprof_write_profile(const char *path) __attribute__((weak));
 
 static void *kept[1000];
 
@@ -34,6 +38,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	parent_work();
+	if (argc > 1 && strcmp(argv[1], "written-first") == 0 && heapprof_write_profile)
+		heapprof_write_profile(NULL);
 	fflush(stdout);
 	pid_t forked = fork();
 	if (forked == 0) {

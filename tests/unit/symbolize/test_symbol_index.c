@@ -11,6 +11,14 @@
 static const struct libdw_api *dw;
 static unsigned long compared;
 
+/* A function with another inside it, as hand-written assembly has them: the address
+   just past the inner one is still the outer one's. check_module compares it with
+   this executable's other symbols. */
+__asm__(".text\n"
+	".globl nested_outer\n.type nested_outer, @function\nnested_outer:\n.skip 16, 0x90\n"
+	".globl nested_inner\n.type nested_inner, @function\nnested_inner:\n.skip 16, 0x90\n"
+	".size nested_inner, 16\n.skip 32, 0x90\n.size nested_outer, 64\n");
+
 static void compare_at(Dwfl_Module *module, const struct symbol_index *index, GElf_Addr pc)
 {
 	GElf_Off offset;
