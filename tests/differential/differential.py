@@ -125,15 +125,13 @@ def check_seed(seed, pprof, heapprof, keep=None):
 
 
 def read_seeds(path):
-    """One seed or a range A-B a line; '#' starts a comment."""
+    """Seeds and ranges A-B, separated by white space; '#' starts a comment."""
     seeds = []
     with open(path) as lines:
         for line in lines:
-            line = line.split("#", 1)[0].strip()
-            if not line:
-                continue
-            first, _, last = line.partition("-")
-            seeds += range(int(first), int(last or first) + 1)
+            for word in line.split("#", 1)[0].split():
+                first, _, last = word.partition("-")
+                seeds += range(int(first), int(last or first) + 1)
     return seeds
 
 

@@ -60,25 +60,51 @@ static void combine_headers(struct profile *out, const struct profile *current, 
 	intern_table_free(&seen);
 }
 
-/* Labels index the string table, which is current's followed by base's. */
-static const Perftools__Profiles__Sample *
-shift_labels(struct profile *out, const Perftools__Profiles__Sample *message, size_t string_offset)
+static const char diff_base_key[] = "pprof::base";
+
+/* A base sample's labels: they index the string table, which is current's
+   followed by base's. -diff_base's label (diff_base, or NULL) replaces the
+   string values of its key, as pprof's SetLabel does. */
+static const Perftools__Profiles__Sample *base_labels(struct profile *out, const struct profile *base,
+						      const Perftools__Profiles__Sample *message,
+						      size_t string_offset,
+						      Perftools__Profiles__Label *diff_base)
 {
 	Perftools__Profiles__Sample *copy = array_or_die(out, 1, sizeof *copy);
 	*copy = *message;
-	copy->label = array_or_die(out, message->n_label, sizeof *copy->label);
+	copy->label = array_or_die(out, message->n_label + 1, sizeof *copy->label);
+	copy->n_label = 0;
 	for (size_t i = 0; i < message->n_label; i++) {
+		const Perftools__Profiles__Label *in = message->label[i];
+		if (diff_base && in->str && !strcmp(base->strings[in->key], diff_base_key))
+			continue;
 		Perftools__Profiles__Label *label = array_or_die(out, 1, sizeof *label);
-		*label = *message->label[i];
+		*label = *in;
 		label->key += label->key ? (int64_t)string_offset : 0;
 		label->str += label->str ? (int64_t)string_offset : 0;
 		label->num_unit += label->num_unit ? (int64_t)string_offset : 0;
-		copy->label[i] = label;
+		copy->label[copy->n_label++] = label;
 	}
+	if (diff_base)
+		copy->label[copy->n_label++] = diff_base;
 	return copy;
 }
 
-struct profile *base_profile_subtract(const struct profile *current, const struct profile *base)
+/* pprof::base=true, its strings added after the two profiles' own. */
+static Perftools__Profiles__Label *diff_base_label(struct profile *out, const char **strings)
+{
+	Perftools__Profiles__Label *label = array_or_die(out, 1, sizeof *label);
+	perftools__profiles__label__init(label);
+	strings[out->n_strings] = diff_base_key;
+	strings[out->n_strings + 1] = "true";
+	label->key = (int64_t)out->n_strings;
+	label->str = (int64_t)out->n_strings + 1;
+	out->n_strings += 2;
+	return label;
+}
+
+struct profile *base_profile_subtract(const struct profile *current, const struct profile *base,
+				      bool as_diff_base)
 {
 	check_compatible(current, base);
 	struct profile *out = diag_calloc(1, sizeof *out);
@@ -87,9 +113,10 @@ struct profile *base_profile_subtract(const struct profile *current, const struc
 	combine_headers(out, current, base);
 
 	out->n_strings = current->n_strings + base->n_strings;
-	const char **strings = array_or_die(out, out->n_strings, sizeof *strings);
+	const char **strings = array_or_die(out, out->n_strings + 2, sizeof *strings);
 	memcpy(strings, current->strings, current->n_strings * sizeof *strings);
 	memcpy(strings + current->n_strings, base->strings, base->n_strings * sizeof *strings);
+	Perftools__Profiles__Label *diff_base = as_diff_base ? diff_base_label(out, strings) : NULL;
 	out->strings = strings;
 
 	/* profile.Merge keeps current's first mapping first, or base's when
@@ -135,7 +162,7 @@ struct profile *base_profile_subtract(const struct profile *current, const struc
 		for (size_t i = 0; i < n_values; i++)
 			values[i] = (int64_t)(0 - (uint64_t)in->values[i]); /* wraps as Go's -v does */
 		sample->values = values;
-		sample->message = shift_labels(out, in->message, current->n_strings);
+		sample->message = base_labels(out, base, in->message, current->n_strings, diff_base);
 	}
 	return out;
 }

@@ -74,14 +74,14 @@ void report_open(struct report *rpt, const char *path, const struct report_optio
 	report_prepare(rpt, prof, options);
 }
 
-void report_open_with_base(struct report *rpt, const char *path, const char *base_path,
+void report_open_with_base(struct report *rpt, const char *path, const char *base_path, bool as_diff_base,
 			   const struct report_options *options)
 {
 	struct profile *current = profile_reader_read_or_die(path);
 	if (current->n_sample_types == 0)
 		diag_die("%s: profile has no samples", path);
 	struct profile *base = profile_reader_read_or_die(base_path);
-	struct profile *merged = base_profile_subtract(current, base);
+	struct profile *merged = base_profile_subtract(current, base, as_diff_base);
 	note_unnamed_main_binary(options, merged, current, base);
 	report_prepare(rpt, merged, options);
 	rpt->compared[0] = current;
