@@ -201,6 +201,7 @@ def add_crafted_cases(suite, tmp):
         add_base_cases(suite, os.path.join(crafted, old + ".pb.gz"), os.path.join(crafted, new + ".pb.gz"),
                        f"base {old}")
     add_main_binary_cases(suite, crafted, src)
+    add_regexp_cases(suite, crafted)
     heap = os.path.join(crafted, "heap.pb.gz")
     zst = os.path.join(crafted, "heap.pb.zst")
     with gzip.open(heap) as plain, open(os.path.join(crafted, "heap.raw"), "wb") as out:
@@ -231,6 +232,16 @@ def add_main_binary_cases(suite, crafted, src):
         pprof_args = ["-top", "-base=" + path(old), path(new)]
         suite.add(pprof_args, ["top", "-base=" + path(old), path(new)], label=f"base {old}")
         suite.add(pprof_args, ["diff", path(old), path(new)], label=f"base {old}")
+
+
+def add_regexp_cases(suite, crafted):
+    """Go's regexp syntax and matching (RE2, less \\C): each form as list's
+    argument and as drop_frames."""
+    regexp = os.path.join(crafted, "regexp.pb.gz")
+    add_list_cases(suite, regexp, make_profiles.REGEXP_FORMS, [""], "regexp")
+    for i, form in enumerate(make_profiles.REGEXP_FORMS):
+        path = os.path.join(crafted, f"regexp_drop_{i}.pb.gz")
+        suite.add(["-top", path], ["top", path], label=f"drop_frames {form}", must_report=True)
 
 
 def add_library_cases(suite, tmp, library, program):

@@ -233,6 +233,32 @@ def paths_profile(src):
     return p
 
 
+# Names Go's regexp and POSIX's tell apart, and Go's decoding of UTF-8.
+REGEXP_NAMES = ["main", "main2", "MAIN", "f12", "a+b", "a.b", "aab", "a\nb", "caf\u00e9", "\u65e5\u672c",
+                "x{,2}", "x", "xx", "<tag>", "tag", "bad\udcffbyte", "\udcff", "\udced\udca0\udc80", "K", "k",
+                "\u212a", "\u017f", "s", "2", "\u00ff", "m\u00e1in"]
+# Go's syntax where POSIX's differs or fails, and what Go refuses that RE2 or glibc take.
+REGEXP_FORMS = ["(?:main|f12)", "f\\d+", "(?i)main", "\\x32", "\\x{e9}", "\\Qa+b\\E", "\\pL+$", "^\\pL+$",
+                "\\PL", "\\Amain", "main\\z", "(?s)a.b", "a.b", "(?U)a.+", "\\155ain", "^caf.$", "^..$", "^.$",
+                "\\x{fffd}", "[^a-z]", "x{,2}", "a{,2}", "\\<tag\\>", "\\C", "^\\C", "\\Z", "a*+", "(?P<n>main)",
+                "(?<n>main)", "\\1", "\\8", "[[:alpha:]]+", "(?i)k", "(?i)s", "\\bmain\\b", "main|", "(?m)^b",
+                "\\0", "\\e", "(?i)\\QMAIN\\E", "\\p{Greek}", "[\\d]", "x{2}{3}", "a{1001}", "(a{1000}){2}"]
+
+
+def regexp_profile(drop_frames=""):
+    """A function of each name, called from root."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.function(1, "root")
+    p.location(1, 0, 0, [(1, 0)])
+    for i, name in enumerate(REGEXP_NAMES, 2):
+        p.function(i, name)
+        p.location(i, 0, 0, [(i, 0)])
+        p.sample([i, 1], [100 * i])
+    p.header(drop_frames=drop_frames)
+    return p
+
+
 def write_all(out):
     src = os.path.join(out, "src")
     write_sources(src)
@@ -258,6 +284,9 @@ def write_all(out):
         "nofile_symbolized": nofile_profile(src, symbolized=True),
         "nofile_cancelled": nofile_profile(src, cancelled=True),
     }
+    profiles["regexp"] = regexp_profile()
+    for i, form in enumerate(REGEXP_FORMS):
+        profiles[f"regexp_drop_{i}"] = regexp_profile(drop_frames=form)
     for name, profile in profiles.items():
         profile.write(os.path.join(out, name + ".pb.gz"))
     profiles["heap"].write(os.path.join(out, "heap_raw.pb"), compress=False)
