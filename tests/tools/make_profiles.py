@@ -259,6 +259,31 @@ def regexp_profile(drop_frames=""):
     return p
 
 
+def merge_profile(types=(("alloc_space", "bytes"), ("inuse_space", "bytes")), values=None, comments=(),
+                  scale=1):
+    """profile.Merge at work: samples summed, units of one kind rescaled
+    (kB against bytes), values past 2^53 (negated through float64 in a
+    base) and past int64 (the total wraps), repeated comments."""
+    p = Profile()
+    for type_, unit in types:
+        p.sample_type(type_, unit)
+    for i in range(1, 6):
+        p.function(i, f"merge.f{i}")
+        p.location(i, 0, 0, [(i, 0)])
+    values = values or [[4096 * i * scale, 1000 * i + 1] for i in range(1, 6)]
+    for i, pair in enumerate(values):
+        stack = [i % 5 + 1, 1] if i % 5 else [1]
+        p.sample(stack, pair)
+    p.header(time_nanos=TIME_2026, comments=list(comments))
+    return p
+
+
+BIG = [[(1 << 53) + 1, 3], [(1 << 62) + 1023, 5], [(1 << 62) + 4097, -7], [9007199254740993, 1 << 60],
+       [-((1 << 62) + 1025), 11]]
+HUGE = [[(1 << 62) + (1 << 61), 1], [(1 << 62) + (1 << 61), 2], [4096, 3], [(1 << 62), 4], [1, 5],
+        [(1 << 62) + (1 << 61), 6]]
+
+
 def write_all(out):
     src = os.path.join(out, "src")
     write_sources(src)
@@ -284,6 +309,15 @@ def write_all(out):
         "nofile_symbolized": nofile_profile(src, symbolized=True),
         "nofile_cancelled": nofile_profile(src, cancelled=True),
     }
+    profiles.update({
+        "merge_comments": merge_profile(comments=["one", "two", "one", "#hidden", "#hidden", "", "", "two"]),
+        "merge_bytes": merge_profile(comments=["one"]),
+        "merge_kb": merge_profile(types=(("alloc_space", "kB"), ("inuse_space", "Bytes")), comments=["one", "kB"]),
+        "merge_mb": merge_profile(types=(("alloc_space", "MB"), ("inuse_space", "bytes")), scale=0),
+        "merge_big": merge_profile(values=BIG),
+        "merge_big_base": merge_profile(values=[[v + 1, w] for v, w in BIG]),
+        "merge_huge": merge_profile(values=HUGE),
+    })
     profiles["regexp"] = regexp_profile()
     for i, form in enumerate(REGEXP_FORMS):
         profiles[f"regexp_drop_{i}"] = regexp_profile(drop_frames=form)

@@ -11,6 +11,7 @@
 #include "main_binary.h"
 #include "prune.h"
 #include "reader/diag.h"
+#include "sample_merge.h"
 
 /* Go's strconv.Atoi: an optional sign and decimal digits, nothing else. */
 static bool parse_index(const char *text, long long *value)
@@ -93,6 +94,9 @@ void report_prepare(struct report *rpt, struct profile *prof, const struct repor
 	memset(rpt, 0, sizeof *rpt);
 	rpt->options = *options;
 	rpt->prof = prof;
+	/* pprof merges even one profile, which keeps one of each comment. */
+	const struct profile *sources[] = {prof};
+	prof->n_comments = sample_merge_comments(prof->comments, sources, 1);
 	rpt->value_index = choose_value_index(prof, options->sample_index);
 	rpt->sample_type = prof->sample_types[rpt->value_index].type;
 	rpt->sample_unit = prof->sample_types[rpt->value_index].unit;
