@@ -2,7 +2,7 @@
 heapprof_packages=(
   meson ninja-build pkg-config gcc g++ python3
   libunwind-dev libdw-dev libelf-dev libzstd-dev zlib1g-dev
-  libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libiberty-dev
+  libprotobuf-c-dev protobuf-c-compiler libcurl4-openssl-dev libiberty-dev libre2-dev
   golang-go
 )
 

@@ -16,6 +16,7 @@ static const char diff_help[] =
 	"  -nodecount=N          show at most N functions (default: all)\n"
 	"  -nodefraction=F       hide functions below F*total (default 0.005)\n"
 	"  -cum                  sort by cumulative value\n"
+	"  -flat                 sort by flat value (the default)\n"
 	"  -unit=U               show values in unit U (default: minimum)\n" FLAGS_FETCH_HELP;
 
 int command_diff(int argc, char **argv)

@@ -8,8 +8,8 @@
 static const char list_help[] =
 	"usage: heapprof list [flags] REGEX PROFILE\n"
 	"\n"
-	"Prints the source of every function whose name matches REGEX (POSIX\n"
-	"extended syntax) with the value of each line, exactly as go tool pprof -list.\n"
+	"Prints the source of every function whose name matches REGEX (Go's regexp\n"
+	"syntax, RE2's) with the value of each line, exactly as go tool pprof -list.\n"
 	"PROFILE is a file or an http:// or https:// URL.\n"
 	"\n"
 	"  -sample_index=NAME|N  sample value to show (default: the profile's\n"

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""docs/design.md opens with a map of the source tree: every .c of src/ and tools/ (and
+"""docs/design.md opens with a map of the source tree: every .c and .cpp of src/ and tools/ (and
 every header without a .c beside it, and each folder) must appear in it, and every
 path it names must exist. A file added, moved or removed without the map fails here."""
 import os
@@ -26,9 +26,9 @@ for top in ("src", "tools"):
         for name in sorted(files):
             path = f"{relative}/{name}"
             stem, suffix = os.path.splitext(name)
-            if suffix == ".c" or suffix == ".proto":
+            if suffix in (".c", ".cpp", ".proto"):
                 wanted.append(path)
-            elif suffix == ".h" and stem + ".c" not in files:
+            elif suffix == ".h" and stem + ".c" not in files and stem + ".cpp" not in files:
                 wanted.append(path)
 
 missing = [path for path in wanted if path not in named]

@@ -201,6 +201,8 @@ def add_crafted_cases(suite, tmp):
         add_base_cases(suite, os.path.join(crafted, old + ".pb.gz"), os.path.join(crafted, new + ".pb.gz"),
                        f"base {old}")
     add_main_binary_cases(suite, crafted, src)
+    add_regexp_cases(suite, crafted)
+    add_merge_cases(suite, crafted)
     heap = os.path.join(crafted, "heap.pb.gz")
     zst = os.path.join(crafted, "heap.pb.zst")
     with gzip.open(heap) as plain, open(os.path.join(crafted, "heap.raw"), "wb") as out:
@@ -231,6 +233,31 @@ def add_main_binary_cases(suite, crafted, src):
         pprof_args = ["-top", "-base=" + path(old), path(new)]
         suite.add(pprof_args, ["top", "-base=" + path(old), path(new)], label=f"base {old}")
         suite.add(pprof_args, ["diff", path(old), path(new)], label=f"base {old}")
+
+
+def add_merge_cases(suite, crafted):
+    """profile.Merge as pprof runs it on one profile and on two: repeated
+    comments, units of one kind rescaled, base values past 2^53 negated
+    through float64, totals past int64."""
+    def path(name):
+        return os.path.join(crafted, name + ".pb.gz")
+    for name in ("merge_comments", "merge_big", "merge_huge"):
+        add_top_cases(suite, path(name), ["", "0"], name, must_report=True)
+    for old, new in [("merge_bytes", "merge_kb"), ("merge_kb", "merge_bytes"), ("merge_mb", "merge_kb"),
+                     ("merge_big_base", "merge_big"), ("merge_big", "merge_huge"), ("merge_comments", "merge_kb")]:
+        add_base_cases(suite, path(old), path(new), f"base {old}", must_report=True)
+        suite.add(["-top", "-diff_base=" + path(old), path(new)], ["top", "-diff_base=" + path(old), path(new)],
+                  label=f"diff_base {old}", must_report=True)
+
+
+def add_regexp_cases(suite, crafted):
+    """Go's regexp syntax and matching (RE2, less \\C): each form as list's
+    argument and as drop_frames."""
+    regexp = os.path.join(crafted, "regexp.pb.gz")
+    add_list_cases(suite, regexp, make_profiles.REGEXP_FORMS, [""], "regexp")
+    for i, form in enumerate(make_profiles.REGEXP_FORMS):
+        path = os.path.join(crafted, f"regexp_drop_{i}.pb.gz")
+        suite.add(["-top", path], ["top", path], label=f"drop_frames {form}", must_report=True)
 
 
 def add_library_cases(suite, tmp, library, program):

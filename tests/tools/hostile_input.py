@@ -262,9 +262,9 @@ def check_budgets(heapprof, tmp):
 
 def check_regexps(heapprof, tmp):
     """Regular expressions from a profile (drop_frames, keep_frames) and from
-    the command line (list): glibc copies a repeated group once per
-    repetition and recurses once per nested group. pprof's Go regexp refuses
-    both; heapprof too, before glibc sees them."""
+    the command line (list), costly for glibc, which copied a repeated group
+    once per repetition and recursed once per nested group. pprof's Go regexp
+    refuses both; heapprof too: RE2 the first, regex_bounds.c the second."""
     ok = True
     nested = "(" * 100_000 + "main" + ")" * 100_000
     path = os.path.join(tmp, "regexp.pb.gz")

@@ -245,6 +245,57 @@ def paths_profile(src):
     return p
 
 
+# Names Go's regexp and POSIX's tell apart, and Go's decoding of UTF-8.
+REGEXP_NAMES = ["main", "main2", "MAIN", "f12", "a+b", "a.b", "aab", "a\nb", "caf\u00e9", "\u65e5\u672c",
+                "x{,2}", "x", "xx", "<tag>", "tag", "bad\udcffbyte", "\udcff", "\udced\udca0\udc80", "K", "k",
+                "\u212a", "\u017f", "s", "2", "\u00ff", "m\u00e1in"]
+# Go's syntax where POSIX's differs or fails, and what Go refuses that RE2 or glibc take.
+REGEXP_FORMS = ["(?:main|f12)", "f\\d+", "(?i)main", "\\x32", "\\x{e9}", "\\Qa+b\\E", "\\pL+$", "^\\pL+$",
+                "\\PL", "\\Amain", "main\\z", "(?s)a.b", "a.b", "(?U)a.+", "\\155ain", "^caf.$", "^..$", "^.$",
+                "\\x{fffd}", "[^a-z]", "x{,2}", "a{,2}", "\\<tag\\>", "\\C", "^\\C", "\\Z", "a*+", "(?P<n>main)",
+                "(?<n>main)", "\\1", "\\8", "[[:alpha:]]+", "(?i)k", "(?i)s", "\\bmain\\b", "main|", "(?m)^b",
+                "\\0", "\\e", "(?i)\\QMAIN\\E", "\\p{Greek}", "[\\d]", "x{2}{3}", "a{1001}", "(a{1000}){2}"]
+
+
+def regexp_profile(drop_frames=""):
+    """A function of each name, called from root."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.function(1, "root")
+    p.location(1, 0, 0, [(1, 0)])
+    for i, name in enumerate(REGEXP_NAMES, 2):
+        p.function(i, name)
+        p.location(i, 0, 0, [(i, 0)])
+        p.sample([i, 1], [100 * i])
+    p.header(drop_frames=drop_frames)
+    return p
+
+
+def merge_profile(types=(("alloc_space", "bytes"), ("inuse_space", "bytes")), values=None, comments=(),
+                  scale=1):
+    """profile.Merge at work: samples summed, units of one kind rescaled
+    (kB against bytes), values past 2^53 (negated through float64 in a
+    base) and past int64 (the total wraps), repeated comments."""
+    p = Profile()
+    for type_, unit in types:
+        p.sample_type(type_, unit)
+    for i in range(1, 6):
+        p.function(i, f"merge.f{i}")
+        p.location(i, 0, 0, [(i, 0)])
+    values = values or [[4096 * i * scale, 1000 * i + 1] for i in range(1, 6)]
+    for i, pair in enumerate(values):
+        stack = [i % 5 + 1, 1] if i % 5 else [1]
+        p.sample(stack, pair)
+    p.header(time_nanos=TIME_2026, comments=list(comments))
+    return p
+
+
+BIG = [[(1 << 53) + 1, 3], [(1 << 62) + 1023, 5], [(1 << 62) + 4097, -7], [9007199254740993, 1 << 60],
+       [-((1 << 62) + 1025), 11]]
+HUGE = [[(1 << 62) + (1 << 61), 1], [(1 << 62) + (1 << 61), 2], [4096, 3], [(1 << 62), 4], [1, 5],
+        [(1 << 62) + (1 << 61), 6]]
+
+
 def write_all(out):
     src = os.path.join(out, "src")
     write_sources(src)
@@ -270,6 +321,18 @@ def write_all(out):
         "nofile_symbolized": nofile_profile(src, symbolized=True),
         "nofile_cancelled": nofile_profile(src, cancelled=True),
     }
+    profiles.update({
+        "merge_comments": merge_profile(comments=["one", "two", "one", "#hidden", "#hidden", "", "", "two"]),
+        "merge_bytes": merge_profile(comments=["one"]),
+        "merge_kb": merge_profile(types=(("alloc_space", "kB"), ("inuse_space", "Bytes")), comments=["one", "kB"]),
+        "merge_mb": merge_profile(types=(("alloc_space", "MB"), ("inuse_space", "bytes")), scale=0),
+        "merge_big": merge_profile(values=BIG),
+        "merge_big_base": merge_profile(values=[[v + 1, w] for v, w in BIG]),
+        "merge_huge": merge_profile(values=HUGE),
+    })
+    profiles["regexp"] = regexp_profile()
+    for i, form in enumerate(REGEXP_FORMS):
+        profiles[f"regexp_drop_{i}"] = regexp_profile(drop_frames=form)
     for name, profile in profiles.items():
         profile.write(os.path.join(out, name + ".pb.gz"))
     profiles["heap"].write(os.path.join(out, "heap_raw.pb"), compress=False)

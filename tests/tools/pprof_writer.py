@@ -110,7 +110,8 @@ class Profile:
     def encode(self, string_table=True):
         body = b"".join(self.parts)
         if string_table:
-            body += b"".join(bytes_field(6, text.encode()) for text in self.strings)
+            # Lone surrogates stand for bytes that are not UTF-8.
+            body += b"".join(bytes_field(6, text.encode("utf-8", "surrogateescape")) for text in self.strings)
         return body
 
     def write(self, path, compress=True, string_table=True):

@@ -7,13 +7,18 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum {
 	EXIT_BAD_INPUT = 1, /* the profile, a source file or the system failed us */
 	EXIT_USAGE = 2,     /* the command line itself is wrong */
 };
 
-_Noreturn void diag_die(const char *format, ...) __attribute__((format(printf, 1, 2)));
-_Noreturn void diag_die_usage(const char *format, ...) __attribute__((format(printf, 1, 2)));
+/* noreturn as an attribute, which C++ (go_regexp.cpp) reads too. */
+void diag_die(const char *format, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void diag_die_usage(const char *format, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
 void *diag_malloc(size_t size);
 void *diag_calloc(size_t count, size_t size);
@@ -22,5 +27,9 @@ void *diag_realloc(void *pointer, size_t size);
 void *diag_grow(void *array, size_t *capacity, size_t wanted, size_t size);
 char *diag_strdup(const char *text);
 char *diag_asprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -191,16 +191,35 @@ static void add_sample_calls(struct call_table *calls, const struct node_space *
 	}
 }
 
+/* Whether the samples' plain sum differs from their sum over samples
+   merged as profile.Merge merges them, in absolute values: only with a
+   negative value or a sum past int64, for otherwise each merged sum is its
+   own absolute value. */
+static bool merging_matters(const struct profile *prof, size_t value_index)
+{
+	int64_t total = 0;
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		int64_t value = prof->samples[s].values[value_index];
+		if (value < 0 || __builtin_add_overflow(total, value, &total))
+			return true;
+	}
+	return false;
+}
+
 unsigned char *graph_classify_calls(const struct profile *prof, const struct node_space *space,
 				    size_t value_index, const bool *kept, int64_t cutoff)
 {
 	bool *capable = inline_capable_nodes(space, prof->n_locations);
+	/* pprof walks merged samples: one whose values cancel out adds no call,
+	   and no call's inlining. */
+	int64_t *merged = merging_matters(prof, value_index) ? sample_merge_weights(prof, value_index) : NULL;
 	struct call_table calls = {0};
 	for (size_t s = 0; s < prof->n_samples; s++) {
-		int64_t weight = prof->samples[s].values[value_index];
+		int64_t weight = merged ? merged[s] : prof->samples[s].values[value_index];
 		if (weight != 0)
 			add_sample_calls(&calls, space, &prof->samples[s], weight, kept, capable, s + 1);
 	}
+	free(merged);
 	unsigned char *kinds = diag_calloc(space->n_nodes, 1);
 	for (uint32_t i = 0; i < calls.keys.count; i++) {
 		const struct call_edge *edge = &calls.edges[i];
@@ -215,16 +234,14 @@ unsigned char *graph_classify_calls(const struct profile *prof, const struct nod
 
 int64_t graph_profile_total(const struct profile *prof, size_t value_index)
 {
-	for (size_t s = 0; s < prof->n_samples; s++)
-		if (prof->samples[s].values[value_index] < 0)
-			return sample_merge_total(prof, value_index);
-	/* Without negative values merging samples cannot change the sum. */
+	if (merging_matters(prof, value_index))
+		return sample_merge_total(prof, value_index);
 	int64_t total = 0, diff_base_total = 0;
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		int64_t value = prof->samples[s].values[value_index];
-		go_add(&total, value);
+		total += value;
 		if (sample_merge_is_diff_base(prof, prof->samples[s].message))
-			go_add(&diff_base_total, value);
+			diff_base_total += value;
 	}
 	return diff_base_total > 0 ? diff_base_total : total;
 }

@@ -1,15 +1,14 @@
 #include "list.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "go_int.h"
 #include "go_path.h"
+#include "go_regexp.h"
 #include "graph.h"
 #include "reader/diag.h"
-#include "regex_bounds.h"
 #include "source_reader.h"
 
 /* Lines shown before the first and after the last line with samples. */
@@ -209,54 +208,23 @@ static int compare_by_name(const void *a, const void *b, void *context)
 }
 
 /* The graph's nodes whose function name matches, ordered by name. */
-static struct node_list matching_nodes(const struct listing *l, const regex_t *regex)
+static struct node_list matching_nodes(const struct listing *l, const struct go_regexp *regexp)
 {
 	struct node_list matches = {diag_malloc((l->space->n_nodes + 1) * sizeof(uint32_t)), 0};
 	for (uint32_t node = 0; node < l->space->n_nodes; node++)
-		if (graph_has_node(l->g, node) && !regexec(regex, info_of(l, node)->name, 0, NULL, 0))
+		if (graph_has_node(l->g, node) && go_regexp_match(regexp, info_of(l, node)->name))
 			matches.nodes[matches.count++] = node;
 	qsort_r(matches.nodes, matches.count, sizeof *matches.nodes, compare_by_name, (void *)l);
 	return matches;
 }
 
-/* pprof takes Go (RE2) syntax; POSIX extended syntax agrees on the common
-   part, and the most used RE2 extras are translated: \d, \D and a leading (?i). */
-static char *posix_pattern(const char *pattern, int *flags)
+static struct go_regexp *compile_symbol_regexp(const char *pattern)
 {
-	if (!strncmp(pattern, "(?i)", 4)) {
-		*flags |= REG_ICASE;
-		pattern += 4;
-	}
-	char *posix = diag_malloc(strlen(pattern) * 4 + 1), *out = posix;
-	for (const char *in = pattern; *in; in++) {
-		if (in[0] == '\\' && (in[1] == 'd' || in[1] == 'D')) {
-			out = stpcpy(out, in[1] == 'd' ? "[0-9]" : "[^0-9]");
-			in++;
-		} else if (in[0] == '\\' && in[1]) {
-			*out++ = *in++;
-			*out++ = *in;
-		} else {
-			*out++ = *in;
-		}
-	}
-	*out = '\0';
-	return posix;
-}
-
-static void compile_symbol_regex(regex_t *regex, const char *pattern)
-{
-	int flags = REG_EXTENDED | REG_NOSUB;
-	char *posix = posix_pattern(pattern, &flags);
-	const char *too_costly = regex_bounds_check(posix);
-	if (too_costly)
-		diag_die_usage("parsing argument regexp %s: %s", pattern, too_costly);
-	int status = regcomp(regex, posix, flags);
-	free(posix);
-	if (status) {
-		char reason[256];
-		regerror(status, regex, reason, sizeof reason);
-		diag_die_usage("parsing argument regexp %s: %s", pattern, reason);
-	}
+	char error[512];
+	struct go_regexp *regexp = go_regexp_compile(pattern, error, sizeof error);
+	if (!regexp)
+		diag_die_usage("parsing argument regexp %s: %s", pattern, error);
+	return regexp;
 }
 
 static void print_listing(struct listing *l, const struct node_list *matches)
@@ -277,8 +245,7 @@ static void print_listing(struct listing *l, const struct node_list *matches)
 
 int list_print(struct report *rpt, const char *pattern, FILE *out)
 {
-	regex_t regex;
-	compile_symbol_regex(&regex, pattern);
+	struct go_regexp *regexp = compile_symbol_regexp(pattern);
 	struct list_context context = {display_file_names(rpt)};
 	struct node_space space;
 	graph_node_space_build(&space, rpt->prof, describe_line_frame, &context);
@@ -296,7 +263,7 @@ int list_print(struct report *rpt, const char *pattern, FILE *out)
 	struct source_reader reader;
 	source_reader_init(&reader, search_path, rpt->options.trim_path);
 	struct listing l = {rpt, &space, &g, &reader, out};
-	struct node_list matches = matching_nodes(&l, &regex);
+	struct node_list matches = matching_nodes(&l, regexp);
 	int status = 0;
 	if (matches.count == 0) {
 		fflush(out);
@@ -313,6 +280,6 @@ int list_print(struct report *rpt, const char *pattern, FILE *out)
 	for (size_t i = 0; i < rpt->prof->n_functions; i++)
 		free(context.display_files[i]);
 	free(context.display_files);
-	regfree(&regex);
+	go_regexp_free(regexp);
 	return status;
 }

@@ -1,11 +1,10 @@
 #include "prune.h"
 
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "go_regexp.h"
 #include "reader/diag.h"
-#include "regex_bounds.h"
 
 /* pprof matches frames against a simplified name: no leading '.', and no
    argument list, though "(anonymous namespace)" and "operator()" stay. */
@@ -32,26 +31,24 @@ static char *simplified_function_name(const char *name)
 	return simple;
 }
 
-/* Anchors the pattern as pprof does; a pattern that does not compile prunes
-   nothing, since pprof ignores that error too. */
-static int compile_anchored(regex_t *regex, const char *pattern)
+/* Anchors the pattern as pprof does; NULL when it does not compile. */
+static struct go_regexp *compile_anchored(const char *pattern)
 {
 	char *anchored = diag_asprintf("^(%s)$", pattern);
-	int status =
-		regex_bounds_check(anchored) ? REG_ESIZE : regcomp(regex, anchored, REG_EXTENDED | REG_NOSUB);
+	char error[256];
+	struct go_regexp *regexp = go_regexp_compile(anchored, error, sizeof error);
 	free(anchored);
-	return status;
+	return regexp;
 }
 
-/* Marks each function whose frames are to be dropped. */
+/* Marks each function whose frames are to be dropped; NULL when either
+   pattern does not compile, for pprof then prunes nothing. */
 static bool *dropped_functions(const struct profile *prof)
 {
-	regex_t drop, keep;
-	if (compile_anchored(&drop, prof->drop_frames))
-		return NULL;
-	int have_keep = prof->keep_frames[0] && !compile_anchored(&keep, prof->keep_frames);
-	if (prof->keep_frames[0] && !have_keep) {
-		regfree(&drop);
+	struct go_regexp *drop = compile_anchored(prof->drop_frames);
+	struct go_regexp *keep = drop && prof->keep_frames[0] ? compile_anchored(prof->keep_frames) : NULL;
+	if (!drop || (prof->keep_frames[0] && !keep)) {
+		go_regexp_free(drop);
 		return NULL;
 	}
 	bool *dropped = diag_calloc(prof->n_functions, sizeof *dropped);
@@ -60,13 +57,11 @@ static bool *dropped_functions(const struct profile *prof)
 		if (!*name)
 			continue;
 		char *simple = simplified_function_name(name);
-		dropped[i] = !regexec(&drop, simple, 0, NULL, 0) &&
-			     !(have_keep && !regexec(&keep, simple, 0, NULL, 0));
+		dropped[i] = go_regexp_match(drop, simple) && !(keep && go_regexp_match(keep, simple));
 		free(simple);
 	}
-	regfree(&drop);
-	if (have_keep)
-		regfree(&keep);
+	go_regexp_free(drop);
+	go_regexp_free(keep);
 	return dropped;
 }
 

@@ -11,6 +11,7 @@
 #include "main_binary.h"
 #include "prune.h"
 #include "reader/diag.h"
+#include "sample_merge.h"
 
 /* Go's strconv.Atoi: an optional sign and decimal digits, nothing else. */
 static bool parse_index(const char *text, long long *value)
@@ -74,14 +75,14 @@ void report_open(struct report *rpt, const char *source, const struct report_opt
 	report_prepare(rpt, prof, options);
 }
 
-void report_open_with_base(struct report *rpt, const char *source, const char *base_source,
+void report_open_with_base(struct report *rpt, const char *source, const char *base_source, bool as_diff_base,
 			   const struct report_options *options)
 {
 	struct profile *current = profile_reader_read_source_or_die(source, &options->fetch);
 	if (current->n_sample_types == 0)
 		diag_die("%s: profile has no samples", source);
 	struct profile *base = profile_reader_read_source_or_die(base_source, &options->fetch);
-	struct profile *merged = base_profile_subtract(current, base);
+	struct profile *merged = base_profile_subtract(current, base, as_diff_base);
 	note_unnamed_main_binary(options, merged, current, base);
 	report_prepare(rpt, merged, options);
 	rpt->compared[0] = current;
@@ -93,6 +94,9 @@ void report_prepare(struct report *rpt, struct profile *prof, const struct repor
 	memset(rpt, 0, sizeof *rpt);
 	rpt->options = *options;
 	rpt->prof = prof;
+	/* pprof merges even one profile, which keeps one of each comment. */
+	const struct profile *sources[] = {prof};
+	prof->n_comments = sample_merge_comments(prof->comments, sources, 1);
 	rpt->value_index = choose_value_index(prof, options->sample_index);
 	rpt->sample_type = prof->sample_types[rpt->value_index].type;
 	rpt->sample_unit = prof->sample_types[rpt->value_index].unit;

@@ -47,8 +47,9 @@ struct report {
    total. Exits with status 1 on a bad profile and 2 on a sample index it does not
    have. */
 void report_open(struct report *rpt, const char *source, const struct report_options *options);
-/* The same for the difference from a base profile, as pprof's -base shows it. */
-void report_open_with_base(struct report *rpt, const char *source, const char *base_source,
+/* The same for the difference from a base profile, as pprof's -base shows it,
+   or with as_diff_base as -diff_base does (base_profile.h). */
+void report_open_with_base(struct report *rpt, const char *source, const char *base_source, bool as_diff_base,
 			   const struct report_options *options);
 /* The same for a profile already read, which must have a sample type; the
    report takes ownership of it. */

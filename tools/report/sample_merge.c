@@ -159,6 +159,22 @@ static void put_labels(struct key_buffer *key, const struct profile *prof,
 	free(labels);
 }
 
+size_t sample_merge_comments(const char **out, const struct profile *const *sources, size_t n_sources)
+{
+	struct intern_table seen;
+	intern_table_init(&seen);
+	size_t count = 0;
+	for (size_t s = 0; s < n_sources; s++) {
+		for (size_t i = 0; i < sources[s]->n_comments; i++) {
+			const char *comment = sources[s]->comments[i];
+			if (intern_table_add(&seen, comment, strlen(comment)) == count)
+				out[count++] = comment;
+		}
+	}
+	intern_table_free(&seen);
+	return count;
+}
+
 bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample)
 {
 	for (size_t i = 0; i < sample->n_label; i++) {
@@ -170,9 +186,7 @@ bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Prof
 	return false;
 }
 
-/* Which merged sample each sample becomes; returns the number of merged
-   samples. */
-static size_t merge_samples(const struct profile *prof, uint32_t *merged)
+size_t sample_merge_groups(const struct profile *prof, uint32_t *merged)
 {
 	struct key_buffer key = {0};
 	uint32_t *locations = canonical_locations(prof, &key);
@@ -193,10 +207,30 @@ static size_t merge_samples(const struct profile *prof, uint32_t *merged)
 	return count;
 }
 
+int64_t *sample_merge_weights(const struct profile *prof, size_t value_index)
+{
+	uint32_t *merged = diag_calloc(prof->n_samples + 1, sizeof *merged);
+	size_t count = sample_merge_groups(prof, merged);
+	int64_t *sums = diag_calloc(count + 1, sizeof *sums);
+	for (size_t s = 0; s < prof->n_samples; s++)
+		go_add(&sums[merged[s]], prof->samples[s].values[value_index]);
+	int64_t *weights = diag_calloc(prof->n_samples + 1, sizeof *weights);
+	bool *placed = diag_calloc(count + 1, sizeof *placed);
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		if (!placed[merged[s]])
+			weights[s] = sums[merged[s]];
+		placed[merged[s]] = true;
+	}
+	free(merged);
+	free(sums);
+	free(placed);
+	return weights;
+}
+
 int64_t sample_merge_total(const struct profile *prof, size_t value_index)
 {
 	uint32_t *merged = diag_calloc(prof->n_samples, sizeof *merged);
-	size_t count = merge_samples(prof, merged);
+	size_t count = sample_merge_groups(prof, merged);
 	int64_t *sums = diag_calloc(count, sizeof *sums);
 	bool *diff_base = diag_calloc(count, sizeof *diff_base);
 	for (size_t s = 0; s < prof->n_samples; s++) {
@@ -244,7 +278,7 @@ static bool holds_location(const struct profile_sample *sample, const bool *want
 bool sample_merge_keeps_location(const struct profile *prof, const bool *wanted)
 {
 	uint32_t *merged = diag_calloc(prof->n_samples, sizeof *merged);
-	bool *kept = kept_samples(prof, merged, merge_samples(prof, merged));
+	bool *kept = kept_samples(prof, merged, sample_merge_groups(prof, merged));
 	bool found = false;
 	for (size_t s = 0; s < prof->n_samples && !found; s++)
 		found = kept[merged[s]] && holds_location(&prof->samples[s], wanted);

@@ -13,6 +13,20 @@
    merged samples labelled pprof::base=true when there are any. */
 int64_t sample_merge_total(const struct profile *prof, size_t value_index);
 
+/* Which merged sample each sample becomes (merged: one per sample, in
+   order of first appearance); returns the number of merged samples. */
+size_t sample_merge_groups(const struct profile *prof, uint32_t *merged);
+
+/* The weight each sample adds to pprof's graph, which is built from merged
+   samples: its merged sample's sum on the first of them, 0 on the others.
+   malloc'd, one per sample. */
+int64_t *sample_merge_weights(const struct profile *prof, size_t value_index);
+
+/* profile.Merge's comments: those of the sources in order, each once,
+   written to out, which has room for them all (and may be the one source's
+   own). Returns how many. */
+size_t sample_merge_comments(const char **out, const struct profile *const *sources, size_t n_sources);
+
 /* Whether the sample carries pprof's diff-base label, pprof::base=true. */
 bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Profiles__Sample *sample);
 

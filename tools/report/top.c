@@ -122,8 +122,8 @@ static void build_trimmed(struct top_view *view)
 		go_add(&total_value, view->g.flat[node]);
 		in_graph += graph_has_node(&view->g, node);
 	}
-	int64_t node_cutoff = go_abs((int64_t)((double)total_value * rpt->options.node_fraction));
-	view->edge_cutoff = go_abs((int64_t)((double)total_value * EDGE_FRACTION));
+	int64_t node_cutoff = go_abs(go_int64_of((double)total_value * rpt->options.node_fraction));
+	view->edge_cutoff = go_abs(go_int64_of((double)total_value * EDGE_FRACTION));
 
 	bool *kept = diag_calloc(n_nodes, sizeof *kept);
 	if (node_cutoff > 0) {
@@ -282,7 +282,7 @@ static void print_report_labels(FILE *out, const struct report *rpt, const struc
 		return;
 	if (view->dropped_nodes > 0) {
 		char cutoff[VALUE_TEXT_SIZE];
-		report_format_value(rpt, go_abs((int64_t)((double)rpt->total * rpt->options.node_fraction)),
+		report_format_value(rpt, go_abs(go_int64_of((double)rpt->total * rpt->options.node_fraction)),
 				    cutoff);
 		fprintf(out, "Dropped %d node%s (cum <= %s)\n", view->dropped_nodes,
 			view->dropped_nodes > 1 ? "s" : "", cutoff);

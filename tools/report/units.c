@@ -114,6 +114,16 @@ double units_scale(int64_t value, const char *from_unit, const char *to_unit, co
 	return (double)value;
 }
 
+bool units_compatible(const char *left, const char *right)
+{
+	if (!strcmp(left, right))
+		return true;
+	for (int i = 0; i < COUNT(kinds); i++)
+		if (find_unit(&kinds[i], left) && find_unit(&kinds[i], right))
+			return true;
+	return false;
+}
+
 void units_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit, const char *to_unit)
 {
 	const char *unit_name;
