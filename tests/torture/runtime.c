@@ -921,6 +921,14 @@ static void finish_process(unsigned thread, const struct torture_step *step)
 	}
 }
 
+/* Where the process starts, for the runner. Its own frame, gone before the plan runs:
+   a fork child runs its plan on the stack of the thread that forked, 16 KiB perhaps. */
+__attribute__((noinline)) static void log_start(void)
+{
+	char directory[PATH_MAX];
+	log_process("start", getcwd(directory, sizeof directory) ? directory : "?");
+}
+
 static int run_process(unsigned process)
 {
 	const struct torture_process *plan = &torture_processes[process];
@@ -932,8 +940,7 @@ static int run_process(unsigned process)
 	}
 	sem_init(&results_done, 0, 0);
 	atomic_store(&stop_background, false);
-	char directory[PATH_MAX];
-	log_process("start", getcwd(directory, sizeof directory) ? directory : "?");
+	log_start();
 	say(plan->first_thread, "start, needed library", torture_needed_value());
 	int returned = -1;
 	uint64_t sum = run_steps(plan->first_thread, &returned);
