@@ -306,8 +306,9 @@ static void name_after_class(struct demangle_component *structor, struct demangl
 		structor->u.s_dtor.name = owner;
 }
 
-/* Follows the names a symbol's tree prints: the function's, a local name's enclosing
-   function and entity, a thunk's or a clone's target; not the types. */
+/* Names each constructor and destructor after its class, among the names a symbol's
+   tree prints: the function's, a local name's enclosing function and entity, a
+   thunk's or a clone's target (none is inside a type). */
 static void name_structors(struct demangle_component *name)
 {
 	while (name) {

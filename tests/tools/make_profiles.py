@@ -166,6 +166,12 @@ def mangled_profile():
              "_ZZN2ns2eqIiEEDaRKNS_3BoxIT_EES5_ENUlvE_D2Ev",
              # Return types that stood for the name: decltype(auto), a member pointer.
              "_ZN2ns3refIRiEEDcOT_", "_ZSt7forwardIMSt6threadFvvEEOT_RNSt16remove_referenceIS3_E4typeE",
+             # Issue 18's examples: templated operators, a lambda, a conversion to a function
+             # pointer, a thunk and a transaction clone beside the plain function.
+             "_ZStneIcSt11char_traitsIcESaIcEEbRKNSt7__cxx1112basic_stringIT_T0_T1_EEPKS5_",
+             "_ZStplIcSt11char_traitsIcESaIcEENSt7__cxx1112basic_stringIT_T0_T1_EEPKS5_RKS8_",
+             "_ZStlsISt11char_traitsIcEERSt13basic_ostreamIcT_ES5_PKc", "_ZZ4mainENKUlvE_clEv", "_ZN1AcvPFvvEEv",
+             "_ZThn8_N1B1fEv", "_ZN1B1fEv", "_ZGTtNKSt11logic_error4whatEv", "_ZNKSt11logic_error4whatEv",
              # Legacy Rust: the hash left out, unless it has fewer than five distinct digits.
              "_ZN4core3fmt5write17h0123456789abcdefE",
              "_ZN5alloc7raw_vec19RawVec$LT$T$C$A$GT$11allocate_in17h0123456789abcdefE",
