@@ -505,7 +505,8 @@ class Scenario:
         for flag, word in ((self.unwind, "unwind=fp"), (self.dump_signal, "dump-signal"),
                            (self.dump_interval, "dump-interval"), (self.cxx, "c++"),
                            (self.plugin, "plugin"), (self.needed_thread, "constructor-thread"),
-                           (self.relative_out, "relative-out"), (not self.symbolize, "symbolize=0")):
+                           (self.relative_out, "relative-out"), (not self.symbolize, "symbolize=0"),
+                           (not self.peak, "peak=0"), (self.depth, "depth"), (not self.compressed, "uncompressed")):
             if flag:
                 words.add(word)
         words |= {"start=" + p.start for p in self.processes[1:]}
