@@ -25,7 +25,13 @@ from pprof_writer import Profile  # noqa: E402
 MEMORY_LIMIT = 1 << 30
 ASAN_SLOWDOWN = 3
 NOTES = ("Fetching profile over HTTP from ", "Please wait... (")
-OK_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+# Each connection answers one request, so every answer says so: a client that kept the
+# connection for the next request (a redirect's) would find it closed, by a race.
+OK_HEAD = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/octet-stream\r\n"
+
+
+def redirect(status, location):
+    return b"HTTP/1.1 %s\r\nLocation: %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n" % (status, location)
 
 
 def valid_profile():
@@ -75,9 +81,9 @@ BEHAVIOURS = {
     "/error-endless": lambda c: send_forever(c, b"HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain"
                                              b"\r\n\r\n", b"error " * 10000),
     "/error-escapes": lambda c: c.sendall(b"HTTP/1.1 418 \x1b[31mred\x1b[0m\x07\r\nContent-Length: 0\r\n\r\n"),
-    "/loop": lambda c: c.sendall(b"HTTP/1.1 302 Found\r\nLocation: /loop\r\nContent-Length: 0\r\n\r\n"),
-    "/to-file": lambda c: c.sendall(b"HTTP/1.1 302 Found\r\nLocation: file:///etc/passwd\r\nContent-Length: 0\r\n\r\n"),
-    "/to-good": lambda c: c.sendall(b"HTTP/1.1 301 Moved\r\nLocation: /good\r\nContent-Length: 0\r\n\r\n"),
+    "/loop": lambda c: c.sendall(redirect(b"302 Found", b"/loop")),
+    "/to-file": lambda c: c.sendall(redirect(b"302 Found", b"file:///etc/passwd")),
+    "/to-good": lambda c: c.sendall(redirect(b"301 Moved", b"/good")),
     "/good": lambda c: c.sendall(OK_HEAD + b"Content-Length: %d\r\n\r\n" % len(GOOD) + GOOD),
 }
 GOOD = valid_profile()
