@@ -54,6 +54,27 @@ def same_session(directory, env, steps):
           f"{env}: under heapprof {profiled}\nwithout {plain}")
 
 
+def descriptors_after_dumps(directory, count):
+    """How many descriptors the profiled dump_waiter holds after each of `count` dumps
+    on SIGUSR2."""
+    env = dict(os.environ, HEAPPROF_OUT="dump.%n.pb.gz", HEAPPROF_DUMP_SIGNAL="SIGUSR2", LD_PRELOAD=LIB)
+    process = subprocess.Popen([program("dump_waiter")], cwd=directory, env=env, stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, text=True)
+    counts = []
+    try:
+        process.stdin.write("allocate\n")
+        process.stdin.flush()
+        process.stdout.readline()
+        for dump in range(count):
+            process.send_signal(signal.SIGUSR2)
+            wait_for(os.path.join(directory, f"dump.{dump}.pb.gz"))
+            counts.append(len(os.listdir(f"/proc/{process.pid}/fd")))
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+    return counts
+
+
 def waiter_objects(profile):
     return top(profile, "alloc_objects").get("waiter_work", (0, 0))[0]
 
@@ -91,4 +112,9 @@ with scratch_dir() as directory:
     check(5 <= len(dumps) <= 8, f"dumps after the descriptors were closed: {sorted(dumps)}")
     for dump in dumps:
         pprof(dump, "-top")
+# Each dump closes what it opens: after the first, which opens the ELF files libdw keeps
+# (docs/design.md), later ones hold nothing more.
+with scratch_dir() as directory:
+    counts = descriptors_after_dumps(directory, 5)
+    check(counts[1:] == counts[:1] * 4, f"descriptors after each dump: {counts}")
 print("dumps: ok")
