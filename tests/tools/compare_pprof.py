@@ -241,10 +241,11 @@ def add_merge_cases(suite, crafted):
     through float64, totals past int64."""
     def path(name):
         return os.path.join(crafted, name + ".pb.gz")
-    for name in ("merge_comments", "merge_big", "merge_huge"):
+    for name in ("merge_comments", "merge_big", "merge_huge", "merge_keys"):
         add_top_cases(suite, path(name), ["", "0"], name, must_report=True)
     for old, new in [("merge_bytes", "merge_kb"), ("merge_kb", "merge_bytes"), ("merge_mb", "merge_kb"),
-                     ("merge_big_base", "merge_big"), ("merge_big", "merge_huge"), ("merge_comments", "merge_kb")]:
+                     ("merge_big_base", "merge_big"), ("merge_big", "merge_huge"), ("merge_comments", "merge_kb"),
+                     ("merge_keys_base", "merge_keys")]:
         add_base_cases(suite, path(old), path(new), f"base {old}", must_report=True)
         suite.add(["-top", "-diff_base=" + path(old), path(new)], ["top", "-diff_base=" + path(old), path(new)],
                   label=f"diff_base {old}", must_report=True)

@@ -7,7 +7,7 @@ import random
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from pprof_writer import Profile  # noqa: E402
+from pprof_writer import Profile, bytes_field, int_field, packed_field  # noqa: E402
 
 HEAP_TYPES = [("alloc_objects", "count"), ("alloc_space", "bytes"),
               ("inuse_objects", "count"), ("inuse_space", "bytes")]
@@ -278,6 +278,30 @@ def merge_profile(types=(("alloc_space", "bytes"), ("inuse_space", "bytes")), va
     return p
 
 
+def keys_profile(base=False):
+    """What profile.Merge keys samples and mappings by: a label key holding
+    both a string and a number, a unit given as "" against none, and two
+    mappings with one build ID and two file names (the first met names
+    both)."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x400000, 0x500000, 0, "/nonexistent/first", "b1d")
+    p.mapping(2, 0x600000, 0x700000, 0, "/nonexistent/second", "b1d")
+    p.function(1, "root")
+    p.location(1, 0, 0, [(1, 0)])
+    p.location(2, 2, 0x600100)
+    p.location(3, 1, 0x400200)
+    p.strings.append("")  # an empty unit under an index of its own
+    empty_unit = len(p.strings) - 1
+    order = [("k", "v"), ("k", 8, "count")] if base else [("k", 8, "count"), ("k", "v")]
+    p.sample([2, 1], [1000 if base else 4000], labels=order)
+    p.raw(bytes_field(2, packed_field(1, [3, 1]) + packed_field(2, [700 if base else 300])
+                      + bytes_field(3, int_field(1, p.s("n")) + int_field(3, 5)
+                                    + (int_field(4, empty_unit) if base else b""))))
+    p.header(time_nanos=TIME_2026)
+    return p
+
+
 BIG = [[(1 << 53) + 1, 3], [(1 << 62) + 1023, 5], [(1 << 62) + 4097, -7], [9007199254740993, 1 << 60],
        [-((1 << 62) + 1025), 11]]
 HUGE = [[(1 << 62) + (1 << 61), 1], [(1 << 62) + (1 << 61), 2], [4096, 3], [(1 << 62), 4], [1, 5],
@@ -317,6 +341,8 @@ def write_all(out):
         "merge_big": merge_profile(values=BIG),
         "merge_big_base": merge_profile(values=[[v + 1, w] for v, w in BIG]),
         "merge_huge": merge_profile(values=HUGE),
+        "merge_keys": keys_profile(),
+        "merge_keys_base": keys_profile(base=True),
     })
     profiles["regexp"] = regexp_profile()
     for i, form in enumerate(REGEXP_FORMS):

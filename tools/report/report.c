@@ -104,6 +104,7 @@ void report_prepare(struct report *rpt, struct profile *prof, const struct repor
 	/* pprof merges samples as it reads, before names are simplified and
        drop_frames prunes stacks; samples equal only afterwards stay apart. */
 	rpt->total = graph_profile_total(prof, rpt->value_index);
+	sample_merge_mappings(prof);
 	display_names_apply(prof);
 	prune_dropped_frames(prof);
 }
