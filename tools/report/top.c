@@ -140,12 +140,20 @@ static void build_trimmed(struct top_view *view)
 	collect_rows(view);
 	view->original_count = view->n_rows;
 	int64_t node_count = rpt->options.node_count; /* -1: top's default, all */
-	if (node_count > 0 && (uint64_t)node_count < view->n_rows) {
-		memset(kept, 0, n_nodes * sizeof *kept);
-		for (int64_t i = 0; i < node_count; i++)
-			kept[view->rows[i].id] = true;
-		rebuild(view, kept);
-		collect_rows(view);
+	if (node_count > 0) {
+		/* The first node_count nodes, less those whose cum has no absolute
+		   value (the smallest int64), which pprof's cutoff of 0 drops. */
+		size_t first = (uint64_t)node_count < view->n_rows ? (size_t)node_count : view->n_rows,
+		       n_kept = 0;
+		for (size_t i = 0; i < first; i++)
+			n_kept += go_abs(view->rows[i].cum) >= 0;
+		if (n_kept != view->n_rows) {
+			memset(kept, 0, n_nodes * sizeof *kept);
+			for (size_t i = 0; i < first; i++)
+				kept[view->rows[i].id] = go_abs(view->rows[i].cum) >= 0;
+			rebuild(view, kept);
+			collect_rows(view);
+		}
 	}
 	if (!view->kept)
 		free(kept);
