@@ -80,7 +80,7 @@ static bool parse_uint64(const char *s, int base, uint64_t *value)
 			underscores = true;
 			continue;
 		}
-		int digit = is_digit(*s)				  ? *s - '0'
+		int digit = is_digit(*s)                           ? *s - '0'
 			    : lower(*s) >= 'a' && lower(*s) <= 'z' ? lower(*s) - 'a' + 10
 								   : 99;
 		if (digit >= base || n > (UINT64_MAX - (uint64_t)digit) / (uint64_t)base)

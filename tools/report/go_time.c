@@ -58,7 +58,8 @@ static bool go_takes_zone_data(struct zone_data data)
 	}
 	if (!take(&data, (size_t)n[TIME] * width, &times) || !take(&data, n[TIME], &indices) ||
 	    !take(&data, (size_t)n[ZONE] * 6, &zones) ||
-	    !take(&data, (size_t)n[CHAR] + (size_t)n[LEAP] * (width + 4) + n[STD_WALL] + n[UTC_LOCAL], &rest) ||
+	    !take(&data, (size_t)n[CHAR] + (size_t)n[LEAP] * (width + 4) + n[STD_WALL] + n[UTC_LOCAL],
+		  &rest) ||
 	    n[ZONE] == 0)
 		return false;
 	for (uint32_t i = 0; i < n[ZONE]; i++)
@@ -79,10 +80,12 @@ static bool go_takes_zone_file(const char *path)
 		return false;
 	struct stat status;
 	bool taken = false;
-	if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) && (size_t)status.st_size <= MOST_ZONE_FILE_BYTES) {
+	if (fstat(fd, &status) == 0 && S_ISREG(status.st_mode) &&
+	    (size_t)status.st_size <= MOST_ZONE_FILE_BYTES) {
 		size_t size = (size_t)status.st_size;
 		unsigned char *bytes = diag_malloc(size + 1);
-		taken = read(fd, bytes, size) == (ssize_t)size && go_takes_zone_data((struct zone_data){bytes, bytes + size});
+		taken = read(fd, bytes, size) == (ssize_t)size &&
+			go_takes_zone_data((struct zone_data){bytes, bytes + size});
 		free(bytes);
 	}
 	close(fd);
@@ -125,7 +128,8 @@ static void civil_time(int64_t seconds, struct tm *out)
 	days += 719468; /* from 0000-03-01 */
 	int64_t era = (days >= 0 ? days : days - 146096) / 146097;
 	int64_t day_of_era = days - era * 146097;
-	int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+	int64_t year_of_era =
+		(day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
 	int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
 	int64_t month = (5 * day_of_year + 2) / 153; /* from March */
 	*out = (struct tm){.tm_sec = (int)(rest % 60),
