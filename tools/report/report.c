@@ -70,44 +70,66 @@ static int compare_label_units(const void *a, const void *b)
 	return order ? order : strcmp(left->unit, right->unit);
 }
 
-/* The units the kept samples give numeric labels, each (key, unit) once in
-   the order met; *count of them. malloc'd. */
-static struct label_unit *label_units(const struct profile *prof, size_t *count)
+/* The units samples (indices, or all when NULL) give numeric labels, each
+   (key, unit) once in the order met; *count of them. malloc'd. */
+static struct label_unit *label_units(const struct profile *prof, const size_t *samples, size_t n_samples,
+				      size_t *count)
 {
-	size_t n_kept, capacity = 0;
-	size_t *kept = sample_merge_kept(prof, &n_kept);
 	struct label_unit *units = NULL;
+	size_t capacity = 0, pair_capacity = 0;
+	char *pair = NULL;
 	struct intern_table seen;
 	intern_table_init(&seen);
 	*count = 0;
-	for (size_t k = 0; k < n_kept; k++) {
-		const Perftools__Profiles__Sample *sample = prof->samples[kept[k]].message;
+	for (size_t k = 0; k < n_samples; k++) {
+		const Perftools__Profiles__Sample *sample = prof->samples[samples ? samples[k] : k].message;
 		for (size_t i = 0; i < sample->n_label; i++) {
 			const Perftools__Profiles__Label *label = sample->label[i];
 			const char *key = prof->strings[label->key], *unit = prof->strings[label->num_unit];
 			if (label->str || !*unit)
 				continue;
-			char *pair = diag_asprintf("%s%c%s", key, '\0', unit);
-			bool added = intern_table_add(&seen, pair, strlen(key) + 1 + strlen(unit)) == *count;
-			free(pair);
-			if (added) {
+			size_t key_length = strlen(key), length = key_length + 1 + strlen(unit);
+			pair = diag_grow(pair, &pair_capacity, length + 1, 1);
+			memcpy(pair, key, key_length + 1);
+			strcpy(pair + key_length + 1, unit);
+			if (intern_table_add(&seen, pair, length) == *count) {
 				units = diag_grow(units, &capacity, *count + 1, sizeof *units);
 				units[(*count)++] = (struct label_unit){key, unit};
 			}
 		}
 	}
 	intern_table_free(&seen);
-	free(kept);
+	free(pair);
 	return units;
 }
 
+static size_t distinct_keys(const struct label_unit *units, size_t count)
+{
+	struct intern_table keys;
+	intern_table_init(&keys);
+	for (size_t i = 0; i < count; i++)
+		intern_table_add(&keys, units[i].key, strlen(units[i].key));
+	size_t distinct = keys.ids.count;
+	intern_table_free(&keys);
+	return distinct;
+}
+
 /* pprof's identifyNumLabelUnits: a numeric label key takes the first unit
-   the kept samples give it, and pprof warns of the others, each key on a
-   line (in Go's map order, which is random: here by key). */
+   the samples Merge keeps give it, and pprof warns of the others, each key
+   on a line (in Go's map order, which is random: here by key). Merging is
+   only done when some key has two units at all. */
 static void note_label_units(const struct profile *prof)
 {
 	size_t count;
-	struct label_unit *units = label_units(prof, &count);
+	struct label_unit *units = label_units(prof, NULL, prof->n_samples, &count);
+	bool two_units = distinct_keys(units, count) < count;
+	free(units);
+	if (!two_units)
+		return;
+	size_t n_kept;
+	size_t *kept = sample_merge_kept(prof, &n_kept);
+	units = label_units(prof, kept, n_kept, &count);
+	free(kept);
 	struct intern_table keys;
 	intern_table_init(&keys);
 	const char **first = diag_calloc(count + 1, sizeof *first);

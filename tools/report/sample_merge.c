@@ -364,6 +364,20 @@ void sample_merge_mappings(struct profile *prof)
 	uint32_t *chosen = diag_malloc(prof->n_mappings * sizeof *chosen);
 	for (size_t i = 0; i < prof->n_mappings; i++)
 		chosen[i] = NO_MAPPING;
+	/* Mappings of one key name their frames alike unless their files differ. */
+	bool files_differ = false;
+	for (size_t i = 0; i < prof->n_mappings; i++) {
+		if (chosen[key_of[i]] == NO_MAPPING)
+			chosen[key_of[i]] = (uint32_t)i;
+		files_differ |= strcmp(prof->mappings[chosen[key_of[i]]].file, prof->mappings[i].file) != 0;
+	}
+	if (!files_differ) {
+		free(key_of);
+		free(chosen);
+		return;
+	}
+	for (size_t i = 0; i < prof->n_mappings; i++)
+		chosen[i] = NO_MAPPING;
 	chosen[key_of[0]] = 0;
 	size_t count;
 	size_t *kept = sample_merge_kept(prof, &count);
