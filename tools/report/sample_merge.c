@@ -379,10 +379,10 @@ void sample_merge_mappings(struct profile *prof)
 	for (size_t i = 0; i < prof->n_mappings; i++)
 		chosen[i] = NO_MAPPING;
 	chosen[key_of[0]] = 0;
-	size_t count;
-	size_t *kept = sample_merge_kept(prof, &count);
-	for (size_t k = 0; k < count; k++) {
-		const struct profile_sample *sample = &prof->samples[kept[k]];
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		const struct profile_sample *sample = &prof->samples[s];
+		if (all_zero(sample->values, prof->n_sample_types))
+			continue; /* Merge passes over it */
 		for (size_t i = 0; i < sample->n_locations; i++) {
 			uint32_t mapping = prof->locations[sample->locations[i]].mapping;
 			if (mapping != NO_MAPPING && chosen[key_of[mapping]] == NO_MAPPING)
@@ -396,5 +396,4 @@ void sample_merge_mappings(struct profile *prof)
 	}
 	free(key_of);
 	free(chosen);
-	free(kept);
 }

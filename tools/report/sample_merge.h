@@ -42,8 +42,9 @@ size_t *sample_merge_kept(const struct profile *prof, size_t *count);
 
 /* Points each location at the mapping profile.Merge keeps for its own, the
    first of those it takes for one that the merge meets: the first mapping,
-   then those of the samples it keeps, in order. Their files name the
-   frames without a function. */
+   then those of the samples that have a value, in order (a sample whose
+   values later cancel out has been met). Their files name the frames
+   without a function. */
 void sample_merge_mappings(struct profile *prof);
 
 /* Whether profile.Merge takes two mappings for one: the same size rounded up
