@@ -22,7 +22,7 @@ static const char list_help[] =
 int command_list(int argc, char **argv)
 {
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
-	options.note_unnamed_main_binary = true;
+	options.pprof_notes = true;
 	const struct flag_spec specs[] = {
 		{"sample_index", NULL, FLAG_STRING, &options.sample_index},
 		{"source_path", NULL, FLAG_STRING, &options.source_path},

@@ -45,7 +45,7 @@ static const char *chosen_base(const char *command, const char *base, const char
 int command_top_report(int argc, char **argv, const char *name, const char *help, bool as_diff)
 {
 	struct report_options options = REPORT_OPTIONS_DEFAULT;
-	options.note_unnamed_main_binary = true;
+	options.pprof_notes = true;
 	const char *base_path = NULL, *diff_base_path = NULL;
 	bool flat_sort = false;
 	const struct flag_spec specs[] = {

@@ -1,11 +1,11 @@
 #include "flags.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "reader/diag.h"
+#include "report/go_strconv.h"
 
 static const struct flag_spec *find_flag(const struct flag_spec *specs, int n_specs, const char *name,
 					 size_t length)
@@ -19,36 +19,25 @@ static const struct flag_spec *find_flag(const struct flag_spec *specs, int n_sp
 	return NULL;
 }
 
+/* Values as Go's flag package parses them (strconv, base 0 for integers). */
 static void set_value(const struct flag_spec *spec, const char *value, const char *command)
 {
-	char *end;
-	errno = 0;
 	switch (spec->kind) {
 	case FLAG_STRING:
 		*(const char **)spec->target = value;
 		return;
-	case FLAG_INT: {
-		long number = strtol(value, &end, 0);
-		if (!*value || *end || errno || number < -2147483647L - 1 || number > 2147483647L)
+	case FLAG_INT:
+		if (!go_parse_int64(value, 0, spec->target))
 			diag_die_usage("%s: invalid value \"%s\" for -%s: want an integer", command, value,
 				       spec->name);
-		*(int *)spec->target = (int)number;
 		return;
-	}
-	case FLAG_DOUBLE: {
-		double number = strtod(value, &end);
-		if (!*value || *end || errno)
+	case FLAG_DOUBLE:
+		if (!go_parse_float64(value, spec->target))
 			diag_die_usage("%s: invalid value \"%s\" for -%s: want a number", command, value,
 				       spec->name);
-		*(double *)spec->target = number;
 		return;
-	}
 	case FLAG_BOOL:
-		if (!strcmp(value, "true") || !strcmp(value, "1"))
-			*(bool *)spec->target = true;
-		else if (!strcmp(value, "false") || !strcmp(value, "0"))
-			*(bool *)spec->target = false;
-		else
+		if (!go_parse_bool(value, spec->target))
 			diag_die_usage("%s: invalid value \"%s\" for -%s: want true or false", command, value,
 				       spec->name);
 		return;

@@ -1,5 +1,6 @@
 /* Command-line flags in the style go tool pprof accepts them: -name=value,
-   -name value, --name=value, and -name alone for a boolean. */
+   -name value, --name=value, and -name alone for a boolean; values in Go's
+   syntax (go_strconv.h). */
 #ifndef HEAPPROF_TOOLS_FLAGS_H
 #define HEAPPROF_TOOLS_FLAGS_H
 
@@ -11,7 +12,7 @@ struct flag_spec {
 	const char *name;
 	const char *short_name; /* NULL, or e.g. "o" for -o */
 	enum flag_kind kind;
-	void *target; /* const char **, int *, double * or bool * */
+	void *target; /* const char **, int64_t *, double * or bool * */
 };
 
 /* A command's command line: its flags, its usage text and how many

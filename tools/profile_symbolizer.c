@@ -279,7 +279,7 @@ static int decode_for_rewrite(struct rewrite *rw, const char *in_path, char *err
 		free(bytes);
 		return fail(error, error_size, "%s: %s", in_path, reason);
 	}
-	rw->message = profile_reader_unpack(&rw->arena, plain.bytes, plain.size, reason, sizeof reason);
+	rw->message = profile_reader_unpack(&rw->arena, &plain, reason, sizeof reason);
 	decompress_buffer_free(&plain);
 	free(bytes);
 	/* What symbolizing adds grows with the locations and the binaries' inline

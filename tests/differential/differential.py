@@ -125,14 +125,15 @@ def check_seed(seed, pprof, heapprof, keep=None):
 
 
 def read_seeds(path):
-    """Seeds and ranges A-B, separated by white space; '#' starts a comment."""
-    seeds = []
+    """Seeds and ranges A-B, separated by white space; '#' starts a comment.
+    Each seed once, in order."""
+    seeds = set()
     with open(path) as lines:
         for line in lines:
             for word in line.split("#", 1)[0].split():
                 first, _, last = word.partition("-")
-                seeds += range(int(first), int(last or first) + 1)
-    return seeds
+                seeds.update(range(int(first), int(last or first) + 1))
+    return sorted(seeds)
 
 
 def main():

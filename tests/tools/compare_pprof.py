@@ -203,13 +203,15 @@ def add_crafted_cases(suite, tmp):
     add_main_binary_cases(suite, crafted, src)
     add_regexp_cases(suite, crafted)
     add_merge_cases(suite, crafted)
+    add_small_cases(suite, crafted, src)
     heap = os.path.join(crafted, "heap.pb.gz")
     zst = os.path.join(crafted, "heap.pb.zst")
     with gzip.open(heap) as plain, open(os.path.join(crafted, "heap.raw"), "wb") as out:
         out.write(plain.read())
     subprocess.run(["zstd", "-q", "-f", os.path.join(crafted, "heap.raw"), "-o", zst], check=True)
     add_top_cases(suite, zst, [""], "zstd", pprof_profile=heap)
-    for tz in ("America/New_York", "Asia/Kolkata", ":Europe/Paris", "EST5EDT", "<+03>-3", "", "Nowhere/Atall"):
+    for tz in ("America/New_York", "Asia/Kolkata", ":Europe/Paris", "EST5EDT", "<+03>-3", "", "Nowhere/Atall",
+               "right/UTC", "right/Europe/Paris", "/etc/passwd", "/dev/null", "Europe", "zone.tab"):
         env = dict(suite.env, TZ=tz)
         for profile in ("heap.pb.gz", "many.pb.gz", "units.pb.gz"):
             path = os.path.join(crafted, profile)
@@ -235,16 +237,50 @@ def add_main_binary_cases(suite, crafted, src):
         suite.add(pprof_args, ["diff", path(old), path(new)], label=f"base {old}")
 
 
+# Go's flag syntax: strconv's for booleans, integers (base prefixes, '_') and
+# floats (hexadecimal, '_', inf, NaN), and an empty sample index.
+GO_FLAG_SYNTAX = [["-cum=T"], ["-cum=FALSE", "-flat=1"], ["-flat=t"], ["-nodecount=0b11"], ["-nodecount=1_0"],
+                  ["-nodecount=0o2"], ["-nodecount=010"], ["-nodecount=+2"], ["-nodecount=9223372036854775807"],
+                  ["-nodecount=0x"], ["-nodecount=1__0"], ["-sample_index="], ["-nodefraction=0x1p-4"],
+                  ["-nodefraction=1_0e-3"], ["-nodefraction=inf"], ["-nodefraction=NaN"], ["-nodefraction=.5e-1"],
+                  ["-nodefraction=0x1"], ["-nodefraction=1e400"], ["-cum", "-flat"]]
+
+
+def add_small_cases(suite, crafted, src):
+    """Item by item: mapping files that parse as URLs, units Go pads by
+    character, Go's flag syntax, fields numbered 0, numeric label units
+    pprof warns of, list's edge cases."""
+    def path(name):
+        return os.path.join(crafted, name + ".pb.gz")
+    for name in ("small_urls", "small_field_zero", "small_label_units"):
+        add_top_cases(suite, path(name), [""], name, must_report=True)
+    for flags in GO_FLAG_SYNTAX:
+        suite.add(["-top"] + flags + [path("heap")], ["top"] + flags + [path("heap")], label="flags")
+    for unit in ("\u03bcs", "\u00b5x", "\u00e9t\u00e9", "furlong", "s"):
+        for index in ("0", "1"):
+            flags = [f"-unit={unit}", f"-sample_index={index}"]
+            suite.add(["-top"] + flags + [path("small_units")], ["top"] + flags + [path("small_units")],
+                      label="units", must_report=True)
+            suite.add(["-list", "."] + flags + [path("small_units")], ["list"] + flags + [".", path("small_units")],
+                      cwd=src, label="units", must_report=True)
+    for regex in (".", "edge", "beta", "gamma"):
+        suite.add(["-list", regex, path("small_list_edges")], ["list", regex, path("small_list_edges")], cwd=src,
+                  label="list edges", must_report=True)
+    suite.add(["-list", ".", path("small_label_units")], ["list", ".", path("small_label_units")], cwd=src,
+              label="label units")
+
+
 def add_merge_cases(suite, crafted):
     """profile.Merge as pprof runs it on one profile and on two: repeated
     comments, units of one kind rescaled, base values past 2^53 negated
     through float64, totals past int64."""
     def path(name):
         return os.path.join(crafted, name + ".pb.gz")
-    for name in ("merge_comments", "merge_big", "merge_huge"):
+    for name in ("merge_comments", "merge_big", "merge_huge", "merge_keys"):
         add_top_cases(suite, path(name), ["", "0"], name, must_report=True)
     for old, new in [("merge_bytes", "merge_kb"), ("merge_kb", "merge_bytes"), ("merge_mb", "merge_kb"),
-                     ("merge_big_base", "merge_big"), ("merge_big", "merge_huge"), ("merge_comments", "merge_kb")]:
+                     ("merge_big_base", "merge_big"), ("merge_big", "merge_huge"), ("merge_comments", "merge_kb"),
+                     ("merge_keys_base", "merge_keys")]:
         add_base_cases(suite, path(old), path(new), f"base {old}", must_report=True)
         suite.add(["-top", "-diff_base=" + path(old), path(new)], ["top", "-diff_base=" + path(old), path(new)],
                   label=f"diff_base {old}", must_report=True)

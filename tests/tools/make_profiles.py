@@ -7,7 +7,7 @@ import random
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from pprof_writer import Profile  # noqa: E402
+from pprof_writer import Profile, bytes_field, int_field, key, packed_field, varint  # noqa: E402
 
 HEAP_TYPES = [("alloc_objects", "count"), ("alloc_space", "bytes"),
               ("inuse_objects", "count"), ("inuse_space", "bytes")]
@@ -296,6 +296,100 @@ def merge_profile(types=(("alloc_space", "bytes"), ("inuse_space", "bytes")), va
     return p
 
 
+def keys_profile(base=False):
+    """What profile.Merge keys samples and mappings by: a label key holding
+    both a string and a number, a unit given as "" against none, and two
+    mappings with one build ID and two file names (the first met names
+    both)."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x400000, 0x500000, 0, "/nonexistent/first", "b1d")
+    p.mapping(2, 0x600000, 0x700000, 0, "/nonexistent/second", "b1d")
+    p.function(1, "root")
+    p.location(1, 0, 0, [(1, 0)])
+    p.location(2, 2, 0x600100)
+    p.location(3, 1, 0x400200)
+    p.strings.append("")  # an empty unit under an index of its own
+    empty_unit = len(p.strings) - 1
+    order = [("k", "v"), ("k", 8, "count")] if base else [("k", 8, "count"), ("k", "v")]
+    p.sample([2, 1], [1000 if base else 4000], labels=order)
+    p.raw(bytes_field(2, packed_field(1, [3, 1]) + packed_field(2, [700 if base else 300])
+                      + bytes_field(3, int_field(1, p.s("n")) + int_field(3, 5)
+                                    + (int_field(4, empty_unit) if base else b""))))
+    p.header(time_nanos=TIME_2026)
+    return p
+
+
+def urls_profile():
+    """Mapping files url.Parse takes for absolute URLs, which pprof blanks
+    when they have no build ID."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    files = [("C:\\Users\\me\\app.exe", ""), ("memfd:jit (deleted)", ""), ("http://example.com/app", "b1d"),
+             ("/nonexistent/lib/libz.so", ""), ("anon:thing", ""), ("x:%zz", ""), ("1a:b", "")]
+    for i, (name, build_id) in enumerate(files, 1):
+        p.mapping(i, i << 24, (i << 24) + 0x100000, 0, name, build_id)
+        p.location(i, i, (i << 24) + 0x1000)
+        p.sample([i], [1000 * i])
+    return p
+
+
+def odd_units_profile():
+    """Units pprof does not know, some not ASCII: -unit names them, and Go
+    pads the columns by character."""
+    p = Profile()
+    p.sample_type("latency", "\u03bcs")
+    p.sample_type("lengths", "furlongs")
+    for i in range(1, 4):
+        p.function(i, f"unit.f{i}", filename="app.c", start_line=i)
+        p.location(i, 0, 0, [(i, 10 * i)])
+        p.sample([i], [7 ** i, 11 * i])
+    return p
+
+
+def field_zero_profile():
+    """Fields numbered 0, which pprof's decoder skips, at the top and inside
+    a sample and a location."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.function(1, "zero.f")
+    p.raw(bytes_field(4, int_field(1, 1) + key(0, 0) + varint(7) + bytes_field(4, int_field(1, 1))))
+    p.raw(bytes_field(2, packed_field(1, [1]) + packed_field(2, [4096]) + key(0, 2) + varint(2) + b"zz"))
+    p.raw(key(0, 0) + varint(5) + key(1 << 33, 0) + varint(1))
+    return p
+
+
+def label_units_profile():
+    """A numeric label key given two units: pprof keeps the first it meets
+    and warns of the other on stderr."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    for i in range(1, 4):
+        p.function(i, f"tag.f{i}")
+        p.location(i, 0, 0, [(i, 0)])
+    p.sample([1], [0], labels=[("bytes", 5, "MB")])  # zero: profile.Merge drops it
+    p.sample([1], [100], labels=[("bytes", 64, "B")])
+    p.sample([2], [200], labels=[("bytes", 2, "kB"), ("count", 3)])
+    p.sample([3], [300], labels=[("bytes", 1, "kB"), ("bytes", 9, "B")])
+    return p
+
+
+def list_edges_profile(src):
+    """list's edge cases: a missing file named again by a function whose
+    range is empty (pprof still says it could not find it), a function
+    without a file, and an empty range in a file that exists."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    functions = [(1, "edge.alpha", "gone/never.c", 0, 10), (2, "edge.beta", "gone/never.c", 100, 10),
+                 (3, "edge.gamma", "", 0, 5), (4, "edge.delta", os.path.join(src, "app.c"), 100, 3),
+                 (5, "edge.epsilon", "/nonexistent/abs.c", 50, 1)]
+    for id_, name, filename, start, line in functions:
+        p.function(id_, name, filename=filename, start_line=start)
+        p.location(id_, 0, 0, [(id_, line)])
+        p.sample([id_], [100 * id_])
+    return p
+
+
 BIG = [[(1 << 53) + 1, 3], [(1 << 62) + 1023, 5], [(1 << 62) + 4097, -7], [9007199254740993, 1 << 60],
        [-((1 << 62) + 1025), 11]]
 HUGE = [[(1 << 62) + (1 << 61), 1], [(1 << 62) + (1 << 61), 2], [4096, 3], [(1 << 62), 4], [1, 5],
@@ -335,6 +429,13 @@ def write_all(out):
         "merge_big": merge_profile(values=BIG),
         "merge_big_base": merge_profile(values=[[v + 1, w] for v, w in BIG]),
         "merge_huge": merge_profile(values=HUGE),
+        "merge_keys": keys_profile(),
+        "merge_keys_base": keys_profile(base=True),
+        "small_urls": urls_profile(),
+        "small_units": odd_units_profile(),
+        "small_field_zero": field_zero_profile(),
+        "small_label_units": label_units_profile(),
+        "small_list_edges": list_edges_profile(src),
     })
     profiles["regexp"] = regexp_profile()
     for i, form in enumerate(REGEXP_FORMS):

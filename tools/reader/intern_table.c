@@ -26,6 +26,13 @@ static bool same_bytes(const void *context, const void *key, uint32_t index)
 	return entry->length == sought->length && !memcmp(entry->bytes, sought->bytes, sought->length);
 }
 
+uint32_t intern_table_find(const struct intern_table *table, const char *bytes, size_t length)
+{
+	struct intern_key key = {bytes, length};
+	return hash_map_find(&table->ids, hash_map_hash_bytes(bytes, length), same_bytes, table->entries,
+			     &key);
+}
+
 uint32_t intern_table_add(struct intern_table *table, const char *bytes, size_t length)
 {
 	struct intern_key key = {bytes, length};

@@ -22,6 +22,8 @@ struct intern_table {
 
 void intern_table_init(struct intern_table *table);
 void intern_table_free(struct intern_table *table);
+/* The dense id of the byte string, or HASH_MAP_ABSENT. */
+uint32_t intern_table_find(const struct intern_table *table, const char *bytes, size_t length);
 /* Returns the dense id of the byte string, adding a copy if it is new. */
 uint32_t intern_table_add(struct intern_table *table, const char *bytes, size_t length);
 

@@ -60,34 +60,55 @@ static int over_budget(char *error, size_t error_size, size_t budget)
 }
 
 /* Refuses, before decoding, a profile whose decoding is over budget. */
-static int survey(const unsigned char *bytes, size_t size, char *error, size_t error_size)
+static int survey(const unsigned char *bytes, size_t size, struct wire_survey *found, char *error,
+		  size_t error_size)
 {
 	if (size == 0) {
 		snprintf(error, error_size, "parsing profile: empty input file");
 		return -1;
 	}
-	struct wire_survey found;
-	if (wire_survey_profile(bytes, size, &found, error, error_size))
+	if (wire_survey_profile(bytes, size, found, error, error_size))
 		return -1;
-	if (found.samples > MOST_SAMPLES || found.locations > MOST_LOCATIONS) {
-		bool samples = found.samples > MOST_SAMPLES;
+	if (found->samples > MOST_SAMPLES || found->locations > MOST_LOCATIONS) {
+		bool samples = found->samples > MOST_SAMPLES;
 		snprintf(error, error_size, "parsing profile: more than %zu %s (the most heapprof reads)",
 			 samples ? MOST_SAMPLES : MOST_LOCATIONS, samples ? "samples" : "locations");
 		return -1;
 	}
 	size_t budget = decode_budget(size);
-	return found.decoded_bytes > budget ? over_budget(error, error_size, budget) : 0;
+	return found->decoded_bytes > budget ? over_budget(error, error_size, budget) : 0;
 }
 
-Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, const unsigned char *bytes,
-						    size_t size, char *error, size_t error_size)
+/* Takes out the fields pprof skips and protobuf-c refuses: in place, in a
+   copy of an uncompressed input, which then takes the place of the absent
+   decompressed one. */
+static int take_out_skipped(struct byte_buffer *plain, char *error, size_t error_size)
 {
-	if (survey(bytes, size, error, error_size))
+	if (!plain->owned) {
+		unsigned char *copy = malloc(plain->size);
+		if (!copy) {
+			snprintf(error, error_size, "parsing profile: out of memory");
+			return -1;
+		}
+		memcpy(copy, plain->bytes, plain->size);
+		*plain = (struct byte_buffer){copy, plain->size, 1};
+	}
+	plain->size = wire_survey_take_out_skipped(plain->bytes, plain->size);
+	return 0;
+}
+
+Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, struct byte_buffer *plain,
+						    char *error, size_t error_size)
+{
+	struct wire_survey found;
+	if (survey(plain->bytes, plain->size, &found, error, error_size))
 		return NULL;
-	size_t budget = decode_budget(size);
+	size_t budget = decode_budget(plain->size);
 	budget_arena_init(arena, budget);
+	if (found.skipped_fields && take_out_skipped(plain, error, error_size))
+		return NULL;
 	Perftools__Profiles__Profile *message =
-		perftools__profiles__profile__unpack(&arena->allocator, size, bytes);
+		perftools__profiles__profile__unpack(&arena->allocator, plain->size, plain->bytes);
 	if (message)
 		return message;
 	if (arena->refused == ARENA_OVER_BUDGET)
@@ -367,8 +388,8 @@ struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, ch
 		free(r.prof);
 		return NULL;
 	}
-	r.prof->message = profile_reader_unpack(&r.prof->arena, plain.bytes, plain.size, error, error_size);
 	size_t plain_size = plain.size;
+	r.prof->message = profile_reader_unpack(&r.prof->arena, &plain, error, error_size);
 	decompress_buffer_free(&plain);
 	if (!r.prof->message || resolve(&r, plain_size)) {
 		profile_reader_free(r.prof);

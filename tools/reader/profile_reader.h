@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "budget_arena.h"
+#include "decompress.h"
 #include "http_fetch.h"
 #include "profile.pb-c.h"
 
@@ -91,11 +92,13 @@ struct profile *profile_reader_read_file(const char *path, char *error, size_t e
 struct profile *profile_reader_parse(const unsigned char *bytes, size_t size, char *error, size_t error_size);
 void profile_reader_free(struct profile *prof);
 
-/* Decodes uncompressed profile.proto into arena within the reader's budgets
-   (a profile over budget is refused before decoding), without checking it.
+/* Decodes uncompressed profile.proto (decompress.h's plain form) into arena
+   within the reader's budgets (a profile over budget is refused before
+   decoding), without checking it. The fields pprof skips and protobuf-c
+   refuses are first taken out of plain, which it may rewrite or replace.
    NULL, with a one-line reason in error, when it cannot. */
-Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, const unsigned char *bytes,
-						    size_t size, char *error, size_t error_size);
+Perftools__Profiles__Profile *profile_reader_unpack(struct budget_arena *arena, struct byte_buffer *plain,
+						    char *error, size_t error_size);
 
 /* The bytes of a file (at most 1 GiB), malloc'd, or NULL with the reason in error. */
 unsigned char *profile_reader_read_whole_file(const char *path, size_t *size, char *error, size_t error_size);

@@ -1,7 +1,10 @@
 #include "wire_survey.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "profile.pb-c.h"
 
@@ -176,6 +179,13 @@ static size_t field_bytes(const struct field_spec *spec, const struct wire_field
 	}
 }
 
+/* pprof's decoder skips any field it does not know; protobuf-c refuses
+   these ones. */
+static bool skipped_by_pprof_only(uint64_t number)
+{
+	return number == 0 || number > UINT32_MAX;
+}
+
 struct level {
 	const unsigned char *cursor, *end;
 	const struct message_kind *kind;
@@ -229,6 +239,7 @@ int wire_survey_profile(const unsigned char *bytes, size_t size, struct wire_sur
 			continue;
 		}
 		level->fields++;
+		survey->skipped_fields += skipped_by_pprof_only(field.number);
 		const struct field_spec *spec = spec_of(level->kind, field.number);
 		add(survey, field_bytes(spec, &field));
 		if (depth == 0 && note_top_field(&field, survey, &time_nanos)) {
@@ -240,4 +251,83 @@ int wire_survey_profile(const unsigned char *bytes, size_t size, struct wire_sur
 				(struct level){field.data, field.data + field.length, spec->message, 0};
 	}
 	return 0;
+}
+
+static size_t put_varint(unsigned char *out, uint64_t value)
+{
+	size_t length = 0;
+	do {
+		out[length++] = (unsigned char)((value & 0x7f) | (value > 0x7f ? 0x80 : 0));
+		value >>= 7;
+	} while (value);
+	return length;
+}
+
+static size_t varint_length(uint64_t value)
+{
+	size_t length = 1;
+	while (value >>= 7)
+		length++;
+	return length;
+}
+
+/* The bytes a message of kind takes without the skipped fields. The schema,
+   not the input, bounds the recursion here and below. A field that does not
+   parse ends the message with the rest as it is, for protobuf-c to refuse. */
+static size_t size_without_skipped(const unsigned char *in, size_t size, const struct message_kind *kind)
+{
+	const unsigned char *cursor = in, *end = in + size;
+	size_t total = 0;
+	while (cursor < end) {
+		const unsigned char *start = cursor;
+		struct wire_field field;
+		if (read_field(&cursor, end, &field) != FIELD_READ)
+			return total + (size_t)(end - start);
+		if (skipped_by_pprof_only(field.number))
+			continue;
+		const struct field_spec *spec = spec_of(kind, field.number);
+		if (!spec || !spec->message || field.wire_type != 2) {
+			total += (size_t)(cursor - start);
+			continue;
+		}
+		size_t length = size_without_skipped(field.data, field.length, spec->message);
+		total += varint_length(field.number << 3 | 2) + varint_length(length) + length;
+	}
+	return total;
+}
+
+/* Writes the message of kind at in to out without the skipped fields, and
+   returns its new size. out may be in: what is written never passes what
+   has been read, for no key or length grows. */
+static size_t write_without_skipped(unsigned char *out, const unsigned char *in, size_t size,
+				    const struct message_kind *kind)
+{
+	const unsigned char *cursor = in, *end = in + size;
+	size_t written = 0;
+	while (cursor < end) {
+		const unsigned char *start = cursor;
+		struct wire_field field;
+		if (read_field(&cursor, end, &field) != FIELD_READ) {
+			memmove(out + written, start, (size_t)(end - start));
+			return written + (size_t)(end - start);
+		}
+		if (skipped_by_pprof_only(field.number))
+			continue;
+		const struct field_spec *spec = spec_of(kind, field.number);
+		if (!spec || !spec->message || field.wire_type != 2) {
+			memmove(out + written, start, (size_t)(cursor - start));
+			written += (size_t)(cursor - start);
+			continue;
+		}
+		written += put_varint(out + written, field.number << 3 | 2);
+		written += put_varint(out + written,
+				      size_without_skipped(field.data, field.length, spec->message));
+		written += write_without_skipped(out + written, field.data, field.length, spec->message);
+	}
+	return written;
+}
+
+size_t wire_survey_take_out_skipped(unsigned char *bytes, size_t size)
+{
+	return write_without_skipped(bytes, bytes, size, &profile);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <string>
 
+#include "go_utf8.h"
 #include "reader/diag.h"
 #include "regex_bounds.h"
 
@@ -45,41 +46,10 @@ struct go_regexp *go_regexp_compile(const char *pattern, char *error, size_t err
 	return NULL;
 }
 
-/* The bytes of the UTF-8 character at text that Go decodes as one, or 0
-   when Go takes the byte for U+FFFD (utf8.DecodeRune). */
-static size_t valid_rune_length(const unsigned char *text)
-{
-	unsigned char lead = text[0];
-	if (lead < 0x80)
-		return 1;
-	unsigned char low = 0x80, high = 0xbf;
-	size_t length;
-	if (lead >= 0xc2 && lead <= 0xdf) {
-		length = 2;
-	} else if (lead >= 0xe0 && lead <= 0xef) {
-		length = 3;
-		low = lead == 0xe0 ? 0xa0 : 0x80;
-		high = lead == 0xed ? 0x9f : 0xbf;
-	} else if (lead >= 0xf0 && lead <= 0xf4) {
-		length = 4;
-		low = lead == 0xf0 ? 0x90 : 0x80;
-		high = lead == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 0;
-	}
-	if (text[1] < low || text[1] > high)
-		return 0;
-	for (size_t i = 2; i < length; i++)
-		if ((text[i] & 0xc0) != 0x80)
-			return 0;
-	return length;
-}
-
 static bool valid_utf8(const char *text)
 {
-	const unsigned char *at = (const unsigned char *)text;
-	for (size_t length; *at; at += length)
-		if ((length = valid_rune_length(at)) == 0)
+	for (size_t length; *text; text += length)
+		if ((length = go_utf8_length(text)) == 0)
 			return false;
 	return true;
 }
@@ -89,10 +59,10 @@ static bool valid_utf8(const char *text)
 static std::string as_go_decodes(const char *text)
 {
 	std::string decoded;
-	for (const unsigned char *at = (const unsigned char *)text; *at;) {
-		size_t length = valid_rune_length(at);
-		decoded.append(length ? (const char *)at : "\xef\xbf\xbd", length ? length : 3);
-		at += length ? length : 1;
+	while (*text) {
+		size_t length = go_utf8_length(text);
+		decoded.append(length ? text : "\xef\xbf\xbd", length ? length : 3);
+		text += length ? length : 1;
 	}
 	return decoded;
 }

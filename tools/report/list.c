@@ -129,7 +129,8 @@ static void print_source_lines(const struct listing *l, const char *file, const 
 		char flat_text[VALUE_TEXT_SIZE], cum_text[VALUE_TEXT_SIZE];
 		format_or_dot(l, flat, flat_text);
 		format_or_dot(l, cum, cum_text);
-		fprintf(l->out, "%10s %10s %6ld:%s\n", flat_text, cum_text, lineno, text);
+		fprintf(l->out, "%*s %*s %6ld:%s\n", units_width(flat_text, 10), flat_text,
+			units_width(cum_text, 10), cum_text, lineno, text);
 	}
 	free(by_line);
 }
@@ -147,11 +148,15 @@ static void print_file_routine(const struct listing *l, const char *name, const 
 	report_format_value(l->rpt, cum_sum, cum);
 	units_percentage(share, cum_sum, l->rpt->total);
 	fprintf(l->out, "ROUTINE ======================== %s in %s\n", name, file);
-	fprintf(l->out, "%10s %10s (flat, cum) %s of Total\n", flat, cum, share);
-	/* pprof only opens the file when the range holds a line to show. */
+	fprintf(l->out, "%*s %*s (flat, cum) %s of Total\n", units_width(flat, 10), flat,
+		units_width(cum, 10), cum, share);
+	/* pprof only opens the file when the range holds a line to show, but
+	   says why it could not whenever it tried, for this routine or another. */
 	long first, last;
 	source_range(l, fns, &first, &last);
-	const char *error = first <= last ? source_reader_error(l->reader, file) : NULL;
+	if (first <= last)
+		source_reader_line(l->reader, file, first);
+	const char *error = source_reader_error(l->reader, file);
 	if (error)
 		fprintf(l->out, " Error: %s\n", error);
 	else

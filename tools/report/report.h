@@ -11,15 +11,15 @@
 
 struct report_options {
 	const char *sample_index; /* a type name or a number; NULL for the default */
-	int node_count;           /* -1: the command's default */
+	int64_t node_count;       /* -1: the command's default */
 	double node_fraction;
 	bool cum_sort;
 	const char *unit;
 	const char *source_path;
 	const char *trim_path;
-	/* Print on stderr, as go tool pprof does, when the main binary has no
-	   file name (main_binary.h). */
-	bool note_unnamed_main_binary;
+	/* Print on stderr what go tool pprof notes before its report: that the
+	   main binary has no file name (main_binary.h), numeric labels' units. */
+	bool pprof_notes;
 	struct http_fetch_options fetch; /* for a profile named by URL: -seconds, -timeout */
 };
 

@@ -122,16 +122,52 @@ struct ordered_label {
 	size_t position; /* in the sample, to keep the order of values under one key */
 };
 
-/* Orders labels by key, keeping the order of values under one key, which is
-   all that pprof's label maps remember. */
+/* Orders labels as pprof's label maps keep them: string labels apart from
+   numeric ones, by key, the values under one key in their order. */
 static int compare_labels(const void *a, const void *b, void *context)
 {
 	const struct profile *prof = context;
 	const struct ordered_label *left = a, *right = b;
+	bool left_string = left->label->str != 0, right_string = right->label->str != 0;
+	if (left_string != right_string)
+		return left_string ? -1 : 1;
 	int order = strcmp(prof->strings[left->label->key], prof->strings[right->label->key]);
 	if (order)
 		return order;
 	return (left->position > right->position) - (left->position < right->position);
+}
+
+static bool dropped_label(const Perftools__Profiles__Label *label)
+{
+	return !label->str && !label->num && !label->num_unit; /* pprof drops a label with neither value */
+}
+
+/* A run of numeric labels of one key. pprof keeps the key's units (each ""
+   without one) only when some label names one, and tells them apart as
+   the text "[%x %x ...]": no units and one "" are the same. */
+static void put_numeric_labels(struct key_buffer *key, const struct profile *prof,
+			       const struct ordered_label *labels, size_t count)
+{
+	size_t values = 0, named = 0;
+	const char *unit = "";
+	for (size_t i = 0; i < count; i++) {
+		if (dropped_label(labels[i].label))
+			continue;
+		values++;
+		named += labels[i].label->num_unit != 0;
+		unit = prof->strings[labels[i].label->num_unit];
+	}
+	bool units = named > 0 && !(values == 1 && !*unit);
+	for (size_t i = 0; i < count; i++) {
+		const Perftools__Profiles__Label *label = labels[i].label;
+		if (dropped_label(label))
+			continue;
+		put_string(key, prof->strings[label->key]);
+		put_u64(key, units ? 3 : 2);
+		put_u64(key, (uint64_t)label->num);
+		if (units)
+			put_string(key, prof->strings[label->num_unit]);
+	}
 }
 
 static void put_labels(struct key_buffer *key, const struct profile *prof,
@@ -143,18 +179,21 @@ static void put_labels(struct key_buffer *key, const struct profile *prof,
 	for (size_t i = 0; i < sample->n_label; i++)
 		labels[i] = (struct ordered_label){sample->label[i], i};
 	qsort_r(labels, sample->n_label, sizeof *labels, compare_labels, (void *)prof);
-	for (size_t i = 0; i < sample->n_label; i++) {
+	for (size_t i = 0; i < sample->n_label;) {
 		const Perftools__Profiles__Label *label = labels[i].label;
-		if (!label->str && !label->num && !label->num_unit)
-			continue; /* pprof drops a label with neither value */
-		put_string(key, prof->strings[label->key]);
-		put_u64(key, label->str ? 1 : 2);
 		if (label->str) {
+			put_string(key, prof->strings[label->key]);
+			put_u64(key, 1);
 			put_string(key, prof->strings[label->str]);
-		} else {
-			put_u64(key, (uint64_t)label->num);
-			put_string(key, prof->strings[label->num_unit]);
+			i++;
+			continue;
 		}
+		size_t end = i + 1;
+		while (end < sample->n_label &&
+		       !strcmp(prof->strings[labels[end].label->key], prof->strings[label->key]))
+			end++;
+		put_numeric_labels(key, prof, labels + i, end - i);
+		i = end;
 	}
 	free(labels);
 }
@@ -285,4 +324,76 @@ bool sample_merge_keeps_location(const struct profile *prof, const bool *wanted)
 	free(merged);
 	free(kept);
 	return found;
+}
+
+static bool all_zero(const int64_t *values, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (values[i])
+			return false;
+	return true;
+}
+
+size_t *sample_merge_kept(const struct profile *prof, size_t *count)
+{
+	uint32_t *merged = diag_calloc(prof->n_samples + 1, sizeof *merged);
+	size_t groups = sample_merge_groups(prof, merged);
+	bool *kept = kept_samples(prof, merged, groups), *met = diag_calloc(groups + 1, sizeof *met);
+	size_t *samples = diag_malloc((groups + 1) * sizeof *samples);
+	*count = 0;
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		if (!kept[merged[s]] || met[merged[s]] ||
+		    all_zero(prof->samples[s].values, prof->n_sample_types))
+			continue;
+		met[merged[s]] = true;
+		samples[(*count)++] = s;
+	}
+	free(merged);
+	free(kept);
+	free(met);
+	return samples;
+}
+
+void sample_merge_mappings(struct profile *prof)
+{
+	if (prof->n_mappings == 0)
+		return;
+	struct key_buffer key = {0};
+	uint32_t *key_of = canonical_mappings(prof, &key);
+	free(key.bytes);
+	uint32_t *chosen = diag_malloc(prof->n_mappings * sizeof *chosen);
+	for (size_t i = 0; i < prof->n_mappings; i++)
+		chosen[i] = NO_MAPPING;
+	/* Mappings of one key name their frames alike unless their files differ. */
+	bool files_differ = false;
+	for (size_t i = 0; i < prof->n_mappings; i++) {
+		if (chosen[key_of[i]] == NO_MAPPING)
+			chosen[key_of[i]] = (uint32_t)i;
+		files_differ |= strcmp(prof->mappings[chosen[key_of[i]]].file, prof->mappings[i].file) != 0;
+	}
+	if (!files_differ) {
+		free(key_of);
+		free(chosen);
+		return;
+	}
+	for (size_t i = 0; i < prof->n_mappings; i++)
+		chosen[i] = NO_MAPPING;
+	chosen[key_of[0]] = 0;
+	for (size_t s = 0; s < prof->n_samples; s++) {
+		const struct profile_sample *sample = &prof->samples[s];
+		if (all_zero(sample->values, prof->n_sample_types))
+			continue; /* Merge passes over it */
+		for (size_t i = 0; i < sample->n_locations; i++) {
+			uint32_t mapping = prof->locations[sample->locations[i]].mapping;
+			if (mapping != NO_MAPPING && chosen[key_of[mapping]] == NO_MAPPING)
+				chosen[key_of[mapping]] = mapping;
+		}
+	}
+	for (size_t i = 0; i < prof->n_locations; i++) {
+		struct profile_location *location = &prof->locations[i];
+		if (location->mapping != NO_MAPPING && chosen[key_of[location->mapping]] != NO_MAPPING)
+			location->mapping = chosen[key_of[location->mapping]];
+	}
+	free(key_of);
+	free(chosen);
 }

@@ -35,6 +35,18 @@ bool sample_merge_is_diff_base(const struct profile *prof, const Perftools__Prof
    every sample type. */
 bool sample_merge_keeps_location(const struct profile *prof, const bool *wanted);
 
+/* The samples profile.Merge keeps, one for each merged sample (its first
+   with a value), in Merge's order: malloc'd indices into prof->samples, and
+   how many in *count. */
+size_t *sample_merge_kept(const struct profile *prof, size_t *count);
+
+/* Points each location at the mapping profile.Merge keeps for its own, the
+   first of those it takes for one that the merge meets: the first mapping,
+   then those of the samples that have a value, in order (a sample whose
+   values later cancel out has been met). Their files name the frames
+   without a function. */
+void sample_merge_mappings(struct profile *prof);
+
 /* Whether profile.Merge takes two mappings for one: the same size rounded up
    to pages, the same offset, and the same build ID or, without one, file. */
 bool sample_merge_same_mapping(const struct profile_mapping *left, const struct profile_mapping *right);

@@ -223,7 +223,8 @@ const char *source_reader_line(struct source_reader *reader, const char *path, l
 	return source->text + source->lines[lineno - 1];
 }
 
-const char *source_reader_error(struct source_reader *reader, const char *path)
+const char *source_reader_error(const struct source_reader *reader, const char *path)
 {
-	return load(reader, path)->error;
+	uint32_t id = intern_table_find(&reader->paths, path, strlen(path));
+	return id == HASH_MAP_ABSENT ? NULL : reader->files[id].error;
 }

@@ -37,7 +37,8 @@ void source_reader_free(struct source_reader *reader);
    of the file or when the file cannot be read. */
 const char *source_reader_line(struct source_reader *reader, const char *path, long lineno);
 
-/* Why path could not be opened, as pprof words it, or NULL. */
-const char *source_reader_error(struct source_reader *reader, const char *path);
+/* Why path could not be opened, as pprof words it, once a line of it was
+   asked for (by any routine of the listing, as pprof remembers it), else NULL. */
+const char *source_reader_error(const struct source_reader *reader, const char *path);
 
 #endif

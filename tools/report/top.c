@@ -2,11 +2,10 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "go_int.h"
 #include "go_path.h"
+#include "go_time.h"
 #include "graph.h"
 #include "reader/diag.h"
 
@@ -140,14 +139,21 @@ static void build_trimmed(struct top_view *view)
 	}
 	collect_rows(view);
 	view->original_count = view->n_rows;
-	int node_count =
-		rpt->options.node_count == -1 ? 0 : rpt->options.node_count; /* -1: top's default, all */
-	if (node_count > 0 && (size_t)node_count < view->n_rows) {
-		memset(kept, 0, n_nodes * sizeof *kept);
-		for (int i = 0; i < node_count; i++)
-			kept[view->rows[i].id] = true;
-		rebuild(view, kept);
-		collect_rows(view);
+	int64_t node_count = rpt->options.node_count; /* -1: top's default, all */
+	if (node_count > 0) {
+		/* The first node_count nodes, less those whose cum has no absolute
+		   value (the smallest int64), which pprof's cutoff of 0 drops. */
+		size_t first = (uint64_t)node_count < view->n_rows ? (size_t)node_count : view->n_rows,
+		       n_kept = 0;
+		for (size_t i = 0; i < first; i++)
+			n_kept += go_abs(view->rows[i].cum) >= 0;
+		if (n_kept != view->n_rows) {
+			memset(kept, 0, n_nodes * sizeof *kept);
+			for (size_t i = 0; i < first; i++)
+				kept[view->rows[i].id] = go_abs(view->rows[i].cum) >= 0;
+			rebuild(view, kept);
+			collect_rows(view);
+		}
 	}
 	if (!view->kept)
 		free(kept);
@@ -180,50 +186,19 @@ static void select_output_unit(struct report *rpt, const struct top_view *view)
 	rpt->output_unit = unit[0] ? unit : rpt->sample_unit;
 }
 
-/* Go picks the local zone from TZ its own way: unset means /etc/localtime,
-   and a TZ that names no zone file (POSIX rules like "EST5EDT" included)
-   means UTC, where the C library would interpret it. */
-static bool go_local_time_is_utc(void)
-{
-	const char *tz = getenv("TZ");
-	if (!tz)
-		return false;
-	if (*tz == ':')
-		tz++;
-	if (!*tz || !strcmp(tz, "UTC"))
-		return true;
-	if (*tz == '/')
-		return access(tz, R_OK) != 0;
-	static const char *const zone_dirs[] = {"/usr/share/zoneinfo/", "/usr/share/lib/zoneinfo/",
-						"/usr/lib/locale/TZ/"};
-	for (size_t i = 0; i < sizeof zone_dirs / sizeof *zone_dirs; i++) {
-		char *path = diag_asprintf("%s%s", zone_dirs[i], tz);
-		bool found = access(path, R_OK) == 0;
-		free(path);
-		if (found)
-			return false;
-	}
-	return true;
-}
-
 static void print_time_label(FILE *out, int64_t time_nanos)
 {
 	int64_t seconds = time_nanos / 1000000000;
 	if (time_nanos % 1000000000 < 0)
 		seconds--;
-	time_t when = (time_t)seconds;
 	struct tm local;
-	bool utc = go_local_time_is_utc();
-	if (utc)
-		gmtime_r(&when, &local);
-	else
-		localtime_r(&when, &local);
+	char zone[GO_ZONE_NAME_SIZE];
+	go_time_local(seconds, &local, zone);
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 	int hour = local.tm_hour % 12 ? local.tm_hour % 12 : 12;
 	fprintf(out, "Time: %s %d, %d at %d:%02d%s (%s)\n", months[local.tm_mon], local.tm_mday,
-		local.tm_year + 1900, hour, local.tm_min, local.tm_hour < 12 ? "am" : "pm",
-		utc ? "UTC" : local.tm_zone);
+		local.tm_year + 1900, hour, local.tm_min, local.tm_hour < 12 ? "am" : "pm", zone);
 }
 
 static void print_duration_label(FILE *out, const struct report *rpt)
@@ -326,8 +301,9 @@ int top_print(struct report *rpt, FILE *out)
 		units_percentage(sum_share, flat_sum, rpt->total);
 		report_format_value(rpt, row->cum, cum);
 		units_percentage(cum_share, row->cum, rpt->total);
-		fprintf(out, "%10s %s %s %10s %s  %s%s\n", flat, flat_share, sum_share, cum, cum_share,
-			row->printable, inline_label(call_kinds[row->id]));
+		fprintf(out, "%*s %s %s %*s %s  %s%s\n", units_width(flat, 10), flat, flat_share, sum_share,
+			units_width(cum, 10), cum, cum_share, row->printable,
+			inline_label(call_kinds[row->id]));
 	}
 	free(call_kinds);
 	free(view.kept);

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "go_utf8.h"
+
 struct unit {
 	const char *name;
 	const char *aliases[4];
@@ -138,6 +140,11 @@ void units_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_uni
 		return;
 	}
 	snprintf(text, VALUE_TEXT_SIZE, "%s%s", number, unit_name);
+}
+
+int units_width(const char *text, int width)
+{
+	return width + (int)(strlen(text) - go_utf8_count(text));
 }
 
 void units_percentage(char text[VALUE_TEXT_SIZE], int64_t value, int64_t total)

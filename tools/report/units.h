@@ -21,6 +21,10 @@ bool units_compatible(const char *left, const char *right);
 /* "1.50MB", "312", "0": the value scaled to to_unit with two decimals at most. */
 void units_label(char text[VALUE_TEXT_SIZE], int64_t value, const char *from_unit, const char *to_unit);
 
+/* The printf width that pads text to width characters as Go's fmt counts
+   them (runes: "1.50μs" is six), for "%*s". */
+int units_width(const char *text, int width);
+
 /* " 3.10%", "  100%", "0.021%": value as a share of total, padded to 5 places. */
 void units_percentage(char text[VALUE_TEXT_SIZE], int64_t value, int64_t total);
 
