@@ -75,6 +75,13 @@ struct thread_state {
 	/* Set while the thread is inside the profiler: nested allocations (from the
 	   unwinder, the loader, a signal handler) are forwarded without sampling. */
 	bool busy;
+	/* Set while heapprof's own libunwind walk runs; sigpipe_held while it keeps
+	   SIGPIPE blocked for libunwind's pipe (libunwind_pipe.c), and what the mask and
+	   the pending set held before. */
+	bool capturing;
+	bool sigpipe_held;
+	bool sigpipe_was_blocked;
+	bool sigpipe_was_pending;
 	/* Set while the thread records a sample; a fork waits for it to clear
 	   (recorder.c). */
 	atomic_bool recording;

@@ -15,7 +15,14 @@
    closes interleave with each other's writes: a read end closed while another
    thread is about to write to the write end would kill the program with SIGPIPE. A
    read end libunwind closes is therefore kept open until it closes the write end
-   (libunwind closes the read end first). */
+   (libunwind closes the read end first).
+
+   Between the read that checks the pipe and libunwind's write, a thread of the
+   program may still close the read end (closing every descriptor, say): the write
+   then raises SIGPIPE, which would end the program. While heapprof's own walk reads
+   the pipe, SIGPIPE is therefore blocked on its thread; after the walk, a SIGPIPE the
+   kernel raised for such a write is taken back, and the mask restored. libunwind
+   reads the failed write as an address it may not read, and the stack ends there. */
 #include "libunwind_pipe.h"
 
 #include <dlfcn.h>
@@ -24,12 +31,14 @@
 #include <fcntl.h>
 #include <link.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -206,11 +215,62 @@ static bool intact(const struct tracked_pipe *pipe)
 	return true;
 }
 
+/* SIGPIPE in the kernel's signal sets, which rt_sigprocmask and its kin take as 8
+   bytes: glibc's sigset_t is 128, a lot for a thread with 16 KiB of stack. */
+#define SIGPIPE_BIT ((uint64_t)1 << (SIGPIPE - 1))
+
+static uint64_t pending_signals(void)
+{
+	uint64_t pending = 0;
+	syscall(SYS_rt_sigpending, &pending, sizeof pending);
+	return pending;
+}
+
+static void hold_sigpipe(void)
+{
+	uint64_t block = SIGPIPE_BIT, before = 0;
+	if (syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, &before, sizeof block) != 0)
+		return;
+	thread_state.sigpipe_was_blocked = before & SIGPIPE_BIT;
+	thread_state.sigpipe_was_pending = pending_signals() & SIGPIPE_BIT;
+	thread_state.sigpipe_held = true;
+}
+
+/* The kernel sends a write into a broken pipe's SIGPIPE as from the writing process
+   itself (SI_USER), to the writing thread. One sent otherwise, by another process,
+   is queued again as it came. */
+static void take_back_sigpipe(void)
+{
+	uint64_t wanted = SIGPIPE_BIT;
+	siginfo_t info;
+	const struct timespec now = {0, 0};
+	if (syscall(SYS_rt_sigtimedwait, &wanted, &info, &now, sizeof wanted) != SIGPIPE)
+		return;
+	pid_t process = getpid();
+	if (info.si_code != SI_USER || info.si_pid != process)
+		syscall(SYS_rt_tgsigqueueinfo, process, (pid_t)syscall(SYS_gettid), SIGPIPE, &info);
+}
+
+void libunwind_pipe_release_sigpipe(void)
+{
+	struct thread_state *state = &thread_state;
+	if (!state->sigpipe_was_pending && (pending_signals() & SIGPIPE_BIT))
+		take_back_sigpipe();
+	if (!state->sigpipe_was_blocked) {
+		uint64_t unblock = SIGPIPE_BIT;
+		syscall(SYS_rt_sigprocmask, SIG_UNBLOCK, &unblock, NULL, sizeof unblock);
+	}
+	state->sigpipe_held = false;
+}
+
 /* A read of the pipe checks both ends: if either number now names something else,
    libunwind is told the pipe is closed, and opens another. Without the table, the
    check reads it as it stands. */
 static ssize_t guarded_read(int fd, void *buffer, size_t count)
 {
+	/* Each write follows a read, or a read that fails and the pipe made anew. */
+	if (thread_state.capturing && !thread_state.sigpipe_held)
+		hold_sigpipe();
 	unsigned end;
 	bool locked = lock_pipes();
 	struct tracked_pipe *pipe = find(fd, &end);

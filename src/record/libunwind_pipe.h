@@ -11,4 +11,9 @@ void libunwind_pipe_guard(void *library_handle);
    back by a fork as heapprof's recordings are). */
 void libunwind_pipe_fork_child(void);
 
+/* After heapprof's libunwind walk, when its reads of the pipe held SIGPIPE back:
+   drops the SIGPIPE that a write into a pipe the program broke meanwhile raised,
+   and unblocks SIGPIPE as it was. */
+void libunwind_pipe_release_sigpipe(void);
+
 #endif

@@ -59,7 +59,7 @@ static void load_libunwind(void)
 	   not inside the program's first sampled malloc. As deep as a capture: a shorter
 	   walk would leave more of libunwind's set-up to a sampled malloc. */
 	void *warm[4 + UNWIND_MAX_OWN_FRAMES];
-	backtrace(warm, 4 + UNWIND_MAX_OWN_FRAMES);
+	unwind_walk(backtrace, warm, 4 + UNWIND_MAX_OWN_FRAMES);
 	__atomic_store_n(&unwind_backtrace, backtrace, __ATOMIC_RELEASE);
 }
 

@@ -5,7 +5,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "libunwind_pipe.h"
 #include "options.h"
+#include "thread_state.h"
 
 /* heapprof's frames above the allocation function's caller, which the capture asks
    libunwind for beyond the depth wanted: the slow path's, and at most two more when
@@ -47,6 +49,20 @@ unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max);
    of heapprof's own between it and the program would cost libunwind a step, and on
    shallow stacks those steps were a large share of the capture (docs/performance.md,
    "The floor: a stack capture per sample"). */
+/* libunwind's unw_backtrace, marked as heapprof's own walk: a SIGPIPE its pipe raises
+   meanwhile is heapprof's doing and dropped (libunwind_pipe.c). */
+static inline __attribute__((always_inline)) int unwind_walk(int (*backtrace)(void **, int), void **frames,
+							     int size)
+{
+	struct thread_state *state = &thread_state;
+	state->capturing = true;
+	int count = backtrace(frames, size);
+	state->capturing = false;
+	if (state->sigpipe_held)
+		libunwind_pipe_release_sigpipe();
+	return count;
+}
+
 static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *pcs, unsigned max,
 								     uintptr_t caller)
 {
@@ -60,7 +76,7 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
 	if (!backtrace)
 		return 0;
-	int count = backtrace((void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
+	int count = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
 	return unwind_keep_program_frames(pcs, count, max);
 }
 
