@@ -27,7 +27,8 @@ static void *close_read_end(void *unused)
 {
 	(void)unused;
 	struct rlimit limit;
-	int top = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur <= 1024 ? (int)limit.rlim_cur - 1 : 1023;
+	int top = getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur <= 1024 ? (int)limit.rlim_cur - 1
+										  : 1023;
 	while (!atomic_load(&done)) {
 		close(top - 1);
 		close(top - 2);
