@@ -94,17 +94,27 @@ struct builder {
 	bool failed;
 };
 
+/* A text whose copy failed is NULL: it matches nothing, and the profile is not
+   written (builder->failed). */
 static bool same_string(const void *context, const void *key, uint32_t index)
 {
 	char *const *string_text = context;
-	return strcmp(string_text[index + 1], key) == 0;
+	return string_text[index + 1] && strcmp(string_text[index + 1], key) == 0;
 }
 
-/* String table index (0 for ""). */
+/* String table index (0 for ""). Room for the text comes first, so that the map
+   never holds an index without its slot. */
 static int64_t string_index(struct builder *builder, const char *text)
 {
 	if (!text || !*text)
 		return 0;
+	char **texts = room_for(builder->string_text, &builder->string_capacity, builder->strings.count + 1,
+				sizeof *texts, 1024);
+	if (!texts) {
+		builder->failed = true;
+		return 0;
+	}
+	builder->string_text = texts;
 	bool created;
 	uint32_t index = hash_map_add(&builder->strings, hash_map_hash_bytes(text, strlen(text)), same_string,
 				      builder->string_text, text, &created);
@@ -114,13 +124,6 @@ static int64_t string_index(struct builder *builder, const char *text)
 	}
 	uint64_t id = (uint64_t)index + 1;
 	if (created) {
-		char **texts =
-			room_for(builder->string_text, &builder->string_capacity, id, sizeof *texts, 1024);
-		if (!texts) {
-			builder->failed = true;
-			return 0;
-		}
-		builder->string_text = texts;
 		builder->string_text[id] = strdup(text);
 		if (!builder->string_text[id])
 			builder->failed = true;
@@ -462,6 +465,8 @@ static void write_mappings(struct builder *builder)
 
 static void write_string_table(struct builder *builder)
 {
+	if (builder->failed)
+		return;
 	pprof_bytes(&builder->profile, PROFILE_STRING_TABLE, "", 0);
 	for (size_t id = 1; id <= builder->strings.count; id++) {
 		const char *text = builder->string_text[id];

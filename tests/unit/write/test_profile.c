@@ -1,6 +1,44 @@
 #include "write/profile.h"
 
 #include "check.h"
+#include "write/pprof_writer.h"
+
+/* Allocation failures on demand: the allocation numbered allocations_until_failure
+   from now fails, and every one after it. The sanitizers own malloc, so their
+   builds leave it alone and skip the test that needs this. */
+static long allocations_until_failure = -1;
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+#define FAILING_ALLOCATIONS 1
+extern void *__libc_malloc(size_t size);
+extern void *__libc_calloc(size_t count, size_t size);
+extern void *__libc_realloc(void *block, size_t size);
+
+static bool allocation_fails(void)
+{
+	if (allocations_until_failure < 0)
+		return false;
+	if (allocations_until_failure == 0)
+		return true;
+	allocations_until_failure--;
+	return false;
+}
+
+void *malloc(size_t size)
+{
+	return allocation_fails() ? NULL : __libc_malloc(size);
+}
+
+void *calloc(size_t count, size_t size)
+{
+	return allocation_fails() ? NULL : __libc_calloc(count, size);
+}
+
+void *realloc(void *block, size_t size)
+{
+	return allocation_fails() ? NULL : __libc_realloc(block, size);
+}
+#endif
 
 struct unsample_case {
 	uint64_t count, bytes, rate;
@@ -93,6 +131,36 @@ static void test_delta(void)
 	profile_base_free(base);
 }
 
+/* A dump when memory runs out: profile_encode fails cleanly wherever an allocation
+   fails, never crashes, and succeeds again afterwards. A string whose copy failed
+   once crashed the string table's next lookup of it, and its writing. */
+static void test_allocation_failures(void)
+{
+#ifdef FAILING_ALLOCATIONS
+	static const uintptr_t first[] = {0x7000, 0x8000}, second[] = {0x9000, 0xa000};
+	record(first, 48, 3, 1);
+	record(second, 4096, 2, 0);
+	struct profile_request request = {.view = PROFILE_CURRENT, .comment = "a comment"};
+	long failed = 0;
+	for (long at = 0;; at++) {
+		struct pprof_buffer out = {0};
+		struct profile_summary summary;
+		allocations_until_failure = at;
+		bool built = profile_encode(&out, &request, &summary);
+		bool reached = allocations_until_failure == 0;
+		allocations_until_failure = -1;
+		if (built)
+			pprof_buffer_free(&out);
+		if (!reached) {
+			CHECK(built);
+			break;
+		}
+		failed += !built;
+	}
+	CHECK(failed > 0);
+#endif
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof go_results / sizeof go_results[0]; i++) {
@@ -107,5 +175,6 @@ int main(void)
 				     scaled_bytes, expected->scaled_count, expected->scaled_bytes);
 	}
 	test_delta();
+	test_allocation_failures();
 	return 0;
 }
