@@ -231,6 +231,14 @@ static int directory_for(const char *path, enum output_base base)
 	return AT_FDCWD;
 }
 
+/* Whether an attempt failed because the program closed a descriptor of ours (EBADF)
+   or closed the start directory's and opened a file of its own in its number
+   (ENOTDIR), between the check of that descriptor and its use. */
+static bool descriptor_lost(int error)
+{
+	return error == EBADF || error == ENOTDIR;
+}
+
 /* One attempt of output_write, through the temporary file it names in `temporary`. */
 static int write_through(const char *path, enum output_base base, const void *data, size_t length,
 			 char *temporary, size_t size)
@@ -267,22 +275,26 @@ static int write_through(const char *path, enum output_base base, const void *da
 	return error;
 }
 
-int output_write(const char *path, enum output_base base, const void *data, size_t length)
+/* Removes a failed attempt's temporary file, which its lost directory could not. */
+static void remove_temporary(const char *path, enum output_base base, const char *temporary)
 {
-	char temporary[4096];
-	int error = write_through(path, base, data, length, temporary, sizeof temporary);
-	if (error != EBADF)
-		return error;
-	/* The program closed our descriptors (a daemon closing every one it did not open,
-	   on another thread): again, and the first attempt's file, which the closed
-	   directory could not remove, goes now. */
-	char first[sizeof temporary];
-	strcpy(first, temporary);
-	for (int attempt = 1; attempt < DESCRIPTOR_ATTEMPTS && error == EBADF; attempt++)
-		error = write_through(path, base, data, length, temporary, sizeof temporary);
 	int directory = directory_for(path, base);
 	if (directory != -1)
-		unlinkat(directory, first, 0);
+		unlinkat(directory, temporary, 0);
+}
+
+int output_write(const char *path, enum output_base base, const void *data, size_t length)
+{
+	char temporary[4096], lost[sizeof temporary];
+	int error = write_through(path, base, data, length, temporary, sizeof temporary);
+	/* The program closed our descriptors (a daemon closing every one it did not open,
+	   on another thread): again, and each lost attempt's file goes once the directory
+	   is had again. */
+	for (int attempt = 1; attempt < DESCRIPTOR_ATTEMPTS && descriptor_lost(error); attempt++) {
+		strcpy(lost, temporary);
+		error = write_through(path, base, data, length, temporary, sizeof temporary);
+		remove_temporary(path, base, lost);
+	}
 	return error;
 }
 

@@ -9,7 +9,7 @@ starts inherits nothing of heapprof's.
 The program may close every descriptor while a profile is being written, heapprof's
 own included (closing_races, preloaded before heapprof, does what generated programs
 did, once each): as the exit's profile is written, with /dev/null opened in the lowest
-numbers after; while libdw and zlib are loaded; before the program's file is read for
+numbers after, and then in the number of heapprof's start directory; while libdw and zlib are loaded; before the program's file is read for
 its symbols. The temporary file's descriptor is at the top of the table, so the
 profile goes into none of the program's files, and each of the three is tried again.
 Before, the profile was lost ("Bad file descriptor"), or had no symbols or no

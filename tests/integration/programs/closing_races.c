@@ -5,6 +5,10 @@
    - the first time a profile's temporary file is written, every descriptor above
      stderr is closed and /dev/null opened in the lowest numbers, as files of the
      program's own, before the write;
+   - the second time, /dev/null takes the number of the directory heapprof holds open
+     (the start directory, for a relative HEAPPROF_OUT), as when the program closes
+     every descriptor just after heapprof opened that directory again and then opens
+     a file of its own;
    - the first dlopen of libdw.so.1 and of libz.so.1 fails, as when the loader's
      descriptor is closed while it reads the library;
    - the first open of the program's own file fails with EBADF, as when it is closed
@@ -17,6 +21,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PROGRAM_FILES 8
@@ -34,16 +39,30 @@ static int is_temporary_profile(int fd)
 	return strstr(target, ".pb.gz.tmp.") != NULL;
 }
 
+/* The highest descriptor above stderr that names a directory, or -1. */
+static int open_directory(void)
+{
+	struct stat status;
+	for (int fd = 65535; fd > STDERR_FILENO; fd--) {
+		if (fstat(fd, &status) == 0 && S_ISDIR(status.st_mode))
+			return fd;
+	}
+	return -1;
+}
+
 ssize_t write(int fd, const void *data, size_t length)
 {
 	static ssize_t (*next_write)(int fd, const void *data, size_t length);
 	if (!next_write)
 		next_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
-	if (!written && fd > STDERR_FILENO && is_temporary_profile(fd)) {
-		written = 1;
-		close_range(STDERR_FILENO + 1, ~0u, 0);
-		for (int i = 0; i < PROGRAM_FILES; i++)
-			open("/dev/null", O_WRONLY);
+	if (written < 2 && fd > STDERR_FILENO && is_temporary_profile(fd)) {
+		if (++written == 1) {
+			close_range(STDERR_FILENO + 1, ~0u, 0);
+			for (int i = 0; i < PROGRAM_FILES; i++)
+				open("/dev/null", O_WRONLY);
+		} else {
+			dup2(STDERR_FILENO + 1, open_directory());
+		}
 	}
 	return next_write(fd, data, length);
 }
