@@ -151,7 +151,7 @@ class Scenario:
         rng = self.rng
         kind = rng.weighted([("small", 6), ("medium", 3), ("large", 1)])
         # The bump allocator never reuses what is freed, and a program churning blocks of
-        # up to 2 MiB went through its 16 GiB.
+        # up to 2 MiB went through its reservation (16 GiB then).
         largest = 256 << 10 if self.allocator == "bump" else 2 << 20
         base, spread = {"small": (1, 256), "medium": (257, 8192), "large": (65536, largest)}[kind]
         low = rng.between(base, spread)

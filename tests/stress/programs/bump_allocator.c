@@ -8,7 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define RESERVED ((size_t)16 << 30)
+#define RESERVED ((size_t)256 << 30)
 #define HEADER 16
 
 static char *_Atomic area;
