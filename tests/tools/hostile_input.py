@@ -314,7 +314,7 @@ def check_flame(heapprof, tmp):
     svg = os.path.join(tmp, "deep.svg")
     for command in (["flame", deep, "-o", svg], ["top", deep], ["list", ".", deep], ["diff", deep, deep]):
         ok &= check(heapprof, command, 0, f"{command[0]} of a stack of 50,000 frames", most_seconds=30)
-    drawn = open(svg).read().count('<g class="frame">') if os.path.exists(svg) else 0
+    drawn = open(svg).read().count('<g class="frame" ') if os.path.exists(svg) else 0
     print(f"{'ok' if drawn == 50_001 else 'FAIL':4} flame draws all 50,001 frames of it ({drawn})")
     ok &= drawn == 50_001
 
