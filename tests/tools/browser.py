@@ -105,9 +105,10 @@ class Browser:
         return result["result"].get("value")
 
     def click(self, selector):
-        """A real mouse click at the centre of the element."""
-        box = self.evaluate(f"(function () {{ var r = document.querySelector({json.dumps(selector)})"
-                            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        """A real mouse click at the centre of the element, scrolled into view."""
+        box = self.evaluate(f"(function () {{ var e = document.querySelector({json.dumps(selector)});"
+                            "e.scrollIntoView({block: 'center', inline: 'center'}); var r = e.getBoundingClientRect();"
+                            "return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         for kind in ("mousePressed", "mouseReleased"):
             self.call("Input.dispatchMouseEvent",
                       {"type": kind, "x": box[0], "y": box[1], "button": "left", "clickCount": 1}, session=True)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "go_path.h"
+#include "frame_names.h"
 #include "hash_map.h"
 #include "markup.h"
 #include "reader/diag.h"
@@ -70,53 +70,31 @@ struct drawn_frame {
 	int64_t value;
 };
 
-char *flame_frame_name(const struct profile *prof, const struct profile_location *location,
-		       const struct profile_line *line)
-{
-	if (line && prof->functions[line->function].name[0])
-		return diag_strdup(prof->functions[line->function].name);
-	if (location->mapping != NO_MAPPING && prof->mappings[location->mapping].file[0]) {
-		char *base = go_path_base(prof->mappings[location->mapping].file);
-		char *name = diag_asprintf("[%s]", base);
-		free(base);
-		return name;
-	}
-	return diag_strdup("<unknown>");
-}
-
-static uint32_t name_id(struct named_frames *frames, const struct profile *prof,
-			const struct profile_location *location, const struct profile_line *line)
-{
-	char *name = flame_frame_name(prof, location, line);
-	uint32_t id = intern_table_add(&frames->table, name, strlen(name));
-	free(name);
-	return id;
-}
-
 static int compare_names(const void *a, const void *b, void *context)
 {
 	const struct intern_table *table = context;
 	return strcmp(table->entries[*(const uint32_t *)a].bytes, table->entries[*(const uint32_t *)b].bytes);
 }
 
+/* A location's frames, innermost first as named, reversed into ranks. */
+static void rank_location(uint32_t *ids, size_t count, const uint32_t *rank_of)
+{
+	for (size_t i = 0; i < count / 2; i++) {
+		uint32_t kept = ids[i];
+		ids[i] = ids[count - 1 - i];
+		ids[count - 1 - i] = kept;
+	}
+	for (size_t i = 0; i < count; i++)
+		ids[i] = rank_of[ids[i]];
+}
+
 static void name_frames(struct named_frames *frames, const struct profile *prof)
 {
 	intern_table_init(&frames->table);
-	frames->first = diag_malloc((prof->n_locations + 1) * sizeof *frames->first);
-	size_t total = 0;
-	for (size_t i = 0; i < prof->n_locations; i++)
-		total += prof->locations[i].n_lines ? prof->locations[i].n_lines : 1;
-	frames->ranks = diag_malloc(total * sizeof *frames->ranks);
-	size_t next = 0;
-	for (size_t i = 0; i < prof->n_locations; i++) {
-		const struct profile_location *location = &prof->locations[i];
-		frames->first[i] = (uint32_t)next;
-		if (location->n_lines == 0)
-			frames->ranks[next++] = name_id(frames, prof, location, NULL);
-		for (size_t j = location->n_lines; j-- > 0;)
-			frames->ranks[next++] = name_id(frames, prof, location, &location->lines[j]);
-	}
-	frames->first[prof->n_locations] = (uint32_t)next;
+	struct frame_names named;
+	frame_names_build(&named, &frames->table, prof);
+	frames->first = named.first;
+	frames->ranks = named.ids;
 	size_t n_names = frames->table.ids.count;
 	uint32_t *by_name = diag_malloc(n_names * sizeof *by_name),
 		 *rank_of = diag_malloc(n_names * sizeof *rank_of);
@@ -128,8 +106,9 @@ static void name_frames(struct named_frames *frames, const struct profile *prof)
 		rank_of[by_name[rank]] = rank;
 		frames->names[rank] = (char *)frames->table.entries[by_name[rank]].bytes;
 	}
-	for (size_t i = 0; i < next; i++)
-		frames->ranks[i] = rank_of[frames->ranks[i]];
+	for (size_t i = 0; i < prof->n_locations; i++)
+		rank_location(frames->ranks + frames->first[i], frames->first[i + 1] - frames->first[i],
+			      rank_of);
 	free(by_name);
 	free(rank_of);
 }

@@ -17,9 +17,4 @@ int flame_write_inline_svg(const struct report *rpt, FILE *out, char *error, siz
 /* Zoom and search for every flame graph of the document that runs it. */
 extern const char flame_script[];
 
-/* The name a frame shows, as top names its node at function granularity:
-   the function's, else [the mapping's file], else <unknown>. malloc'd. */
-char *flame_frame_name(const struct profile *prof, const struct profile_location *location,
-		       const struct profile_line *line);
-
 #endif

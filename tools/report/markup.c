@@ -1,6 +1,7 @@
 #include "markup.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* The length of the UTF-8 sequence at text, or 0 if it is not one. */
 static size_t utf8_sequence_length(const unsigned char *text)
@@ -58,5 +59,17 @@ void markup_write_text(FILE *out, const char *text, size_t length)
 		} else {
 			fputc(text[i], out);
 		}
+	}
+}
+
+void markup_write_lines(FILE *out, const char *text)
+{
+	for (const char *line = text; *line;) {
+		const char *end = strchrnul(line, '\n');
+		markup_write_text(out, line, (size_t)(end - line));
+		if (!*end)
+			break;
+		fputc('\n', out);
+		line = end + 1;
 	}
 }

@@ -10,5 +10,7 @@
    quoted attribute value: markup characters as entities, control characters
    and bytes that are not UTF-8 as '?'. */
 void markup_write_text(FILE *out, const char *text, size_t length);
+/* The same for a report of many lines, for a <pre>: newlines are kept. */
+void markup_write_lines(FILE *out, const char *text);
 
 #endif
