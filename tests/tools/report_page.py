@@ -79,10 +79,12 @@ def read_page(path, row_class="suspect"):
     return rows, cells.pre
 
 
-def write_series(tmp, name, sites, minutes=10):
+def write_series(tmp, name, sites, minutes=10, from_start=False):
     """One profile per step, `minutes` apart: sites maps a function name to
     its in-use bytes at each step, or to (bytes, [(share, age seconds)]).
-    Names differ from system names, so pprof shows them as they are."""
+    Names differ from system names, so pprof shows them as they are. Each
+    profile's time is its own, as Go's, or from_start, libheapprof's: the
+    process's start, with the time since as the duration."""
     steps = len(next(iter(sites.values())))
     paths = []
     for step in range(steps):
@@ -100,7 +102,8 @@ def write_series(tmp, name, sites, minutes=10):
                     p.sample([i, 1], [1, int(value[0] * share)], labels=[("age", age, "seconds")])
             elif value:
                 p.sample([i, 1], [1, value])
-        p.header(time_nanos=START_NS + step * minutes * MINUTE_NS)
+        since = step * minutes * MINUTE_NS
+        p.header(time_nanos=START_NS, duration_nanos=since) if from_start else p.header(time_nanos=START_NS + since)
         path = os.path.join(tmp, f"{name}.{step}.pb.gz")
         p.write(path)
         paths.append(path)
@@ -151,6 +154,10 @@ def check_growth(heapprof, tmp):
                           check=True).stdout
     expect("growth: top of the last profile is heapprof top's", pre.get("top-last"), top)
     expect("growth: top of the growth is heapprof diff first last", pre.get("top-growth"), diff)
+    from_start = write_series(tmp, "from-start", {"leak": [100 * k * (i + 1) for i in range(4)]}, from_start=True)
+    rows, _ = read_page(report(heapprof, tmp, from_start[::-1], "from-start"))
+    expect("growth: profiles timed from the process's start", suspects(rows),
+           [("leak \u2190 main", "400kB", "600kB/h", "100%", "\u2014")])
     return page, paths
 
 

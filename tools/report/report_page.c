@@ -25,7 +25,8 @@ static const char *const series_colors[] = {"#222", "#d62728", "#1f77b4", "#2ca0
 static const char page_style[] =
 	"body { font-family: sans-serif; margin: 20px; color: #222; }\n"
 	"table { border-collapse: collapse; margin: 8px 0; }\n"
-	"th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; vertical-align: top; }\n"
+	"th, td { border-bottom: 1px solid #ddd; padding: 3px 10px; text-align: left; vertical-align: top; "
+	"}\n"
 	"td.number { text-align: right; font-family: monospace; }\n"
 	"pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }\n"
 	"details pre { margin: 4px 0; }\n"
@@ -98,9 +99,10 @@ static void write_site_name(FILE *out, const struct series *series, const struct
 static void write_header(FILE *out, const struct series *series)
 {
 	const struct report *last = &series->reports[series->n_profiles - 1];
-	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-		     "<title>heapprof report</title>\n<style>\n%s</style>\n</head>\n<body>\n"
-		     "<h1>heapprof report</h1>\n<p>",
+	fprintf(out,
+		"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		"<title>heapprof report</title>\n<style>\n%s</style>\n</head>\n<body>\n"
+		"<h1>heapprof report</h1>\n<p>",
 		page_style);
 	fprintf(out, "%zu profile%s of ", series->n_profiles, series->n_profiles == 1 ? "" : "s");
 	markup_write_text(out, last->sample_type, SIZE_MAX);
@@ -115,7 +117,7 @@ static void write_header(FILE *out, const struct series *series)
 		fprintf(out, "<tr><td>%zu</td><td>", i + 1);
 		markup_write_text(out, series->sources[i], SIZE_MAX);
 		fputs("</td><td>", out);
-		write_time(out, series->reports[i].prof->time_nanos);
+		write_time(out, series_taken_nanos(series->reports[i].prof));
 		fputs("</td><td class=\"number\">", out);
 		write_value(out, series, series->totals[i]);
 		fputs("</td></tr>\n", out);
@@ -129,10 +131,7 @@ struct chart_scale {
 
 static double chart_x(const struct series *series, const struct chart_scale *scale, size_t i)
 {
-	double at = series->span_seconds > 0
-			    ? ((double)series->reports[i].prof->time_nanos - (double)series->reports[0].prof->time_nanos) /
-				      1e9
-			    : (double)i;
+	double at = series->span_seconds > 0 ? series->seconds[i] : (double)i;
 	return CHART_LEFT + at / scale->x_span * (CHART_WIDTH - CHART_LEFT - CHART_RIGHT);
 }
 
@@ -144,7 +143,8 @@ static double chart_y(const struct chart_scale *scale, int64_t value)
 
 static size_t charted_sites(const struct series *series)
 {
-	return series->n_suspects < REPORT_PAGE_CHARTED_SITES ? series->n_suspects : REPORT_PAGE_CHARTED_SITES;
+	return series->n_suspects < REPORT_PAGE_CHARTED_SITES ? series->n_suspects
+							      : REPORT_PAGE_CHARTED_SITES;
 }
 
 static void stretch_scale(struct chart_scale *scale, const int64_t *values, size_t n)
@@ -158,11 +158,13 @@ static void stretch_scale(struct chart_scale *scale, const int64_t *values, size
 static void write_line(FILE *out, const struct series *series, const struct chart_scale *scale,
 		       const int64_t *values, size_t rank)
 {
-	fprintf(out, "<polyline class=\"series %s\" data-rank=\"%zu\" fill=\"none\" stroke=\"%s\" "
-		     "stroke-width=\"2\" points=\"",
+	fprintf(out,
+		"<polyline class=\"series %s\" data-rank=\"%zu\" fill=\"none\" stroke=\"%s\" "
+		"stroke-width=\"2\" points=\"",
 		rank ? "site" : "total", rank, series_colors[rank]);
 	for (size_t i = 0; i < series->n_profiles; i++)
-		fprintf(out, "%s%.1f,%.1f", i ? " " : "", chart_x(series, scale, i), chart_y(scale, values[i]));
+		fprintf(out, "%s%.1f,%.1f", i ? " " : "", chart_x(series, scale, i),
+			chart_y(scale, values[i]));
 	fputs("\"><title>", out);
 	if (rank)
 		write_site_name(out, series, &series->sites[series->suspects[rank - 1]]);
@@ -176,8 +178,8 @@ static void write_axes(FILE *out, const struct series *series, const struct char
 	int bottom = CHART_HEIGHT - CHART_BOTTOM;
 	fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", CHART_LEFT, bottom,
 		CHART_WIDTH - CHART_RIGHT, bottom);
-	fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", CHART_LEFT, CHART_TOP,
-		CHART_LEFT, bottom);
+	fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#888\"/>\n", CHART_LEFT,
+		CHART_TOP, CHART_LEFT, bottom);
 	for (int step = 0; step <= 4; step++) {
 		double value = scale->y_low + (scale->y_high - scale->y_low) * step / 4;
 		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", CHART_LEFT - 6,
@@ -186,7 +188,8 @@ static void write_axes(FILE *out, const struct series *series, const struct char
 		fputs("</text>\n", out);
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%d\">0</text>\n", CHART_LEFT, CHART_HEIGHT - 10);
-	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CHART_WIDTH - CHART_RIGHT, CHART_HEIGHT - 10);
+	fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", CHART_WIDTH - CHART_RIGHT,
+		CHART_HEIGHT - 10);
 	if (series->span_seconds > 0)
 		write_duration(out, series->span_seconds);
 	else
@@ -197,15 +200,16 @@ static void write_axes(FILE *out, const struct series *series, const struct char
 /* In-use over time: the total and the first suspects, each a polyline. */
 static void write_chart(FILE *out, const struct series *series)
 {
-	struct chart_scale scale = {series->span_seconds > 0 ? series->span_seconds : (double)series->n_profiles - 1,
-				    0, 0};
+	struct chart_scale scale = {
+		series->span_seconds > 0 ? series->span_seconds : (double)series->n_profiles - 1, 0, 0};
 	stretch_scale(&scale, series->totals, series->n_profiles);
 	for (size_t i = 0; i < charted_sites(series); i++)
 		stretch_scale(&scale, series->sites[series->suspects[i]].values, series->n_profiles);
 	if (scale.y_high == scale.y_low)
 		scale.y_high = scale.y_low + 1;
-	fprintf(out, "<h2>In use over time</h2>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" "
-		     "viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+	fprintf(out,
+		"<h2>In use over time</h2>\n<svg class=\"chart\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
 		CHART_WIDTH, CHART_HEIGHT, CHART_WIDTH, CHART_HEIGHT);
 	write_axes(out, series, &scale);
 	write_line(out, series, &scale, series->totals, 0);
@@ -299,8 +303,8 @@ static void write_flames(FILE *out, const struct series *series)
 {
 	fputs("<h2>Flame graph</h2>\n<p>Of the profile <select id=\"flame-profile\">\n", out);
 	for (size_t i = 0; i < series->n_profiles; i++) {
-		fprintf(out, "<option value=\"%zu\"%s>%zu: ", i, i + 1 == series->n_profiles ? " selected" : "",
-			i + 1);
+		fprintf(out, "<option value=\"%zu\"%s>%zu: ", i,
+			i + 1 == series->n_profiles ? " selected" : "", i + 1);
 		markup_write_text(out, series->sources[i], SIZE_MAX);
 		fputs("</option>\n", out);
 	}

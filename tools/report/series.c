@@ -95,7 +95,8 @@ static void add_profile(struct series *series, struct site_table *table, size_t 
 	for (size_t s = 0; s < prof->n_samples; s++) {
 		uint32_t id = site_of(series, table, locations, &prof->samples[s]);
 		struct series_site *site = &series->sites[id];
-		site->values[index] = saturated_sum(site->values[index], prof->samples[s].values[rpt->value_index]);
+		site->values[index] =
+			saturated_sum(site->values[index], prof->samples[s].values[rpt->value_index]);
 	}
 	free(locations);
 }
@@ -143,10 +144,8 @@ double series_old_share(const struct series_site *site)
 static double *time_axis(const struct series *series)
 {
 	double *x = diag_malloc(series->n_profiles * sizeof *x);
-	double first = (double)series->reports[0].prof->time_nanos;
 	for (size_t i = 0; i < series->n_profiles; i++)
-		x[i] = series->span_seconds > 0 ? ((double)series->reports[i].prof->time_nanos - first) / 1e9
-						: (double)i;
+		x[i] = series->span_seconds > 0 ? series->seconds[i] : (double)i;
 	return x;
 }
 
@@ -214,11 +213,17 @@ struct raw_profile {
 	size_t order; /* on the command line, which breaks ties of time */
 };
 
+int64_t series_taken_nanos(const struct profile *prof)
+{
+	return saturated_sum(prof->time_nanos, prof->duration_nanos);
+}
+
 static int compare_times(const void *a, const void *b)
 {
 	const struct raw_profile *left = a, *right = b;
-	if (left->prof->time_nanos != right->prof->time_nanos)
-		return left->prof->time_nanos < right->prof->time_nanos ? -1 : 1;
+	int64_t left_taken = series_taken_nanos(left->prof), right_taken = series_taken_nanos(right->prof);
+	if (left_taken != right_taken)
+		return left_taken < right_taken ? -1 : 1;
 	return (left->order > right->order) - (left->order < right->order);
 }
 
@@ -232,7 +237,8 @@ static void read_profiles(struct series *series, char **sources, const struct re
 		raw[i] = (struct raw_profile){report_read_source(sources[i], options), sources[i], i};
 	qsort(raw, n, sizeof *raw, compare_times);
 	if (n > 1) {
-		report_prepare(&series->growth, base_profile_subtract(raw[n - 1].prof, raw[0].prof, false), options);
+		report_prepare(&series->growth, base_profile_subtract(raw[n - 1].prof, raw[0].prof, false),
+			       options);
 		series->has_growth = true;
 	}
 	series->reports = diag_malloc(n * sizeof *series->reports);
@@ -242,12 +248,15 @@ static void read_profiles(struct series *series, char **sources, const struct re
 		series->sources[i] = raw[i].source;
 	}
 	free(raw);
-	series->span_seconds =
-		((double)series->reports[n - 1].prof->time_nanos - (double)series->reports[0].prof->time_nanos) / 1e9;
+	series->seconds = diag_malloc(n * sizeof *series->seconds);
+	double first = (double)series_taken_nanos(series->reports[0].prof);
+	for (size_t i = 0; i < n; i++)
+		series->seconds[i] = ((double)series_taken_nanos(series->reports[i].prof) - first) / 1e9;
+	series->span_seconds = series->seconds[n - 1];
 }
 
-void series_open(struct series *series, char **sources, size_t n_sources, const struct report_options *options,
-		 double old_seconds)
+void series_open(struct series *series, char **sources, size_t n_sources,
+		 const struct report_options *options, double old_seconds)
 {
 	*series = (struct series){.n_profiles = n_sources};
 	read_profiles(series, sources, options);
@@ -262,7 +271,7 @@ void series_open(struct series *series, char **sources, size_t n_sources, const 
 	}
 	int64_t oldest = oldest_age(series);
 	series->has_ages = oldest >= 0;
-	series->old_seconds = old_seconds > 0		 ? old_seconds
+	series->old_seconds = old_seconds > 0            ? old_seconds
 			      : series->span_seconds > 0 ? series->span_seconds / 2
 							 : (double)oldest / 2;
 	add_ages(series, &table);
@@ -287,6 +296,7 @@ void series_close(struct series *series)
 	free(series->sites);
 	free(series->suspects);
 	free(series->totals);
+	free(series->seconds);
 	free(series->reports);
 	free(series->sources);
 }
