@@ -43,7 +43,7 @@ class Cells(html.parser.HTMLParser):
         elif tag == "td" and self.in_row is not None:
             self.cell = []
             self.in_row.append(self.cell)
-        elif tag == "summary":
+        elif tag == "summary" and self.in_row is not None:
             self.summary = []
             self.summaries.append(self.summary)
         elif tag == "pre" and attrs.get("class"):
@@ -209,8 +209,9 @@ def check_in_browser(tmp, growth_page, hostile_page, profiles):
         browser.open(growth_page)
         lines = browser.evaluate("Array.from(document.querySelectorAll('svg.chart polyline.series'))"
                                  ".map(p => [p.querySelector('title').textContent, p.points.length])")
-        expect("browser: the chart's lines and points", lines,
-               [["total", profiles], ["leak \u2190 main", profiles], ["slow_leak \u2190 main", profiles]])
+        expect("browser: the chart's lines and points: the suspects, then the largest others", lines,
+               [[name, profiles] for name in ["total", "leak \u2190 main", "slow_leak \u2190 main",
+                                              "steady \u2190 main", "noisy \u2190 main", "shrinking \u2190 main"]])
         shown = "Array.from(document.querySelectorAll('.flame-of')).filter(d => !d.hidden).map(d => d.dataset.profile)"
         expect("browser: the last profile's flame graph shown", browser.evaluate(shown), [str(profiles - 1)])
         browser.evaluate("var c = document.getElementById('flame-profile'); c.value = '0';"

@@ -31,7 +31,8 @@ static const char page_style[] =
 	"pre { background: #f6f6f6; padding: 8px; overflow-x: auto; }\n"
 	"details pre { margin: 4px 0; }\n"
 	".swatch { display: inline-block; width: 12px; height: 12px; margin-right: 6px; }\n"
-	".chart text { font: 11px sans-serif; }\n";
+	".chart text { font: 11px sans-serif; }\n"
+	".flame-of svg, svg.chart { max-width: 100%; height: auto; }\n";
 
 /* Shows the flame graph of the profile chosen in the list, and no other. */
 static const char choice_script[] = "(function () {\n"
@@ -110,8 +111,8 @@ static void write_header(FILE *out, const struct series *series)
 		fputs(", over ", out);
 		write_duration(out, series->span_seconds);
 	}
-	fputs(", in time order:</p>\n<table class=\"profiles\">\n<tr><th>#</th><th>profile</th><th>time</th>"
-	      "<th>total</th></tr>\n",
+	fputs(".</p>\n<details><summary>The profiles, in the order they were taken</summary>\n"
+	      "<table class=\"profiles\">\n<tr><th>#</th><th>profile</th><th>taken</th><th>total</th></tr>\n",
 	      out);
 	for (size_t i = 0; i < series->n_profiles; i++) {
 		fprintf(out, "<tr><td>%zu</td><td>", i + 1);
@@ -122,7 +123,7 @@ static void write_header(FILE *out, const struct series *series)
 		write_value(out, series, series->totals[i]);
 		fputs("</td></tr>\n", out);
 	}
-	fputs("</table>\n", out);
+	fputs("</table>\n</details>\n", out);
 }
 
 struct chart_scale {
@@ -141,10 +142,16 @@ static double chart_y(const struct chart_scale *scale, int64_t value)
 	return CHART_TOP + plot - ((double)value - scale->y_low) / (scale->y_high - scale->y_low) * plot;
 }
 
-static size_t charted_sites(const struct series *series)
+/* The first suspects, then the largest of the other sites, for contrast. */
+static size_t charted_sites(const struct series *series, uint32_t charted[REPORT_PAGE_CHARTED_SITES])
 {
-	return series->n_suspects < REPORT_PAGE_CHARTED_SITES ? series->n_suspects
-							      : REPORT_PAGE_CHARTED_SITES;
+	size_t count = 0;
+	for (size_t i = 0; i < series->n_suspects && count < REPORT_PAGE_CHARTED_SITES; i++)
+		charted[count++] = series->suspects[i];
+	for (size_t i = 0; i < series->n_sites && count < REPORT_PAGE_CHARTED_SITES; i++)
+		if (series->sites[series->largest[i]].score <= 0)
+			charted[count++] = series->largest[i];
+	return count;
 }
 
 static void stretch_scale(struct chart_scale *scale, const int64_t *values, size_t n)
@@ -155,19 +162,21 @@ static void stretch_scale(struct chart_scale *scale, const int64_t *values, size
 	}
 }
 
+/* The total (site NULL) or a site, by its place in the chart's legend. */
 static void write_line(FILE *out, const struct series *series, const struct chart_scale *scale,
-		       const int64_t *values, size_t rank)
+		       const struct series_site *site, size_t rank)
 {
+	const int64_t *values = site ? site->values : series->totals;
 	fprintf(out,
 		"<polyline class=\"series %s\" data-rank=\"%zu\" fill=\"none\" stroke=\"%s\" "
 		"stroke-width=\"2\" points=\"",
-		rank ? "site" : "total", rank, series_colors[rank]);
+		site ? "site" : "total", rank, series_colors[rank]);
 	for (size_t i = 0; i < series->n_profiles; i++)
 		fprintf(out, "%s%.1f,%.1f", i ? " " : "", chart_x(series, scale, i),
 			chart_y(scale, values[i]));
 	fputs("\"><title>", out);
-	if (rank)
-		write_site_name(out, series, &series->sites[series->suspects[rank - 1]]);
+	if (site)
+		write_site_name(out, series, site);
 	else
 		fputs("total", out);
 	fputs("</title></polyline>\n", out);
@@ -202,9 +211,11 @@ static void write_chart(FILE *out, const struct series *series)
 {
 	struct chart_scale scale = {
 		series->span_seconds > 0 ? series->span_seconds : (double)series->n_profiles - 1, 0, 0};
+	uint32_t charted[REPORT_PAGE_CHARTED_SITES];
+	size_t n_charted = charted_sites(series, charted);
 	stretch_scale(&scale, series->totals, series->n_profiles);
-	for (size_t i = 0; i < charted_sites(series); i++)
-		stretch_scale(&scale, series->sites[series->suspects[i]].values, series->n_profiles);
+	for (size_t i = 0; i < n_charted; i++)
+		stretch_scale(&scale, series->sites[charted[i]].values, series->n_profiles);
 	if (scale.y_high == scale.y_low)
 		scale.y_high = scale.y_low + 1;
 	fprintf(out,
@@ -212,14 +223,14 @@ static void write_chart(FILE *out, const struct series *series)
 		"viewBox=\"0 0 %d %d\" xmlns=\"http://www.w3.org/2000/svg\">\n",
 		CHART_WIDTH, CHART_HEIGHT, CHART_WIDTH, CHART_HEIGHT);
 	write_axes(out, series, &scale);
-	write_line(out, series, &scale, series->totals, 0);
-	for (size_t i = 0; i < charted_sites(series); i++)
-		write_line(out, series, &scale, series->sites[series->suspects[i]].values, i + 1);
+	write_line(out, series, &scale, NULL, 0);
+	for (size_t i = 0; i < n_charted; i++)
+		write_line(out, series, &scale, &series->sites[charted[i]], i + 1);
 	fputs("</svg>\n<p class=\"legend\">", out);
-	for (size_t i = 0; i <= charted_sites(series); i++) {
+	for (size_t i = 0; i <= n_charted; i++) {
 		fprintf(out, "<span class=\"swatch\" style=\"background: %s\"></span>", series_colors[i]);
 		if (i)
-			write_site_name(out, series, &series->sites[series->suspects[i - 1]]);
+			write_site_name(out, series, &series->sites[charted[i - 1]]);
 		else
 			fputs("total", out);
 		fputs(" &nbsp; ", out);

@@ -194,6 +194,17 @@ static int compare_suspects(const void *a, const void *b, void *context)
 	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
 }
 
+static int compare_sizes(const void *a, const void *b, void *context)
+{
+	const struct series *series = context;
+	size_t last = series->n_profiles - 1;
+	int64_t left = series->sites[*(const uint32_t *)a].values[last],
+		right = series->sites[*(const uint32_t *)b].values[last];
+	if (left != right)
+		return left > right ? -1 : 1;
+	return (*(const uint32_t *)a > *(const uint32_t *)b) - (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
 static void rank_suspects(struct series *series)
 {
 	double *x = time_axis(series);
@@ -205,6 +216,10 @@ static void rank_suspects(struct series *series)
 	}
 	qsort_r(series->suspects, series->n_suspects, sizeof *series->suspects, compare_suspects, series);
 	free(x);
+	series->largest = diag_malloc(series->n_sites * sizeof *series->largest);
+	for (size_t i = 0; i < series->n_sites; i++)
+		series->largest[i] = (uint32_t)i;
+	qsort_r(series->largest, series->n_sites, sizeof *series->largest, compare_sizes, series);
 }
 
 struct raw_profile {
@@ -295,6 +310,7 @@ void series_close(struct series *series)
 	intern_table_free(&series->locations);
 	free(series->sites);
 	free(series->suspects);
+	free(series->largest);
 	free(series->totals);
 	free(series->seconds);
 	free(series->reports);

@@ -37,6 +37,7 @@ struct series {
 	size_t n_sites;
 	uint32_t *suspects; /* site indices, most suspect first */
 	size_t n_suspects;
+	uint32_t *largest;   /* every site, the largest in the last profile first */
 	int64_t *totals;     /* of each profile */
 	double *seconds;     /* when each was taken, from when the first was */
 	double span_seconds; /* from the first profile's time to the last's */
