@@ -192,8 +192,8 @@ static void write_axes(FILE *out, const struct series *series, const struct char
 	for (int step = 0; step <= 4; step++) {
 		double value = scale->y_low + (scale->y_high - scale->y_low) * step / 4;
 		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", CHART_LEFT - 6,
-			chart_y(scale, (int64_t)value) + 4);
-		write_value(out, series, (int64_t)value);
+			chart_y(scale, llround(value)) + 4);
+		write_value(out, series, llround(value));
 		fputs("</text>\n", out);
 	}
 	fprintf(out, "<text x=\"%d\" y=\"%d\">0</text>\n", CHART_LEFT, CHART_HEIGHT - 10);
