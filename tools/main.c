@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{"top", command_top, "the functions with the most memory, as go tool pprof -top"},
 	{"diff", command_diff, "what grew and what shrank between two profiles (top -base=OLD NEW)"},
 	{"flame", command_flame, "a flame graph of a profile as an SVG for the browser"},
+	{"report", command_report, "a page about a series of profiles: growth, leak suspects, flame graphs"},
 	{"list", command_list, "annotated source of matching functions, as go tool pprof -list"},
 	{"run", command_run, "run a program with the profiler preloaded and show its profile"},
 	{"symbolize", command_symbolize, "add function names, files and lines from local binaries"},

@@ -5,7 +5,7 @@ a seed decoded, mutated where protobuf keeps its meaning (varint values,
 lengths, field numbers, wire types, repeated fields, strings, packed
 values) and in its raw bytes, and compressed again (gzip, zstd, plain, and
 sometimes cut or corrupted). Every command runs on it: top, list, diff,
-flame and symbolize. Each must exit 0 or 1, by no signal, with exactly one
+flame, report (after its seed) and symbolize. Each must exit 0 or 1, by no signal, with exactly one
 "heapprof:" line on stderr when it exits 1, within a time and a memory
 bound (under RLIMIT_AS and a timeout).
 
@@ -320,6 +320,7 @@ def commands(heapprof, profile, seed_path, where):
         "list": [heapprof, "list", ".", profile],
         "diff": [heapprof, "diff", seed_path, profile],
         "flame": [heapprof, "flame", profile, "-o", os.path.join(where, "out.svg")],
+        "report": [heapprof, "report", seed_path, profile, "-o", os.path.join(where, "out.html")],
         "symbolize": [heapprof, "symbolize", profile, "-o", os.path.join(where, "out.pb.gz")],
     }
 

@@ -20,6 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 import make_profiles  # noqa: E402
+from browser import Browser  # noqa: E402
 from pprof_writer import Profile  # noqa: E402
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -108,6 +109,48 @@ def check_flame(heapprof, tmp, profile, flags, expected_names, title, absent_nam
     print(f"ok {os.path.basename(svg)}: {len(frames)} frames, {len(colors)} colours")
 
 
+FRAME_WIDTHS = ("Object.fromEntries(Array.from(document.querySelectorAll('svg.flame g.frame'))"
+                ".filter(g => g.style.display !== 'none').map(g => [g.querySelector('title').textContent"
+                ".replace(/ \\(.*/, '') + '@' + g.getAttribute('data-depth'), +g.querySelector('rect').getAttribute('width')]))")
+
+
+def click_frame(browser, name):
+    """Clicks the first frame of that name, as a user would, with the mouse."""
+    browser.evaluate("document.querySelectorAll('[data-clicked]').forEach(g => g.removeAttribute('data-clicked'));"
+                     "Array.from(document.querySelectorAll('svg.flame g.frame')).find(g => g.querySelector('title')"
+                     f".textContent.startsWith({name!r} + ' (')).setAttribute('data-clicked', '')")
+    browser.click("[data-clicked] rect")
+
+
+def check_zoom_and_search(browser, path):
+    """A click on make_table (11.99kB of 113.47kB) widens it to the graph's
+    1180 pixels and its callee grow (7.02kB) in proportion, keeps its caller
+    main as wide, and hides worker; a click on "all" undoes it. Typing
+    "malloc" highlights the two malloc frames and says so."""
+    browser.open(path)
+    before = browser.evaluate(FRAME_WIDTHS)
+    click_frame(browser, "make_table")
+    zoomed = browser.evaluate(FRAME_WIDTHS)
+    grow = before["grow@3"] / before["make_table@2"] * 1180
+    if (zoomed.get("make_table@2") != 1180 or abs(zoomed.get("grow@3", 0) - grow) > 0.02
+            or zoomed.get("main@1") != 1180 or "worker@2" in zoomed):
+        raise SystemExit(f"FAIL: {path}: zoom to make_table shows {zoomed}")
+    click_frame(browser, "all")
+    if browser.evaluate(FRAME_WIDTHS) != before:
+        raise SystemExit(f"FAIL: {path}: a click on all does not undo the zoom")
+    browser.type_into("svg.flame input.flame-search", "malloc")
+    matched = browser.evaluate("Array.from(document.querySelectorAll('g.frame.match'))"
+                               ".map(g => g.querySelector('title').textContent)")
+    fill = browser.evaluate("getComputedStyle(document.querySelector('g.frame.match rect')).fill")
+    status = browser.evaluate("document.querySelector('.flame-matched').textContent")
+    if sorted(matched) != ["malloc (2kB, 1.76%)", "malloc (5kB, 4.41%)"] or fill != "rgb(230, 0, 230)" \
+            or status != "2 matching frames":
+        raise SystemExit(f"FAIL: {path}: search for malloc highlights {matched} in {fill}, says {status!r}")
+    if browser.errors:
+        raise SystemExit(f"FAIL: {path}: console errors {browser.errors}")
+    print(f"ok {os.path.basename(path)}: zoom to make_table, back to all, search for malloc")
+
+
 def write_odd_names(path):
     """Names that are not plain XML text: markup characters, a control
     character (which XML forbids, shown as '?'), and non-ASCII UTF-8."""
@@ -137,6 +180,8 @@ def main():
         odd = os.path.join(tmp, "odd_names.pb.gz")
         write_odd_names(odd)
         check_flame(heapprof, tmp, odd, [], ["a&amp;b", "ctl?name", "caf\u00e9_\u00fcber"], "inuse_space")
+        with Browser(tmp) as browser:
+            check_zoom_and_search(browser, os.path.join(tmp, "heap.pb.gz.svg"))
         missing_output = subprocess.run([heapprof, "flame", heap], capture_output=True)
         if missing_output.returncode != 2:
             raise SystemExit(f"FAIL: flame without -o exited {missing_output.returncode}, not 2")

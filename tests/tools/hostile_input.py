@@ -312,9 +312,11 @@ def check_flame(heapprof, tmp):
     p.sample([1] * 50_000, [7])
     p.write(deep)
     svg = os.path.join(tmp, "deep.svg")
-    for command in (["flame", deep, "-o", svg], ["top", deep], ["list", ".", deep], ["diff", deep, deep]):
+    page = os.path.join(tmp, "deep.html")
+    for command in (["flame", deep, "-o", svg], ["top", deep], ["list", ".", deep], ["diff", deep, deep],
+                    ["report", deep, deep, "-o", page]):
         ok &= check(heapprof, command, 0, f"{command[0]} of a stack of 50,000 frames", most_seconds=30)
-    drawn = open(svg).read().count('<g class="frame">') if os.path.exists(svg) else 0
+    drawn = open(svg).read().count('<g class="frame" ') if os.path.exists(svg) else 0
     print(f"{'ok' if drawn == 50_001 else 'FAIL':4} flame draws all 50,001 frames of it ({drawn})")
     ok &= drawn == 50_001
 
@@ -338,6 +340,9 @@ def check_flame(heapprof, tmp):
     ok &= check(heapprof, ["flame", path, "-o", os.path.join(tmp, "wide.svg")], 0,
                 f"flame of 20,000 stacks of 250 frames (top: {top.peak_mb:.0f} MB)", most_seconds=60,
                 most_mb=top.peak_mb + 64)
+    ok &= check(heapprof, ["report", path, path, "-o", os.path.join(tmp, "wide.html")], 0,
+                f"report of two profiles of 20,000 stacks of 250 frames (top: {top.peak_mb:.0f} MB)",
+                most_seconds=60, most_mb=3 * top.peak_mb + 64)  # both profiles and their difference
 
     # 2,000 inlined lines, 600 times on one stack: 1.2 million frames to draw.
     p = valid()
@@ -349,7 +354,11 @@ def check_flame(heapprof, tmp):
     ok &= check(heapprof, ["flame", path, "-o", svg], 1, "flame of 1.2 million frames to draw", most_seconds=30,
                 error_words="more than 1048576 frames")
     print(f"{'FAIL' if os.path.exists(svg) else 'ok':4} nothing written for it")
-    return ok and not os.path.exists(svg)
+    page = os.path.join(tmp, "too-many.html")
+    ok &= check(heapprof, ["report", path, "-o", page], 0, "report of 1.2 million frames to draw", most_seconds=30)
+    noted = os.path.exists(page) and "more than 1048576 frames" in open(page).read()
+    print(f"{'ok' if noted else 'FAIL':4} the page says its flame graph was not drawn")
+    return ok and noted and not os.path.exists(svg)
 
 
 def check_quadratic(heapprof, tmp):

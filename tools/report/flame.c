@@ -1,12 +1,14 @@
 #include "flame.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "go_path.h"
+#include "frame_names.h"
 #include "hash_map.h"
+#include "markup.h"
 #include "reader/diag.h"
 #include "reader/intern_table.h"
 
@@ -68,54 +70,31 @@ struct drawn_frame {
 	int64_t value;
 };
 
-/* The name a frame shows, as top names its node at function granularity. */
-static char *frame_name(const struct profile *prof, const struct profile_location *location,
-			const struct profile_line *line)
-{
-	if (line && prof->functions[line->function].name[0])
-		return diag_strdup(prof->functions[line->function].name);
-	if (location->mapping != NO_MAPPING && prof->mappings[location->mapping].file[0]) {
-		char *base = go_path_base(prof->mappings[location->mapping].file);
-		char *name = diag_asprintf("[%s]", base);
-		free(base);
-		return name;
-	}
-	return diag_strdup("<unknown>");
-}
-
-static uint32_t name_id(struct named_frames *frames, const struct profile *prof,
-			const struct profile_location *location, const struct profile_line *line)
-{
-	char *name = frame_name(prof, location, line);
-	uint32_t id = intern_table_add(&frames->table, name, strlen(name));
-	free(name);
-	return id;
-}
-
 static int compare_names(const void *a, const void *b, void *context)
 {
 	const struct intern_table *table = context;
 	return strcmp(table->entries[*(const uint32_t *)a].bytes, table->entries[*(const uint32_t *)b].bytes);
 }
 
+/* A location's frames, innermost first as named, reversed into ranks. */
+static void rank_location(uint32_t *ids, size_t count, const uint32_t *rank_of)
+{
+	for (size_t i = 0; i < count / 2; i++) {
+		uint32_t kept = ids[i];
+		ids[i] = ids[count - 1 - i];
+		ids[count - 1 - i] = kept;
+	}
+	for (size_t i = 0; i < count; i++)
+		ids[i] = rank_of[ids[i]];
+}
+
 static void name_frames(struct named_frames *frames, const struct profile *prof)
 {
 	intern_table_init(&frames->table);
-	frames->first = diag_malloc((prof->n_locations + 1) * sizeof *frames->first);
-	size_t total = 0;
-	for (size_t i = 0; i < prof->n_locations; i++)
-		total += prof->locations[i].n_lines ? prof->locations[i].n_lines : 1;
-	frames->ranks = diag_malloc(total * sizeof *frames->ranks);
-	size_t next = 0;
-	for (size_t i = 0; i < prof->n_locations; i++) {
-		const struct profile_location *location = &prof->locations[i];
-		frames->first[i] = (uint32_t)next;
-		if (location->n_lines == 0)
-			frames->ranks[next++] = name_id(frames, prof, location, NULL);
-		for (size_t j = location->n_lines; j-- > 0;)
-			frames->ranks[next++] = name_id(frames, prof, location, &location->lines[j]);
-	}
-	frames->first[prof->n_locations] = (uint32_t)next;
+	struct frame_names named;
+	frame_names_build(&named, &frames->table, prof);
+	frames->first = named.first;
+	frames->ranks = named.ids;
 	size_t n_names = frames->table.ids.count;
 	uint32_t *by_name = diag_malloc(n_names * sizeof *by_name),
 		 *rank_of = diag_malloc(n_names * sizeof *rank_of);
@@ -127,8 +106,9 @@ static void name_frames(struct named_frames *frames, const struct profile *prof)
 		rank_of[by_name[rank]] = rank;
 		frames->names[rank] = (char *)frames->table.entries[by_name[rank]].bytes;
 	}
-	for (size_t i = 0; i < next; i++)
-		frames->ranks[i] = rank_of[frames->ranks[i]];
+	for (size_t i = 0; i < prof->n_locations; i++)
+		rank_location(frames->ranks + frames->first[i], frames->first[i + 1] - frames->first[i],
+			      rank_of);
 	free(by_name);
 	free(rank_of);
 }
@@ -290,62 +270,6 @@ static void free_flame(struct flame *flame)
 	free(flame->before);
 }
 
-/* The length of the UTF-8 sequence at text, or 0 if it is not one. */
-static size_t utf8_sequence_length(const unsigned char *text)
-{
-	size_t length = text[0] >= 0xf0 && text[0] <= 0xf4 ? 4
-			: text[0] >= 0xe0                  ? 3
-			: text[0] >= 0xc2                  ? 2
-							   : 0;
-	for (size_t i = 1; i < length; i++)
-		if ((text[i] & 0xc0) != 0x80)
-			return 0;
-	/* Overlong forms, UTF-16 surrogates and code points past U+10FFFF. */
-	if ((text[0] == 0xe0 && text[1] < 0xa0) || (text[0] == 0xed && text[1] >= 0xa0) ||
-	    (text[0] == 0xf0 && text[1] < 0x90) || (text[0] == 0xf4 && text[1] >= 0x90))
-		return 0;
-	return length;
-}
-
-/* Names come from the profile as bytes; a browser rejects the whole SVG for
-   one byte that is not valid XML text, so those become '?'. */
-static void write_escaped(FILE *out, const char *text, size_t length)
-{
-	for (size_t i = 0; i < length && text[i]; i++) {
-		unsigned char byte = (unsigned char)text[i];
-		if (byte >= 0x80) {
-			size_t sequence = utf8_sequence_length((const unsigned char *)text + i);
-			if (sequence && i + sequence <= length) {
-				fwrite(text + i, 1, sequence, out);
-				i += sequence - 1;
-			} else {
-				fputc('?', out);
-			}
-			continue;
-		}
-		if (byte < 0x20 && byte != '\t') {
-			fputc('?', out);
-			continue;
-		}
-		switch (text[i]) {
-		case '<':
-			fputs("&lt;", out);
-			break;
-		case '>':
-			fputs("&gt;", out);
-			break;
-		case '&':
-			fputs("&amp;", out);
-			break;
-		case '"':
-			fputs("&quot;", out);
-			break;
-		default:
-			fputc(text[i], out);
-		}
-	}
-}
-
 /* Warm colours, the same for a name on every run so graphs can be compared. */
 static void frame_color(const char *name, char color[32])
 {
@@ -442,6 +366,23 @@ static int compare_drawn(const void *a, const void *b)
 	return (left->depth > right->depth) - (left->depth < right->depth);
 }
 
+/* The name shown in a frame of this width: all of it, or its start and "..". */
+static void write_fitted_name(FILE *out, const char *name, double width)
+{
+	size_t fits = (size_t)((width - 6) / GLYPH_WIDTH);
+	if (width < 6 || fits < 3)
+		return;
+	size_t length = strlen(name);
+	if (length <= fits) {
+		markup_write_text(out, name, length);
+	} else {
+		markup_write_text(out, name, fits - 2);
+		fputs("..", out);
+	}
+}
+
+/* Every frame has a text, empty when the name does not fit, for the script
+   to fill when a zoom widens the frame. */
 static void write_frame(FILE *out, const struct flame *flame, const char *name, uint32_t depth, double x,
 			int64_t value, double scale)
 {
@@ -452,24 +393,14 @@ static void write_frame(FILE *out, const struct flame *flame, const char *name, 
 	units_percentage(share, value, flame->total);
 	frame_color(name, color);
 	double y = TITLE_HEIGHT + (double)(flame->max_depth - depth) * FRAME_HEIGHT;
-	fputs("<g class=\"frame\"><title>", out);
-	write_escaped(out, name, SIZE_MAX);
+	fprintf(out, "<g class=\"frame\" data-depth=\"%" PRIu32 "\"><title>", depth);
+	markup_write_text(out, name, SIZE_MAX);
 	fprintf(out, " (%s, %s)</title>", value_text, share + strspn(share, " "));
 	fprintf(out, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>", x, y,
 		width, FRAME_HEIGHT - 1, color);
-	size_t fits = (size_t)((width - 6) / GLYPH_WIDTH);
-	if (fits >= 3) {
-		size_t length = strlen(name);
-		fprintf(out, "<text x=\"%.2f\" y=\"%.2f\">", x + 3, y + FRAME_HEIGHT - 4);
-		if (length <= fits) {
-			write_escaped(out, name, length);
-		} else {
-			write_escaped(out, name, fits - 2);
-			fputs("..", out);
-		}
-		fputs("</text>", out);
-	}
-	fputs("</g>\n", out);
+	fprintf(out, "<text x=\"%.2f\" y=\"%.2f\">", x + 3, y + FRAME_HEIGHT - 4);
+	write_fitted_name(out, name, width);
+	fputs("</text></g>\n", out);
 }
 
 /* The frames laid out, named by reading each one's stack down to it. */
@@ -490,26 +421,105 @@ static void write_frames(FILE *out, struct flame *flame, const struct layout *la
 	}
 }
 
-static void write_header(FILE *out, const struct flame *flame)
+/* Zoom: a click on a frame widens it to the whole graph, with what it called
+   scaled alike, its callers as wide, the rest hidden; a click on "all" undoes
+   it. Search: frames whose names contain the text typed are highlighted. Frames
+   hold their geometry and name only in their markup (data-depth, the rect,
+   the title), so nothing from the profile is ever inside the script. One
+   listener on the document serves every graph in it. */
+const char flame_script[] =
+	"(function () {\n"
+	"var MARGIN = 10, WIDTH = 1200, GLYPH = 7;\n"
+	"function nameOf(g) {\n"
+	"\tvar t = g.querySelector('title').textContent;\n"
+	"\treturn t.slice(0, t.lastIndexOf(' ('));\n"
+	"}\n"
+	"function drawn(g) {\n"
+	"\tvar r = g.querySelector('rect');\n"
+	"\tif (!g.dataset.x) {\n"
+	"\t\tg.dataset.x = r.getAttribute('x');\n"
+	"\t\tg.dataset.w = r.getAttribute('width');\n"
+	"\t}\n"
+	"\treturn {x: +g.dataset.x, w: +g.dataset.w, depth: +g.getAttribute('data-depth')};\n"
+	"}\n"
+	"function place(g, x, w) {\n"
+	"\tvar r = g.querySelector('rect'), t = g.querySelector('text'), name = nameOf(g);\n"
+	"\tvar fits = Math.floor((w - 6) / GLYPH);\n"
+	"\tr.setAttribute('x', x.toFixed(2));\n"
+	"\tr.setAttribute('width', w.toFixed(2));\n"
+	"\tt.setAttribute('x', (x + 3).toFixed(2));\n"
+	"\tt.textContent = fits < 3 ? '' : name.length <= fits ? name : name.slice(0, fits - 2) + '..';\n"
+	"\tg.style.display = '';\n"
+	"}\n"
+	"function zoom(svg, target) {\n"
+	"\tvar to = drawn(target), scale = (WIDTH - 2 * MARGIN) / to.w, slack = 0.02;\n"
+	"\tsvg.querySelectorAll('g.frame').forEach(function (g) {\n"
+	"\t\tvar f = drawn(g);\n"
+	"\t\tvar within = f.x >= to.x - slack && f.x + f.w <= to.x + to.w + slack;\n"
+	"\t\tvar around = f.x <= to.x + slack && f.x + f.w >= to.x + to.w - slack;\n"
+	"\t\tif (f.depth >= to.depth && within)\n"
+	"\t\t\tplace(g, MARGIN + (f.x - to.x) * scale, f.w * scale);\n"
+	"\t\telse if (f.depth < to.depth && around)\n"
+	"\t\t\tplace(g, MARGIN, WIDTH - 2 * MARGIN);\n"
+	"\t\telse\n"
+	"\t\t\tg.style.display = 'none';\n"
+	"\t\tg.classList.toggle('caller', f.depth < to.depth && around);\n"
+	"\t});\n"
+	"}\n"
+	"function search(svg, text) {\n"
+	"\tvar matched = 0;\n"
+	"\tsvg.querySelectorAll('g.frame').forEach(function (g) {\n"
+	"\t\tvar hit = text !== '' && nameOf(g).indexOf(text) >= 0;\n"
+	"\t\tg.classList.toggle('match', hit);\n"
+	"\t\tmatched += hit ? 1 : 0;\n"
+	"\t});\n"
+	"\tsvg.querySelector('.flame-matched').textContent = text === '' ? '' : matched + ' matching "
+	"frames';\n"
+	"}\n"
+	"document.addEventListener('click', function (event) {\n"
+	"\tvar g = event.target.closest ? event.target.closest('g.frame') : null;\n"
+	"\tif (g)\n"
+	"\t\tzoom(g.closest('svg.flame'), g);\n"
+	"});\n"
+	"document.addEventListener('input', function (event) {\n"
+	"\tif (event.target.classList.contains('flame-search'))\n"
+	"\t\tsearch(event.target.closest('svg.flame'), event.target.value);\n"
+	"});\n"
+	"})();\n";
+
+static void write_header(FILE *out, const struct flame *flame, bool standalone)
 {
 	long long height = TITLE_HEIGHT + ((long long)flame->max_depth + 1) * FRAME_HEIGHT + MARGIN;
+	if (standalone)
+		fputs("<?xml version=\"1.0\" standalone=\"no\"?>\n", out);
 	fprintf(out,
-		"<?xml version=\"1.0\" standalone=\"no\"?>\n"
-		"<svg version=\"1.1\" width=\"%d\" height=\"%lld\" viewBox=\"0 0 %d %lld\" "
+		"<svg class=\"flame\" version=\"1.1\" width=\"%d\" height=\"%lld\" viewBox=\"0 0 %d %lld\" "
 		"xmlns=\"http://www.w3.org/2000/svg\">\n"
-		"<style>text { font-family: monospace; font-size: 12px; fill: #000; pointer-events: none; } "
-		".frame:hover rect { stroke: #000; stroke-width: 0.5; }</style>\n"
+		"<style>.flame text { font-family: monospace; font-size: 12px; fill: #000; pointer-events: "
+		"none; } "
+		".flame .frame { cursor: pointer; } "
+		".flame .frame:hover rect { stroke: #000; stroke-width: 0.5; } "
+		".flame .frame.caller rect { opacity: 0.6; } "
+		".flame .frame.match rect { fill: rgb(230,0,230); } "
+		".flame-search { width: 180px; font: 12px monospace; }</style>\n"
 		"<rect width=\"100%%\" height=\"100%%\" fill=\"#fdf6e3\"/>\n",
 		IMAGE_WIDTH, height, IMAGE_WIDTH, height);
 	char total[VALUE_TEXT_SIZE];
 	units_label(total, flame->total, flame->rpt->sample_unit, "auto");
 	fprintf(out, "<text x=\"%d\" y=\"20\" text-anchor=\"middle\" style=\"font-size: 15px\">",
 		IMAGE_WIDTH / 2);
-	write_escaped(out, flame->rpt->sample_type, SIZE_MAX);
+	markup_write_text(out, flame->rpt->sample_type, SIZE_MAX);
 	fprintf(out, " (total %s)</text>\n", total);
+	fprintf(out,
+		"<text class=\"flame-matched\" x=\"%d\" y=\"20\"></text>\n"
+		"<foreignObject x=\"%d\" y=\"4\" width=\"200\" height=\"24\">"
+		"<input xmlns=\"http://www.w3.org/1999/xhtml\" class=\"flame-search\" type=\"search\" "
+		"placeholder=\"search\" title=\"highlight frames whose names contain "
+		"this\"/></foreignObject>\n",
+		MARGIN, IMAGE_WIDTH - MARGIN - 200);
 }
 
-int flame_write_svg(const struct report *rpt, FILE *out, char *error, size_t error_size)
+static int write_svg(const struct report *rpt, FILE *out, bool standalone, char *error, size_t error_size)
 {
 	struct flame flame = {.rpt = rpt, .prof = rpt->prof};
 	name_frames(&flame.frames, flame.prof);
@@ -530,14 +540,27 @@ int flame_write_svg(const struct report *rpt, FILE *out, char *error, size_t err
 	} else {
 		if (layout.n_drawn)
 			qsort(layout.drawn, layout.n_drawn, sizeof *layout.drawn, compare_drawn);
-		write_header(out, &flame);
+		write_header(out, &flame, standalone);
 		if (drawn)
 			write_frame(out, &flame, "all", 0, MARGIN, flame.total, layout.scale);
 		write_frames(out, &flame, &layout);
+		/* The script needs no escaping inside CDATA: it holds no "]]>". */
+		if (standalone)
+			fprintf(out, "<script><![CDATA[\n%s]]></script>\n", flame_script);
 		fputs("</svg>\n", out);
 	}
 	free(layout.runs);
 	free(layout.drawn);
 	free_flame(&flame);
 	return status;
+}
+
+int flame_write_svg(const struct report *rpt, FILE *out, char *error, size_t error_size)
+{
+	return write_svg(rpt, out, true, error, error_size);
+}
+
+int flame_write_inline_svg(const struct report *rpt, FILE *out, char *error, size_t error_size)
+{
+	return write_svg(rpt, out, false, error, error_size);
 }

@@ -169,11 +169,17 @@ static void print_pprof_notes(const struct report_options *options, const struct
 	note_label_units(merged);
 }
 
-void report_open(struct report *rpt, const char *source, const struct report_options *options)
+struct profile *report_read_source(const char *source, const struct report_options *options)
 {
 	struct profile *prof = profile_reader_read_source_or_die(source, &options->fetch);
 	if (prof->n_sample_types == 0)
 		diag_die("%s: profile has no samples", source);
+	return prof;
+}
+
+void report_open(struct report *rpt, const char *source, const struct report_options *options)
+{
+	struct profile *prof = report_read_source(source, options);
 	print_pprof_notes(options, prof, prof, NULL);
 	report_prepare(rpt, prof, options);
 }
@@ -181,9 +187,7 @@ void report_open(struct report *rpt, const char *source, const struct report_opt
 void report_open_with_base(struct report *rpt, const char *source, const char *base_source, bool as_diff_base,
 			   const struct report_options *options)
 {
-	struct profile *current = profile_reader_read_source_or_die(source, &options->fetch);
-	if (current->n_sample_types == 0)
-		diag_die("%s: profile has no samples", source);
+	struct profile *current = report_read_source(source, options);
 	struct profile *base = profile_reader_read_source_or_die(base_source, &options->fetch);
 	struct profile *merged = base_profile_subtract(current, base, as_diff_base);
 	print_pprof_notes(options, merged, current, base);

@@ -54,6 +54,9 @@ void report_open_with_base(struct report *rpt, const char *source, const char *b
 /* The same for a profile already read, which must have a sample type; the
    report takes ownership of it. */
 void report_prepare(struct report *rpt, struct profile *prof, const struct report_options *options);
+/* The profile as read, with a sample type (else exits with status 1), for
+   report_prepare. */
+struct profile *report_read_source(const char *source, const struct report_options *options);
 void report_close(struct report *rpt);
 
 void report_format_value(const struct report *rpt, int64_t value, char text[VALUE_TEXT_SIZE]);
