@@ -1,14 +1,13 @@
 #include "helper_thread.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
+#include "process_stat.h"
 #include "thread_state.h"
 #include "write/dump_thread.h"
 
@@ -112,29 +111,10 @@ bool helper_thread_initial_ended(void)
 	return atomic_load_explicit(&initial_ended, memory_order_relaxed);
 }
 
-/* The threads of the process (/proc/self/stat, field 20); 0 when it cannot be read. */
-static long process_threads(void)
-{
-	char text[1024];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t length = read(fd, text, sizeof text - 1);
-	close(fd);
-	if (length <= 0)
-		return 0;
-	text[length] = '\0';
-	/* The name, field 2, may hold spaces and parentheses: count from its end. */
-	const char *cursor = strrchr(text, ')');
-	for (int field = 2; field < 20 && cursor; field++)
-		cursor = strchr(cursor + 1, ' ');
-	return cursor ? strtol(cursor + 1, NULL, 10) : 0;
-}
-
 void helper_thread_leave_if_alone(void)
 {
 	/* The initial thread counts until the process ends. */
-	long threads = process_threads();
+	long threads = (long)process_stat_field(20 /* num_threads */);
 	if (threads <= 0 || threads - 1 > atomic_load(&running))
 		return;
 	atomic_fetch_sub(&running, 1);

@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "common/name_template.h"
 #include "descriptors.h"
 #include "log.h"
+#include "process_stat.h"
 
 /* Files written by this process, which later dumps may replace. Callers serialise. */
 #define WRITTEN_MAX 64
@@ -19,6 +21,14 @@ static struct {
 	ino_t inode;
 } written[WRITTEN_MAX];
 static unsigned written_count, written_next;
+
+/* What each profile file is marked with (an extended attribute, where the file
+   system keeps them): the process's pid and start time, which an exec keeps. The
+   program an exec starts from this process knows the files its earlier image wrote
+   by it, and replaces them as its own. Callers serialise. */
+#define OWNER_ATTRIBUTE "user.heapprof.process"
+static char owner[48];
+static size_t owner_length;
 static unsigned temporary_counter;
 
 /* The program's name as it started: programs that show their state in argv[0]
@@ -70,6 +80,15 @@ static void put_number(struct text *text, uint64_t value)
 	put(text, number, digits.length);
 }
 
+static void identify_process(void)
+{
+	struct text text = {owner, owner + sizeof owner, false};
+	put_number(&text, (uint64_t)getpid());
+	put(&text, " ", 1);
+	put_number(&text, process_stat_field(22 /* starttime */));
+	owner_length = text.overflow ? 0 : (size_t)(text.cursor - owner);
+}
+
 /* Takes `fd` as the start directory's descriptor. False (fd closed) if it is no use. */
 static bool keep_start_directory(int fd)
 {
@@ -92,6 +111,7 @@ void output_start(const char *template)
 	size_t length = strnlen(program_invocation_short_name, sizeof program_name - 1);
 	memcpy(program_name, program_invocation_short_name, length);
 	program_name[length] = '\0';
+	identify_process();
 	if (template[0] != '/') {
 		if (!getcwd(start_directory.path, sizeof start_directory.path))
 			start_directory.path[0] = '\0';
@@ -174,6 +194,23 @@ static bool is_ours(const struct stat *status)
 	return false;
 }
 
+/* Whether `path` (whose status is `status`) was written by this process before an
+   exec: marked with its owner. */
+static bool written_before_exec(int directory, const char *path, const struct stat *status)
+{
+	int fd = openat(directory, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	char mark[sizeof owner];
+	struct stat opened;
+	ssize_t length = fgetxattr(fd, OWNER_ATTRIBUTE, mark, sizeof mark);
+	bool same = fstat(fd, &opened) == 0 && opened.st_dev == status->st_dev &&
+		    opened.st_ino == status->st_ino && owner_length && length == (ssize_t)owner_length &&
+		    memcmp(mark, owner, owner_length) == 0;
+	close(fd);
+	return same;
+}
+
 /* `status` is the temporary file's: link and rename keep its inode. */
 static void remember(const struct stat *status)
 {
@@ -211,7 +248,7 @@ static int publish(int directory, const char *temporary, const char *path)
 	struct stat status;
 	if (error == EEXIST) {
 		if (fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(status.st_mode) &&
-		    is_ours(&status))
+		    (is_ours(&status) || written_before_exec(directory, path, &status)))
 			return renameat(directory, temporary, directory, path) == 0 ? 0 : errno;
 		return EEXIST;
 	}
@@ -261,6 +298,8 @@ static int write_through(const char *path, enum output_base base, const void *da
 	   descriptor meanwhile and opens files of its own gets the lowest numbers, so the
 	   profile never goes into its file, nor is its file closed for it. */
 	fd = descriptor_move_up(fd);
+	if (owner_length)
+		fsetxattr(fd, OWNER_ATTRIBUTE, owner, owner_length, 0);
 	struct stat status;
 	int error = write_all(fd, data, length);
 	if (!error && fstat(fd, &status) != 0)
@@ -302,4 +341,5 @@ void output_forget_written(void)
 {
 	written_count = 0;
 	written_next = 0;
+	identify_process();
 }

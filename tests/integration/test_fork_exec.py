@@ -1,6 +1,10 @@
 """fork without exec and fork+exec: each process writes its own profile with its own
 allocations, and the parent's profile stays intact, also where a child's profile
-would take its name."""
+would take its name. A process that execs itself keeps its pid: the image after the
+exec replaces the profiles the earlier image wrote (marked with the process's pid and
+start time, where the file system keeps extended attributes), as the earlier image's
+later dumps would have; it said "a file that heapprof did not write is in the way"
+before."""
 from harness import *
 
 with scratch_dir() as directory:
@@ -42,4 +46,25 @@ with scratch_dir() as directory:
     functions = set(top(shared, "alloc_objects"))
     check("parent_work" in functions and not {"forked_child_work", "exec_child_work"} & functions,
           f"shared.pb.gz is not the parent's: {sorted(functions)}")
+with scratch_dir() as directory:
+    try:
+        probe = os.path.join(directory, "probe")
+        open(probe, "w").close()
+        os.setxattr(probe, "user.heapprof.probe", b"1")
+        marks = True
+    except OSError:
+        marks = False
+    result = same_behaviour([program("reexec")], cwd=directory,
+                            env={"HEAPPROF_RATE": "1", "HEAPPROF_DUMP_INTERVAL": "1M", "HEAPPROF_OUT": "re.%p.pb.gz"})
+    lines = heapprof_lines(result.stderr)
+    profiles = profiles_in(directory, "re.*.pb.gz")
+    check(len(profiles) == 1, f"profiles: {os.listdir(directory)}")
+    if marks:
+        check(not lines, f"the image after exec refused its own process's profile: {lines}")
+        check_exact(profiles[0], {"after_exec_work": dict(alloc_objects=1000, alloc_space=3000 * 1000,
+                                                          inuse_objects=1000, inuse_space=3000 * 1000)})
+        check("before_exec_work" not in set(top(profiles[0], "alloc_objects")), "the earlier image's profile")
+    else:
+        check(lines and all("a file that heapprof did not write is in the way" in line for line in lines),
+              f"without extended attributes the earlier image's profile stays: {lines}")
 print("fork_exec: ok")

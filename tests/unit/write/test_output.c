@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -233,14 +234,23 @@ static void test_failed_write(void)
 	check_entries(8);
 }
 
+/* In a fork child (another pid, another start time): the parent's files are not the
+   child's, its own are. */
 static void test_forget_written(void)
 {
-	output_forget_written();
-	CHECK_UINT(write_profile("heap.pb", "after fork"), EEXIST);
-	check_content("heap.pb", "3");
-	CHECK_UINT(write_profile("child.pb", "child"), 0);
-	CHECK_UINT(write_profile("child.pb", "child again"), 0);
-	check_content("child.pb", "child again");
+	pid_t child = fork();
+	CHECK(child >= 0);
+	if (child == 0) {
+		output_forget_written();
+		CHECK_UINT(write_profile("heap.pb", "after fork"), EEXIST);
+		check_content("heap.pb", "3");
+		CHECK_UINT(write_profile("child.pb", "child"), 0);
+		CHECK_UINT(write_profile("child.pb", "child again"), 0);
+		check_content("child.pb", "child again");
+		_exit(0);
+	}
+	int status;
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	check_entries(9);
 }
 
