@@ -34,10 +34,10 @@ static const struct unsample_case go_results[] = {
 static void record(const uintptr_t *stack, size_t size, unsigned allocations, unsigned frees)
 {
 	for (unsigned i = 0; i < allocations; i++) {
-		struct site *site = sites_record_alloc(stack, 2, size, 1);
+		struct site *site = sites_record_alloc(stack, 2, size, 1, NULL);
 		CHECK(site);
 		if (i < frees)
-			sites_record_free(site);
+			sites_record_free(site, 0, true);
 	}
 }
 
@@ -80,7 +80,7 @@ static void test_delta(void)
 	record(before, 100, 3, 1);
 	record(during, 200, 7, 7);
 	for (unsigned i = 0; i < 4; i++)
-		sites_record_free(find(freed, 8));
+		sites_record_free(find(freed, 8), 0, true);
 
 	struct profile_request delta = {.view = PROFILE_DELTA, .base = base};
 	struct profile_request current = {.view = PROFILE_CURRENT};
