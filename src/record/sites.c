@@ -45,10 +45,11 @@ struct shard {
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
+/* The thread's name is compared on the site itself, which a hit touches anyway: kept
+   here it would take every thread's stack 256 bytes more (docs/reliability.md). */
 struct recent_site {
 	uint64_t hash;
 	size_t size, rate;
-	char thread[LABELS_THREAD_NAME_BYTES];
 	struct site *site;
 };
 
@@ -254,14 +255,13 @@ struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t siz
 	struct recent_site *recent = &recent_sites[hash_site(key.hash, size, rate, name) % RECENT_SITES];
 	struct site *site = recent->site;
 	if (site && recent->hash == key.hash && recent->size == size && recent->rate == rate &&
-	    memcmp(recent->thread, name, sizeof name) == 0 && stack_matches(site->stack, &key)) {
+	    memcmp(site->thread, name, sizeof name) == 0 && stack_matches(site->stack, &key)) {
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
 	site = record(&key, remembered_stack(&key), size, rate, name);
 	if (site) {
-		*recent = (struct recent_site){key.hash, size, rate, {0}, site};
-		memcpy(recent->thread, name, sizeof name);
+		*recent = (struct recent_site){key.hash, size, rate, site};
 		recent_stacks[key.hash % RECENT_STACKS] = (struct recent_stack){key.hash, site->stack};
 	}
 	return site;
