@@ -33,7 +33,7 @@ static void test_buckets(void)
 		buckets += bucket != previous;
 		previous = bucket;
 	}
-	/* A day and more in 62 buckets. */
+	/* From 1 s to 99,999 s, over a day, in 62 buckets. */
 	CHECK_UINT(buckets, 62);
 	/* Part of a second counts as none, and a block born after `now` as 0. */
 	CHECK_UINT(labels_age_bucket(SECOND, 2 * SECOND - 1), 0);
