@@ -292,6 +292,7 @@ static struct lifetime_count *add_lifetime(struct site *site, uint64_t bucket, b
 	return count;
 }
 
+/* Release: a dump that sees the lifetime sees the free counted before it (ages.c). */
 void sites_record_free(struct site *site, uint64_t lifetime, bool wait)
 {
 	atomic_fetch_add_explicit(&site->free_objects, 1, memory_order_relaxed);
@@ -299,7 +300,7 @@ void sites_record_free(struct site *site, uint64_t lifetime, bool wait)
 	if (!count)
 		count = add_lifetime(site, lifetime, wait);
 	if (count)
-		atomic_fetch_add_explicit(&count->frees, 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&count->frees, 1, memory_order_release);
 }
 
 /* The first site of the shards from `index` on. */

@@ -243,15 +243,10 @@ static uint64_t base_allocations(const struct profile_base *base, const struct s
 }
 
 /* A site's sampled allocations in the request's view, and how many of its blocks are
-   in use; false when it has nothing in the view. */
-static bool site_counts(const struct site *site, const struct profile_request *request, uint64_t *allocated,
-			uint64_t *inuse)
+   in use, from its counters `allocs` and `frees`; false when it has nothing in the view. */
+static bool counts_in_view(const struct site *site, const struct profile_request *request, uint64_t allocs,
+			   uint64_t frees, uint64_t *allocated, uint64_t *inuse)
 {
-	bool peak = request->view == PROFILE_PEAK;
-	uint64_t allocs = peak ? site->peak_alloc_objects
-			       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
-	uint64_t frees = peak ? site->peak_free_objects
-			      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
 	if (frees > allocs)
 		frees = allocs;
 	*allocated = allocs;
@@ -261,6 +256,17 @@ static bool site_counts(const struct site *site, const struct profile_request *r
 	}
 	*inuse = allocs - frees;
 	return *allocated || *inuse;
+}
+
+static bool site_counts(const struct site *site, const struct profile_request *request, uint64_t *allocated,
+			uint64_t *inuse)
+{
+	bool peak = request->view == PROFILE_PEAK;
+	uint64_t allocs = peak ? site->peak_alloc_objects
+			       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
+	uint64_t frees = peak ? site->peak_free_objects
+			      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
+	return counts_in_view(site, request, allocs, frees, allocated, inuse);
 }
 
 /* Each site is unsampled at its own rate, so samples taken before a rate change keep
@@ -334,10 +340,11 @@ static void unsampled_part(const struct site *site, uint64_t *so_far, uint64_t c
 
 /* The site's in-use blocks by age (allocated and in use), then its freed blocks by
    lifetime (allocated only). */
-static void add_aged_samples(struct builder *builder, const struct site *site, uint64_t inuse, uint64_t freed)
+static void add_aged_samples(struct builder *builder, const struct aged_site *aged, uint64_t inuse,
+			     uint64_t freed)
 {
 	size_t age_parts, parts;
-	const struct age_part *part = ages_of_site(builder->ages, site, inuse, freed, &age_parts, &parts);
+	const struct age_part *part = ages_of_site(builder->ages, aged, inuse, freed, &age_parts, &parts);
 	if (!part) {
 		builder->failed = true;
 		return;
@@ -345,28 +352,48 @@ static void add_aged_samples(struct builder *builder, const struct site *site, u
 	uint64_t allocated_so_far = 0, inuse_so_far = 0;
 	for (size_t i = 0; i < parts; i++) {
 		uint64_t values[4] = {0};
-		unsampled_part(site, &allocated_so_far, part[i].count, &values[0], &values[1]);
+		unsampled_part(aged->site, &allocated_so_far, part[i].count, &values[0], &values[1]);
 		if (i < age_parts)
-			unsampled_part(site, &inuse_so_far, part[i].count, &values[2], &values[3]);
-		add_sample(builder, site, values,
+			unsampled_part(aged->site, &inuse_so_far, part[i].count, &values[2], &values[3]);
+		add_sample(builder, aged->site, values,
 			   i < age_parts ? builder->labels.age : builder->labels.lifetime, part[i].bucket);
 	}
 }
 
-static void write_sample(struct builder *builder, const struct site *site,
-			 const struct profile_request *request, struct profile_summary *summary)
+/* The site's Sample, split by age when `aged` (the site's counters in builder->ages). */
+static void write_sample(struct builder *builder, const struct site *site, const struct aged_site *aged,
+			 uint64_t allocated, uint64_t inuse, struct profile_summary *summary)
 {
-	uint64_t allocated, inuse, values[4];
-	if (!site_counts(site, request, &allocated, &inuse))
-		return;
+	uint64_t values[4];
 	unsample_site(site, allocated, inuse, values);
 	summary->samples += allocated;
 	summary->alloc_bytes += values[1];
 	summary->inuse_bytes += values[3];
-	if (builder->ages)
-		add_aged_samples(builder, site, inuse, allocated - inuse);
+	if (aged)
+		add_aged_samples(builder, aged, inuse, allocated - inuse);
 	else
 		add_sample(builder, site, values, 0, 0);
+}
+
+/* With ages, the sites and their counters are those ages_take read, before it copied
+   the live table (ages.h says why). */
+static void write_samples(struct builder *builder, const struct profile_request *request,
+			  struct profile_summary *summary)
+{
+	uint64_t allocated, inuse;
+	if (builder->ages) {
+		for (size_t i = 0; i < builder->ages->site_count; i++) {
+			const struct aged_site *aged = &builder->ages->sites[i];
+			if (counts_in_view(aged->site, request, aged->allocs, aged->frees, &allocated,
+					   &inuse))
+				write_sample(builder, aged->site, aged, allocated, inuse, summary);
+		}
+		return;
+	}
+	for (const struct site *site = sites_first(); site; site = sites_next(site)) {
+		if (site_counts(site, request, &allocated, &inuse))
+			write_sample(builder, site, NULL, allocated, inuse, summary);
+	}
 }
 
 /* Room for one more function's key first, so that the functions table holds no id
@@ -621,8 +648,7 @@ bool profile_encode(struct pprof_buffer *out, const struct profile_request *requ
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
 		label_strings(&builder);
-		for (const struct site *site = sites_first(); site; site = sites_next(site))
-			write_sample(&builder, site, request, summary);
+		write_samples(&builder, request, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
 			write_location(&builder, i + 1, builder.pending_pcs[i]);
 		write_mappings(&builder);
