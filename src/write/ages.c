@@ -61,7 +61,7 @@ static bool read_site(struct ages *ages, const struct site *site, size_t *site_c
    keeps growing faster than that leaves out the blocks sampled last. */
 static bool copy_live_table(struct ages *ages)
 {
-	size_t capacity = SNAPSHOT_SLACK, found = 0;
+	size_t capacity = live_count() + SNAPSHOT_SLACK, found = 0;
 	for (int attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
 		struct live_block *blocks = realloc(ages->blocks, capacity * sizeof *blocks);
 		if (!blocks)
