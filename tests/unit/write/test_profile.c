@@ -1,6 +1,8 @@
 #include "write/profile.h"
 
 #include "check.h"
+#include "record/labels.h"
+#include "record/live.h"
 
 struct unsample_case {
 	uint64_t count, bytes, rate;
@@ -93,6 +95,119 @@ static void test_delta(void)
 	profile_base_free(base);
 }
 
+/* Profile fields (profile.proto) the split test reads. */
+enum { PROFILE_SAMPLE = 2, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3, LABEL_NUM = 3 };
+
+struct field {
+	uint64_t number, value;    /* value: a varint's, else the length */
+	const uint8_t *data, *end; /* a length-delimited field's bytes */
+};
+
+static uint64_t varint(const uint8_t **at, const uint8_t *end)
+{
+	uint64_t value = 0;
+	for (unsigned shift = 0; *at < end; shift += 7) {
+		uint8_t byte = *(*at)++;
+		value |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return value;
+	}
+	CHECK_FAILED("varint past the end");
+}
+
+/* The field at `*at`, which is moved past it; varints and length-delimited only. */
+static struct field next_field(const uint8_t **at, const uint8_t *end)
+{
+	uint64_t key = varint(at, end);
+	struct field field = {.number = key >> 3};
+	if ((key & 7) == 0)
+		field.value = varint(at, end);
+	else if ((key & 7) == 2) {
+		field.value = varint(at, end);
+		field.data = *at;
+		field.end = *at += field.value;
+	} else
+		CHECK_FAILED("wire type %u", (unsigned)(key & 7));
+	return field;
+}
+
+/* Whether a Sample carries the label `bytes` (the first numeric label) equal to `size`. */
+static bool sample_of_size(struct field sample, uint64_t size)
+{
+	for (const uint8_t *at = sample.data; at < sample.end;) {
+		struct field field = next_field(&at, sample.end);
+		if (field.number != SAMPLE_LABEL)
+			continue;
+		for (const uint8_t *in = field.data; in < field.end;) {
+			struct field label = next_field(&in, field.end);
+			if (label.number == LABEL_NUM)
+				return label.value == size;
+		}
+	}
+	return false;
+}
+
+/* The sum of the values of the profile's Samples of `size` bytes; how many there are. */
+static unsigned sum_samples(const struct pprof_buffer *profile, uint64_t size, uint64_t sum[4])
+{
+	unsigned samples = 0;
+	const uint8_t *end = profile->data + profile->length;
+	for (const uint8_t *at = profile->data; at < end;) {
+		struct field sample = next_field(&at, end);
+		if (sample.number != PROFILE_SAMPLE || !sample_of_size(sample, size))
+			continue;
+		samples++;
+		for (const uint8_t *in = sample.data; in < sample.end;) {
+			struct field field = next_field(&in, sample.end);
+			for (unsigned i = 0; field.number == SAMPLE_VALUE && i < 4; i++)
+				sum[i] += varint(&field.data, field.end);
+		}
+	}
+	return samples;
+}
+
+#define SPLIT_SIZE 3000
+#define SPLIT_RATE 524288
+#define SECOND 1000000000ULL
+
+/* A site sampled at 512 KiB with blocks of three ages and frees of two lifetimes. */
+static struct site *split_site(void)
+{
+	static const uintptr_t stack[] = {0x7000, 0x8000};
+	static const unsigned ages[] = {0, 0, 3, 3, 3, 20};
+	struct site *site = NULL;
+	uint64_t now = labels_clock();
+	for (unsigned i = 0; i < sizeof ages / sizeof ages[0]; i++) {
+		site = sites_record_alloc(stack, 2, SPLIT_SIZE, SPLIT_RATE, NULL);
+		CHECK(site);
+		struct live_block replaced;
+		CHECK(live_insert((void *)(0x7f0000500000 + 64 * (uintptr_t)i),
+				  (struct live_block){site, now - ages[i] * SECOND}, &replaced));
+	}
+	for (unsigned i = 0; i < 5; i++) {
+		CHECK(sites_record_alloc(stack, 2, SPLIT_SIZE, SPLIT_RATE, NULL) == site);
+		sites_record_free(site, i < 2 ? 40 : 1, true);
+	}
+	return site;
+}
+
+/* The parts of a site split by age add up to exactly its unsplit values, however the
+   unsampling rounds. */
+static void test_split_adds_up(void)
+{
+	struct site *site = split_site();
+	struct profile_request current = {.view = PROFILE_CURRENT};
+	struct pprof_buffer profile;
+	struct profile_summary summary;
+	CHECK(profile_encode(&profile, &current, &summary));
+	uint64_t sum[4] = {0}, values[4], sampled;
+	CHECK(sum_samples(&profile, SPLIT_SIZE, sum) >= 5);
+	CHECK(profile_site_values(site, &current, values, &sampled));
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_UINT(sum[i], values[i]);
+	pprof_buffer_free(&profile);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof go_results / sizeof go_results[0]; i++) {
@@ -107,5 +222,6 @@ int main(void)
 				     scaled_bytes, expected->scaled_count, expected->scaled_bytes);
 	}
 	test_delta();
+	test_split_adds_up();
 	return 0;
 }
