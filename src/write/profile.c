@@ -339,14 +339,14 @@ static void unsampled_part(const struct site *site, uint64_t *so_far, uint64_t c
 }
 
 /* The site's in-use blocks by age (allocated and in use), then its freed blocks by
-   lifetime (allocated only). */
-static void add_aged_samples(struct builder *builder, const struct aged_site *aged, uint64_t inuse,
-			     uint64_t freed)
+   lifetime (allocated only); its one unsplit sample of `values` when memory ran out. */
+static void add_aged_samples(struct builder *builder, const struct aged_site *aged, const uint64_t values[4],
+			     uint64_t inuse, uint64_t freed)
 {
 	size_t age_parts, parts;
 	const struct age_part *part = ages_of_site(builder->ages, aged, inuse, freed, &age_parts, &parts);
 	if (!part) {
-		builder->failed = true;
+		add_sample(builder, aged->site, values, 0, 0);
 		return;
 	}
 	uint64_t allocated_so_far = 0, inuse_so_far = 0;
@@ -370,7 +370,7 @@ static void write_sample(struct builder *builder, const struct site *site, const
 	summary->alloc_bytes += values[1];
 	summary->inuse_bytes += values[3];
 	if (aged)
-		add_aged_samples(builder, aged, inuse, allocated - inuse);
+		add_aged_samples(builder, aged, values, inuse, allocated - inuse);
 	else
 		add_sample(builder, site, values, 0, 0);
 }

@@ -3,6 +3,7 @@
 #include "check.h"
 #include "record/labels.h"
 #include "record/live.h"
+#include "write/ages.h"
 
 struct unsample_case {
 	uint64_t count, bytes, rate;
@@ -208,6 +209,68 @@ static void test_split_adds_up(void)
 	pprof_buffer_free(&profile);
 }
 
+/* ages.c's realloc comes here (-Wl,--wrap=realloc): with fail_part_growth set, the
+   parts of one site cannot grow past their first 64. */
+void *__real_realloc(void *pointer, size_t size);
+void *__wrap_realloc(void *pointer, size_t size);
+static bool fail_part_growth;
+static void *first_parts[16];
+static unsigned first_parts_count;
+
+void *__wrap_realloc(void *pointer, size_t size)
+{
+	for (unsigned i = 0; fail_part_growth && pointer && i < first_parts_count; i++) {
+		if (first_parts[i] == pointer && size == 128 * sizeof(struct age_part))
+			return NULL;
+	}
+	void *grown = __real_realloc(pointer, size);
+	if (!pointer && size == 64 * sizeof(struct age_part) && first_parts_count < 16)
+		first_parts[first_parts_count++] = grown;
+	return grown;
+}
+
+#define UNSPLIT_SIZE 5000
+
+/* A site of more parts than the first 64 hold: 23 ages (0 to 100 seconds) and 45
+   lifetimes. */
+static struct site *many_parts_site(void)
+{
+	static const uintptr_t stack[] = {0x9000, 0xa000};
+	struct site *site = NULL;
+	uint64_t now = labels_clock();
+	for (uint64_t age = 0; age <= 100; age++) {
+		site = sites_record_alloc(stack, 2, UNSPLIT_SIZE, SPLIT_RATE, NULL);
+		CHECK(site);
+		struct live_block replaced;
+		CHECK(live_insert((void *)(0x7f0000600000 + 64 * (uintptr_t)age),
+				  (struct live_block){site, now - age * SECOND}, &replaced));
+	}
+	for (uint64_t lifetime = 1; lifetime <= 45; lifetime++) {
+		CHECK(sites_record_alloc(stack, 2, UNSPLIT_SIZE, SPLIT_RATE, NULL) == site);
+		sites_record_free(site, lifetime * 1000, true);
+	}
+	return site;
+}
+
+/* Memory running out while a site is split costs its split, not the profile. */
+static void test_split_out_of_memory(void)
+{
+	struct site *site = many_parts_site();
+	struct profile_request current = {.view = PROFILE_CURRENT};
+	struct pprof_buffer profile;
+	struct profile_summary summary;
+	fail_part_growth = true;
+	CHECK(profile_encode(&profile, &current, &summary));
+	fail_part_growth = false;
+	uint64_t sum[4] = {0}, values[4], sampled;
+	CHECK_UINT(sum_samples(&profile, UNSPLIT_SIZE, sum), 1);
+	CHECK(profile_site_values(site, &current, values, &sampled));
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_UINT(sum[i], values[i]);
+	CHECK_UINT(sum_samples(&profile, SPLIT_SIZE, (uint64_t[4]){0}), 5);
+	pprof_buffer_free(&profile);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof go_results / sizeof go_results[0]; i++) {
@@ -223,5 +286,6 @@ int main(void)
 	}
 	test_delta();
 	test_split_adds_up();
+	test_split_out_of_memory();
 	return 0;
 }
