@@ -4,6 +4,7 @@
 #ifndef HEAPPROF_LABELS_H
 #define HEAPPROF_LABELS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A thread's name as pthread_setname_np sets it: at most 15 bytes and a NUL (the
@@ -21,6 +22,12 @@ uint64_t labels_clock(void);
    25% wider than its bound. A lower bound makes -tagfocus=age=X: a
    promise: every block it shows is at least X old. Under a second is 0. */
 uint64_t labels_age_bucket(uint64_t born, uint64_t now);
+
+/* A thread's name is part of a site's key and sites are never freed: a program naming
+   a thread per request would add sites without end. The first this many distinct
+   names are labels; the threads of any later one are labelled LABELS_OTHER_THREADS. */
+#define LABELS_THREAD_NAMES 256
+#define LABELS_OTHER_THREADS "other"
 
 /* The calling thread's name, read with prctl(PR_GET_NAME) at its first sample and
    then at most once per second of `now`: a thread renamed meanwhile is labelled with

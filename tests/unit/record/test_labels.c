@@ -1,6 +1,8 @@
 #include "record/labels.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/prctl.h>
 #include <time.h>
 
 #include "check.h"
@@ -70,11 +72,39 @@ static void test_thread_name(void)
 	CHECK(pthread_join(thread, NULL) == 0);
 }
 
+/* A thread named anew for each of 300 requests: the names the table has room for are
+   labels, the rest "other"; a name already known stays a label. */
+static void *named_per_request(void *known_before)
+{
+	unsigned room = LABELS_THREAD_NAMES - *(unsigned *)known_before;
+	uint64_t now = labels_clock();
+	for (unsigned request = 0; request < 300; request++) {
+		char name[LABELS_THREAD_NAME_BYTES];
+		snprintf(name, sizeof name, "req-%u", request);
+		CHECK(prctl(PR_SET_NAME, name) == 0);
+		now += SECOND;
+		CHECK_STR(labels_thread_name(now), request < room ? name : LABELS_OTHER_THREADS);
+	}
+	CHECK(prctl(PR_SET_NAME, "req-0") == 0);
+	CHECK_STR(labels_thread_name(now + SECOND), "req-0");
+	return NULL;
+}
+
+static void test_thread_names_capped(void)
+{
+	/* test_thread_name's: test_labels, worker-7, renamed. */
+	unsigned known_before = 3;
+	pthread_t thread;
+	CHECK(pthread_create(&thread, NULL, named_per_request, &known_before) == 0);
+	CHECK(pthread_join(thread, NULL) == 0);
+}
+
 int main(void)
 {
 	test_buckets();
 	test_clock();
 	test_thread_name();
+	test_thread_names_capped();
 	puts("labels: ok");
 	return 0;
 }
