@@ -270,9 +270,19 @@ struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t siz
 static struct lifetime_count *lifetime_at(const struct site *site, uint64_t bucket)
 {
 	struct lifetime_count *count = atomic_load_explicit(&site->lifetimes, memory_order_acquire);
-	while (count && count->bucket != bucket)
-		count = count->next;
-	return count;
+	while (count && count->bucket < bucket)
+		count = atomic_load_explicit(&count->next, memory_order_acquire);
+	return count && count->bucket == bucket ? count : NULL;
+}
+
+/* The link before which a count at `bucket` belongs; the shard's lock held. */
+static _Atomic(struct lifetime_count *) *lifetime_link(struct site *site, uint64_t bucket)
+{
+	_Atomic(struct lifetime_count *) *link = &site->lifetimes;
+	struct lifetime_count *count;
+	while ((count = atomic_load_explicit(link, memory_order_relaxed)) && count->bucket < bucket)
+		link = &count->next;
+	return link;
 }
 
 /* The site's count at `bucket`, created under its shard's lock (whose arena it comes
@@ -284,9 +294,11 @@ static struct lifetime_count *add_lifetime(struct site *site, uint64_t bucket, b
 		return NULL;
 	struct lifetime_count *count = lifetime_at(site, bucket);
 	if (!count && (count = arena_alloc(&shard->arena, sizeof *count))) {
+		_Atomic(struct lifetime_count *) *link = lifetime_link(site, bucket);
 		count->bucket = bucket;
-		count->next = atomic_load_explicit(&site->lifetimes, memory_order_relaxed);
-		atomic_store_explicit(&site->lifetimes, count, memory_order_release);
+		atomic_init(&count->next, atomic_load_explicit(link, memory_order_relaxed));
+		/* Release: a free walking the list without the lock sees the node whole. */
+		atomic_store_explicit(link, count, memory_order_release);
 	}
 	pthread_mutex_unlock(&shard->lock);
 	return count;

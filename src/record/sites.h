@@ -25,7 +25,7 @@ struct stack {
 struct lifetime_count {
 	uint64_t bucket;
 	_Atomic uint64_t frees;
-	struct lifetime_count *next;
+	_Atomic(struct lifetime_count *) next;
 };
 
 struct site {
@@ -46,7 +46,9 @@ struct site {
 	_Atomic int64_t weight_bytes;
 	_Atomic int64_t weight_units;
 	struct site *next_site; /* the next older site of its shard (sites.c) */
-	/* Its frees by lifetime, newest bucket first; nodes are never removed. */
+	/* Its frees by lifetime, shortest bucket first, so that the frees of short-lived
+	   blocks, the most frequent, find their count in a step or two; nodes are
+	   inserted in order under the shard's lock and never removed. */
 	_Atomic(struct lifetime_count *) lifetimes;
 };
 

@@ -42,7 +42,7 @@ static bool read_site(struct ages *ages, const struct site *site, size_t *site_c
 	*aged = (struct aged_site){.site = site, .first_lifetime = ages->lifetime_count};
 	for (const struct lifetime_count *count =
 		     atomic_load_explicit(&site->lifetimes, memory_order_acquire);
-	     count; count = count->next) {
+	     count; count = atomic_load_explicit(&count->next, memory_order_acquire)) {
 		uint64_t frees = atomic_load_explicit(&count->frees, memory_order_acquire);
 		if (!frees)
 			continue;

@@ -138,6 +138,19 @@ static void test_lifetimes(void)
 	CHECK_UINT(frees_at(site, 3), 3);
 	CHECK_UINT(frees_at(site, 20), 0);
 	CHECK_UINT(site->free_objects, 6);
+	/* Shortest first, whatever order the buckets came in: the frequent short-lived
+	   frees find their count first. */
+	sites_record_free(site, 1, true);
+	sites_record_free(site, 20, true);
+	uint64_t previous = 0;
+	unsigned counts = 0;
+	for (const struct lifetime_count *count = site->lifetimes; count; count = count->next, counts++) {
+		CHECK(counts == 0 || count->bucket > previous);
+		previous = count->bucket;
+	}
+	CHECK_UINT(counts, 5);
+	CHECK_UINT(frees_at(site, 1), 1);
+	CHECK_UINT(frees_at(site, 20), 1);
 }
 
 /* More sizes than a thread's memo of recent sites has slots: some share a slot,
