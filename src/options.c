@@ -211,6 +211,18 @@ static void read_dump_signal(void)
 			     "no signal");
 }
 
+/* Off unless set to "thread", the one label that is optional; "" is off too. */
+static void read_labels(void)
+{
+	const char *value = setting("HEAPPROF_LABELS");
+	if (!value || !*value)
+		return;
+	if (strcmp(value, "thread") == 0)
+		options.thread_labels = true;
+	else
+		warn_invalid("HEAPPROF_LABELS", value, "thread", "no thread labels");
+}
+
 /* Off unless set; a value that is not an address leaves it off. */
 static void read_http(void)
 {
@@ -259,4 +271,5 @@ void options_read(void)
 	read_out();
 	read_dump_signal();
 	read_http();
+	read_labels();
 }

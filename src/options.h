@@ -35,6 +35,7 @@ struct options {
 	bool verbose;              /* HEAPPROF_VERBOSE */
 	bool peak;                 /* HEAPPROF_PEAK: also write the profile at the in-use peak */
 	bool symbolize;            /* HEAPPROF_SYMBOLIZE: name functions and lines when writing */
+	bool thread_labels;        /* HEAPPROF_LABELS=thread: label samples with their thread's name */
 	int dump_signal;           /* HEAPPROF_DUMP_SIGNAL: 0 = none */
 	uint64_t dump_interval;    /* HEAPPROF_DUMP_INTERVAL: bytes; 0 = none */
 	uint64_t dump_period;      /* HEAPPROF_DUMP_PERIOD: seconds; 0 = none */

@@ -84,13 +84,14 @@ SLOW_PATH static void *realloc_slow(void *pointer, size_t size, bool counted, ui
 	size_t rate = counted ? sampler_take(size) : sampler_decide(size);
 	/* Detach first: once the allocator has the block back, another thread may get
 	   the same address and sample it. */
-	struct site *site = pointer && live_maybe_sampled(pointer) ? recorder_detach(pointer) : NULL;
+	struct live_block detached = pointer && live_maybe_sampled(pointer) ? recorder_detach(pointer)
+									    : (struct live_block){NULL, 0};
 	void *result = next.realloc(pointer, size);
 	if (!result && size != 0 && pointer) {
-		recorder_reattach(pointer, site);
+		recorder_reattach(pointer, detached);
 		return NULL;
 	}
-	recorder_detached_freed(site);
+	recorder_detached_freed(detached);
 	return interpose_recorded(result, size, rate, caller);
 }
 

@@ -14,7 +14,7 @@
 
 struct entry {
 	uintptr_t pointer; /* 0: empty */
-	struct site *site;
+	struct live_block block;
 };
 
 /* A shard holds the blocks of the filter words it owns, word w belonging to shard
@@ -109,20 +109,20 @@ void live_flag_forever(const void *pointer)
 	pthread_mutex_unlock(&shard->lock);
 }
 
-bool live_insert(const void *pointer, struct site *site, struct site **replaced)
+bool live_insert(const void *pointer, struct live_block block, struct live_block *replaced)
 {
 	uintptr_t key = (uintptr_t)pointer;
 	struct shard *shard = shard_of(key);
 	bool inserted = false;
-	*replaced = NULL;
+	*replaced = (struct live_block){NULL, 0};
 	pthread_mutex_lock(&shard->lock);
 	if (2 * (shard->count + 1) <= shard->capacity || grow(shard)) {
 		struct entry *entry = find(shard->entries, shard->capacity, key);
 		if (entry->pointer) {
-			*replaced = entry->site;
-			entry->site = site;
+			*replaced = entry->block;
+			entry->block = block;
 		} else {
-			*entry = (struct entry){key, site};
+			*entry = (struct entry){key, block};
 			shard->count++;
 			/* Only once the entry exists: free may then find it. */
 			filter_add_locked(filter_slot(key));
@@ -145,7 +145,7 @@ static void delete_at(struct shard *shard, size_t hole)
 			hole = index;
 		}
 	}
-	shard->entries[hole] = (struct entry){0, NULL};
+	shard->entries[hole] = (struct entry){0, {NULL, 0}};
 	shard->count--;
 }
 
@@ -154,19 +154,19 @@ static int lock(pthread_mutex_t *mutex, bool wait)
 	return wait ? pthread_mutex_lock(mutex) : pthread_mutex_trylock(mutex);
 }
 
-struct site *live_remove(const void *pointer, bool wait)
+struct live_block live_remove(const void *pointer, bool wait)
 {
 	uintptr_t key = (uintptr_t)pointer;
 	uint64_t hash = hash_pointer(key);
 	struct shard *shard = shard_of(key);
 	if (lock(&shard->lock, wait) != 0)
-		return LIVE_BUSY;
-	struct site *site = NULL;
+		return (struct live_block){LIVE_BUSY, 0};
+	struct live_block block = {NULL, 0};
 	if (shard->capacity) {
 		size_t mask = shard->capacity - 1;
 		for (size_t index = hash & mask; shard->entries[index].pointer; index = (index + 1) & mask) {
 			if (shard->entries[index].pointer == key) {
-				site = shard->entries[index].site;
+				block = shard->entries[index].block;
 				delete_at(shard, index);
 				filter_remove_locked(filter_slot(key));
 				break;
@@ -174,7 +174,25 @@ struct site *live_remove(const void *pointer, bool wait)
 		}
 	}
 	pthread_mutex_unlock(&shard->lock);
-	return site;
+	return block;
+}
+
+size_t live_snapshot(struct live_block *blocks, size_t capacity)
+{
+	size_t count = 0;
+	for (unsigned i = 0; i < SHARD_COUNT; i++) {
+		struct shard *shard = &shards[i];
+		pthread_mutex_lock(&shard->lock);
+		for (size_t slot = 0; slot < shard->capacity; slot++) {
+			if (!shard->entries[slot].pointer)
+				continue;
+			if (count < capacity)
+				blocks[count] = shard->entries[slot].block;
+			count++;
+		}
+		pthread_mutex_unlock(&shard->lock);
+	}
+	return count;
 }
 
 uint64_t live_count(void)

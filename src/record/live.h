@@ -44,17 +44,28 @@ static inline bool live_maybe_sampled(const void *pointer)
    and for bootstrap blocks, which then cost the free fast path no test of their own. */
 void live_flag_forever(const void *pointer);
 
+/* A sampled live block: its site and when it was sampled (labels_clock). */
+struct live_block {
+	struct site *site;
+	uint64_t born;
+};
+
 /* False when out of memory (the sample is then not tracked for frees). An entry the
-   table already has for `pointer` is replaced, and its site stored in `*replaced`
-   (else NULL): the allocator gave the address out again, so the block it
+   table already has for `pointer` is replaced, and its block stored in `*replaced`
+   (else a NULL site): the allocator gave the address out again, so the block it
    described was freed without its entry removed (a free that could not wait for a
    lock, recorder.c), and that free is yet to be counted. */
-bool live_insert(const void *pointer, struct site *site, struct site **replaced);
+bool live_insert(const void *pointer, struct live_block block, struct live_block *replaced);
 
-/* Removes the block and returns its site, or NULL when it was not sampled.
-   With `wait` false, returns LIVE_BUSY instead of blocking on a held lock. */
+/* Removes the block and returns it; its site is NULL when it was not sampled.
+   With `wait` false, the site is LIVE_BUSY instead of blocking on a held lock. */
 #define LIVE_BUSY ((struct site *)1)
-struct site *live_remove(const void *pointer, bool wait);
+struct live_block live_remove(const void *pointer, bool wait);
+
+/* Copies up to `capacity` live blocks into `blocks`, each shard under its lock (so
+   the caller allocates nothing meanwhile); returns how many there were, which is
+   more than `capacity` when they did not fit. */
+size_t live_snapshot(struct live_block *blocks, size_t capacity);
 
 /* Sampled blocks now live; takes every shard's lock in turn. */
 uint64_t live_count(void);

@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include "estimate.h"
+#include "labels.h"
 #include "live.h"
 #include "modules.h"
 #include "next_allocator.h"
@@ -37,10 +38,11 @@ static void end_recording(struct thread_state *state)
 	atomic_store_explicit(&state->recording, false, memory_order_release);
 }
 
-static void record_free(struct site *site)
+/* `wait` false where the thread interrupted the profiler and may hold a lock. */
+static void record_free(struct live_block block, bool wait)
 {
-	sites_record_free(site);
-	estimate_remove(site);
+	sites_record_free(block.site, labels_age_bucket(block.born, labels_clock()), wait);
+	estimate_remove(block.site);
 }
 
 /* Releases blocks whose free arrived while the thread was busy. */
@@ -48,9 +50,9 @@ static void release_deferred(struct thread_state *state)
 {
 	while (state->deferred_count) {
 		void *pointer = state->deferred[--state->deferred_count];
-		struct site *site = live_remove(pointer, true);
-		if (site)
-			record_free(site);
+		struct live_block block = live_remove(pointer, true);
+		if (block.site)
+			record_free(block, true);
 		next.free(pointer);
 	}
 }
@@ -75,16 +77,18 @@ static void leave(struct thread_state *state, bool nested)
 
 static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_t *pcs, unsigned depth)
 {
-	struct site *site = sites_record_alloc(pcs, depth, size, rate);
+	uint64_t now = labels_clock();
+	const char *thread = options.thread_labels ? labels_thread_name(now) : NULL;
+	struct site *site = sites_record_alloc(pcs, depth, size, rate, thread);
 	if (site && !atomic_load_explicit(&site->stack->modules_known, memory_order_relaxed)) {
 		modules_notice(pcs, depth);
 		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
 	}
-	struct site *replaced;
-	if (site && live_insert(pointer, site, &replaced))
+	struct live_block replaced;
+	if (site && live_insert(pointer, (struct live_block){site, now}, &replaced))
 		dump_thread_count_allocation(estimate_add(site));
-	if (site && replaced)
-		record_free(replaced);
+	if (site && replaced.site)
+		record_free(replaced, true);
 }
 
 uintptr_t *recorder_begin(struct recording *recording)
@@ -113,8 +117,8 @@ bool recorder_free(void *pointer)
 	struct thread_state *state = &thread_state;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	struct site *site = live_remove(pointer, !nested);
-	if (site == LIVE_BUSY) {
+	struct live_block block = live_remove(pointer, !nested);
+	if (block.site == LIVE_BUSY) {
 		/* Interrupted inside the profiler, maybe holding this very lock: hold the
 		   block until the thread leaves, so its address cannot be reused first. */
 		if (state->deferred_count < DEFERRED_FREES) {
@@ -125,43 +129,51 @@ bool recorder_free(void *pointer)
 		/* No room: the program's memory comes first. The block goes back now with
 		   its entry still in the table; the free is counted when the address is
 		   freed again or sampled again (live_insert). */
-		site = NULL;
+		block.site = NULL;
 	}
-	if (site)
-		record_free(site);
+	if (block.site)
+		record_free(block, !nested);
 	leave(state, nested);
 	errno = saved_errno;
 	return true;
 }
 
-struct site *recorder_detach(void *pointer)
+struct live_block recorder_detach(void *pointer)
 {
 	struct thread_state *state = &thread_state;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	struct site *site = live_remove(pointer, !nested);
+	struct live_block block = live_remove(pointer, !nested);
 	leave(state, nested);
 	errno = saved_errno;
-	return site == LIVE_BUSY ? NULL : site;
+	if (block.site == LIVE_BUSY)
+		block.site = NULL;
+	return block;
 }
 
-void recorder_detached_freed(struct site *site)
+void recorder_detached_freed(struct live_block block)
 {
-	if (site)
-		record_free(site);
+	if (!block.site)
+		return;
+	struct thread_state *state = &thread_state;
+	int saved_errno = errno;
+	bool nested = enter(state);
+	record_free(block, !nested);
+	leave(state, nested);
+	errno = saved_errno;
 }
 
-void recorder_reattach(void *pointer, struct site *site)
+void recorder_reattach(void *pointer, struct live_block block)
 {
 	struct thread_state *state = &thread_state;
-	if (!site)
+	if (!block.site)
 		return;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	struct site *replaced;
-	live_insert(pointer, site, &replaced);
-	if (replaced)
-		record_free(replaced);
+	struct live_block replaced;
+	live_insert(pointer, block, &replaced);
+	if (replaced.site)
+		record_free(replaced, !nested);
 	leave(state, nested);
 	errno = saved_errno;
 }

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sites.h"
+#include "live.h"
 
 /* A sampled allocation is recorded in two calls with the stack capture between them,
    made by the allocation entry's slow path itself (unwind_capture says why):
@@ -31,12 +31,12 @@ void recorder_alloc(struct recording *recording, void *pointer, size_t size, siz
 bool recorder_free(void *pointer);
 
 /* For realloc: detaches a flagged block's sample without counting a free yet.
-   Returns its site, or NULL. */
-struct site *recorder_detach(void *pointer);
+   Returns it; its site is NULL when the block was not sampled. */
+struct live_block recorder_detach(void *pointer);
 /* The realloc went through: the old block is gone. */
-void recorder_detached_freed(struct site *site);
+void recorder_detached_freed(struct live_block block);
 /* The realloc failed: the old block is still live. */
-void recorder_reattach(void *pointer, struct site *site);
+void recorder_reattach(void *pointer, struct live_block block);
 
 /* Fork: no recording may be in flight while the process is copied. */
 void recorder_fork_prepare(void);

@@ -45,6 +45,8 @@ struct shard {
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
+/* The thread's name is compared on the site itself, which a hit touches anyway: kept
+   here it would take every thread's stack 256 bytes more (docs/reliability.md). */
 struct recent_site {
 	uint64_t hash;
 	size_t size, rate;
@@ -70,9 +72,12 @@ static uint64_t hash_stack(const uintptr_t *pcs, unsigned depth)
 	return hash;
 }
 
-static uint64_t hash_site(uint64_t stack_hash, size_t size, size_t rate)
+static uint64_t hash_site(uint64_t stack_hash, size_t size, size_t rate, const char *thread)
 {
-	uint64_t hash = (stack_hash ^ size ^ (rate * 0x9e3779b97f4a7c15ULL)) * 0xff51afd7ed558ccdULL;
+	uint64_t name[2];
+	memcpy(name, thread, sizeof name);
+	uint64_t hash = (stack_hash ^ size ^ (rate * 0x9e3779b97f4a7c15ULL) ^ name[0] ^ (name[1] << 1)) *
+			0xff51afd7ed558ccdULL;
 	return hash ^ (hash >> 32);
 }
 
@@ -141,13 +146,15 @@ static bool stack_matches(const void *entry, const void *key)
 struct site_key {
 	const struct stack *stack;
 	size_t size, rate;
+	const char *thread; /* LABELS_THREAD_NAME_BYTES, zero-padded */
 };
 
 static bool site_matches(const void *entry, const void *key)
 {
 	const struct site *site = entry;
 	const struct site_key *wanted = key;
-	return site->stack == wanted->stack && site->size == wanted->size && site->rate == wanted->rate;
+	return site->stack == wanted->stack && site->size == wanted->size && site->rate == wanted->rate &&
+	       memcmp(site->thread, wanted->thread, sizeof site->thread) == 0;
 }
 
 static struct stack *intern_stack(struct shard *shard, const struct stack_key *key)
@@ -178,13 +185,14 @@ static void publish(struct shard *shard, struct site *site)
 }
 
 /* Finds or creates the site and counts one allocation on it. */
-static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size, size_t rate)
+static struct site *record_locked(struct shard *shard, struct stack *stack, size_t size, size_t rate,
+				  const char *thread)
 {
 	struct table *table = &shard->sites;
 	if (!has_room(table))
 		return NULL;
-	uint64_t key_hash = hash_site(stack->hash, size, rate);
-	struct site_key key = {stack, size, rate};
+	uint64_t key_hash = hash_site(stack->hash, size, rate, thread);
+	struct site_key key = {stack, size, rate, thread};
 	struct slot *slot = probe(table, key_hash, site_matches, &key);
 	struct site *site = slot->entry;
 	if (site) {
@@ -197,6 +205,7 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 	site->stack = stack;
 	site->size = size;
 	site->rate = rate;
+	memcpy(site->thread, thread, sizeof site->thread);
 	/* No other thread can see it yet: no atomic increment needed. */
 	atomic_init(&site->alloc_objects, 1);
 	fill(table, slot, key_hash, site);
@@ -207,7 +216,8 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 /* Stacks and their sites share the shard chosen by the stack hash's top bits (the
    tables use the low bits), so one lock covers both. `stack` is the interned stack
    when the caller knows it. */
-static struct site *record(const struct stack_key *key, struct stack *stack, size_t size, size_t rate)
+static struct site *record(const struct stack_key *key, struct stack *stack, size_t size, size_t rate,
+			   const char *thread)
 {
 	struct shard *shard = &shards[key->hash >> SHARD_SHIFT];
 	struct site *site = NULL;
@@ -215,7 +225,7 @@ static struct site *record(const struct stack_key *key, struct stack *stack, siz
 	if (!stack)
 		stack = intern_stack(shard, key);
 	if (stack)
-		site = record_locked(shard, stack, size, rate);
+		site = record_locked(shard, stack, size, rate, thread);
 	pthread_mutex_unlock(&shard->lock);
 	return site;
 }
@@ -228,22 +238,81 @@ static struct stack *remembered_stack(const struct stack_key *key)
 	return NULL;
 }
 
-struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate)
+/* `thread` as a site keeps it: its name, zero-padded, or all zeros for none. */
+static void thread_key(char key[LABELS_THREAD_NAME_BYTES], const char *thread)
 {
+	memset(key, 0, LABELS_THREAD_NAME_BYTES);
+	if (thread)
+		strncpy(key, thread, LABELS_THREAD_NAME_BYTES - 1);
+}
+
+struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate,
+				const char *thread)
+{
+	char name[LABELS_THREAD_NAME_BYTES];
+	thread_key(name, thread);
 	struct stack_key key = {hash_stack(pcs, depth), pcs, depth};
-	struct recent_site *recent = &recent_sites[hash_site(key.hash, size, rate) % RECENT_SITES];
+	struct recent_site *recent = &recent_sites[hash_site(key.hash, size, rate, name) % RECENT_SITES];
 	struct site *site = recent->site;
 	if (site && recent->hash == key.hash && recent->size == size && recent->rate == rate &&
-	    stack_matches(site->stack, &key)) {
+	    memcmp(site->thread, name, sizeof name) == 0 && stack_matches(site->stack, &key)) {
 		atomic_fetch_add_explicit(&site->alloc_objects, 1, memory_order_relaxed);
 		return site;
 	}
-	site = record(&key, remembered_stack(&key), size, rate);
+	site = record(&key, remembered_stack(&key), size, rate, name);
 	if (site) {
 		*recent = (struct recent_site){key.hash, size, rate, site};
 		recent_stacks[key.hash % RECENT_STACKS] = (struct recent_stack){key.hash, site->stack};
 	}
 	return site;
+}
+
+static struct lifetime_count *lifetime_at(const struct site *site, uint64_t bucket)
+{
+	struct lifetime_count *count = atomic_load_explicit(&site->lifetimes, memory_order_acquire);
+	while (count && count->bucket < bucket)
+		count = atomic_load_explicit(&count->next, memory_order_acquire);
+	return count && count->bucket == bucket ? count : NULL;
+}
+
+/* The link before which a count at `bucket` belongs; the shard's lock held. */
+static _Atomic(struct lifetime_count *) *lifetime_link(struct site *site, uint64_t bucket)
+{
+	_Atomic(struct lifetime_count *) *link = &site->lifetimes;
+	struct lifetime_count *count;
+	while ((count = atomic_load_explicit(link, memory_order_relaxed)) && count->bucket < bucket)
+		link = &count->next;
+	return link;
+}
+
+/* The site's count at `bucket`, created under its shard's lock (whose arena it comes
+   from); NULL when the lock was not free and `wait` false, or memory ran out. */
+static struct lifetime_count *add_lifetime(struct site *site, uint64_t bucket, bool wait)
+{
+	struct shard *shard = &shards[site->stack->hash >> SHARD_SHIFT];
+	if ((wait ? pthread_mutex_lock(&shard->lock) : pthread_mutex_trylock(&shard->lock)) != 0)
+		return NULL;
+	struct lifetime_count *count = lifetime_at(site, bucket);
+	if (!count && (count = arena_alloc(&shard->arena, sizeof *count))) {
+		_Atomic(struct lifetime_count *) *link = lifetime_link(site, bucket);
+		count->bucket = bucket;
+		atomic_init(&count->next, atomic_load_explicit(link, memory_order_relaxed));
+		/* Release: a free walking the list without the lock sees the node whole. */
+		atomic_store_explicit(link, count, memory_order_release);
+	}
+	pthread_mutex_unlock(&shard->lock);
+	return count;
+}
+
+/* Release: a dump that sees the lifetime sees the free counted before it (ages.c). */
+void sites_record_free(struct site *site, uint64_t lifetime, bool wait)
+{
+	atomic_fetch_add_explicit(&site->free_objects, 1, memory_order_relaxed);
+	struct lifetime_count *count = lifetime_at(site, lifetime);
+	if (!count)
+		count = add_lifetime(site, lifetime, wait);
+	if (count)
+		atomic_fetch_add_explicit(&count->frees, 1, memory_order_release);
 }
 
 /* The first site of the shards from `index` on. */

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "labels.h"
+
 struct stack {
 	uint64_t hash;
 	uint32_t depth;
@@ -19,10 +21,19 @@ struct stack {
 	uintptr_t pcs[];
 };
 
+/* How many of a site's blocks were freed at one lifetime bucket (labels.h). */
+struct lifetime_count {
+	uint64_t bucket;
+	_Atomic uint64_t frees;
+	_Atomic(struct lifetime_count *) next;
+};
+
 struct site {
 	struct stack *stack;
 	size_t size;
 	size_t rate; /* what its allocations were sampled at */
+	/* The allocating thread's name with HEAPPROF_LABELS=thread, else "". */
+	char thread[LABELS_THREAD_NAME_BYTES];
 	_Atomic uint64_t alloc_objects;
 	_Atomic uint64_t free_objects;
 	/* The counters as they were at the in-use peak (estimate.c). */
@@ -35,15 +46,23 @@ struct site {
 	_Atomic int64_t weight_bytes;
 	_Atomic int64_t weight_units;
 	struct site *next_site; /* the next older site of its shard (sites.c) */
+	/* Its frees by lifetime, shortest bucket first, so that the frees of short-lived
+	   blocks, the most frequent, find their count in a step or two; nodes are
+	   inserted in order under the shard's lock and never removed. */
+	_Atomic(struct lifetime_count *) lifetimes;
 };
 
-/* Finds or creates the site and counts one allocation on it. NULL when out of memory. */
-struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate);
+/* Finds or creates the site and counts one allocation on it. `thread` is the
+   allocating thread's name, or NULL when samples are not labelled by thread. NULL
+   when out of memory. */
+struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t size, size_t rate,
+				const char *thread);
 
-static inline void sites_record_free(struct site *site)
-{
-	atomic_fetch_add_explicit(&site->free_objects, 1, memory_order_relaxed);
-}
+/* Counts one free of a block of `site` that lived `lifetime` (a bucket). The first
+   free at a bucket takes the site's shard lock, or with `wait` false only tries it:
+   a free that cannot wait (a signal handler's, inside the profiler) is then counted
+   without its lifetime, which the profile shows as 0. */
+void sites_record_free(struct site *site, uint64_t lifetime, bool wait);
 
 /* Every site created so far: for (site = sites_first(); site; site = sites_next(site)).
    Safe to walk while others record; sites created meanwhile may or may not appear. */

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ages.h"
 #include "common/hash_map.h"
 #include "descriptors.h"
 #include "options.h"
@@ -47,7 +48,9 @@ enum {
 	SAMPLE_VALUE = 2,
 	SAMPLE_LABEL = 3,
 	LABEL_KEY = 1,
+	LABEL_STR = 2,
 	LABEL_NUM = 3,
+	LABEL_NUM_UNIT = 4,
 	MAPPING_ID = 1,
 	MAPPING_START = 2,
 	MAPPING_LIMIT = 3,
@@ -71,9 +74,18 @@ enum {
 	FUNCTION_START_LINE = 5,
 };
 
+/* String indices of the label keys and unit. */
+struct label_strings {
+	int64_t bytes; /* the key of every sample's size */
+	int64_t age, lifetime, seconds, thread;
+};
+
 struct builder {
 	struct pprof_buffer profile, scratch, line, label;
-	int64_t bytes_label; /* string index of "bytes", the label key of every sample */
+	struct label_strings labels;
+	/* The live table at the profile's moment, for the age labels of PROFILE_CURRENT;
+	   NULL in the other views, which have no such copy. */
+	struct ages *ages;
 	/* Each table gives ids 1, 2, ... as hash_map indices 0, 1, ... */
 	struct hash_map strings; /* the text of id i is string_text[i] */
 	char **string_text;
@@ -233,42 +245,70 @@ static uint64_t base_allocations(const struct profile_base *base, const struct s
 	return found ? found->alloc_objects : 0;
 }
 
-/* Each site is unsampled at its own rate, so samples taken before a rate change keep
-   their weight. Sites that differ only in rate are separate Samples with the same
-   stack and label, which pprof adds up. */
-bool profile_site_values(const struct site *site, const struct profile_request *request, uint64_t values[4],
-			 uint64_t *sampled)
+/* A site's sampled allocations in the request's view, and how many of its blocks are
+   in use, from its counters `allocs` and `frees`; false when it has nothing in the view. */
+static bool counts_in_view(const struct site *site, const struct profile_request *request, uint64_t allocs,
+			   uint64_t frees, uint64_t *allocated, uint64_t *inuse)
+{
+	if (frees > allocs)
+		frees = allocs;
+	*allocated = allocs;
+	if (request->view == PROFILE_DELTA) {
+		uint64_t before = base_allocations(request->base, site);
+		*allocated = allocs > before ? allocs - before : 0;
+	}
+	*inuse = allocs - frees;
+	return *allocated || *inuse;
+}
+
+static bool site_counts(const struct site *site, const struct profile_request *request, uint64_t *allocated,
+			uint64_t *inuse)
 {
 	bool peak = request->view == PROFILE_PEAK;
 	uint64_t allocs = peak ? site->peak_alloc_objects
 			       : atomic_load_explicit(&site->alloc_objects, memory_order_relaxed);
 	uint64_t frees = peak ? site->peak_free_objects
 			      : atomic_load_explicit(&site->free_objects, memory_order_relaxed);
-	if (frees > allocs)
-		frees = allocs;
-	uint64_t allocated = allocs;
-	if (request->view == PROFILE_DELTA) {
-		uint64_t before = base_allocations(request->base, site);
-		allocated = allocs > before ? allocs - before : 0;
-	}
-	if (!allocated && allocs == frees)
-		return false;
+	return counts_in_view(site, request, allocs, frees, allocated, inuse);
+}
+
+/* Each site is unsampled at its own rate, so samples taken before a rate change keep
+   their weight. Sites that differ only in rate are separate Samples with the same
+   stack and label, which pprof adds up. */
+static void unsample_site(const struct site *site, uint64_t allocated, uint64_t inuse, uint64_t values[4])
+{
 	profile_unsample(allocated, allocated * site->size, site->rate, &values[0], &values[1]);
-	profile_unsample(allocs - frees, (allocs - frees) * site->size, site->rate, &values[2], &values[3]);
+	profile_unsample(inuse, inuse * site->size, site->rate, &values[2], &values[3]);
+}
+
+bool profile_site_values(const struct site *site, const struct profile_request *request, uint64_t values[4],
+			 uint64_t *sampled)
+{
+	uint64_t allocated, inuse;
+	if (!site_counts(site, request, &allocated, &inuse))
+		return false;
+	unsample_site(site, allocated, inuse, values);
 	*sampled = allocated;
 	return true;
 }
 
-static void write_sample(struct builder *builder, const struct site *site,
-			 const struct profile_request *request, struct profile_summary *summary)
+static void add_label(struct builder *builder, struct pprof_buffer *sample, int64_t key, int64_t text,
+		      int64_t number, int64_t unit)
 {
-	uint64_t values[4], sampled;
-	if (!profile_site_values(site, request, values, &sampled))
-		return;
-	summary->samples += sampled;
-	summary->alloc_bytes += values[1];
-	summary->inuse_bytes += values[3];
+	struct pprof_buffer *label = &builder->label;
+	pprof_buffer_reset(label);
+	pprof_int(label, LABEL_KEY, key);
+	pprof_int(label, LABEL_STR, text);
+	pprof_int(label, LABEL_NUM, number);
+	pprof_int(label, LABEL_NUM_UNIT, unit);
+	pprof_message(sample, SAMPLE_LABEL, label);
+}
 
+/* One Sample of `site`: its stack, `values`, its size and thread, and `age_key` (age or
+   lifetime, 0 for none) at `bucket` seconds. */
+static void add_sample(struct builder *builder, const struct site *site, const uint64_t values[4],
+		       int64_t age_key, uint64_t bucket)
+{
 	struct pprof_buffer *sample = &builder->scratch;
 	pprof_buffer_reset(sample);
 	const struct stack *stack = site->stack;
@@ -279,12 +319,84 @@ static void write_sample(struct builder *builder, const struct site *site,
 	}
 	pprof_packed(sample, SAMPLE_LOCATION_ID, builder->stack_ids, stack->depth);
 	pprof_packed(sample, SAMPLE_VALUE, values, 4);
-	struct pprof_buffer *label = &builder->label;
-	pprof_buffer_reset(label);
-	pprof_int(label, LABEL_KEY, builder->bytes_label);
-	pprof_int(label, LABEL_NUM, (int64_t)site->size);
-	pprof_message(sample, SAMPLE_LABEL, label);
+	add_label(builder, sample, builder->labels.bytes, 0, (int64_t)site->size, 0);
+	if (age_key)
+		add_label(builder, sample, age_key, 0, (int64_t)bucket, builder->labels.seconds);
+	if (site->thread[0])
+		add_label(builder, sample, builder->labels.thread, string_index(builder, site->thread), 0, 0);
 	pprof_message(&builder->profile, PROFILE_SAMPLE, sample);
+}
+
+/* What `count` more of the site's objects add, unsampled, to the `*so_far` before
+   them: the differences of cumulative values, so that the parts of a site add up to
+   exactly what it shows unsplit. */
+static void unsampled_part(const struct site *site, uint64_t *so_far, uint64_t count, uint64_t *objects,
+			   uint64_t *bytes)
+{
+	uint64_t before_objects, before_bytes, after_objects, after_bytes;
+	profile_unsample(*so_far, *so_far * site->size, site->rate, &before_objects, &before_bytes);
+	*so_far += count;
+	profile_unsample(*so_far, *so_far * site->size, site->rate, &after_objects, &after_bytes);
+	*objects = after_objects - before_objects;
+	*bytes = after_bytes - before_bytes;
+}
+
+/* The site's in-use blocks by age (allocated and in use), then its freed blocks by
+   lifetime (allocated only); its one unsplit sample of `values` when memory ran out. */
+static void add_aged_samples(struct builder *builder, const struct aged_site *aged, const uint64_t values[4],
+			     uint64_t inuse, uint64_t freed)
+{
+	size_t age_parts, parts;
+	const struct age_part *part = ages_of_site(builder->ages, aged, inuse, freed, &age_parts, &parts);
+	if (!part) {
+		add_sample(builder, aged->site, values, 0, 0);
+		return;
+	}
+	uint64_t allocated_so_far = 0, inuse_so_far = 0;
+	for (size_t i = 0; i < parts; i++) {
+		uint64_t values[4] = {0};
+		unsampled_part(aged->site, &allocated_so_far, part[i].count, &values[0], &values[1]);
+		if (i < age_parts)
+			unsampled_part(aged->site, &inuse_so_far, part[i].count, &values[2], &values[3]);
+		add_sample(builder, aged->site, values,
+			   i < age_parts ? builder->labels.age : builder->labels.lifetime, part[i].bucket);
+	}
+}
+
+/* The site's Sample, split by age when `aged` (the site's counters in builder->ages). */
+static void write_sample(struct builder *builder, const struct site *site, const struct aged_site *aged,
+			 uint64_t allocated, uint64_t inuse, struct profile_summary *summary)
+{
+	uint64_t values[4];
+	unsample_site(site, allocated, inuse, values);
+	summary->samples += allocated;
+	summary->alloc_bytes += values[1];
+	summary->inuse_bytes += values[3];
+	if (aged)
+		add_aged_samples(builder, aged, values, inuse, allocated - inuse);
+	else
+		add_sample(builder, site, values, 0, 0);
+}
+
+/* With ages, the sites and their counters are those ages_take read, before it copied
+   the live table (ages.h says why). */
+static void write_samples(struct builder *builder, const struct profile_request *request,
+			  struct profile_summary *summary)
+{
+	uint64_t allocated, inuse;
+	if (builder->ages) {
+		for (size_t i = 0; i < builder->ages->site_count; i++) {
+			const struct aged_site *aged = &builder->ages->sites[i];
+			if (counts_in_view(aged->site, request, aged->allocs, aged->frees, &allocated,
+					   &inuse))
+				write_sample(builder, aged->site, aged, allocated, inuse, summary);
+		}
+		return;
+	}
+	for (const struct site *site = sites_first(); site; site = sites_next(site)) {
+		if (site_counts(site, request, &allocated, &inuse))
+			write_sample(builder, site, NULL, allocated, inuse, summary);
+	}
 }
 
 /* Room for one more function's key first, so that the functions table holds no id
@@ -512,21 +624,36 @@ static void write_times(struct builder *builder, const struct profile_request *r
 	pprof_int(&builder->profile, PROFILE_DURATION_NANOS, now_nanos() - since);
 }
 
+/* Only the keys the profile uses: a profile without ages or threads is as before. */
+static void label_strings(struct builder *builder)
+{
+	builder->labels.bytes = string_index(builder, "bytes");
+	if (builder->ages) {
+		builder->labels.age = string_index(builder, "age");
+		builder->labels.lifetime = string_index(builder, "lifetime");
+		builder->labels.seconds = string_index(builder, "seconds");
+	}
+	if (options.thread_labels)
+		builder->labels.thread = string_index(builder, "thread");
+}
+
 bool profile_encode(struct pprof_buffer *out, const struct profile_request *request,
 		    struct profile_summary *summary)
 {
 	int64_t taken_nanos = now_nanos();
 	struct builder builder = {0};
+	struct ages ages;
 	*summary = (struct profile_summary){0};
+	if (request->view == PROFILE_CURRENT && ages_take(&ages))
+		builder.ages = &ages;
 	bool ok = prepare(&builder);
 	if (ok) {
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
-		builder.bytes_label = string_index(&builder, "bytes");
-		for (const struct site *site = sites_first(); site; site = sites_next(site))
-			write_sample(&builder, site, request, summary);
+		label_strings(&builder);
+		write_samples(&builder, request, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
 			write_location(&builder, i + 1, builder.pending_pcs[i]);
 		write_mappings(&builder);
@@ -543,6 +670,8 @@ bool profile_encode(struct pprof_buffer *out, const struct profile_request *requ
 		summary->stacks = sites_counts().stacks;
 	}
 	ok = ok && !builder.failed && !builder.profile.failed;
+	if (builder.ages)
+		ages_free(builder.ages);
 	release(&builder);
 	if (!ok) {
 		pprof_buffer_free(&builder.profile);

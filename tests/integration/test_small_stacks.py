@@ -5,7 +5,8 @@ without heapprof.
 
 heapprof keeps its capture buffers off the stack, so a call into the allocator needs
 little more of it than the allocator itself: --measure paints a thread's stack, makes
-every kind of call (sampled and not, a thread's first, in a library just loaded) and
+every kind of call (sampled and not, a thread's first, in a library just loaded, with
+thread labels) and
 reports the deepest byte written below the calling function's frame. That must stay
 within the bound docs/reliability.md states, whichever allocator is underneath."""
 from harness import *
@@ -28,7 +29,9 @@ with scratch_dir() as directory:
         plain = deepest(run([program("small_stacks"), plugin, "--measure"], preload=allocator))
         for unwinder, bound in BOUNDS.items():
             out = f"{name}.{unwinder}.pb.gz"
-            settings = {"HEAPPROF_RATE": "1", "HEAPPROF_UNWIND": unwinder, "HEAPPROF_OUT": out}
+            # Thread labels on: the deeper path, which also reads the thread's name.
+            settings = {"HEAPPROF_RATE": "1", "HEAPPROF_UNWIND": unwinder, "HEAPPROF_OUT": out,
+                        "HEAPPROF_LABELS": "thread"}
             same_behaviour([program("small_stacks"), plugin], cwd=directory, env=settings, preload=[LIB] + allocator,
                            baseline_preload=allocator)
             check_readable(os.path.join(directory, out), "site_malloc")

@@ -10,7 +10,7 @@ static const char *const all_variables[] = {
 	"HEAPPROF_RATE",          "HEAPPROF_DEPTH",       "HEAPPROF_VERBOSE",     "HEAPPROF_SEED",
 	"HEAPPROF_COMPRESS",      "HEAPPROF_OUT",         "HEAPPROF_PEAK",        "HEAPPROF_SYMBOLIZE",
 	"HEAPPROF_DUMP_INTERVAL", "HEAPPROF_DUMP_PERIOD", "HEAPPROF_DUMP_SIGNAL", "HEAPPROF_HTTP",
-	"HEAPPROF_UNWIND",
+	"HEAPPROF_UNWIND",        "HEAPPROF_LABELS",
 };
 
 static struct options defaults;
@@ -125,6 +125,7 @@ static void check_defaults_kept(void)
 	CHECK_UINT(options.dump_signal, 0);
 	CHECK_STR(options.out, "heapprof.%e.%p.pb.gz");
 	CHECK_UINT(options.http.kind, SERVE_OFF);
+	CHECK(!options.thread_labels);
 }
 
 static void check_valid(const char *name, const char *value)
@@ -347,6 +348,20 @@ static void test_http(void)
 		check_malformed("HEAPPROF_HTTP", malformed[i]);
 }
 
+static void test_labels(void)
+{
+	check_valid("HEAPPROF_LABELS", "thread");
+	CHECK(options.thread_labels);
+	check_valid("HEAPPROF_LABELS", "");
+	CHECK(!options.thread_labels);
+
+	static const char *const malformed[] = {"threads", "Thread", "thread,age", " thread", "1"};
+	for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++)
+		check_malformed("HEAPPROF_LABELS", malformed[i]);
+	CHECK_STR(read_with("HEAPPROF_LABELS", "tid"),
+		  "heapprof: HEAPPROF_LABELS=\"tid\" is not thread; using no thread labels\n");
+}
+
 int main(void)
 {
 	defaults = options;
@@ -364,5 +379,6 @@ int main(void)
 	test_dump_interval_and_period();
 	test_dump_signal();
 	test_http();
+	test_labels();
 	return 0;
 }

@@ -22,7 +22,7 @@ static void check_estimate(uint64_t inuse_bytes, uint64_t inuse_objects, uint64_
 /* The site of `size` at the current rate, as the recorder would find it. */
 static struct site *site_of(size_t size)
 {
-	struct site *site = sites_record_alloc(stack, 2, size, sampler_get_rate());
+	struct site *site = sites_record_alloc(stack, 2, size, sampler_get_rate(), NULL);
 	CHECK(site);
 	return site;
 }
@@ -37,7 +37,7 @@ static struct site *record_alloc(size_t size)
 
 static void record_free(struct site *site)
 {
-	sites_record_free(site);
+	sites_record_free(site, 0, true);
 	estimate_remove(site);
 }
 

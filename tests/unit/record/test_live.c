@@ -22,9 +22,9 @@ static uint64_t hash_pointer(uintptr_t pointer)
 /* live_insert of a block the table does not hold yet. */
 static bool insert(const void *pointer, struct site *site)
 {
-	struct site *replaced;
-	bool inserted = live_insert(pointer, site, &replaced);
-	CHECK(!replaced);
+	struct live_block replaced;
+	bool inserted = live_insert(pointer, (struct live_block){site, 0}, &replaced);
+	CHECK(!replaced.site);
 	return inserted;
 }
 
@@ -38,16 +38,16 @@ static void test_round_trip(void)
 	void *pointer = (void *)(uintptr_t)0x7f0000001000;
 	uint64_t count = live_count();
 	CHECK(!live_maybe_sampled(pointer));
-	CHECK(live_remove(pointer, true) == NULL);
+	CHECK(live_remove(pointer, true).site == NULL);
 	CHECK(insert(pointer, &sites[0]));
 	CHECK_UINT(live_count(), count + 1);
 	CHECK(live_maybe_sampled(pointer));
-	CHECK(live_remove((char *)pointer + 16, true) == NULL);
-	CHECK(live_remove(pointer, true) == &sites[0]);
+	CHECK(live_remove((char *)pointer + 16, true).site == NULL);
+	CHECK(live_remove(pointer, true).site == &sites[0]);
 	CHECK_UINT(live_count(), count);
 	CHECK(!live_maybe_sampled(pointer));
-	CHECK(live_remove(pointer, true) == NULL);
-	CHECK(live_remove(pointer, false) == NULL);
+	CHECK(live_remove(pointer, true).site == NULL);
+	CHECK(live_remove(pointer, false).site == NULL);
 }
 
 /* The filter counts: a slot stays set until its last block is removed. */
@@ -58,11 +58,11 @@ static void test_shared_filter_slot(void)
 	CHECK(insert(first, &sites[0]));
 	CHECK(insert(second, &sites[1]));
 	CHECK(insert(same_slot_far_away, &sites[2]));
-	CHECK(live_remove(second, true) == &sites[1]);
+	CHECK(live_remove(second, true).site == &sites[1]);
 	CHECK(live_maybe_sampled(first));
-	CHECK(live_remove(same_slot_far_away, true) == &sites[2]);
+	CHECK(live_remove(same_slot_far_away, true).site == &sites[2]);
 	CHECK(live_maybe_sampled(first));
-	CHECK(live_remove(first, true) == &sites[0]);
+	CHECK(live_remove(first, true).site == &sites[0]);
 	CHECK(!live_maybe_sampled(first));
 }
 
@@ -75,9 +75,11 @@ static void test_saturated_filter_slot(void)
 	for (size_t i = 0; i < blocks; i++)
 		CHECK(insert((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), &sites[0]));
 	for (size_t i = 0; i + 1 < blocks; i++)
-		CHECK(live_remove((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), true) == &sites[0]);
+		CHECK(live_remove((void *)(base + i * FILTER_SLOTS * LIVE_SLOT_BYTES), true).site ==
+		      &sites[0]);
 	CHECK(live_maybe_sampled((void *)base));
-	CHECK(live_remove((void *)(base + (blocks - 1) * FILTER_SLOTS * LIVE_SLOT_BYTES), true) == &sites[0]);
+	CHECK(live_remove((void *)(base + (blocks - 1) * FILTER_SLOTS * LIVE_SLOT_BYTES), true).site ==
+	      &sites[0]);
 }
 
 /* A flagged slot reads as maybe sampled for good, whatever is inserted and removed. */
@@ -90,9 +92,9 @@ static void test_flag_forever(void)
 	CHECK(live_maybe_sampled(flagged + 63));
 	CHECK(!live_maybe_sampled(flagged + LIVE_SLOT_BYTES));
 	CHECK(insert(flagged + 8, &sites[2]));
-	CHECK(live_remove(flagged + 8, true) == &sites[2]);
+	CHECK(live_remove(flagged + 8, true).site == &sites[2]);
 	CHECK(live_maybe_sampled(flagged));
-	CHECK(live_remove(flagged, true) == NULL);
+	CHECK(live_remove(flagged, true).site == NULL);
 	CHECK(live_maybe_sampled(flagged));
 }
 
@@ -120,17 +122,17 @@ static void test_colliding_removals(void)
 		if (i < 3)
 			CHECK(insert((void *)at_start[i], &sites[3]));
 	}
-	CHECK(live_remove((void *)at_end[1], true) == &sites[1]);
-	CHECK(live_remove((void *)at_start[1], true) == &sites[3]);
-	CHECK(live_remove((void *)at_end[2], true) == &sites[2]);
-	CHECK(live_remove((void *)at_end[1], true) == NULL);
-	CHECK(live_remove((void *)at_end[4], true) == &sites[0]);
-	CHECK(live_remove((void *)at_start[2], true) == &sites[3]);
-	CHECK(live_remove((void *)at_end[0], true) == &sites[0]);
-	CHECK(live_remove((void *)at_start[0], true) == &sites[3]);
-	CHECK(live_remove((void *)at_end[3], true) == &sites[3]);
+	CHECK(live_remove((void *)at_end[1], true).site == &sites[1]);
+	CHECK(live_remove((void *)at_start[1], true).site == &sites[3]);
+	CHECK(live_remove((void *)at_end[2], true).site == &sites[2]);
+	CHECK(live_remove((void *)at_end[1], true).site == NULL);
+	CHECK(live_remove((void *)at_end[4], true).site == &sites[0]);
+	CHECK(live_remove((void *)at_start[2], true).site == &sites[3]);
+	CHECK(live_remove((void *)at_end[0], true).site == &sites[0]);
+	CHECK(live_remove((void *)at_start[0], true).site == &sites[3]);
+	CHECK(live_remove((void *)at_end[3], true).site == &sites[3]);
 	for (size_t i = 0; i < 5; i++)
-		CHECK(live_remove((void *)at_end[i], true) == NULL);
+		CHECK(live_remove((void *)at_end[i], true).site == NULL);
 }
 
 static struct site *site_of(size_t index)
@@ -168,15 +170,15 @@ static void test_many_blocks(void)
 
 	shuffle(order, BLOCKS);
 	for (size_t i = 0; i < BLOCKS / 2; i++)
-		CHECK(live_remove(block(base, order[i]), true) == site_of(order[i]));
+		CHECK(live_remove(block(base, order[i]), true).site == site_of(order[i]));
 	CHECK_UINT(live_count(), count + BLOCKS / 2);
 	for (size_t i = 0; i < BLOCKS / 2; i++) {
-		CHECK(live_remove(block(base, order[i]), true) == NULL);
+		CHECK(live_remove(block(base, order[i]), true).site == NULL);
 		CHECK(!live_maybe_sampled(block(base, order[i])));
 		CHECK(live_maybe_sampled(block(base, order[BLOCKS - 1 - i])));
 	}
 	for (size_t i = BLOCKS / 2; i < BLOCKS; i++)
-		CHECK(live_remove(block(base, order[i]), false) == site_of(order[i]));
+		CHECK(live_remove(block(base, order[i]), false).site == site_of(order[i]));
 	CHECK_UINT(live_count(), count);
 	for (size_t i = 0; i < BLOCKS; i++)
 		CHECK(!live_maybe_sampled(block(base, i)));
@@ -184,7 +186,7 @@ static void test_many_blocks(void)
 
 static void *remove_without_waiting(void *pointer)
 {
-	return live_remove(pointer, false);
+	return live_remove(pointer, false).site;
 }
 
 static struct site *remove_on_other_thread(void *pointer)
@@ -219,11 +221,11 @@ static void test_neighbouring_slots(void)
 	for (size_t i = 0; i < 64; i++)
 		CHECK(live_maybe_sampled(block(base, i)) == (i % 2 == 0));
 	for (size_t i = 0; i < 64; i += 4)
-		CHECK(live_remove(block(base, i), true) == &sites[0]);
+		CHECK(live_remove(block(base, i), true).site == &sites[0]);
 	for (size_t i = 0; i < 64; i++)
 		CHECK(live_maybe_sampled(block(base, i)) == (i % 4 == 2));
 	for (size_t i = 2; i < 64; i += 4)
-		CHECK(live_remove(block(base, i), true) == &sites[0]);
+		CHECK(live_remove(block(base, i), true).site == &sites[0]);
 	for (size_t i = 0; i < 64; i++)
 		CHECK(!live_maybe_sampled(block(base, i)));
 }
@@ -236,13 +238,42 @@ static void test_address_given_out_again(void)
 	void *pointer = (void *)(uintptr_t)0x7f0000030000;
 	uint64_t count = live_count();
 	CHECK(insert(pointer, &sites[0]));
-	struct site *replaced;
-	CHECK(live_insert(pointer, &sites[1], &replaced));
-	CHECK(replaced == &sites[0]);
+	struct live_block replaced;
+	CHECK(live_insert(pointer, (struct live_block){&sites[1], 0}, &replaced));
+	CHECK(replaced.site == &sites[0]);
 	CHECK_UINT(live_count(), count + 1);
-	CHECK(live_remove(pointer, true) == &sites[1]);
+	CHECK(live_remove(pointer, true).site == &sites[1]);
 	CHECK(!live_maybe_sampled(pointer));
-	CHECK(live_remove(pointer, true) == NULL);
+	CHECK(live_remove(pointer, true).site == NULL);
+	CHECK_UINT(live_count(), count);
+}
+
+/* A block keeps its birth time, returned on removal and in a copy of the table, which
+   reports how many blocks there are when they do not fit. */
+static void test_birth_and_snapshot(void)
+{
+	char *base = (char *)(uintptr_t)0x7f0000040000;
+	uint64_t count = live_count();
+	struct live_block replaced;
+	for (int i = 0; i < 3; i++)
+		CHECK(live_insert(base + 64 * i, (struct live_block){&sites[i], 1000 + (uint64_t)i},
+				  &replaced));
+	struct live_block blocks[8];
+	CHECK_UINT(live_snapshot(blocks, 8), count + 3);
+	CHECK_UINT(live_snapshot(blocks, 1), count + 3);
+	CHECK_UINT(live_snapshot(blocks, 3), count + 3);
+	uint64_t births = 0;
+	for (int i = 0; i < 3; i++) {
+		CHECK(blocks[i].site == &sites[blocks[i].born - 1000]);
+		births += blocks[i].born;
+	}
+	CHECK_UINT(births, 3003);
+	CHECK(live_insert(base, (struct live_block){&sites[3], 2000}, &replaced));
+	CHECK(replaced.site == &sites[0] && replaced.born == 1000);
+	struct live_block removed = live_remove(base + 64, true);
+	CHECK(removed.site == &sites[1] && removed.born == 1001);
+	CHECK_UINT(live_remove(base, true).born, 2000);
+	CHECK_UINT(live_remove(base + 128, true).born, 1002);
 	CHECK_UINT(live_count(), count);
 }
 
@@ -258,7 +289,7 @@ static void *churn_slot(void *argument)
 	struct churn *churn = argument;
 	while (!atomic_load(&churn->stop)) {
 		CHECK(insert((void *)churn->pointer, &sites[2]));
-		CHECK(live_remove((void *)churn->pointer, true) == &sites[2]);
+		CHECK(live_remove((void *)churn->pointer, true).site == &sites[2]);
 	}
 	return NULL;
 }
@@ -278,7 +309,7 @@ static void test_slot_churn_keeps_live_block_visible(void)
 	for (int round = 0; round < CHURN_ROUNDS; round++) {
 		CHECK(insert((void *)mine, &sites[3]));
 		CHECK(live_maybe_sampled((void *)mine));
-		CHECK(live_remove((void *)mine, true) == &sites[3]);
+		CHECK(live_remove((void *)mine, true).site == &sites[3]);
 	}
 	for (int i = 0; i < 2; i++) {
 		atomic_store(&churns[i].stop, true);
@@ -299,6 +330,7 @@ int main(void)
 	test_busy_when_locked();
 	test_neighbouring_slots();
 	test_address_given_out_again();
+	test_birth_and_snapshot();
 	test_slot_churn_keeps_live_block_visible();
 	CHECK_UINT(live_count(), 0);
 	return 0;

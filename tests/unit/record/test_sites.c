@@ -31,7 +31,7 @@ static void test_same_and_different_sites(void)
 {
 	static const uintptr_t stack[] = {0x401000, 0x402000, 0x403000};
 	static const uintptr_t other_stack[] = {0x401000, 0x402000, 0x403001};
-	struct site *site = sites_record_alloc(stack, 3, 32, RATE);
+	struct site *site = sites_record_alloc(stack, 3, 32, RATE, NULL);
 	CHECK(site);
 	CHECK_UINT(site->size, 32);
 	CHECK_UINT(site->stack->depth, 3);
@@ -43,23 +43,23 @@ static void test_same_and_different_sites(void)
 
 	uintptr_t copy[3];
 	memcpy(copy, stack, sizeof copy);
-	CHECK(sites_record_alloc(copy, 3, 32, RATE) == site);
+	CHECK(sites_record_alloc(copy, 3, 32, RATE, NULL) == site);
 	CHECK_UINT(site->alloc_objects, 2);
 
-	struct site *other_size = sites_record_alloc(stack, 3, 48, RATE);
+	struct site *other_size = sites_record_alloc(stack, 3, 48, RATE, NULL);
 	CHECK(other_size && other_size != site);
 	CHECK(other_size->stack == site->stack);
 	CHECK_UINT(other_size->alloc_objects, 1);
 
-	struct site *other_pcs = sites_record_alloc(other_stack, 3, 32, RATE);
+	struct site *other_pcs = sites_record_alloc(other_stack, 3, 32, RATE, NULL);
 	CHECK(other_pcs && other_pcs != site && other_pcs->stack != site->stack);
-	struct site *prefix = sites_record_alloc(stack, 2, 32, RATE);
+	struct site *prefix = sites_record_alloc(stack, 2, 32, RATE, NULL);
 	CHECK(prefix && prefix != site && prefix->stack != site->stack);
 	CHECK_UINT(prefix->stack->depth, 2);
 	CHECK_UINT(site->alloc_objects, 2);
 
-	sites_record_free(site);
-	sites_record_free(site);
+	sites_record_free(site, 0, true);
+	sites_record_free(site, 0, true);
 	CHECK_UINT(site->free_objects, 2);
 	CHECK_UINT(other_size->free_objects, 0);
 
@@ -76,15 +76,81 @@ static void test_same_and_different_sites(void)
 static void test_rate_is_part_of_the_site(void)
 {
 	static const uintptr_t stack[] = {0x404000, 0x405000};
-	struct site *before = sites_record_alloc(stack, 2, 64, 524288);
-	struct site *after = sites_record_alloc(stack, 2, 64, 1);
+	struct site *before = sites_record_alloc(stack, 2, 64, 524288, NULL);
+	struct site *after = sites_record_alloc(stack, 2, 64, 1, NULL);
 	CHECK(before && after && before != after);
 	CHECK(before->stack == after->stack);
 	CHECK_UINT(before->rate, 524288);
 	CHECK_UINT(after->rate, 1);
-	CHECK(sites_record_alloc(stack, 2, 64, 524288) == before);
+	CHECK(sites_record_alloc(stack, 2, 64, 524288, NULL) == before);
 	CHECK_UINT(before->alloc_objects, 2);
 	CHECK_UINT(after->alloc_objects, 1);
+}
+
+/* With thread labels, the thread's name is part of the site: the same stack and size
+   on two threads are two sites, found again by name (also from the memo). */
+static void test_thread_is_part_of_the_site(void)
+{
+	static const uintptr_t stack[] = {0x406000, 0x407000};
+	struct site *pool_a = sites_record_alloc(stack, 2, 64, RATE, "pool-a");
+	struct site *pool_b = sites_record_alloc(stack, 2, 64, RATE, "pool-b");
+	struct site *unnamed = sites_record_alloc(stack, 2, 64, RATE, NULL);
+	CHECK(pool_a && pool_b && unnamed && pool_a != pool_b && unnamed != pool_a && unnamed != pool_b);
+	CHECK_STR(pool_a->thread, "pool-a");
+	CHECK_STR(unnamed->thread, "");
+	CHECK(sites_record_alloc(stack, 2, 64, RATE, "pool-a") == pool_a);
+	CHECK(sites_record_alloc(stack, 2, 64, RATE, "pool-b") == pool_b);
+	/* Longer than the kernel keeps: cut as the kernel cuts. */
+	struct site *long_name = sites_record_alloc(stack, 2, 64, RATE, "a-name-longer-than-15");
+	CHECK_STR(long_name->thread, "a-name-longer-t");
+	CHECK_UINT(pool_a->alloc_objects, 2);
+	CHECK_UINT(unnamed->alloc_objects, 1);
+}
+
+static uint64_t frees_at(const struct site *site, uint64_t bucket)
+{
+	for (const struct lifetime_count *count = site->lifetimes; count; count = count->next) {
+		if (count->bucket == bucket)
+			return count->frees;
+	}
+	return 0;
+}
+
+/* Frees are counted by lifetime, one count per bucket; a free that may not wait for
+   a held lock is counted without its lifetime. */
+static void test_lifetimes(void)
+{
+	static const uintptr_t stack[] = {0x408000, 0x409000};
+	struct site *site = sites_record_alloc(stack, 2, 64, RATE, NULL);
+	for (int i = 0; i < 5; i++)
+		site = sites_record_alloc(stack, 2, 64, RATE, NULL);
+	sites_record_free(site, 0, true);
+	sites_record_free(site, 3, true);
+	sites_record_free(site, 3, false);
+	sites_record_free(site, 640, true);
+	CHECK_UINT(frees_at(site, 0), 1);
+	CHECK_UINT(frees_at(site, 3), 2);
+	CHECK_UINT(frees_at(site, 640), 1);
+	sites_lock_all();
+	sites_record_free(site, 3, false);
+	sites_record_free(site, 20, false);
+	sites_unlock_all();
+	CHECK_UINT(frees_at(site, 3), 3);
+	CHECK_UINT(frees_at(site, 20), 0);
+	CHECK_UINT(site->free_objects, 6);
+	/* Shortest first, whatever order the buckets came in: the frequent short-lived
+	   frees find their count first. */
+	sites_record_free(site, 1, true);
+	sites_record_free(site, 20, true);
+	uint64_t previous = 0;
+	unsigned counts = 0;
+	for (const struct lifetime_count *count = site->lifetimes; count; count = count->next, counts++) {
+		CHECK(counts == 0 || count->bucket > previous);
+		previous = count->bucket;
+	}
+	CHECK_UINT(counts, 5);
+	CHECK_UINT(frees_at(site, 1), 1);
+	CHECK_UINT(frees_at(site, 20), 1);
 }
 
 /* More sizes than a thread's memo of recent sites has slots: some share a slot,
@@ -97,7 +163,7 @@ static void test_one_stack_many_sizes(void)
 	uint64_t sites_before = sites_counts().sites;
 	for (unsigned round = 1; round <= 3; round++) {
 		for (size_t size = 1; size <= SIZES; size++) {
-			struct site *site = sites_record_alloc(stack, 2, size, RATE);
+			struct site *site = sites_record_alloc(stack, 2, size, RATE, NULL);
 			CHECK(site);
 			CHECK_UINT(site->size, size);
 			CHECK_UINT(site->alloc_objects, round);
@@ -118,14 +184,14 @@ static void test_many_sites(void)
 	for (uintptr_t i = 0; i < STACKS; i++) {
 		uintptr_t stack[2] = {0x500000 + i, 0x600000};
 		for (size_t size = 0; size < SIZES; size++) {
-			created[i][size] = sites_record_alloc(stack, 2, 16 * (size + 1), RATE);
+			created[i][size] = sites_record_alloc(stack, 2, 16 * (size + 1), RATE, NULL);
 			CHECK(created[i][size]);
 		}
 	}
 	for (uintptr_t i = 0; i < STACKS; i++) {
 		uintptr_t stack[2] = {0x500000 + i, 0x600000};
 		for (size_t size = 0; size < SIZES; size++) {
-			CHECK(sites_record_alloc(stack, 2, 16 * (size + 1), RATE) == created[i][size]);
+			CHECK(sites_record_alloc(stack, 2, 16 * (size + 1), RATE, NULL) == created[i][size]);
 			CHECK_UINT(created[i][size]->alloc_objects, 2);
 		}
 	}
@@ -156,11 +222,11 @@ static void *record_concurrently(void *argument)
 		for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
 			uintptr_t stack[2];
 			shared_stack(index, stack);
-			struct site *shared = sites_record_alloc(stack, 2, 64, RATE);
+			struct site *shared = sites_record_alloc(stack, 2, 64, RATE, NULL);
 			CHECK(shared);
 			if (round % 2)
-				sites_record_free(shared);
-			own_sites[thread] = sites_record_alloc(own_stack, 2, 64, RATE);
+				sites_record_free(shared, 0, true);
+			own_sites[thread] = sites_record_alloc(own_stack, 2, 64, RATE, NULL);
 			CHECK(own_sites[thread]);
 		}
 	}
@@ -184,7 +250,7 @@ static void test_concurrent_recording(void)
 	for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
 		uintptr_t stack[2];
 		shared_stack(index, stack);
-		struct site *shared = sites_record_alloc(stack, 2, 64, RATE);
+		struct site *shared = sites_record_alloc(stack, 2, 64, RATE, NULL);
 		CHECK_UINT(shared->alloc_objects, THREADS * ROUNDS + 1);
 		CHECK_UINT(shared->free_objects, THREADS * ROUNDS / 2);
 	}
@@ -203,6 +269,8 @@ int main(void)
 	CHECK_UINT(sites_counts().sites, 0);
 	test_same_and_different_sites();
 	test_rate_is_part_of_the_site();
+	test_thread_is_part_of_the_site();
+	test_lifetimes();
 	test_one_stack_many_sizes();
 	test_many_sites();
 	test_concurrent_recording();

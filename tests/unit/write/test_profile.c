@@ -1,6 +1,9 @@
 #include "write/profile.h"
 
 #include "check.h"
+#include "record/labels.h"
+#include "record/live.h"
+#include "write/ages.h"
 #include "write/pprof_writer.h"
 
 /* Allocation failures on demand: the allocation numbered allocations_until_failure
@@ -72,10 +75,10 @@ static const struct unsample_case go_results[] = {
 static void record(const uintptr_t *stack, size_t size, unsigned allocations, unsigned frees)
 {
 	for (unsigned i = 0; i < allocations; i++) {
-		struct site *site = sites_record_alloc(stack, 2, size, 1);
+		struct site *site = sites_record_alloc(stack, 2, size, 1, NULL);
 		CHECK(site);
 		if (i < frees)
-			sites_record_free(site);
+			sites_record_free(site, 0, true);
 	}
 }
 
@@ -118,7 +121,7 @@ static void test_delta(void)
 	record(before, 100, 3, 1);
 	record(during, 200, 7, 7);
 	for (unsigned i = 0; i < 4; i++)
-		sites_record_free(find(freed, 8));
+		sites_record_free(find(freed, 8), 0, true);
 
 	struct profile_request delta = {.view = PROFILE_DELTA, .base = base};
 	struct profile_request current = {.view = PROFILE_CURRENT};
@@ -161,6 +164,181 @@ static void test_allocation_failures(void)
 #endif
 }
 
+/* Profile fields (profile.proto) the split test reads. */
+enum { PROFILE_SAMPLE = 2, SAMPLE_VALUE = 2, SAMPLE_LABEL = 3, LABEL_NUM = 3 };
+
+struct field {
+	uint64_t number, value;    /* value: a varint's, else the length */
+	const uint8_t *data, *end; /* a length-delimited field's bytes */
+};
+
+static uint64_t varint(const uint8_t **at, const uint8_t *end)
+{
+	uint64_t value = 0;
+	for (unsigned shift = 0; *at < end; shift += 7) {
+		uint8_t byte = *(*at)++;
+		value |= (uint64_t)(byte & 0x7f) << shift;
+		if (!(byte & 0x80))
+			return value;
+	}
+	CHECK_FAILED("varint past the end");
+}
+
+/* The field at `*at`, which is moved past it; varints and length-delimited only. */
+static struct field next_field(const uint8_t **at, const uint8_t *end)
+{
+	uint64_t key = varint(at, end);
+	struct field field = {.number = key >> 3};
+	if ((key & 7) == 0)
+		field.value = varint(at, end);
+	else if ((key & 7) == 2) {
+		field.value = varint(at, end);
+		field.data = *at;
+		field.end = *at += field.value;
+	} else
+		CHECK_FAILED("wire type %u", (unsigned)(key & 7));
+	return field;
+}
+
+/* Whether a Sample carries the label `bytes` (the first numeric label) equal to `size`. */
+static bool sample_of_size(struct field sample, uint64_t size)
+{
+	for (const uint8_t *at = sample.data; at < sample.end;) {
+		struct field field = next_field(&at, sample.end);
+		if (field.number != SAMPLE_LABEL)
+			continue;
+		for (const uint8_t *in = field.data; in < field.end;) {
+			struct field label = next_field(&in, field.end);
+			if (label.number == LABEL_NUM)
+				return label.value == size;
+		}
+	}
+	return false;
+}
+
+/* The sum of the values of the profile's Samples of `size` bytes; how many there are. */
+static unsigned sum_samples(const struct pprof_buffer *profile, uint64_t size, uint64_t sum[4])
+{
+	unsigned samples = 0;
+	const uint8_t *end = profile->data + profile->length;
+	for (const uint8_t *at = profile->data; at < end;) {
+		struct field sample = next_field(&at, end);
+		if (sample.number != PROFILE_SAMPLE || !sample_of_size(sample, size))
+			continue;
+		samples++;
+		for (const uint8_t *in = sample.data; in < sample.end;) {
+			struct field field = next_field(&in, sample.end);
+			for (unsigned i = 0; field.number == SAMPLE_VALUE && i < 4; i++)
+				sum[i] += varint(&field.data, field.end);
+		}
+	}
+	return samples;
+}
+
+#define SPLIT_SIZE 3000
+#define SPLIT_RATE 524288
+#define SECOND 1000000000ULL
+
+/* A site sampled at 512 KiB with blocks of three ages and frees of two lifetimes. */
+static struct site *split_site(void)
+{
+	static const uintptr_t stack[] = {0x7000, 0x8000};
+	static const unsigned ages[] = {0, 0, 3, 3, 3, 20};
+	struct site *site = NULL;
+	uint64_t now = labels_clock();
+	for (unsigned i = 0; i < sizeof ages / sizeof ages[0]; i++) {
+		site = sites_record_alloc(stack, 2, SPLIT_SIZE, SPLIT_RATE, NULL);
+		CHECK(site);
+		struct live_block replaced;
+		CHECK(live_insert((void *)(0x7f0000500000 + 64 * (uintptr_t)i),
+				  (struct live_block){site, now - ages[i] * SECOND}, &replaced));
+	}
+	for (unsigned i = 0; i < 5; i++) {
+		CHECK(sites_record_alloc(stack, 2, SPLIT_SIZE, SPLIT_RATE, NULL) == site);
+		sites_record_free(site, i < 2 ? 40 : 1, true);
+	}
+	return site;
+}
+
+/* The parts of a site split by age add up to exactly its unsplit values, however the
+   unsampling rounds. */
+static void test_split_adds_up(void)
+{
+	struct site *site = split_site();
+	struct profile_request current = {.view = PROFILE_CURRENT};
+	struct pprof_buffer profile;
+	struct profile_summary summary;
+	CHECK(profile_encode(&profile, &current, &summary));
+	uint64_t sum[4] = {0}, values[4], sampled;
+	CHECK(sum_samples(&profile, SPLIT_SIZE, sum) >= 5);
+	CHECK(profile_site_values(site, &current, values, &sampled));
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_UINT(sum[i], values[i]);
+	pprof_buffer_free(&profile);
+}
+
+/* ages.c's realloc comes here (-Wl,--wrap=realloc): with fail_part_growth set, the
+   parts of one site cannot grow past their first 64. */
+void *__real_realloc(void *pointer, size_t size);
+void *__wrap_realloc(void *pointer, size_t size);
+static bool fail_part_growth;
+static void *first_parts[16];
+static unsigned first_parts_count;
+
+void *__wrap_realloc(void *pointer, size_t size)
+{
+	for (unsigned i = 0; fail_part_growth && pointer && i < first_parts_count; i++) {
+		if (first_parts[i] == pointer && size == 128 * sizeof(struct age_part))
+			return NULL;
+	}
+	void *grown = __real_realloc(pointer, size);
+	if (!pointer && size == 64 * sizeof(struct age_part) && first_parts_count < 16)
+		first_parts[first_parts_count++] = grown;
+	return grown;
+}
+
+#define UNSPLIT_SIZE 5000
+
+/* A site of more parts than the first 64 hold: 23 ages (0 to 100 seconds) and 45
+   lifetimes. */
+static struct site *many_parts_site(void)
+{
+	static const uintptr_t stack[] = {0x9000, 0xa000};
+	struct site *site = NULL;
+	uint64_t now = labels_clock();
+	for (uint64_t age = 0; age <= 100; age++) {
+		site = sites_record_alloc(stack, 2, UNSPLIT_SIZE, SPLIT_RATE, NULL);
+		CHECK(site);
+		struct live_block replaced;
+		CHECK(live_insert((void *)(0x7f0000600000 + 64 * (uintptr_t)age),
+				  (struct live_block){site, now - age * SECOND}, &replaced));
+	}
+	for (uint64_t lifetime = 1; lifetime <= 45; lifetime++) {
+		CHECK(sites_record_alloc(stack, 2, UNSPLIT_SIZE, SPLIT_RATE, NULL) == site);
+		sites_record_free(site, lifetime * 1000, true);
+	}
+	return site;
+}
+
+/* Memory running out while a site is split costs its split, not the profile. */
+static void test_split_out_of_memory(void)
+{
+	struct site *site = many_parts_site();
+	struct profile_request current = {.view = PROFILE_CURRENT};
+	struct pprof_buffer profile;
+	struct profile_summary summary;
+	fail_part_growth = true;
+	CHECK(profile_encode(&profile, &current, &summary));
+	fail_part_growth = false;
+	uint64_t sum[4] = {0}, values[4], sampled;
+	CHECK_UINT(sum_samples(&profile, UNSPLIT_SIZE, sum), 1);
+	CHECK(profile_site_values(site, &current, values, &sampled));
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_UINT(sum[i], values[i]);
+	CHECK_UINT(sum_samples(&profile, SPLIT_SIZE, (uint64_t[4]){0}), 5);
+	pprof_buffer_free(&profile);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof go_results / sizeof go_results[0]; i++) {
@@ -176,5 +354,7 @@ int main(void)
 	}
 	test_delta();
 	test_allocation_failures();
+	test_split_adds_up();
+	test_split_out_of_memory();
 	return 0;
 }
