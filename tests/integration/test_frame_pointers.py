@@ -10,7 +10,9 @@ def program_frames(profile, site):
     """The trace of `site`, down to main: the part both unwinders must agree on."""
     traces = pprof(profile, "-traces", "-sample_index=alloc_objects", "-focus=^" + site + "$")
     block = traces.split("-----------+")[1]
-    frames = [line.split()[-1] for line in block.splitlines()[2:] if line.strip()]
+    # Label lines ("bytes:  200B", "age:  0s") come before the frames.
+    frames = [line.split()[-1] for line in block.splitlines()[1:]
+              if line.strip() and not re.match(r"\s*[A-Za-z_][\w.]*:\s", line)]
     return frames[: frames.index("main") + 1] if "main" in frames else frames
 
 

@@ -22,10 +22,17 @@ def allocated(profile):
 
 
 def check_worker(address, index, pid, directory, name):
-    path = save_profile(address, "/debug/pprof/heap", os.path.join(directory, name))
+    # A worker serves from its start, while it still allocates its blocks: fetched
+    # again until they are all there, or for 20 s.
+    deadline = time.monotonic() + 20
+    while True:
+        path = save_profile(address, "/debug/pprof/heap", os.path.join(directory, name))
+        counts = allocated(path)
+        if counts.get("worker_work") == (index + 1) * 50 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     check(pprof(path, "-comments") == f"Process: prefork, pid {pid}\n",
           f"worker {index}'s profile names another process: {pprof(path, '-comments')!r}")
-    counts = allocated(path)
     check(counts.get("worker_work") == (index + 1) * 50, f"worker {index}: {counts}")
     check(counts.get("master_work") == 100, f"worker {index} inherited the master's samples: {counts}")
 
