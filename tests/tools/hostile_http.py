@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from measured_run import Run  # noqa: E402
-from pprof_writer import Profile  # noqa: E402
+from pprof_writer import one_sample_profile  # noqa: E402
 
 MEMORY_LIMIT = 1 << 30
 ASAN_SLOWDOWN = 3
@@ -32,17 +32,6 @@ OK_HEAD = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Type: application/oc
 
 def redirect(status, location):
     return b"HTTP/1.1 %s\r\nLocation: %s\r\nConnection: close\r\nContent-Length: 0\r\n\r\n" % (status, location)
-
-
-def valid_profile():
-    p = Profile()
-    p.sample_type("inuse_space", "bytes")
-    p.mapping(1, 0x1000, 0x2000, 0, "/bin/app")
-    p.function(1, "main", filename="main.c")
-    p.location(1, 1, 0x1100, [(1, 3)])
-    p.sample([1], [100])
-    p.header()
-    return p.encode()
 
 
 def send_forever(connection, head, chunk):
@@ -86,7 +75,7 @@ BEHAVIOURS = {
     "/to-good": lambda c: c.sendall(redirect(b"301 Moved", b"/good")),
     "/good": lambda c: c.sendall(OK_HEAD + b"Content-Length: %d\r\n\r\n" % len(GOOD) + GOOD),
 }
-GOOD = valid_profile()
+GOOD = one_sample_profile().encode()
 
 
 class Handler(socketserver.BaseRequestHandler):

@@ -29,21 +29,11 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, HERE)
 from measured_run import Run  # noqa: E402
 from pprof_writer import Profile, bytes_field, int_field, key, packed_field, varint  # noqa: E402
+from pprof_writer import one_sample_profile as valid  # noqa: E402
 
 MEMORY_LIMIT = 1 << 30  # address space for each heapprof run
 ASAN_SLOWDOWN = 3
 asan = False  # --asan
-
-
-def valid(**header):
-    p = Profile()
-    p.sample_type("inuse_space", "bytes")
-    p.mapping(1, 0x1000, 0x2000, 0, "/bin/app")
-    p.function(1, "main", filename="main.c")
-    p.location(1, 1, 0x1100, [(1, 3)])
-    p.sample([1], [100])
-    p.header(**header)
-    return p
 
 
 def profile_with(edit):

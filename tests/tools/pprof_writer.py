@@ -118,3 +118,16 @@ class Profile:
         data = self.encode(string_table)
         with open(path, "wb") as out:
             out.write(gzip.compress(data, mtime=0) if compress else data)
+
+
+def one_sample_profile(**header):
+    """The smallest valid heap profile: one sample of 100 bytes in main, its header
+    fields as given."""
+    p = Profile()
+    p.sample_type("inuse_space", "bytes")
+    p.mapping(1, 0x1000, 0x2000, 0, "/bin/app")
+    p.function(1, "main", filename="main.c")
+    p.location(1, 1, 0x1100, [(1, 3)])
+    p.sample([1], [100])
+    p.header(**header)
+    return p
