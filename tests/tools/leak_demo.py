@@ -32,7 +32,7 @@ def main():
     heapprof, library, program = (os.path.abspath(a) for a in sys.argv[1:4])
     with tempfile.TemporaryDirectory(prefix="heapprof-leak-") as tmp:
         env = dict(os.environ, LD_PRELOAD=library, HEAPPROF_OUT=os.path.join(tmp, "leak.%n.pb.gz"),
-                   HEAPPROF_DUMP_PERIOD="1", HEAPPROF_PEAK="0", HEAPPROF_RATE="16384")
+                   HEAPPROF_DUMP_PERIOD="1", HEAPPROF_PEAK="0", HEAPPROF_RATE="4096")
         subprocess.run([program, str(SECONDS)], env=env, check=True, timeout=60)
         profiles = sorted(glob.glob(os.path.join(tmp, "leak.*.pb.gz")))
         if len(profiles) < SECONDS - 1:
@@ -43,10 +43,12 @@ def main():
         suspects = report_page.suspects(rows)
         if not suspects or not suspects[0][0].startswith("log_request \u2190"):
             raise SystemExit(f"FAIL: the leak is not the first suspect: {suspects}")
-        # 256 bytes a tick of a millisecond or more: under 900MB an hour, and over 10MB
-        # unless a tick takes 90 ms on a loaded machine.
+        # 256 bytes a tick of a millisecond or more: 880MB an hour at most, and over 10MB
+        # unless a tick takes 90 ms on a loaded machine. The estimate from ~300 samples
+        # over five dumps is off by 20% now and then (1.04GB/h seen under ASan): the
+        # upper bound allows twice the most the demo can leak.
         growth = bytes_of(suspects[0][2])
-        if not 10 * UNITS["MB"] < growth < 900 * UNITS["MB"]:
+        if not 10 * UNITS["MB"] < growth < 1800 * UNITS["MB"]:
             raise SystemExit(f"FAIL: the leak grows {suspects[0][2]}, not about 250kB a second")
         # Its age labels separate the leak from the working set in go tool pprof: the
         # log is older than 2 s in the last dump, no cache entry lives that long.
