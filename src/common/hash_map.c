@@ -151,6 +151,13 @@ uint32_t hash_map_insert(struct hash_map *map, struct hash_map_slot *slot, uint6
 	return map->count++;
 }
 
+void hash_map_clear(struct hash_map *map)
+{
+	if (map->slots)
+		memset(map->slots, 0, map->capacity * sizeof *map->slots);
+	map->count = 0;
+}
+
 void hash_map_free(struct hash_map *map)
 {
 	free(map->slots);

@@ -58,6 +58,9 @@ uint64_t hash_map_hash_bytes(const void *bytes, size_t length);
    False when out of memory; the map is unchanged. */
 bool hash_map_reserve(struct hash_map *map, size_t count);
 
+/* Removes every key, keeping the table's memory. */
+void hash_map_clear(struct hash_map *map);
+
 /* Frees the table and leaves the map empty. */
 void hash_map_free(struct hash_map *map);
 

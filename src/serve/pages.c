@@ -77,16 +77,16 @@ static void text_page(enum profile_kind kind, struct pprof_buffer *response, boo
 static void profile_page(enum profile_kind kind, const struct profile_base *base,
 			 struct pprof_buffer *response, bool head)
 {
-	struct pprof_buffer body = {0};
-	if (dump_build(&body, base, kind == ALLOCS ? "alloc_space" : NULL) != 0) {
+	const struct pprof_buffer *body = dump_build(base, kind == ALLOCS ? "alloc_space" : NULL);
+	if (!body) {
 		http_respond_error(response, 500, "cannot build the profile: out of memory", NULL, head);
 		return;
 	}
 	char disposition[64];
 	snprintf(disposition, sizeof disposition, "Content-Disposition: attachment; filename=\"%s%s\"\r\n",
 		 kind == HEAP ? "heap" : "allocs", base ? "-delta" : "");
-	http_respond(response, 200, "application/octet-stream", disposition, body.data, body.length, head);
-	pprof_buffer_free(&body);
+	http_respond(response, 200, "application/octet-stream", disposition, body->data, body->length, head);
+	dump_build_finished();
 }
 
 /* strconv.Atoi's digits, as Go's handler reads debug: anything else is 0. */

@@ -22,6 +22,7 @@
 #include "options.h"
 #include "pages.h"
 #include "thread_state.h"
+#include "write/dump.h"
 #include "write/output.h"
 
 #define NANOS_PER_SECOND 1000000000LL
@@ -80,6 +81,8 @@ static struct {
 	pid_t socket_owner;
 	/* Relative unix socket paths are taken from here, in every process. */
 	char directory[PATH_MAX];
+	/* The memory of an answer sent, for the next: answers are as large as profiles. */
+	struct pprof_buffer spare_response;
 } server = {.descriptors_lock = PTHREAD_MUTEX_INITIALIZER, .listener = -1};
 
 static int64_t monotonic_nanos(void)
@@ -117,6 +120,29 @@ static void report(const char *what, const char *address, int error)
 	log_end(&line);
 }
 
+/* The connection's answer is written in the spare buffer, when there is one. */
+static void take_spare_response(struct connection *connection)
+{
+	if (connection->response.capacity || !server.spare_response.capacity)
+		return;
+	connection->response = server.spare_response;
+	server.spare_response = (struct pprof_buffer){0};
+}
+
+/* Done with the connection's answer: its memory becomes the spare, unless there is one
+   or it is larger than what the builds keep (write/dump.h). */
+static void release_response(struct connection *connection)
+{
+	struct pprof_buffer *response = &connection->response;
+	if (server.spare_response.capacity || response->capacity > DUMP_KEPT_LIMIT) {
+		pprof_buffer_free(response);
+		return;
+	}
+	pprof_buffer_reset(response);
+	server.spare_response = *response;
+	*response = (struct pprof_buffer){0};
+}
+
 /* Closes (if it is still ours) and frees connection `slot`. */
 static void drop(unsigned slot)
 {
@@ -130,7 +156,7 @@ static void drop(unsigned slot)
 		profile_base_free(connection->window.base);
 		server.windows--;
 	}
-	pprof_buffer_free(&connection->response);
+	release_response(connection);
 	free(connection);
 }
 
@@ -145,7 +171,7 @@ static unsigned connection_count(void)
 /* Done with the answer: the client's side is read until it closes. */
 static void start_draining(struct connection *connection, int64_t now)
 {
-	pprof_buffer_free(&connection->response);
+	release_response(connection);
 	shutdown(connection->fd, SHUT_WR);
 	connection->state = DRAINING;
 	connection->deadline = now + DRAIN_NANOS;
@@ -197,6 +223,7 @@ static bool read_request(struct connection *connection, int64_t now)
 	if (received == 0)
 		return false;
 	connection->received += (size_t)received;
+	take_spare_response(connection);
 	struct http_request request;
 	switch (http_parse(connection->request, connection->received, &request)) {
 	case HTTP_INCOMPLETE:
@@ -249,6 +276,7 @@ static bool expire(struct connection *connection, int64_t now)
 	if (connection->state != WAITING)
 		return false;
 	server.windows--;
+	take_spare_response(connection);
 	pages_end_window(&connection->window, &connection->response);
 	return start_writing(connection, now);
 }

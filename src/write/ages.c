@@ -33,10 +33,9 @@ static bool grow(void **array, size_t *capacity, size_t needed, size_t size)
 /* The lifetime counts are read before the frees: a free is counted in free_objects
    first and at its lifetime second (sites_record_free), so they can only come up
    short, and the shortfall shows as 0 seconds, never as old. */
-static bool read_site(struct ages *ages, const struct site *site, size_t *site_capacity,
-		      size_t *lifetime_capacity)
+static bool read_site(struct ages *ages, const struct site *site)
 {
-	if (!grow((void **)&ages->sites, site_capacity, ages->site_count + 1, sizeof *ages->sites))
+	if (!grow((void **)&ages->sites, &ages->site_capacity, ages->site_count + 1, sizeof *ages->sites))
 		return false;
 	struct aged_site *aged = &ages->sites[ages->site_count++];
 	*aged = (struct aged_site){.site = site, .first_lifetime = ages->lifetime_count};
@@ -46,7 +45,7 @@ static bool read_site(struct ages *ages, const struct site *site, size_t *site_c
 		uint64_t frees = atomic_load_explicit(&count->frees, memory_order_acquire);
 		if (!frees)
 			continue;
-		if (!grow((void **)&ages->lifetimes, lifetime_capacity, ages->lifetime_count + 1,
+		if (!grow((void **)&ages->lifetimes, &ages->lifetime_capacity, ages->lifetime_count + 1,
 			  sizeof *ages->lifetimes))
 			return false;
 		ages->lifetimes[ages->lifetime_count++] = (struct age_part){count->bucket, frees};
@@ -57,23 +56,54 @@ static bool read_site(struct ages *ages, const struct site *site, size_t *site_c
 	return true;
 }
 
+/* Moves the larger of block `top`'s children up until it is larger than both. */
+static void sift_down(struct live_block *blocks, size_t top, size_t count)
+{
+	for (size_t child; (child = 2 * top + 1) < count; top = child) {
+		if (child + 1 < count && by_site_then_birth(&blocks[child], &blocks[child + 1]) < 0)
+			child++;
+		if (by_site_then_birth(&blocks[top], &blocks[child]) >= 0)
+			return;
+		struct live_block larger = blocks[child];
+		blocks[child] = blocks[top];
+		blocks[top] = larger;
+	}
+}
+
+/* A heapsort, in place: glibc's qsort takes a copy's worth of memory from malloc, which
+   for a large live table is mapped and unmapped on every profile. */
+static void sort_blocks(struct live_block *blocks, size_t count)
+{
+	for (size_t top = count / 2; top-- > 0;)
+		sift_down(blocks, top, count);
+	for (size_t end = count; end-- > 1;) {
+		struct live_block largest = blocks[0];
+		blocks[0] = blocks[end];
+		blocks[end] = largest;
+		sift_down(blocks, 0, end);
+	}
+}
+
 /* Every attempt has room for what the last found and a quarter more: a table that
    keeps growing faster than that leaves out the blocks sampled last. */
 static bool copy_live_table(struct ages *ages)
 {
 	size_t capacity = live_count() + SNAPSHOT_SLACK, found = 0;
 	for (int attempt = 0; attempt < SNAPSHOT_ATTEMPTS; attempt++) {
-		struct live_block *blocks = realloc(ages->blocks, capacity * sizeof *blocks);
-		if (!blocks)
-			return false;
-		ages->blocks = blocks;
-		found = live_snapshot(blocks, capacity);
-		if (found <= capacity)
+		if (capacity > ages->block_capacity) {
+			struct live_block *blocks = realloc(ages->blocks, capacity * sizeof *blocks);
+			if (!blocks)
+				return false;
+			ages->blocks = blocks;
+			ages->block_capacity = capacity;
+		}
+		found = live_snapshot(ages->blocks, ages->block_capacity);
+		if (found <= ages->block_capacity)
 			break;
 		capacity = found + found / 4 + SNAPSHOT_SLACK;
 	}
-	ages->block_count = found < capacity ? found : capacity;
-	qsort(ages->blocks, ages->block_count, sizeof *ages->blocks, by_site_then_birth);
+	ages->block_count = found < ages->block_capacity ? found : ages->block_capacity;
+	sort_blocks(ages->blocks, ages->block_count);
 	return true;
 }
 
@@ -81,11 +111,11 @@ static bool copy_live_table(struct ages *ages)
    after its site was read, so it is younger than every block the counters include. */
 bool ages_take(struct ages *ages)
 {
-	*ages = (struct ages){.now = labels_clock()};
-	size_t site_capacity = 0, lifetime_capacity = 0;
+	ages->now = labels_clock();
+	ages->site_count = ages->lifetime_count = ages->block_count = 0;
 	bool ok = true;
 	for (const struct site *site = sites_first(); site && ok; site = sites_next(site))
-		ok = read_site(ages, site, &site_capacity, &lifetime_capacity);
+		ok = read_site(ages, site);
 	if (!ok || !copy_live_table(ages)) {
 		ages_free(ages);
 		return false;

@@ -23,20 +23,24 @@ struct aged_site {
 	size_t first_lifetime, lifetime_count; /* in ages.lifetimes */
 };
 
-/* Every site's counters, then the live table, as they were at the profile's moment. */
+/* Every site's counters, then the live table, as they were at the profile's moment.
+   Zero-initialized, it holds nothing; its arrays are kept from one ages_take to the
+   next, until ages_free. */
 struct ages {
 	uint64_t now;            /* labels_clock, before anything was read */
 	struct aged_site *sites; /* in the order of sites_first / sites_next */
-	size_t site_count;
+	size_t site_count, site_capacity;
 	struct age_part *lifetimes; /* each site's, in its own order */
-	size_t lifetime_count;
+	size_t lifetime_count, lifetime_capacity;
 	struct live_block *blocks; /* sorted by site, then oldest first */
-	size_t block_count;
+	size_t block_count, block_capacity;
 	struct age_part *parts;
 	size_t part_capacity;
 };
 
-/* Reads every site's counters, then copies the live table. False when memory ran out. */
+/* Reads every site's counters, then copies the live table, into the arrays `ages`
+   already has where they are large enough. False, with everything freed, when memory
+   ran out. */
 bool ages_take(struct ages *ages);
 void ages_free(struct ages *ages);
 

@@ -112,14 +112,19 @@ static int write_locked(const char *path, enum output_base base, enum profile_vi
 		.start_nanos = start_nanos,
 		.comment = process_comment(comment, sizeof comment),
 	};
-	if (!profile_encode(&data, &request, &summary)) {
+	struct profile_workspace tables = {0};
+	bool encoded = profile_encode(&data, &request, &summary, &tables);
+	profile_workspace_free(&tables);
+	if (!encoded) {
 		report_failure(path, ENOMEM);
 		return ENOMEM;
 	}
 	enum compression compression = options.compression;
 	if (compression == COMPRESSION_AUTO)
 		compression = compress_for_path(path);
-	compress_buffer(compression, &data);
+	struct compressor compressor = {0};
+	compress_buffer(compression, &data, &compressor);
+	compressor_free(&compressor);
 	int error = output_write(path, base, data.data, data.length);
 	pprof_buffer_free(&data);
 	if (error)
@@ -145,8 +150,17 @@ static void run_locked(void (*work)(void *argument), void *argument)
 	errno = saved_errno;
 }
 
+/* What the endpoint's profiles are built in, kept from one to the next: a request
+   after the first then maps no memory, and takes none of the kernel's locks that the
+   program's threads need to fault pages in (docs/design.md, "The endpoint"). Only
+   the endpoint's thread uses it, under the dump lock. */
+static struct {
+	struct profile_workspace tables;
+	struct compressor compressor;
+	struct pprof_buffer profile;
+} kept;
+
 struct build_job {
-	struct pprof_buffer *out;
 	const struct profile_base *base;
 	const char *default_sample_type;
 	bool built;
@@ -165,16 +179,27 @@ static void build(void *argument)
 		.comment = process_comment(comment, sizeof comment),
 	};
 	struct profile_summary summary;
-	job->built = profile_encode(job->out, &request, &summary);
+	job->built = profile_encode(&kept.profile, &request, &summary, &kept.tables);
 	if (job->built)
-		compress_buffer(COMPRESSION_GZIP, job->out);
+		compress_buffer(COMPRESSION_GZIP, &kept.profile, &kept.compressor);
 }
 
-int dump_build(struct pprof_buffer *out, const struct profile_base *base, const char *default_sample_type)
+const struct pprof_buffer *dump_build(const struct profile_base *base, const char *default_sample_type)
 {
-	struct build_job job = {.out = out, .base = base, .default_sample_type = default_sample_type};
+	struct build_job job = {.base = base, .default_sample_type = default_sample_type};
 	run_locked(build, &job);
-	return job.built ? 0 : ENOMEM;
+	return job.built ? &kept.profile : NULL;
+}
+
+void dump_build_finished(void)
+{
+	if (kept.profile.capacity + profile_workspace_bytes(&kept.tables) +
+		    compressor_bytes(&kept.compressor) <=
+	    DUMP_KEPT_LIMIT)
+		return;
+	profile_workspace_free(&kept.tables);
+	compressor_free(&kept.compressor);
+	pprof_buffer_free(&kept.profile);
 }
 
 struct describe_job {

@@ -10,6 +10,7 @@ enum { WIRE_VARINT = 0, WIRE_LENGTH_DELIMITED = 2 };
 void pprof_buffer_reset(struct pprof_buffer *buffer)
 {
 	buffer->length = 0;
+	buffer->failed = false;
 }
 
 void pprof_buffer_free(struct pprof_buffer *buffer)

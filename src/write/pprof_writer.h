@@ -16,6 +16,7 @@ struct pprof_buffer {
 	bool failed;
 };
 
+/* Empty, and no longer failed; its memory is kept. */
 void pprof_buffer_reset(struct pprof_buffer *buffer);
 void pprof_buffer_free(struct pprof_buffer *buffer);
 

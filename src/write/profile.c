@@ -81,24 +81,16 @@ struct label_strings {
 };
 
 struct builder {
-	struct pprof_buffer profile, scratch, line, label;
+	struct pprof_buffer *profile;
+	struct profile_workspace *tables;
 	struct label_strings labels;
 	/* The live table at the profile's moment, for the age labels of PROFILE_CURRENT;
 	   NULL in the other views, which have no such copy. */
 	struct ages *ages;
-	/* Each table gives ids 1, 2, ... as hash_map indices 0, 1, ... */
-	struct hash_map strings; /* the text of id i is string_text[i] */
-	char **string_text;
-	size_t string_capacity;
-	struct hash_map locations; /* pc */
-	struct hash_map functions; /* key: name, system name, file, start line; kept in function_keys */
-	uint64_t (*function_keys)[4];
-	size_t function_capacity;
 	const struct module *modules;
 	size_t module_count;
 	bool *module_symbolized;
-	uint64_t *pending_pcs; /* locations in id order, written after the samples */
-	size_t pending_count, pending_capacity;
+	size_t pending_count; /* in tables->pending_pcs */
 	/* The location ids of the last sample's stack: sites come one per size, and
 	   consecutive sites often share their stack. */
 	const struct stack *ids_stack;
@@ -120,24 +112,24 @@ static int64_t string_index(struct builder *builder, const char *text)
 {
 	if (!text || !*text)
 		return 0;
-	char **texts = room_for(builder->string_text, &builder->string_capacity, builder->strings.count + 1,
-				sizeof *texts, 1024);
+	char **texts = room_for(builder->tables->string_text, &builder->tables->string_capacity,
+				builder->tables->strings.count + 1, sizeof *texts, 1024);
 	if (!texts) {
 		builder->failed = true;
 		return 0;
 	}
-	builder->string_text = texts;
+	builder->tables->string_text = texts;
 	bool created;
-	uint32_t index = hash_map_add(&builder->strings, hash_map_hash_bytes(text, strlen(text)), same_string,
-				      builder->string_text, text, &created);
+	uint32_t index = hash_map_add(&builder->tables->strings, hash_map_hash_bytes(text, strlen(text)),
+				      same_string, builder->tables->string_text, text, &created);
 	if (index == HASH_MAP_ABSENT) {
 		builder->failed = true;
 		return 0;
 	}
 	uint64_t id = (uint64_t)index + 1;
 	if (created) {
-		builder->string_text[id] = strdup(text);
-		if (!builder->string_text[id])
+		builder->tables->string_text[id] = strdup(text);
+		if (!builder->tables->string_text[id])
 			builder->failed = true;
 	}
 	return (int64_t)id;
@@ -148,7 +140,7 @@ static void value_type(struct builder *builder, unsigned field, const char *type
 	struct pprof_buffer message = {0};
 	pprof_int(&message, VALUE_TYPE_TYPE, string_index(builder, type));
 	pprof_int(&message, VALUE_TYPE_UNIT, string_index(builder, unit));
-	pprof_message(&builder->profile, field, &message);
+	pprof_message(builder->profile, field, &message);
 	pprof_buffer_free(&message);
 }
 
@@ -170,21 +162,21 @@ void profile_unsample(uint64_t count, uint64_t bytes, uint64_t rate, uint64_t *s
 static uint64_t location_id(struct builder *builder, uint64_t pc)
 {
 	bool created;
-	uint32_t index = hash_map_add_u64(&builder->locations, pc, &created);
+	uint32_t index = hash_map_add_u64(&builder->tables->locations, pc, &created);
 	if (index == HASH_MAP_ABSENT) {
 		builder->failed = true;
 		return 0;
 	}
 	uint64_t id = (uint64_t)index + 1;
 	if (created) {
-		uint64_t *pcs = room_for(builder->pending_pcs, &builder->pending_capacity,
+		uint64_t *pcs = room_for(builder->tables->pending_pcs, &builder->tables->pending_capacity,
 					 builder->pending_count, sizeof *pcs, 1024);
 		if (!pcs) {
 			builder->failed = true;
 			return id;
 		}
-		builder->pending_pcs = pcs;
-		builder->pending_pcs[builder->pending_count++] = pc;
+		builder->tables->pending_pcs = pcs;
+		builder->tables->pending_pcs[builder->pending_count++] = pc;
 	}
 	return id;
 }
@@ -295,7 +287,7 @@ bool profile_site_values(const struct site *site, const struct profile_request *
 static void add_label(struct builder *builder, struct pprof_buffer *sample, int64_t key, int64_t text,
 		      int64_t number, int64_t unit)
 {
-	struct pprof_buffer *label = &builder->label;
+	struct pprof_buffer *label = &builder->tables->label;
 	pprof_buffer_reset(label);
 	pprof_int(label, LABEL_KEY, key);
 	pprof_int(label, LABEL_STR, text);
@@ -309,7 +301,7 @@ static void add_label(struct builder *builder, struct pprof_buffer *sample, int6
 static void add_sample(struct builder *builder, const struct site *site, const uint64_t values[4],
 		       int64_t age_key, uint64_t bucket)
 {
-	struct pprof_buffer *sample = &builder->scratch;
+	struct pprof_buffer *sample = &builder->tables->scratch;
 	pprof_buffer_reset(sample);
 	const struct stack *stack = site->stack;
 	if (stack != builder->ids_stack) {
@@ -324,7 +316,7 @@ static void add_sample(struct builder *builder, const struct site *site, const u
 		add_label(builder, sample, age_key, 0, (int64_t)bucket, builder->labels.seconds);
 	if (site->thread[0])
 		add_label(builder, sample, builder->labels.thread, string_index(builder, site->thread), 0, 0);
-	pprof_message(&builder->profile, PROFILE_SAMPLE, sample);
+	pprof_message(builder->profile, PROFILE_SAMPLE, sample);
 }
 
 /* What `count` more of the site's objects add, unsampled, to the `*so_far` before
@@ -403,11 +395,11 @@ static void write_samples(struct builder *builder, const struct profile_request 
    without its key. */
 static bool reserve_function_key(struct builder *builder)
 {
-	uint64_t(*keys)[4] = room_for(builder->function_keys, &builder->function_capacity,
-				      builder->functions.count, sizeof *keys, 1024);
+	uint64_t(*keys)[4] = room_for(builder->tables->function_keys, &builder->tables->function_capacity,
+				      builder->tables->functions.count, sizeof *keys, 1024);
 	if (!keys)
 		return false;
-	builder->function_keys = keys;
+	builder->tables->function_keys = keys;
 	return true;
 }
 
@@ -437,25 +429,25 @@ static void add_line(void *context, const struct symbolized_frame *frame)
 		return;
 	}
 	bool created;
-	uint32_t index = hash_map_add(&builder->functions, hash_map_hash_bytes(key, sizeof key),
-				      same_function, builder->function_keys, key, &created);
+	uint32_t index = hash_map_add(&builder->tables->functions, hash_map_hash_bytes(key, sizeof key),
+				      same_function, builder->tables->function_keys, key, &created);
 	if (index == HASH_MAP_ABSENT) {
 		builder->failed = true;
 		return;
 	}
 	uint64_t id = (uint64_t)index + 1;
 	if (created) {
-		memcpy(builder->function_keys[index], key, sizeof key);
+		memcpy(builder->tables->function_keys[index], key, sizeof key);
 		struct pprof_buffer function = {0};
 		pprof_uint(&function, FUNCTION_ID, id);
 		pprof_int(&function, FUNCTION_NAME, (int64_t)key[0]);
 		pprof_int(&function, FUNCTION_SYSTEM_NAME, (int64_t)key[1]);
 		pprof_int(&function, FUNCTION_FILENAME, (int64_t)key[2]);
 		pprof_int(&function, FUNCTION_START_LINE, frame->start_line);
-		pprof_message(&builder->profile, PROFILE_FUNCTION, &function);
+		pprof_message(builder->profile, PROFILE_FUNCTION, &function);
 		pprof_buffer_free(&function);
 	}
-	struct pprof_buffer *line = &builder->line;
+	struct pprof_buffer *line = &builder->tables->line;
 	pprof_buffer_reset(line);
 	pprof_uint(line, LINE_FUNCTION_ID, id);
 	pprof_int(line, LINE_LINE, frame->line);
@@ -543,7 +535,7 @@ static void write_location(struct builder *builder, uint64_t id, uint64_t pc)
 			builder->module_symbolized[index] = true;
 	}
 	pprof_uint(&location, LOCATION_ADDRESS, pc);
-	pprof_message(&builder->profile, PROFILE_LOCATION, &location);
+	pprof_message(builder->profile, PROFILE_LOCATION, &location);
 	pprof_buffer_free(&location);
 }
 
@@ -570,7 +562,7 @@ static void write_mappings(struct builder *builder)
 		pprof_bool(&mapping, MAPPING_HAS_FILENAMES, symbolized);
 		pprof_bool(&mapping, MAPPING_HAS_LINE_NUMBERS, symbolized);
 		pprof_bool(&mapping, MAPPING_HAS_INLINE_FRAMES, symbolized);
-		pprof_message(&builder->profile, PROFILE_MAPPING, &mapping);
+		pprof_message(builder->profile, PROFILE_MAPPING, &mapping);
 		pprof_buffer_free(&mapping);
 	}
 }
@@ -579,10 +571,10 @@ static void write_string_table(struct builder *builder)
 {
 	if (builder->failed)
 		return;
-	pprof_bytes(&builder->profile, PROFILE_STRING_TABLE, "", 0);
-	for (size_t id = 1; id <= builder->strings.count; id++) {
-		const char *text = builder->string_text[id];
-		pprof_bytes(&builder->profile, PROFILE_STRING_TABLE, text, strlen(text));
+	pprof_bytes(builder->profile, PROFILE_STRING_TABLE, "", 0);
+	for (size_t id = 1; id <= builder->tables->strings.count; id++) {
+		const char *text = builder->tables->string_text[id];
+		pprof_bytes(builder->profile, PROFILE_STRING_TABLE, text, strlen(text));
 	}
 }
 
@@ -594,21 +586,50 @@ static bool prepare(struct builder *builder)
 	return builder->module_symbolized != NULL;
 }
 
+/* Empties the tables, keeping their memory for the next profile. */
+static void clear(struct profile_workspace *tables)
+{
+	for (size_t id = 1; id <= tables->strings.count; id++)
+		free(tables->string_text[id]);
+	hash_map_clear(&tables->strings);
+	hash_map_clear(&tables->locations);
+	hash_map_clear(&tables->functions);
+}
+
 static void release(struct builder *builder)
 {
-	for (size_t id = 1; id <= builder->strings.count; id++)
-		free(builder->string_text[id]);
-	free(builder->string_text);
-	hash_map_free(&builder->strings);
-	hash_map_free(&builder->locations);
-	hash_map_free(&builder->functions);
-	free(builder->function_keys);
+	clear(builder->tables);
 	free(builder->module_symbolized);
 	modules_release(builder->modules);
-	free(builder->pending_pcs);
-	pprof_buffer_free(&builder->scratch);
-	pprof_buffer_free(&builder->line);
-	pprof_buffer_free(&builder->label);
+}
+
+void profile_workspace_free(struct profile_workspace *tables)
+{
+	clear(tables);
+	free(tables->string_text);
+	hash_map_free(&tables->strings);
+	hash_map_free(&tables->locations);
+	hash_map_free(&tables->functions);
+	free(tables->function_keys);
+	free(tables->pending_pcs);
+	pprof_buffer_free(&tables->scratch);
+	pprof_buffer_free(&tables->line);
+	pprof_buffer_free(&tables->label);
+	ages_free(&tables->ages);
+	*tables = (struct profile_workspace){0};
+}
+
+size_t profile_workspace_bytes(const struct profile_workspace *tables)
+{
+	const struct ages *ages = &tables->ages;
+	return tables->string_capacity * sizeof *tables->string_text +
+	       (tables->strings.capacity + tables->locations.capacity + tables->functions.capacity) *
+		       sizeof(struct hash_map_slot) +
+	       tables->function_capacity * sizeof *tables->function_keys +
+	       tables->pending_capacity * sizeof *tables->pending_pcs + tables->scratch.capacity +
+	       tables->line.capacity + tables->label.capacity + ages->site_capacity * sizeof *ages->sites +
+	       ages->lifetime_capacity * sizeof *ages->lifetimes +
+	       ages->block_capacity * sizeof *ages->blocks + ages->part_capacity * sizeof *ages->parts;
 }
 
 /* Since when the profile counts, and for how long; `taken_nanos` is when it began to
@@ -616,12 +637,12 @@ static void release(struct builder *builder)
 static void write_times(struct builder *builder, const struct profile_request *request, int64_t taken_nanos)
 {
 	if (request->at_moment) {
-		pprof_int(&builder->profile, PROFILE_TIME_NANOS, taken_nanos);
+		pprof_int(builder->profile, PROFILE_TIME_NANOS, taken_nanos);
 		return;
 	}
 	int64_t since = request->view == PROFILE_DELTA ? request->base->taken_nanos : request->start_nanos;
-	pprof_int(&builder->profile, PROFILE_TIME_NANOS, since);
-	pprof_int(&builder->profile, PROFILE_DURATION_NANOS, now_nanos() - since);
+	pprof_int(builder->profile, PROFILE_TIME_NANOS, since);
+	pprof_int(builder->profile, PROFILE_DURATION_NANOS, now_nanos() - since);
 }
 
 /* Only the keys the profile uses: a profile without ages or threads is as before. */
@@ -638,14 +659,14 @@ static void label_strings(struct builder *builder)
 }
 
 bool profile_encode(struct pprof_buffer *out, const struct profile_request *request,
-		    struct profile_summary *summary)
+		    struct profile_summary *summary, struct profile_workspace *tables)
 {
 	int64_t taken_nanos = now_nanos();
-	struct builder builder = {0};
-	struct ages ages;
+	pprof_buffer_reset(out);
+	struct builder builder = {.profile = out, .tables = tables};
 	*summary = (struct profile_summary){0};
-	if (request->view == PROFILE_CURRENT && ages_take(&ages))
-		builder.ages = &ages;
+	if (request->view == PROFILE_CURRENT && ages_take(&tables->ages))
+		builder.ages = &tables->ages;
 	bool ok = prepare(&builder);
 	if (ok) {
 		value_type(&builder, PROFILE_SAMPLE_TYPE, "alloc_objects", "count");
@@ -655,30 +676,26 @@ bool profile_encode(struct pprof_buffer *out, const struct profile_request *requ
 		label_strings(&builder);
 		write_samples(&builder, request, summary);
 		for (size_t i = 0; i < builder.pending_count; i++)
-			write_location(&builder, i + 1, builder.pending_pcs[i]);
+			write_location(&builder, i + 1, builder.tables->pending_pcs[i]);
 		write_mappings(&builder);
 		value_type(&builder, PROFILE_PERIOD_TYPE, "space", "bytes");
-		pprof_int(&builder.profile, PROFILE_PERIOD, (int64_t)sampler_profile_rate());
+		pprof_int(builder.profile, PROFILE_PERIOD, (int64_t)sampler_profile_rate());
 		write_times(&builder, request, taken_nanos);
 		if (request->comment)
-			pprof_int(&builder.profile, PROFILE_COMMENT,
-				  string_index(&builder, request->comment));
+			pprof_int(builder.profile, PROFILE_COMMENT, string_index(&builder, request->comment));
 		if (request->default_sample_type)
-			pprof_int(&builder.profile, PROFILE_DEFAULT_SAMPLE_TYPE,
+			pprof_int(builder.profile, PROFILE_DEFAULT_SAMPLE_TYPE,
 				  string_index(&builder, request->default_sample_type));
 		write_string_table(&builder);
 		summary->stacks = sites_counts().stacks;
 	}
-	ok = ok && !builder.failed && !builder.profile.failed;
-	if (builder.ages)
-		ages_free(builder.ages);
+	ok = ok && !builder.failed && !builder.profile->failed;
 	release(&builder);
 	if (!ok) {
-		pprof_buffer_free(&builder.profile);
-		return false;
+		profile_workspace_free(tables);
+		pprof_buffer_free(out);
 	}
-	*out = builder.profile;
-	return true;
+	return ok;
 }
 
 unsigned profile_symbolize(uintptr_t pc, symbolize_callback *callback, void *context)

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "ages.h"
+#include "common/hash_map.h"
 #include "pprof_writer.h"
 #include "record/sites.h"
 #include "symbolize/symbolize.h"
@@ -45,10 +47,35 @@ struct profile_request {
 	const char *comment;
 };
 
-/* Encodes the profile (uncompressed) into `out`. False when memory ran out. Under the
-   dump lock (dump.c): the symbolizer is shared. */
+/* The tables a profile is built with. Zero-initialized, it holds nothing; it keeps
+   its memory from one profile to the next, until profile_workspace_free, so that a
+   caller that builds profiles often (the endpoint) allocates once what each needs. */
+struct profile_workspace {
+	struct ages ages;
+	/* Each table gives ids 1, 2, ... as hash_map indices 0, 1, ... */
+	struct hash_map strings; /* the text of id i is string_text[i] */
+	char **string_text;
+	size_t string_capacity;
+	struct hash_map locations; /* pc */
+	struct hash_map functions; /* key: name, system name, file, start line; kept in function_keys */
+	uint64_t (*function_keys)[4];
+	size_t function_capacity;
+	uint64_t *pending_pcs; /* locations in id order, written after the samples */
+	size_t pending_capacity;
+	struct pprof_buffer scratch, line, label;
+};
+
+void profile_workspace_free(struct profile_workspace *tables);
+
+/* The bytes `tables` keeps (the texts of strings apart: they are freed after each
+   profile). */
+size_t profile_workspace_bytes(const struct profile_workspace *tables);
+
+/* Encodes the profile (uncompressed) into `out`, reusing its memory, with `tables`.
+   False when memory ran out; `out` and `tables` are then freed. Under the dump lock
+   (dump.c): the symbolizer is shared. */
 bool profile_encode(struct pprof_buffer *out, const struct profile_request *request,
-		    struct profile_summary *summary);
+		    struct profile_summary *summary, struct profile_workspace *tables);
 
 /* A site's four values (alloc_objects, alloc_space, inuse_objects, inuse_space) as
    the profile writes them, unsampled at the rate they were sampled at, and its sampled

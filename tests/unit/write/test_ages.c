@@ -57,7 +57,7 @@ static void test_parts(void)
 	sites_record_free(site, 3, true);
 	sites_record_free(site, 640, true);
 	sites_record_free(site, 3, true);
-	struct ages ages;
+	struct ages ages = {0};
 	CHECK(ages_take(&ages));
 	CHECK_UINT(ages.block_count, 10);
 	size_t age_parts, parts;
@@ -139,7 +139,7 @@ static void test_old_freed_meanwhile(void)
 	pthread_t evictor;
 	CHECK(pthread_create(&evictor, NULL, evict_oldest, &done) == 0);
 	while (!atomic_load(&done)) {
-		struct ages ages;
+		struct ages ages = {0};
 		CHECK(ages_take(&ages));
 		const struct aged_site *aged = aged_of(&ages, site);
 		uint64_t freed = aged->frees < aged->allocs ? aged->frees : aged->allocs;

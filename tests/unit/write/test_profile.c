@@ -147,11 +147,13 @@ static void test_allocation_failures(void)
 	long failed = 0;
 	for (long at = 0;; at++) {
 		struct pprof_buffer out = {0};
+		struct profile_workspace tables = {0};
 		struct profile_summary summary;
 		allocations_until_failure = at;
-		bool built = profile_encode(&out, &request, &summary);
+		bool built = profile_encode(&out, &request, &summary, &tables);
 		bool reached = allocations_until_failure == 0;
 		allocations_until_failure = -1;
+		profile_workspace_free(&tables);
 		if (built)
 			pprof_buffer_free(&out);
 		if (!reached) {
@@ -266,9 +268,11 @@ static void test_split_adds_up(void)
 {
 	struct site *site = split_site();
 	struct profile_request current = {.view = PROFILE_CURRENT};
-	struct pprof_buffer profile;
+	struct pprof_buffer profile = {0};
+	struct profile_workspace tables = {0};
 	struct profile_summary summary;
-	CHECK(profile_encode(&profile, &current, &summary));
+	CHECK(profile_encode(&profile, &current, &summary, &tables));
+	profile_workspace_free(&tables);
 	uint64_t sum[4] = {0}, values[4], sampled;
 	CHECK(sum_samples(&profile, SPLIT_SIZE, sum) >= 5);
 	CHECK(profile_site_values(site, &current, values, &sampled));
@@ -325,10 +329,12 @@ static void test_split_out_of_memory(void)
 {
 	struct site *site = many_parts_site();
 	struct profile_request current = {.view = PROFILE_CURRENT};
-	struct pprof_buffer profile;
+	struct pprof_buffer profile = {0};
+	struct profile_workspace tables = {0};
 	struct profile_summary summary;
 	fail_part_growth = true;
-	CHECK(profile_encode(&profile, &current, &summary));
+	CHECK(profile_encode(&profile, &current, &summary, &tables));
+	profile_workspace_free(&tables);
 	fail_part_growth = false;
 	uint64_t sum[4] = {0}, values[4], sampled;
 	CHECK_UINT(sum_samples(&profile, UNSPLIT_SIZE, sum), 1);
