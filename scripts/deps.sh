@@ -8,7 +8,7 @@ heapprof_packages=(
 
 # What the tests run besides: other allocators, real programs, compressors.
 heapprof_test_packages=(
-  libjemalloc2 libtcmalloc-minimal4 zstd binutils
+  libjemalloc2 libtcmalloc-minimal4 zstd binutils strace
   perl sqlite3 git bash make redis-server redis-tools openssl
   clang-14 libclang-rt-14-dev chromium clang-format
 )
