@@ -38,14 +38,16 @@ static uint64_t allocated_bytes(const struct thread_state *state)
 	return counter_get(&state->bytes_before_interval) + (length > left ? length - left : 0);
 }
 
+/* A thread counts an allocation before its sample: samples are read first, or
+   allocations the thread made meanwhile would add samples and not their counts. */
 static void add_counts(struct thread_totals *totals, const struct thread_state *state)
 {
+	totals->samples += atomic_load_explicit(&state->samples, memory_order_acquire);
 	totals->alloc_objects += counter_get(&state->alloc_objects);
 	totals->free_objects += counter_get(&state->free_objects);
 	totals->alloc_bytes += allocated_bytes(state);
 	totals->inuse_bytes += (int64_t)counter_get(&state->inuse_bytes);
 	totals->inuse_units += (int64_t)counter_get(&state->inuse_units);
-	totals->samples += counter_get(&state->samples);
 }
 
 static void unlink_thread(struct thread_state *state)

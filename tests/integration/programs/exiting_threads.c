@@ -5,10 +5,16 @@
           key destructors, it frees the dead thread's TLS. Then a thread given its
           stack allocates and reads the stats.
 
+   stats  threads allocate and free without pause, starting and ending, while the
+          initial thread reads the stats: every read has no more samples than
+          allocations.
+
    Under heapprof only (the API is weak). Prints "ok" and exits 0; a registry that
    loops keeps it waiting, and the test's timeout says so. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +86,37 @@ static void run_detached(void *(*start)(void *), void *argument, size_t stack_si
 		usleep(100);
 }
 
+#define STATS_THREADS 4
+#define STATS_READS 200000
+
+static atomic_bool stop;
+
+static void *churn(void *argument)
+{
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+		void *volatile block = malloc(32);
+		free(block);
+	}
+	return argument;
+}
+
+static bool stats_agree(void)
+{
+	pthread_t threads[STATS_THREADS];
+	for (unsigned i = 0; i < STATS_THREADS; i++)
+		pthread_create(&threads[i], NULL, churn, NULL);
+	bool agree = true;
+	for (unsigned i = 0; i < STATS_READS && agree; i++) {
+		struct heapprof_stats stats;
+		agree = heapprof_read_stats && heapprof_read_stats(&stats) == 0 &&
+			stats.samples <= stats.total_alloc_objects;
+	}
+	atomic_store(&stop, true);
+	for (unsigned i = 0; i < STATS_THREADS; i++)
+		pthread_join(threads[i], NULL);
+	return agree;
+}
+
 static void late(void)
 {
 	run_detached(allocate_and_read, NULL, LARGE_STACK);
@@ -89,10 +126,18 @@ static void late(void)
 
 int main(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "late") == 0)
-		late();
-	else
+	if (argc != 2)
 		return 2;
+	if (strcmp(argv[1], "late") == 0) {
+		late();
+	} else if (strcmp(argv[1], "stats") == 0) {
+		if (!stats_agree()) {
+			say("more samples than allocations\n");
+			return 1;
+		}
+	} else {
+		return 2;
+	}
 	say("ok\n");
 	return 0;
 }
