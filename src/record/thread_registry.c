@@ -141,11 +141,13 @@ void thread_registry_add(struct thread_state *state)
 {
 	if (state->registration != THREAD_NEW)
 		return;
+	/* Claimed before the system call, on whose return a pending signal is handled: a
+	   handler that allocates then finds the thread registered, and cannot link it too. */
+	state->registration = THREAD_REGISTERED;
 	if (past_its_destructors()) {
 		state->registration = THREAD_RETIRED;
 		return;
 	}
-	state->registration = THREAD_REGISTERED;
 	state->filter_mask = LIVE_FILTER_MASK;
 	bool was_busy = state->busy;
 	/* pthread_setspecific may allocate for high keys: that must not recurse. */
