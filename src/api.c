@@ -47,7 +47,7 @@ EXPORT int heapprof_read_stats(struct heapprof_stats *stats)
 	bool was_busy = state->busy;
 	state->busy = true;
 	struct thread_totals totals = thread_registry_totals();
-	struct estimate estimate = estimate_read();
+	struct estimate estimate = estimate_of(&totals);
 	state->busy = was_busy;
 	*stats = (struct heapprof_stats){
 		.total_alloc_bytes = totals.alloc_bytes,

@@ -153,18 +153,23 @@ static uint64_t at_least_zero(int64_t value)
 	return value > 0 ? (uint64_t)value : 0;
 }
 
-struct estimate estimate_read(void)
+struct estimate estimate_of(const struct thread_totals *totals)
 {
-	struct thread_totals totals = thread_registry_totals();
-	int64_t bytes = totals.inuse_bytes + atomic_load_explicit(&unlisted_bytes, memory_order_relaxed);
-	int64_t units = totals.inuse_units + atomic_load_explicit(&unlisted_units, memory_order_relaxed);
+	int64_t bytes = totals->inuse_bytes + atomic_load_explicit(&unlisted_bytes, memory_order_relaxed);
+	int64_t units = totals->inuse_units + atomic_load_explicit(&unlisted_units, memory_order_relaxed);
 	int64_t peak = atomic_load_explicit(&peak_bytes, memory_order_relaxed);
 	return (struct estimate){
 		.inuse_bytes = at_least_zero(bytes),
 		.inuse_objects = at_least_zero((int64_t)((double)units / OBJECT_SCALE)),
 		.peak_inuse_bytes = at_least_zero(peak > bytes ? peak : bytes),
-		.samples = totals.samples + atomic_load_explicit(&unlisted_samples, memory_order_relaxed),
+		.samples = totals->samples + atomic_load_explicit(&unlisted_samples, memory_order_relaxed),
 	};
+}
+
+struct estimate estimate_read(void)
+{
+	struct thread_totals totals = thread_registry_totals();
+	return estimate_of(&totals);
 }
 
 void estimate_lock_snapshot(void)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "sites.h"
+#include "thread_registry.h"
 #include "thread_state.h"
 
 struct estimate {
@@ -28,6 +29,9 @@ uint64_t estimate_add(struct site *site);
 void estimate_remove(struct site *site);
 
 struct estimate estimate_read(void);
+/* The same from totals already read: counts read with it from one walk of the
+   registry agree with it (no more samples than allocations). */
+struct estimate estimate_of(const struct thread_totals *totals);
 
 /* Adds all of the thread's part to the shared sum: it is exiting. */
 void estimate_publish_all(struct thread_state *state);

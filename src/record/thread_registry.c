@@ -1,8 +1,11 @@
 #include "thread_registry.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "live.h"
@@ -35,14 +38,16 @@ static uint64_t allocated_bytes(const struct thread_state *state)
 	return counter_get(&state->bytes_before_interval) + (length > left ? length - left : 0);
 }
 
+/* A thread counts an allocation before its sample: samples are read first, or
+   allocations the thread made meanwhile would add samples and not their counts. */
 static void add_counts(struct thread_totals *totals, const struct thread_state *state)
 {
+	totals->samples += atomic_load_explicit(&state->samples, memory_order_acquire);
 	totals->alloc_objects += counter_get(&state->alloc_objects);
 	totals->free_objects += counter_get(&state->free_objects);
 	totals->alloc_bytes += allocated_bytes(state);
 	totals->inuse_bytes += (int64_t)counter_get(&state->inuse_bytes);
 	totals->inuse_units += (int64_t)counter_get(&state->inuse_units);
-	totals->samples += counter_get(&state->samples);
 }
 
 static void unlink_thread(struct thread_state *state)
@@ -111,6 +116,22 @@ static bool have_exit_key_locked(void)
 	return key_ready;
 }
 
+/* glibc's cancellation signal (32), in the kernel's 8-byte signal set: its
+   sigprocmask and pthread_sigmask never let a program block it, and a thread that
+   ends blocks it with every other signal once its key destructors have run, before
+   it frees what it frees on the way out (a detached thread trims glibc's cache of
+   stacks, freeing the dead threads' TLS). A thread that has not allocated or freed
+   by then would be listed with no destructor left to retire it, and a later thread
+   given its stack and TLS would be linked in where it still is: the list would loop. */
+#define EXIT_MASK_BIT ((uint64_t)1 << (32 - 1))
+
+static bool past_its_destructors(void)
+{
+	uint64_t blocked = 0;
+	return syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &blocked, sizeof blocked) == 0 &&
+	       (blocked & EXIT_MASK_BIT);
+}
+
 void thread_registry_start(void (*at_exit)(struct thread_state *state))
 {
 	exit_hook = at_exit;
@@ -120,7 +141,13 @@ void thread_registry_add(struct thread_state *state)
 {
 	if (state->registration != THREAD_NEW)
 		return;
+	/* Claimed before the system call, on whose return a pending signal is handled: a
+	   handler that allocates then finds the thread registered, and cannot link it too. */
 	state->registration = THREAD_REGISTERED;
+	if (past_its_destructors()) {
+		state->registration = THREAD_RETIRED;
+		return;
+	}
 	state->filter_mask = LIVE_FILTER_MASK;
 	bool was_busy = state->busy;
 	/* pthread_setspecific may allocate for high keys: that must not recurse. */
