@@ -2,6 +2,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "closes.h"
+#include "descriptors.h"
 #include "helper_thread.h"
 #include "lock_holders.h"
 #include "options.h"
@@ -57,6 +59,7 @@ static void after_fork_in_parent(void)
 
 static void after_fork_in_child(void)
 {
+	descriptor_fork_child();
 	if (!forking_inside_heapprof()) {
 		thread_registry_fork_child(&thread_state);
 		thread_registry_unlock();
@@ -87,6 +90,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 	/* dlopen and friends allocate: those allocations are ours, not the program's. */
 	state->busy = true;
 	next_allocator_resolve();
+	closes_resolve();
 	lock_holders_find();
 	options_read();
 	output_start(options.out);

@@ -1,14 +1,15 @@
 #include "process_stat.h"
 
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "descriptors.h"
+
 uint64_t process_stat_field(unsigned field)
 {
 	char text[1024];
-	int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	int fd = descriptor_open_read_only("/proc/self/stat");
 	if (fd < 0)
 		return 0;
 	ssize_t length = read(fd, text, sizeof text - 1);

@@ -189,13 +189,9 @@ static int guarded_pipe2(int fds[2], int flags)
 {
 	int made[2];
 	bool locked = lock_pipes();
-	int result = pipe2(made, flags);
-	if (result == 0) {
-		made[1] = descriptor_move_up(made[1]);
-		made[0] = descriptor_move_up(made[0]);
-		if (locked)
-			track(made);
-	}
+	int result = descriptor_pipe(made, flags);
+	if (result == 0 && locked)
+		track(made);
 	if (locked)
 		unlock_pipes();
 	if (result == 0) {

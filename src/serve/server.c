@@ -292,9 +292,8 @@ static void accept_one(int64_t now)
 		return;
 	}
 	pthread_mutex_lock(&server.descriptors_lock);
-	int fd = accept4(server.listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = descriptor_accept(server.listener, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0) {
-		fd = descriptor_move_up(fd);
 		*connection =
 			(struct connection){.fd = fd, .inode = inode_of(fd), .deadline = now + REQUEST_NANOS};
 		server.connections[slot] = connection;
@@ -471,7 +470,7 @@ static int listen_inet(struct serve_address *address)
 {
 	struct sockaddr_storage storage;
 	socklen_t length = inet_address(address, &storage);
-	int fd = socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = descriptor_socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	int one = 1;
@@ -505,7 +504,7 @@ static bool stale(const struct sockaddr_un *address)
 	struct stat status;
 	if (lstat(address->sun_path, &status) != 0 || !S_ISSOCK(status.st_mode))
 		return false;
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int probe = descriptor_socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC);
 	if (probe < 0)
 		return false;
 	bool refused = connect(probe, (const struct sockaddr *)address, sizeof *address) != 0 &&
@@ -523,7 +522,7 @@ static int listen_unix(const char *path)
 		return -1;
 	}
 	strcpy(address.sun_path, path);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int fd = descriptor_socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	int bound = bind(fd, (struct sockaddr *)&address, sizeof address);
@@ -593,7 +592,7 @@ void serve_start(void)
 	if (fd < 0)
 		return;
 	pthread_mutex_lock(&server.descriptors_lock);
-	server.listener = descriptor_move_up(fd);
+	server.listener = fd;
 	server.listener_inode = inode_of(server.listener);
 	pthread_mutex_unlock(&server.descriptors_lock);
 	if (!helper_thread_start(run, NULL)) {

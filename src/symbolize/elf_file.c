@@ -1,9 +1,10 @@
 #include "elf_file.h"
 
 #include <elf.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "descriptors.h"
 
 /* Whether the file has a .debug_info section of its own. */
 static bool has_embedded_dwarf(int fd, const Elf64_Ehdr *header)
@@ -29,7 +30,7 @@ static bool has_embedded_dwarf(int fd, const Elf64_Ehdr *header)
 bool elf_file_load_bias(const char *path, uint64_t start, uint64_t file_offset, uint64_t *bias,
 			bool *embedded_dwarf)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = descriptor_open_read_only(path);
 	if (fd < 0)
 		return false;
 	Elf64_Ehdr header;

@@ -89,7 +89,8 @@ static void identify_process(void)
 	owner_length = text.overflow ? 0 : (size_t)(text.cursor - owner);
 }
 
-/* Takes `fd` as the start directory's descriptor. False (fd closed) if it is no use. */
+/* Takes `fd`, moved up, as the start directory's descriptor. False (fd closed) if it
+   is no use. */
 static bool keep_start_directory(int fd)
 {
 	struct stat status;
@@ -99,7 +100,7 @@ static bool keep_start_directory(int fd)
 		close(fd);
 		return false;
 	}
-	start_directory.fd = descriptor_move_up(fd);
+	start_directory.fd = fd;
 	start_directory.device = status.st_dev;
 	start_directory.inode = status.st_ino;
 	return true;
@@ -115,7 +116,7 @@ void output_start(const char *template)
 	if (template[0] != '/') {
 		if (!getcwd(start_directory.path, sizeof start_directory.path))
 			start_directory.path[0] = '\0';
-		keep_start_directory(open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+		keep_start_directory(descriptor_openat(AT_FDCWD, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
 	}
 	errno = saved_errno;
 }
@@ -145,7 +146,8 @@ static int start_directory_fd(void)
 		errno = ENOENT;
 		return -1;
 	}
-	if (!keep_start_directory(open(start_directory.path, O_PATH | O_DIRECTORY | O_CLOEXEC)))
+	if (!keep_start_directory(
+		    descriptor_openat(AT_FDCWD, start_directory.path, O_PATH | O_DIRECTORY | O_CLOEXEC, 0)))
 		return -1;
 	return start_directory.fd;
 }
@@ -198,7 +200,7 @@ static bool is_ours(const struct stat *status)
    exec: marked with its owner. */
 static bool written_before_exec(int directory, const char *path, const struct stat *status)
 {
-	int fd = openat(directory, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd = descriptor_openat(directory, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
 		return false;
 	char mark[sizeof owner];
@@ -291,13 +293,13 @@ static int write_through(const char *path, enum output_base base, const void *da
 	put_number(&text, temporary_counter++);
 	if (text.overflow)
 		return ENAMETOOLONG;
-	int fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return errno;
 	/* At the top of the table while it is written: a program that closes every
 	   descriptor meanwhile and opens files of its own gets the lowest numbers, so the
 	   profile never goes into its file, nor is its file closed for it. */
-	fd = descriptor_move_up(fd);
+	int fd = descriptor_openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				   0644);
+	if (fd < 0)
+		return errno;
 	if (owner_length)
 		fsetxattr(fd, OWNER_ATTRIBUTE, owner, owner_length, 0);
 	struct stat status;

@@ -13,7 +13,14 @@ numbers after, and then in the number of heapprof's start directory; while libdw
 its symbols. The temporary file's descriptor is at the top of the table, so the
 profile goes into none of the program's files, and each of the three is tried again.
 Before, the profile was lost ("Bad file descriptor"), or had no symbols or no
-compression from then on."""
+compression from then on.
+
+heapprof makes each descriptor in the lowest free number and moves it to the top. A
+thread of the program that closes every descriptor (closefrom, close_range, or close
+one by one) and opens a pipe in between (close_during_move holds heapprof's move
+there) waits until the move is done: before, the move took the program's read end to
+the top and closed the program's number, and the program's round trip through the
+pipe failed (torture seed 1184)."""
 from harness import *
 
 CONTENT = "".join(f"line {i}: the program's own data\n" for i in range(2000))
@@ -53,4 +60,12 @@ with scratch_dir() as directory:
     check_exact(os.path.join(directory, "closed.pb.gz"),
                 {"exit_path_work": dict(alloc_objects=100, alloc_space=500000, inuse_objects=100,
                                         inuse_space=500000)})
+for method in ("closefrom", "close_range", "close"):
+    with scratch_dir() as directory:
+        profiled = same_behaviour([program("close_during_move"), method, "during.pb.gz"], cwd=directory,
+                                  env={"HEAPPROF_OUT": "heap.pb.gz"})
+        check(profiled.stdout == "round trip: ok\n", f"{method}: {profiled.stdout!r}")
+        check("held heapprof's move" in profiled.stderr, f"{method}: heapprof moved nothing: {profiled.stderr}")
+        check(not heapprof_lines(profiled.stderr), f"{method}: {profiled.stderr}")
+        check(os.path.exists(os.path.join(directory, "during.pb.gz")), f"{method}: no profile during the run")
 print("descriptors: ok")
