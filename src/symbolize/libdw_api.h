@@ -1,5 +1,6 @@
-/* The elfutils functions symbolize.c uses, as a table: the preload library fills it
-   from a private dlopen (libdw_dlopen.c), the CLI from its link (libdw_linked.c). */
+/* The elfutils functions this folder uses (libdw's, and libelf's beneath it), as a
+   table: the preload library fills it from a private dlopen of libdw, whose lookups
+   reach libelf too (libdw_dlopen.c), the CLI from its link (libdw_linked.c). */
 #ifndef HEAPPROF_LIBDW_API_H
 #define HEAPPROF_LIBDW_API_H
 
@@ -40,7 +41,12 @@
 	X(dwarf_diecu)                  \
 	X(dwarf_formref_die)            \
 	X(dwarf_srclang)                \
-	X(dwarf_diename)
+	X(dwarf_diename)                \
+	X(elf_getshdrnum)               \
+	X(elf_getscn)                   \
+	X(elf64_getehdr)                \
+	X(elf64_getshdr)                \
+	X(elf_getdata)
 
 #define LIBDW_MEMBER(name) __typeof__(name) *name;
 

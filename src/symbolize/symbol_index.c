@@ -37,13 +37,6 @@ static uint8_t binding_rank(unsigned binding)
 	}
 }
 
-static bool names_code(const GElf_Sym *symbol, const char *name, GElf_Word section)
-{
-	unsigned type = GELF_ST_TYPE(symbol->st_info);
-	return name && name[0] && type != STT_SECTION && type != STT_FILE && type != STT_TLS &&
-	       section != SHN_UNDEF && (int32_t)section != -1;
-}
-
 /* By address; at one address libdw's preference first: the stronger binding, then
    the smaller symbol, then the file's order. */
 static int compare_symbols(const void *left_pointer, const void *right_pointer)
@@ -118,32 +111,31 @@ static void sort_symbols(struct symbol *symbols, size_t count)
 	order_aliases(symbols, count);
 }
 
-static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int total,
-			 struct symbol_index *index)
+static struct symbol symbol_of(const struct symbol_table_entry *entry, int index)
 {
-	index->sized = malloc((size_t)total * sizeof *index->sized);
-	index->labels = malloc((size_t)total * sizeof *index->labels);
+	return (struct symbol){
+		.start = entry->start,
+		.end = entry->start + entry->size,
+		.name = entry->name,
+		.order = (uint32_t)index,
+		.binding_rank = binding_rank(entry->binding),
+	};
+}
+
+static bool read_symbols(const struct symbol_table *table, struct symbol_index *index)
+{
+	index->sized = malloc((size_t)table->count * sizeof *index->sized);
+	index->labels = malloc((size_t)table->count * sizeof *index->labels);
 	if (!index->sized || !index->labels)
 		return false;
-	for (int i = 1; i < total; i++) {
-		GElf_Sym symbol;
-		GElf_Addr address;
-		GElf_Word section;
-		const char *name =
-			dw->dwfl_module_getsym_info(module, i, &symbol, &address, &section, NULL, NULL);
-		if (!names_code(&symbol, name, section))
+	for (int i = 1; i < table->count; i++) {
+		struct symbol_table_entry entry;
+		if (!symbol_table_get(table, i, &entry))
 			continue;
-		struct symbol entry = {
-			.start = address,
-			.end = address + symbol.st_size,
-			.name = name,
-			.order = (uint32_t)i,
-			.binding_rank = binding_rank(GELF_ST_BIND(symbol.st_info)),
-		};
-		if (symbol.st_size)
-			index->sized[index->sized_count++] = entry;
+		if (entry.size)
+			index->sized[index->sized_count++] = symbol_of(&entry, i);
 		else
-			index->labels[index->label_count++] = entry;
+			index->labels[index->label_count++] = symbol_of(&entry, i);
 	}
 	sort_symbols(index->sized, index->sized_count);
 	sort_symbols(index->labels, index->label_count);
@@ -156,15 +148,12 @@ static bool read_symbols(const struct libdw_api *dw, Dwfl_Module *module, int to
 	return true;
 }
 
-struct symbol_index *symbol_index_build(const struct libdw_api *dw, Dwfl_Module *module)
+struct symbol_index *symbol_index_build(const struct symbol_table *table)
 {
-	int total = dw->dwfl_module_getsymtab(module);
-	if (total <= 1)
-		return NULL;
 	struct symbol_index *index = calloc(1, sizeof *index);
 	if (!index)
 		return NULL;
-	if (!read_symbols(dw, module, total, index)) {
+	if (!read_symbols(table, index)) {
 		symbol_index_free(index);
 		return NULL;
 	}
@@ -217,6 +206,38 @@ const char *symbol_index_lookup(const struct symbol_index *index, uint64_t pc, b
 	const struct symbol *symbol = sized_symbol_at(index, pc);
 	*ask_libdw = !symbol && label_may_name(index, pc);
 	return symbol ? symbol->name : NULL;
+}
+
+/* What symbol_index_lookup answers, from one pass over the table: the sized symbol
+   containing pc that starts closest below it, preferred as compare_symbols orders
+   aliases; else whether the closest label at or below pc lies beyond every sized
+   symbol below pc. */
+const char *symbol_index_scan(const struct symbol_table *table, uint64_t pc, bool *ask_libdw)
+{
+	struct symbol found = {0};
+	bool any_found = false, any_label = false;
+	uint64_t sized_reach = 0, label_start = 0;
+	for (int i = 1; i < table->count; i++) {
+		struct symbol_table_entry entry;
+		if (!symbol_table_get(table, i, &entry) || entry.start > pc)
+			continue;
+		if (!entry.size) {
+			label_start = any_label && label_start > entry.start ? label_start : entry.start;
+			any_label = true;
+			continue;
+		}
+		struct symbol symbol = symbol_of(&entry, i);
+		if (symbol.end > sized_reach)
+			sized_reach = symbol.end;
+		if (symbol.end > pc &&
+		    (!any_found || symbol.start > found.start ||
+		     (symbol.start == found.start && compare_symbols(&symbol, &found) < 0))) {
+			found = symbol;
+			any_found = true;
+		}
+	}
+	*ask_libdw = !any_found && any_label && label_start >= sized_reach;
+	return any_found ? found.name : NULL;
 }
 
 void symbol_index_free(struct symbol_index *index)

@@ -23,7 +23,9 @@ struct unit_functions {
 /* What the symbolizer keeps per module, in the module's userdata slot. */
 struct module_data {
 	bool embedded_dwarf; /* the module's own file carries DWARF */
-	bool symbols_tried;
+	bool symbols_tried, has_symbols;
+	struct symbol_table table;
+	size_t scans; /* addresses named by scanning the table, up to the index */
 	struct symbol_index *symbols;
 	struct unit_functions *units;
 	struct module_data *next;
@@ -140,6 +142,7 @@ void symbolizer_destroy(struct symbolizer *symbolizer)
 	while (symbolizer->modules) {
 		struct module_data *next = symbolizer->modules->next;
 		symbol_index_free(symbolizer->modules->symbols);
+		symbol_table_close(&symbolizer->modules->table);
 		while (symbolizer->modules->units) {
 			struct unit_functions *unit = symbolizer->modules->units;
 			symbolizer->modules->units = unit->next;
@@ -390,19 +393,32 @@ static void emit_at(symbolize_callback *callback, void *context, const char *sys
 	emit(callback, context, system_name, position, start_line);
 }
 
+/* A module's first addresses are named by scanning its table, each scan a fraction
+   of what building the index costs (reading the table, then sorting it): a short
+   process names two or three addresses in libc. A module asked more builds the index
+   at its fifth address, having spent less than half an index on scans
+   (docs/performance.md, "The fixed cost of a process"). */
+#define SCANS_BEFORE_INDEX 4
+
+/* From the module's symbol table; *ask_libdw when only libdw's own search decides. */
+static const char *table_symbol_name(struct module_data *data, Dwarf_Addr pc, bool *ask_libdw)
+{
+	if (!data->symbols && data->scans++ == SCANS_BEFORE_INDEX)
+		data->symbols = symbol_index_build(&data->table);
+	return data->symbols ? symbol_index_lookup(data->symbols, pc, ask_libdw)
+			     : symbol_index_scan(&data->table, pc, ask_libdw);
+}
+
 static const char *symbol_name(struct symbolizer *symbolizer, Dwfl_Module *module, Dwarf_Addr pc)
 {
 	struct module_data *data = module_data_of(symbolizer, module);
-	/* Sorting the table costs a few of libdw's linear searches, so it is done at the
-	   first lookup: waiting to be asked often only added them (docs/design.md,
-	   "Names from symbol tables", has the figures). */
 	if (data && !data->symbols_tried) {
-		data->symbols = symbol_index_build(symbolizer->dw, module);
+		data->has_symbols = symbol_table_open(symbolizer->dw, module, &data->table);
 		data->symbols_tried = true;
 	}
-	if (data && data->symbols) {
+	if (data && data->has_symbols) {
 		bool ask_libdw;
-		const char *name = symbol_index_lookup(data->symbols, pc, &ask_libdw);
+		const char *name = table_symbol_name(data, pc, &ask_libdw);
 		if (!ask_libdw)
 			return name;
 	}
