@@ -74,8 +74,10 @@ static void read_in_place(struct symbol_table *table)
 	Elf_Data *symbols = section_header ? dw->elf_getdata(section, NULL) : NULL;
 	Elf_Scn *string_section = symbols ? dw->elf_getscn(elf, section_header->sh_link) : NULL;
 	Elf_Data *strings = string_section ? dw->elf_getdata(string_section, NULL) : NULL;
-	if (!strings || symbols->d_type != ELF_T_SYM ||
-	    symbols->d_size / sizeof(Elf64_Sym) != (size_t)table->count)
+	/* A string table that does not end its last string is left to libdw, which checks
+	   each name: a name read in place could run past the table. */
+	if (!strings || !strings->d_size || ((const char *)strings->d_buf)[strings->d_size - 1] ||
+	    symbols->d_type != ELF_T_SYM || symbols->d_size / sizeof(Elf64_Sym) != (size_t)table->count)
 		return;
 	table->symbols = symbols->d_buf;
 	table->strings = strings->d_buf;

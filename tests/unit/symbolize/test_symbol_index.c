@@ -7,6 +7,10 @@
    symbol as libdw gives it. */
 #include "symbol_index.h"
 
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -185,6 +189,49 @@ static void check_fixtures(Dwfl *dwfl)
 	symbol_table_close(&table);
 }
 
+/* A copy of this executable whose symbol string table does not end its last string:
+   read in place, a name there would run past the table, so the table is libdw's. */
+static void check_unterminated_strings(void)
+{
+	FILE *self = fopen("/proc/self/exe", "rb");
+	CHECK(self);
+	static char image[64 << 20];
+	size_t length = fread(image, 1, sizeof image, self);
+	fclose(self);
+	const Elf64_Ehdr *header = (const Elf64_Ehdr *)image;
+	CHECK(length > sizeof *header &&
+	      header->e_shoff + (size_t)header->e_shnum * sizeof(Elf64_Shdr) <= length);
+	const Elf64_Shdr *sections = (const Elf64_Shdr *)(image + header->e_shoff);
+	const Elf64_Shdr *strings = NULL;
+	for (unsigned i = 0; i < header->e_shnum && !strings; i++) {
+		if (sections[i].sh_type == SHT_SYMTAB)
+			strings = &sections[sections[i].sh_link];
+	}
+	CHECK(strings && strings->sh_size && strings->sh_offset + strings->sh_size <= length);
+	image[strings->sh_offset + strings->sh_size - 1] = 'x';
+	char path[] = "/tmp/heapprof-symbols-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && write(fd, image, length) == (ssize_t)length);
+	close(fd);
+	const Dwfl_Callbacks callbacks = {.find_elf = dwfl_build_id_find_elf,
+					  .find_debuginfo = dwfl_standard_find_debuginfo};
+	Dwfl *dwfl = dwfl_begin(&callbacks);
+	CHECK(dwfl);
+	Dwfl_Module *module = dwfl_report_elf(dwfl, "unterminated", path, -1, 0x100000, false);
+	CHECK(module && dwfl_report_end(dwfl, NULL, NULL) == 0);
+	struct symbol_table table;
+	CHECK(symbol_table_open(dw, module, &table));
+	CHECK(!table.symbols);
+	struct symbol_table_entry entry;
+	unsigned named = 0;
+	for (int i = 1; i < table.count; i++)
+		named += symbol_table_get(&table, i, &entry);
+	CHECK(named > 10);
+	symbol_table_close(&table);
+	dwfl_end(dwfl);
+	unlink(path);
+}
+
 int main(void)
 {
 	dw = libdw_api_load();
@@ -200,6 +247,7 @@ int main(void)
 	CHECK(dwfl_linux_proc_report(dwfl, getpid()) == 0);
 	CHECK(dwfl_report_end(dwfl, NULL, NULL) == 0);
 	check_fixtures(dwfl);
+	check_unterminated_strings();
 	CHECK(dwfl_getmodules(dwfl, check_module, NULL, 0) == 0);
 	/* The executable, libc, libdw, libelf and their neighbours: thousands of symbols. */
 	CHECK(compared > 10000);
