@@ -1,11 +1,11 @@
 #include "sampler.h"
 
-#include <math.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "exp_log.h"
 #include "options.h"
 #include "thread_registry.h"
 
@@ -68,7 +68,7 @@ static uint64_t draw_interval(size_t rate)
 	if (rate == 1)
 		return 0;
 	double uniform = (double)((sampler_random() >> 11) + 1) * 0x1.0p-53;
-	double interval = -log(uniform) * (double)rate;
+	double interval = -exp_log_log(uniform) * (double)rate;
 	if (interval < 1)
 		return 1;
 	if (interval > 0x1.0p62)
@@ -169,5 +169,5 @@ double sampler_unsampling_scale(double average_size, size_t rate)
 {
 	if (rate <= 1 || average_size <= 0)
 		return 1;
-	return 1 / (1 - exp(-average_size / (double)rate));
+	return 1 / (1 - exp_log_exp(-average_size / (double)rate));
 }
