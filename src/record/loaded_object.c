@@ -90,38 +90,25 @@ static bool defined_function(const struct dynamic_tables *tables, uint32_t index
 	       strcmp(tables->strings + symbol->st_name, name) == 0;
 }
 
-static void *function_in(const struct dl_phdr_info *info, const struct dynamic_tables *tables,
-			 const struct gnu_hash *table, const char *name)
+void *loaded_object_function(const struct dl_phdr_info *info, const char *name)
 {
-	uint32_t hash = gnu_hash_of_name(name);
-	if (!table->bucket_count)
+	struct dynamic_tables tables = dynamic_tables_of(info);
+	if (!tables.gnu_hash)
 		return NULL;
-	uint32_t index = table->buckets[hash % table->bucket_count];
-	if (index < table->first_symbol)
+	struct gnu_hash table = gnu_hash_of(tables.gnu_hash);
+	uint32_t hash = gnu_hash_of_name(name);
+	if (!table.bucket_count)
+		return NULL;
+	uint32_t index = table.buckets[hash % table.bucket_count];
+	if (index < table.first_symbol)
 		return NULL;
 	for (;; index++) {
-		uint32_t chained = table->chain[index - table->first_symbol];
-		if ((chained | 1) == (hash | 1) && defined_function(tables, index, name))
-			return (void *)(info->dlpi_addr + tables->symbols[index].st_value);
+		uint32_t chained = table.chain[index - table.first_symbol];
+		if ((chained | 1) == (hash | 1) && defined_function(&tables, index, name))
+			return (void *)(info->dlpi_addr + tables.symbols[index].st_value);
 		if (chained & 1)
 			return NULL;
 	}
-}
-
-void loaded_object_functions(const struct dl_phdr_info *info, const char *const *names, void **functions,
-			     unsigned count)
-{
-	struct dynamic_tables tables = dynamic_tables_of(info);
-	struct gnu_hash table = tables.gnu_hash ? gnu_hash_of(tables.gnu_hash) : (struct gnu_hash){0};
-	for (unsigned i = 0; i < count; i++)
-		functions[i] = tables.gnu_hash ? function_in(info, &tables, &table, names[i]) : NULL;
-}
-
-void *loaded_object_function(const struct dl_phdr_info *info, const char *name)
-{
-	void *function;
-	loaded_object_functions(info, &name, &function, 1);
-	return function;
 }
 
 /* How many symbols the table has: one past the end of the last bucket's chain. */

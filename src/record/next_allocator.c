@@ -5,7 +5,6 @@
 #include <link.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -328,66 +327,12 @@ static void use_glibc_entry_points(void)
 	next.posix_memalign = emulated_posix_memalign;
 }
 
-/* The members read from the allocator's own symbol table, by their names. */
-static const struct {
-	const char *name;
-	size_t offset;
-} family[] = {
-	{"free", offsetof(struct next_allocator, free)},
-	{"calloc", offsetof(struct next_allocator, calloc)},
-	{"realloc", offsetof(struct next_allocator, realloc)},
-	{"memalign", offsetof(struct next_allocator, memalign)},
-	{"posix_memalign", offsetof(struct next_allocator, posix_memalign)},
-	{"aligned_alloc", offsetof(struct next_allocator, aligned_alloc)},
-	{"reallocarray", offsetof(struct next_allocator, reallocarray)},
-	{"valloc", offsetof(struct next_allocator, valloc)},
-	{"pvalloc", offsetof(struct next_allocator, pvalloc)},
-	{"malloc_usable_size", offsetof(struct next_allocator, malloc_usable_size)},
-	{"free_sized", offsetof(struct next_allocator, free_sized)},
-	{"free_aligned_sized", offsetof(struct next_allocator, free_aligned_sized)},
-};
-#define FAMILY_SIZE (sizeof family / sizeof family[0])
-
-/* The rest of the family from the symbol table of the object that holds the next
-   malloc, which is where each must live: one dlsym per name was most of what start-up
-   cost a process that records nothing (docs/performance.md, "The fixed cost of a
-   process"). For dl_iterate_phdr; `data` is the allocator being resolved. */
-static int take_from_allocator_object(struct dl_phdr_info *info, size_t size, void *data)
-{
-	(void)size;
-	struct next_allocator *resolved = data;
-	if (!loaded_object_holds(info, (uintptr_t)resolved->malloc))
-		return 0;
-	const char *names[FAMILY_SIZE];
-	void *functions[FAMILY_SIZE];
-	for (unsigned i = 0; i < FAMILY_SIZE; i++)
-		names[i] = family[i].name;
-	loaded_object_functions(info, names, functions, FAMILY_SIZE);
-	for (unsigned i = 0; i < FAMILY_SIZE; i++) {
-		if (functions[i])
-			memcpy((char *)resolved + family[i].offset, &functions[i], sizeof functions[i]);
-	}
-	return 1;
-}
-
-#define TAKE(member, function)                                           \
-	do {                                                             \
-		void *found = (function);                                \
-		if (found)                                               \
-			memcpy(&resolved->member, &found, sizeof found); \
+#define TAKE(member, object)                                            \
+	do {                                                            \
+		void *found = lookup(#member, object);                  \
+		if (found)                                              \
+			memcpy(&resolved.member, &found, sizeof found); \
 	} while (0)
-
-/* Those with no emulation, where the symbol table did not say (no GNU hash table, or
-   an indirect function): as the loader resolves them. */
-static void take_unemulated_by_dlsym(struct next_allocator *resolved, const void *object)
-{
-	if (resolved->free == first_free)
-		TAKE(free, lookup("free", object));
-	if (resolved->calloc == first_calloc)
-		TAKE(calloc, lookup("calloc", object));
-	if (resolved->realloc == first_realloc)
-		TAKE(realloc, lookup("realloc", object));
-}
 
 static void resolve_all(void)
 {
@@ -399,9 +344,19 @@ static void resolve_all(void)
 		use_glibc_entry_points();
 		return;
 	}
-	memcpy(&resolved.malloc, &malloc_function, sizeof malloc_function);
-	dl_iterate_phdr(take_from_allocator_object, &resolved);
-	take_unemulated_by_dlsym(&resolved, object);
+	TAKE(malloc, object);
+	TAKE(free, object);
+	TAKE(calloc, object);
+	TAKE(realloc, object);
+	TAKE(memalign, object);
+	TAKE(posix_memalign, object);
+	TAKE(aligned_alloc, object);
+	TAKE(reallocarray, object);
+	TAKE(valloc, object);
+	TAKE(pvalloc, object);
+	TAKE(malloc_usable_size, object);
+	TAKE(free_sized, object);
+	TAKE(free_aligned_sized, object);
 	if (resolved.memalign == first_memalign) {
 		/* Without memalign, alignment must come from posix_memalign; we rely on it. */
 		resolved.memalign = emulated_memalign;
