@@ -7,7 +7,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
-#include <stdbool.h>
+#include <pthread.h>
 
 #include "descriptors.h"
 
@@ -24,27 +24,35 @@ void closes_resolve(void)
 	next_close_range = (__typeof__(next_close_range))dlsym(RTLD_NEXT, "close_range");
 }
 
-static bool start_close(void)
+/* close is a cancellation point. A thread cancelled inside it would never end its
+   count, and every later window would wait its full bound: cancellation waits for the
+   close to end its count, and acts then, as it would have at the close. */
+static int start_close(void)
 {
+	int cancel_state;
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
 	descriptor_close_begin();
-	return true;
+	return cancel_state;
 }
 
-/* Ends the close even when the thread is cancelled in it (close is a cancellation
-   point): the library is built with -fexceptions, so a cancellation's unwinding runs
-   this. */
-static void end_close(bool *started)
+static void end_close(int cancel_state)
 {
-	(void)started;
+	int saved_errno = errno;
 	descriptor_close_end();
+	pthread_setcancelstate(cancel_state, NULL);
+	if (cancel_state == PTHREAD_CANCEL_ENABLE)
+		pthread_testcancel();
+	errno = saved_errno;
 }
 
 EXPORT int close(int fd)
 {
 	if (!next_close)
 		closes_resolve();
-	__attribute__((cleanup(end_close))) bool started = start_close();
-	return next_close(fd);
+	int cancel_state = start_close();
+	int result = next_close(fd);
+	end_close(cancel_state);
+	return result;
 }
 
 EXPORT void closefrom(int lowest)
@@ -53,8 +61,9 @@ EXPORT void closefrom(int lowest)
 		closes_resolve();
 	if (!next_closefrom)
 		return;
-	__attribute__((cleanup(end_close))) bool started = start_close();
+	int cancel_state = start_close();
 	next_closefrom(lowest);
+	end_close(cancel_state);
 }
 
 EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -65,6 +74,8 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	__attribute__((cleanup(end_close))) bool started = start_close();
-	return next_close_range(first, last, flags);
+	int cancel_state = start_close();
+	int result = next_close_range(first, last, flags);
+	end_close(cancel_state);
+	return result;
 }
