@@ -79,6 +79,9 @@ struct thread_state {
 	   SIGPIPE blocked for libunwind's pipe (libunwind_pipe.c), and what the mask and
 	   the pending set held before. */
 	bool capturing;
+	/* Set once libunwind has walked this thread: its first walk also sets up the
+	   thread's part of libunwind (unwind_stack_allows_libunwind). */
+	bool libunwind_walked;
 	bool sigpipe_held;
 	bool sigpipe_was_blocked;
 	bool sigpipe_was_pending;

@@ -119,6 +119,23 @@ static bool find_stack(struct thread_state *state)
 	return found;
 }
 
+/* What a libunwind walk writes below heapprof's slow path, and on a thread's first
+   walk also the allocation its thread-local data takes through __tls_get_addr and the
+   allocator (docs/reliability.md, "The stack heapprof needs"). */
+#define LIBUNWIND_STACK (5 * 1024)
+#define LIBUNWIND_FIRST_STACK (8 * 1024)
+
+bool unwind_stack_allows_libunwind(void)
+{
+	struct thread_state *state = &thread_state;
+	if (!state->stack_high && !find_stack(state))
+		return true;
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	if (here < state->stack_low || here >= state->stack_high)
+		return true;
+	return here - state->stack_low >= (state->libunwind_walked ? LIBUNWIND_STACK : LIBUNWIND_FIRST_STACK);
+}
+
 /* Follows saved frame pointers: [frame] is the caller's frame, [frame + 8] the return
    address. Every frame must lie above the previous one inside this thread's stack,
    so a chain broken by code without frame pointers ends the walk instead of

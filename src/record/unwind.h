@@ -35,6 +35,12 @@ extern int (*unwind_backtrace)(void **frames, int size) __attribute__((visibilit
    second keeps the program's part of the `count` frames libunwind wrote to `pcs`,
    moved to its start. */
 unsigned unwind_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t caller);
+
+/* Whether this thread's stack has room below here for a libunwind walk (and, on the
+   thread's first, for the allocation libunwind's thread-local data takes). Without it
+   a sample keeps only its caller: a thread with a small stack must not overflow it.
+   True when the stack is not known (a fiber's, an alternate signal stack). */
+bool unwind_stack_allows_libunwind(void);
 unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max);
 
 /* Fills `pcs` with up to `max` return addresses, innermost first, each minus one so
@@ -58,6 +64,7 @@ static inline __attribute__((always_inline)) int unwind_walk(int (*backtrace)(vo
 	state->capturing = true;
 	int count = backtrace(frames, size);
 	state->capturing = false;
+	state->libunwind_walked = true;
 	if (state->sigpipe_held)
 		libunwind_pipe_release_sigpipe();
 	return count;
@@ -76,6 +83,10 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
 	if (!backtrace)
 		return 0;
+	if (!unwind_stack_allows_libunwind()) {
+		pcs[0] = caller - 1;
+		return caller ? 1 : 0;
+	}
 	int count = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
 	return unwind_keep_program_frames(pcs, count, max);
 }

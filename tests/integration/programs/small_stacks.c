@@ -1,6 +1,7 @@
 /* Threads with small stacks that allocate: one with the smallest stack there is
    (PTHREAD_STACK_MIN, 16 KiB), one with 32 KiB that uses 16 KiB of it before it
-   allocates. Each allocates from several call sites with every function of the
+   allocates, and a 16 KiB one that has used 5 KiB before its first allocation, made
+   from code without a frame-pointer chain (as the loader's are). Each allocates from several call sites with every function of the
    malloc family, so that an unwinder sampling them meets new frames, and then in a
    library loaded meanwhile, whose frames nothing has seen yet.
 
@@ -20,6 +21,7 @@
 
 #define ROUNDS 200
 #define USED_BY_ITSELF (16 * 1024)
+#define USED_BEFORE_UNCHAINED (5 * 1024)
 #define PAINT 0xa5
 #define MEASURED_STACK (256 * 1024)
 
@@ -120,6 +122,26 @@ static void *half_used_stack(void *unused)
 	return (void *)(sum + used[USED_BY_ITSELF - 1] - 1);
 }
 
+/* Calls allocate(size) with the frame-pointer register cleared, as code built without
+   frame pointers calls malloc: a frame-pointer walk finds no chain above it. */
+__asm__(".text\n.type call_unchained, @function\ncall_unchained:\n\tpush %rbp\n\txor %ebp, %ebp\n"
+	"\tcall *%rsi\n\tpop %rbp\n\tret\n.size call_unchained, .-call_unchained\n");
+void *call_unchained(size_t size, void *(*allocate)(size_t));
+
+/* Its first allocation leaves the stack to libunwind, whose first walk on a thread
+   also sets up the thread's part of libunwind, with little of the stack left. */
+static void *unchained_after_use(void *unused)
+{
+	(void)unused;
+	volatile char used[USED_BEFORE_UNCHAINED];
+	memset((char *)used, 1, sizeof used);
+	kept[0] = call_unchained(100, malloc);
+	long sum = kept[0] != NULL;
+	free(kept[0]);
+	kept[0] = NULL;
+	return (void *)(sum + used[USED_BEFORE_UNCHAINED - 1] - 1);
+}
+
 static long run_with_stack(void *(*body)(void *), size_t stack_size)
 {
 	pthread_attr_t attributes;
@@ -180,5 +202,7 @@ int main(int argc, char **argv)
 	}
 	printf("16 KiB stack: %ld\n", run_with_stack(smallest_stack, PTHREAD_STACK_MIN));
 	printf("32 KiB stack, 16 KiB used: %ld\n", run_with_stack(half_used_stack, 32 * 1024));
+	printf("16 KiB stack, 5 KiB used, no frame chain: %ld\n",
+	       run_with_stack(unchained_after_use, PTHREAD_STACK_MIN));
 	return 0;
 }
