@@ -24,46 +24,44 @@ void closes_resolve(void)
 	next_close_range = (__typeof__(next_close_range))dlsym(RTLD_NEXT, "close_range");
 }
 
-/* close is a cancellation point. A thread cancelled inside it would never end its
-   count, and every later window would wait its full bound: cancellation waits for the
-   close to end its count, and acts then, as it would have at the close. */
-static int start_close(void)
+static void end_close(void *unused)
 {
-	int cancel_state;
-	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
-	descriptor_close_begin();
-	return cancel_state;
-}
-
-static void end_close(int cancel_state)
-{
-	int saved_errno = errno;
+	(void)unused;
 	descriptor_close_end();
-	pthread_setcancelstate(cancel_state, NULL);
-	if (cancel_state == PTHREAD_CANCEL_ENABLE)
-		pthread_testcancel();
-	errno = saved_errno;
 }
 
+/* close is a cancellation point: cancelled inside it, the thread still ends its count,
+   or every later window would wait its full bound. glibc's cleanup buffers need no
+   -fexceptions (and no libgcc_s). errno is the close's own, or untouched on success. */
 EXPORT int close(int fd)
 {
 	if (!next_close)
 		closes_resolve();
-	int cancel_state = start_close();
-	int result = next_close(fd);
-	end_close(cancel_state);
+	int saved_errno = errno;
+	int result;
+	pthread_cleanup_push(end_close, NULL);
+	descriptor_close_begin();
+	result = next_close(fd);
+	if (result == 0)
+		errno = saved_errno;
+	saved_errno = errno;
+	pthread_cleanup_pop(1);
+	errno = saved_errno;
 	return result;
 }
 
+/* Neither is a cancellation point. */
 EXPORT void closefrom(int lowest)
 {
 	if (!next_closefrom)
 		closes_resolve();
 	if (!next_closefrom)
 		return;
-	int cancel_state = start_close();
+	int saved_errno = errno;
+	descriptor_close_begin();
 	next_closefrom(lowest);
-	end_close(cancel_state);
+	descriptor_close_end();
+	errno = saved_errno;
 }
 
 EXPORT int close_range(unsigned first, unsigned last, int flags)
@@ -74,8 +72,11 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 		errno = ENOSYS;
 		return -1;
 	}
-	int cancel_state = start_close();
+	int saved_errno = errno;
+	descriptor_close_begin();
 	int result = next_close_range(first, last, flags);
-	end_close(cancel_state);
+	int close_errno = result == 0 ? saved_errno : errno;
+	descriptor_close_end();
+	errno = close_errno;
 	return result;
 }

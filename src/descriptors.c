@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -25,12 +26,17 @@
    in a signal handler that does not return) or to a file whose close blocks (a network
    file system's flush): a window goes on without waiting for it further. */
 #define CLOSE_WAIT_NANOS ((int64_t)100 * 1000 * 1000)
+/* The longest a close waits for windows; beyond it a window is stuck (windows_ended). */
+#define WINDOW_WAIT_NANOS ((int64_t)1000 * 1000 * 1000)
 
 /* Windows open, and the program's closes under way. Each side counts itself in, then
    looks at the other, both sequentially consistent: of a window and a close that
    start together, at least one sees the other. A close waits for the windows; a
    window, for the closes already under way. */
 static _Atomic uint32_t windows, closes;
+/* The process whose threads opened the windows counted: a child made without fork's
+   handlers (_Fork, a raw clone) inherits the count of a window that is not its own. */
+static _Atomic pid_t windows_process;
 /* This thread's windows, and its closes counted in `closes`: heapprof's own closes
    inside a window do not wait for it, and a window in a signal handler does not wait
    for the close its thread was interrupted in. */
@@ -66,6 +72,11 @@ static void wait_for_closes(void)
 	}
 }
 
+/* A signal's bit in the kernel's signal set. Windows leave unblocked glibc's own
+   signals (cancellation, and the one setuid sends every thread) and the ones a fault
+   raises, which blocked would end the process instead of reaching its handler. */
+#define SIGNAL_BIT(signal) ((uint64_t)1 << ((signal)-1))
+
 /* What a window changes on its thread, to restore. */
 struct window {
 	uint64_t signal_mask;
@@ -76,8 +87,11 @@ struct window {
    for the window its own thread holds; and cancellation, which would leave it open. */
 static void window_open(struct window *window)
 {
-	uint64_t all = ~(uint64_t)0;
-	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, &window->signal_mask, sizeof all);
+	uint64_t blocked =
+		~(SIGNAL_BIT(32) | SIGNAL_BIT(33) | SIGNAL_BIT(SIGSEGV) | SIGNAL_BIT(SIGBUS) |
+		  SIGNAL_BIT(SIGILL) | SIGNAL_BIT(SIGFPE) | SIGNAL_BIT(SIGTRAP) | SIGNAL_BIT(SIGSYS));
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &blocked, &window->signal_mask, sizeof blocked);
+	atomic_store(&windows_process, getpid());
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &window->cancel_state);
 	own_windows++;
 	atomic_fetch_add(&windows, 1);
@@ -100,11 +114,28 @@ static void close_done(void)
 		futex_wake_all(&closes);
 }
 
-static void wait_for_windows(void)
+/* At most WINDOW_WAIT_NANOS: a window whose open never returns (a hung network file
+   system; a file system this very program serves, and a thread of it waiting here)
+   must not stop the program's closes for good. False when it did not end in time. */
+static bool windows_ended(void)
 {
-	uint32_t open;
-	while ((open = atomic_load(&windows)) != 0)
-		futex_wait(&windows, open, NULL);
+	int64_t deadline = monotonic_nanos() + WINDOW_WAIT_NANOS;
+	for (;;) {
+		uint32_t open = atomic_load(&windows);
+		int64_t left = deadline - monotonic_nanos();
+		if (!open)
+			return true;
+		if (left <= 0)
+			return false;
+		struct timespec timeout = {left / 1000000000, left % 1000000000};
+		futex_wait(&windows, open, &timeout);
+	}
+}
+
+/* Whether a window of this process is open. */
+static bool window_open_here(void)
+{
+	return atomic_load(&windows) && atomic_load(&windows_process) == getpid();
 }
 
 /* The count goes up before this thread's own, and down after it: a handler that opens a
@@ -117,11 +148,15 @@ void descriptor_close_begin(void)
 	for (;;) {
 		atomic_fetch_add(&closes, 1);
 		own_closes++;
-		if (!atomic_load(&windows))
+		if (!window_open_here())
 			return;
 		own_closes--;
 		close_done();
-		wait_for_windows();
+		if (!windows_ended()) {
+			atomic_fetch_add(&closes, 1);
+			own_closes++;
+			return;
+		}
 	}
 }
 
