@@ -27,7 +27,7 @@
    file system's flush): a window goes on without waiting for it further. */
 #define CLOSE_WAIT_NANOS ((int64_t)100 * 1000 * 1000)
 /* The longest a close waits for windows; beyond it a window is stuck (windows_ended). */
-#define WINDOW_WAIT_NANOS ((int64_t)1000 * 1000 * 1000)
+#define WINDOW_WAIT_NANOS ((int64_t)5 * 1000 * 1000 * 1000)
 
 /* Windows open, and the program's closes under way. Each side counts itself in, then
    looks at the other, both sequentially consistent: of a window and a close that

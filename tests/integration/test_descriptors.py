@@ -70,9 +70,10 @@ for method in ("closefrom", "close_range", "close"):
         check(os.path.exists(os.path.join(directory, "during.pb.gz")), f"{method}: no profile during the run")
 # A thread cancelled at its close leaves no close counted: twenty profiles, each made in
 # windows that would wait 100 ms apiece for a close left counted, take milliseconds.
+# The cancellation acts where glibc's close acts on it, before the descriptor is closed.
 with scratch_dir() as directory:
     result = run([program("cancel_in_close"), "api.pb.gz"], cwd=directory, preload=[LIB])
-    check(result.returncode == 0 and result.stdout == "cancelled: 1, closed: 1\n",
+    check(result.returncode == 0 and result.stdout == "cancelled: 1, closed: 0\n",
           f"cancel_in_close: {result.returncode} {result.stdout!r} {result.stderr}")
     took = int(result.stderr.split("20 writes: ")[1].split()[0])
     check(took < 2000, f"20 profiles took {took} ms: a cancelled close was left counted")

@@ -1,7 +1,8 @@
-/* A thread cancelled at its close, then profiles written: heapprof's close counts the
-   close under way until it returns, and a count left behind would make each
-   descriptor heapprof makes afterwards wait its full bound (100 ms) for a close that
-   never ends.
+/* A thread cancelled at its close (pending when it calls close, so glibc acts on it
+   before the descriptor is closed), then profiles written: heapprof's close counts the
+   close under way until it returns or is cancelled, and a count left behind would make
+   each descriptor heapprof makes afterwards wait its full bound (100 ms) for a close
+   that never ends.
 
    usage: cancel_in_close PROFILE  prints whether the thread was cancelled with its
                                    descriptor closed, and the milliseconds 20 writes
