@@ -82,6 +82,13 @@ struct thread_state {
 	/* Set once libunwind has walked this thread: its first walk also sets up the
 	   thread's part of libunwind (unwind_stack_allows_libunwind). */
 	bool libunwind_walked;
+	/* Set when the thread was registered with glibc's internal signals blocked, as
+	   glibc's own threads run (the one behind SIGEV_THREAD timers takes its timer
+	   signal, 32, with sigwaitinfo). libunwind saves and restores the mask around its
+	   lookups with sigprocmask, which never blocks those signals: the restore would
+	   unblock the timer's signal, which then ends the process. libunwind does not walk
+	   such a thread. */
+	bool internal_signals_blocked;
 	bool sigpipe_held;
 	bool sigpipe_was_blocked;
 	bool sigpipe_was_pending;

@@ -122,14 +122,24 @@ static bool have_exit_key_locked(void)
    it frees what it frees on the way out (a detached thread trims glibc's cache of
    stacks, freeing the dead threads' TLS). A thread that has not allocated or freed
    by then would be listed with no destructor left to retire it, and a later thread
-   given its stack and TLS would be linked in where it still is: the list would loop. */
+   given its stack and TLS would be linked in where it still is: the list would loop.
+   Asked at a thread's first free only: that is all an ending thread does by then, and
+   glibc's own threads that run with the same signals blocked (the one behind
+   SIGEV_THREAD timers) allocate first. */
 #define EXIT_MASK_BIT ((uint64_t)1 << (32 - 1))
+/* glibc's two internal signals, cancellation's and setxid's. */
+#define INTERNAL_SIGNAL_BITS ((uint64_t)3 << (32 - 1))
+
+static uint64_t blocked_signals(void)
+{
+	uint64_t blocked = 0;
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &blocked, sizeof blocked);
+	return blocked;
+}
 
 static bool past_its_destructors(void)
 {
-	uint64_t blocked = 0;
-	return syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &blocked, sizeof blocked) == 0 &&
-	       (blocked & EXIT_MASK_BIT);
+	return blocked_signals() & EXIT_MASK_BIT;
 }
 
 void thread_registry_start(void (*at_exit)(struct thread_state *state))
@@ -137,18 +147,11 @@ void thread_registry_start(void (*at_exit)(struct thread_state *state))
 	exit_hook = at_exit;
 }
 
-void thread_registry_add(struct thread_state *state)
+/* Links the thread, whose registration it has claimed. */
+static void list_thread(struct thread_state *state)
 {
-	if (state->registration != THREAD_NEW)
-		return;
-	/* Claimed before the system call, on whose return a pending signal is handled: a
-	   handler that allocates then finds the thread registered, and cannot link it too. */
-	state->registration = THREAD_REGISTERED;
-	if (past_its_destructors()) {
-		state->registration = THREAD_RETIRED;
-		return;
-	}
 	state->filter_mask = LIVE_FILTER_MASK;
+	state->internal_signals_blocked = blocked_signals() & INTERNAL_SIGNAL_BITS;
 	bool was_busy = state->busy;
 	/* pthread_setspecific may allocate for high keys: that must not recurse. */
 	state->busy = true;
@@ -166,6 +169,27 @@ void thread_registry_add(struct thread_state *state)
 	if (!retirable || pthread_setspecific(exit_key, state) != 0)
 		retire(state);
 	state->busy = was_busy;
+}
+
+void thread_registry_add(struct thread_state *state)
+{
+	if (state->registration != THREAD_NEW)
+		return;
+	state->registration = THREAD_REGISTERED;
+	list_thread(state);
+}
+
+void thread_registry_add_at_free(struct thread_state *state)
+{
+	if (state->registration != THREAD_NEW)
+		return;
+	/* Claimed before the system call, on whose return a pending signal is handled: a
+	   handler that allocates then finds the thread registered, and cannot link it too. */
+	state->registration = THREAD_REGISTERED;
+	if (past_its_destructors())
+		state->registration = THREAD_RETIRED;
+	else
+		list_thread(state);
 }
 
 void thread_registry_fork_child(struct thread_state *survivor)

@@ -25,6 +25,9 @@ void thread_registry_start(void (*at_exit)(struct thread_state *state));
 
 /* Adds the calling thread (once). */
 void thread_registry_add(struct thread_state *state);
+/* The same at the thread's first free, which may come after its key destructors have
+   run: such a thread is not listed (thread_registry.c says why). */
+void thread_registry_add_at_free(struct thread_state *state);
 
 struct thread_totals thread_registry_totals(void);
 
@@ -38,7 +41,7 @@ static inline void thread_count_free(const void *pointer)
 	struct thread_state *state = &thread_state;
 	counter_add(&state->free_objects, pointer != NULL);
 	if (__builtin_expect(state->registration == THREAD_NEW, 0) && pointer)
-		thread_registry_add(state);
+		thread_registry_add_at_free(state);
 }
 
 void thread_registry_lock(void);

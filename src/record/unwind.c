@@ -132,6 +132,8 @@ static bool find_stack(struct thread_state *state)
 bool unwind_stack_allows_libunwind(void)
 {
 	struct thread_state *state = &thread_state;
+	if (state->internal_signals_blocked)
+		return false;
 	/* The initial thread's stack grows to its limit (8 MiB by default), and finding
 	   its bounds reads /proc/self/maps: 150k instructions in a short process. */
 	if (pthread_equal(pthread_self(), initial_thread))

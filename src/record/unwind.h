@@ -36,10 +36,11 @@ extern int (*unwind_backtrace)(void **frames, int size) __attribute__((visibilit
    moved to its start. */
 unsigned unwind_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t caller);
 
-/* Whether this thread's stack has room below here for a libunwind walk (and, on the
-   thread's first, for the allocation libunwind's thread-local data takes). Without it
-   a sample keeps only its caller: a thread with a small stack must not overflow it.
-   True when the stack is not known (a fiber's, an alternate signal stack). */
+/* Whether libunwind may walk this thread: its stack has room below here for the walk
+   (and, on the thread's first, for the allocation libunwind's thread-local data
+   takes), true when the stack is not known (a fiber's, an alternate signal stack); and
+   glibc's internal signals are not blocked on it (thread_state.h). Otherwise a sample
+   keeps only its caller. */
 bool unwind_stack_allows_libunwind(void);
 unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max);
 

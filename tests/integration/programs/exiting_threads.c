@@ -9,15 +9,21 @@
           initial thread reads the stats: every read has no more samples than
           allocations.
 
+   timer  a SIGEV_THREAD timer fires 200 times: glibc's helper thread, which runs
+          with the signals blocked that an ending thread blocks, allocates what each
+          notification's thread frees; the stats count as many allocations as frees.
+
    Under heapprof only (the API is weak). Prints "ok" and exits 0; a registry that
    loops keeps it waiting, and the test's timeout says so. */
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "heapprof.h"
@@ -124,6 +130,34 @@ static void late(void)
 	run_detached(allocate_and_read, "read", 0);
 }
 
+#define TIMER_FIRINGS 200
+
+static atomic_uint firings;
+
+static void on_timer(union sigval unused)
+{
+	(void)unused;
+	atomic_fetch_add(&firings, 1);
+}
+
+/* Frees counted by the stats were allocated by counted threads too. */
+static bool timer_counts_agree(void)
+{
+	struct sigevent event = {.sigev_notify = SIGEV_THREAD, .sigev_notify_function = on_timer};
+	timer_t timer;
+	struct itimerspec every_millisecond = {{0, 1000000}, {0, 1000000}};
+	if (timer_create(CLOCK_MONOTONIC, &event, &timer) != 0 ||
+	    timer_settime(timer, 0, &every_millisecond, NULL) != 0)
+		return false;
+	while (atomic_load(&firings) < TIMER_FIRINGS)
+		usleep(1000);
+	timer_delete(timer);
+	usleep(100000);
+	struct heapprof_stats stats;
+	return heapprof_read_stats && heapprof_read_stats(&stats) == 0 &&
+	       stats.total_free_objects <= stats.total_alloc_objects;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -133,6 +167,11 @@ int main(int argc, char **argv)
 	} else if (strcmp(argv[1], "stats") == 0) {
 		if (!stats_agree()) {
 			say("more samples than allocations\n");
+			return 1;
+		}
+	} else if (strcmp(argv[1], "timer") == 0) {
+		if (!timer_counts_agree()) {
+			say("more frees than allocations\n");
 			return 1;
 		}
 	} else {
