@@ -120,13 +120,17 @@ static void report(const char *what, const char *address, int error)
 	log_end(&line);
 }
 
-/* The connection's answer is written in the spare buffer, when there is one. */
+/* The connection's answer is written in the spare buffer, when there is one. Under
+   `descriptors_lock`, which a fork holds: a child never inherits one buffer in two
+   places. */
 static void take_spare_response(struct connection *connection)
 {
-	if (connection->response.capacity || !server.spare_response.capacity)
-		return;
-	connection->response = server.spare_response;
-	server.spare_response = (struct pprof_buffer){0};
+	pthread_mutex_lock(&server.descriptors_lock);
+	if (!connection->response.capacity && server.spare_response.capacity) {
+		connection->response = server.spare_response;
+		server.spare_response = (struct pprof_buffer){0};
+	}
+	pthread_mutex_unlock(&server.descriptors_lock);
 }
 
 /* Done with the connection's answer: its memory becomes the spare, unless there is one
@@ -134,13 +138,16 @@ static void take_spare_response(struct connection *connection)
 static void release_response(struct connection *connection)
 {
 	struct pprof_buffer *response = &connection->response;
-	if (server.spare_response.capacity || response->capacity > DUMP_KEPT_LIMIT) {
-		pprof_buffer_free(response);
-		return;
+	pthread_mutex_lock(&server.descriptors_lock);
+	bool kept = !server.spare_response.capacity && response->capacity <= DUMP_KEPT_LIMIT;
+	if (kept) {
+		pprof_buffer_reset(response);
+		server.spare_response = *response;
+		*response = (struct pprof_buffer){0};
 	}
-	pprof_buffer_reset(response);
-	server.spare_response = *response;
-	*response = (struct pprof_buffer){0};
+	pthread_mutex_unlock(&server.descriptors_lock);
+	if (!kept)
+		pprof_buffer_free(response);
 }
 
 /* Closes (if it is still ours) and frees connection `slot`. */

@@ -191,8 +191,9 @@ const struct pprof_buffer *dump_build(const struct profile_base *base, const cha
 	return job.built ? &kept.profile : NULL;
 }
 
-void dump_build_finished(void)
+static void free_kept_if_large(void *unused)
 {
+	(void)unused;
 	if (kept.profile.capacity + profile_workspace_bytes(&kept.tables) +
 		    compressor_bytes(&kept.compressor) <=
 	    DUMP_KEPT_LIMIT)
@@ -200,6 +201,12 @@ void dump_build_finished(void)
 	profile_workspace_free(&kept.tables);
 	compressor_free(&kept.compressor);
 	pprof_buffer_free(&kept.profile);
+}
+
+/* Under the dump lock, which a fork holds: a child never inherits `kept` half freed. */
+void dump_build_finished(void)
+{
+	run_locked(free_kept_if_large, NULL);
 }
 
 struct describe_job {
