@@ -1,8 +1,9 @@
-/* close, closefrom and close_range as the program sees them: forwarded to the next
-   definition, each after waiting while heapprof makes a descriptor (descriptors.c). A
-   program that closes every descriptor would otherwise close heapprof's new one in
-   the lowest free number and open a file of its own there before heapprof moves it
-   up: the move would take the program's file and close its number. */
+/* close, closefrom, close_range, dup2 and dup3 as the program sees them: forwarded to
+   the next definition, each after waiting while heapprof makes a descriptor
+   (descriptors.c). A program that closes every descriptor would otherwise close
+   heapprof's new one in the lowest free number and open a file of its own there before
+   heapprof moves it up, or put one there with dup2: the move would take the program's
+   file and close its number. */
 #include "closes.h"
 
 #include <dlfcn.h>
@@ -16,12 +17,16 @@
 static int (*_Atomic next_close)(int);
 static void (*_Atomic next_closefrom)(int);
 static int (*_Atomic next_close_range)(unsigned, unsigned, int);
+static int (*_Atomic next_dup2)(int, int);
+static int (*_Atomic next_dup3)(int, int, int);
 
 void closes_resolve(void)
 {
 	next_close = (__typeof__(next_close))dlsym(RTLD_NEXT, "close");
 	next_closefrom = (__typeof__(next_closefrom))dlsym(RTLD_NEXT, "closefrom");
 	next_close_range = (__typeof__(next_close_range))dlsym(RTLD_NEXT, "close_range");
+	next_dup2 = (__typeof__(next_dup2))dlsym(RTLD_NEXT, "dup2");
+	next_dup3 = (__typeof__(next_dup3))dlsym(RTLD_NEXT, "dup3");
 }
 
 static void end_close(void *unused)
@@ -78,5 +83,32 @@ EXPORT int close_range(unsigned first, unsigned last, int flags)
 	int close_errno = result == 0 ? saved_errno : errno;
 	descriptor_close_end();
 	errno = close_errno;
+	return result;
+}
+
+/* dup2 and dup3 close the number they copy to, whoever had it. */
+EXPORT int dup2(int from, int to)
+{
+	if (!next_dup2)
+		closes_resolve();
+	int saved_errno = errno;
+	descriptor_close_begin();
+	int result = next_dup2(from, to);
+	int dup_errno = result >= 0 ? saved_errno : errno;
+	descriptor_close_end();
+	errno = dup_errno;
+	return result;
+}
+
+EXPORT int dup3(int from, int to, int flags)
+{
+	if (!next_dup3)
+		closes_resolve();
+	int saved_errno = errno;
+	descriptor_close_begin();
+	int result = next_dup3(from, to, flags);
+	int dup_errno = result >= 0 ? saved_errno : errno;
+	descriptor_close_end();
+	errno = dup_errno;
 	return result;
 }

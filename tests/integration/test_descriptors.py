@@ -60,7 +60,7 @@ with scratch_dir() as directory:
     check_exact(os.path.join(directory, "closed.pb.gz"),
                 {"exit_path_work": dict(alloc_objects=100, alloc_space=500000, inuse_objects=100,
                                         inuse_space=500000)})
-for method in ("closefrom", "close_range", "close"):
+for method in ("closefrom", "close_range", "close", "dup2"):
     with scratch_dir() as directory:
         profiled = same_behaviour([program("close_during_move"), method, "during.pb.gz"], cwd=directory,
                                   env={"HEAPPROF_OUT": "heap.pb.gz"})

@@ -8,7 +8,11 @@
    window that the program's closes wait for, the move took the program's end of the
    pipe to the top and closed the program's number: the round trip failed.
 
-   usage: close_during_move closefrom|close_range|close PROFILE */
+   With `dup2` the thread instead copies its pipe's read end to the number heapprof is
+   moving, which dup2 closes first: before dup2 waited for heapprof's window too, the
+   move took the program's read end and closed its number.
+
+   usage: close_during_move closefrom|close_range|close|dup2 PROFILE */
 #undef _FILE_OFFSET_BITS
 #include <dlfcn.h>
 #include <errno.h>
@@ -118,14 +122,23 @@ static void *closer(void *unused)
 	(void)unused;
 	while (sem_wait(&go) != 0)
 		continue;
-	close_every_descriptor();
 	int ends[2];
-	do {
-		if (pipe(ends) != 0) {
-			printf("pipe: %s\n", strerror(errno));
+	if (strcmp(method, "dup2") == 0) {
+		if (pipe(ends) != 0 || dup2(ends[0], moving) != moving) {
+			printf("pipe or dup2: %s\n", strerror(errno));
 			return NULL;
 		}
-	} while (ends[1] < moving);
+		close(ends[0]);
+		ends[0] = moving;
+	} else {
+		close_every_descriptor();
+		do {
+			if (pipe(ends) != 0) {
+				printf("pipe: %s\n", strerror(errno));
+				return NULL;
+			}
+		} while (ends[1] < moving);
+	}
 	sem_post(&opened);
 	while (sem_wait(&written) != 0)
 		continue;
