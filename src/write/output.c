@@ -197,12 +197,13 @@ static bool is_ours(const struct stat *status)
 }
 
 /* Whether `path` (whose status is `status`) was written by this process before an
-   exec: marked with its owner. */
-static bool written_before_exec(int directory, const char *path, const struct stat *status)
+   exec, marked with its owner: 0 if so, EEXIST if not, or the error that says the
+   directory's descriptor was lost (descriptor_lost). */
+static int written_before_exec(int directory, const char *path, const struct stat *status)
 {
 	int fd = descriptor_openat(directory, path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0);
 	if (fd < 0)
-		return false;
+		return errno == EBADF || errno == ENOTDIR ? errno : EEXIST;
 	char mark[sizeof owner];
 	struct stat opened;
 	ssize_t length = fgetxattr(fd, OWNER_ATTRIBUTE, mark, sizeof mark);
@@ -210,7 +211,20 @@ static bool written_before_exec(int directory, const char *path, const struct st
 		    opened.st_ino == status->st_ino && owner_length && length == (ssize_t)owner_length &&
 		    memcmp(mark, owner, owner_length) == 0;
 	close(fd);
-	return same;
+	return same ? 0 : EEXIST;
+}
+
+/* 0 when the file at `path` may be replaced: heapprof wrote it, in this image or before
+   an exec; EEXIST when not; EBADF or ENOTDIR when the program closed the directory's
+   descriptor meanwhile, which the caller opens again to try once more. */
+static int replaceable(int directory, const char *path)
+{
+	struct stat status;
+	if (fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) != 0)
+		return errno == EBADF || errno == ENOTDIR ? errno : EEXIST;
+	if (!S_ISREG(status.st_mode))
+		return EEXIST;
+	return is_ours(&status) ? 0 : written_before_exec(directory, path, &status);
 }
 
 /* `status` is the temporary file's: link and rename keep its inode. */
@@ -249,10 +263,8 @@ static int publish(int directory, const char *temporary, const char *path)
 	int error = errno;
 	struct stat status;
 	if (error == EEXIST) {
-		if (fstatat(directory, path, &status, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(status.st_mode) &&
-		    (is_ours(&status) || written_before_exec(directory, path, &status)))
-			return renameat(directory, temporary, directory, path) == 0 ? 0 : errno;
-		return EEXIST;
+		error = replaceable(directory, path);
+		return error ? error : renameat(directory, temporary, directory, path) == 0 ? 0 : errno;
 	}
 	/* Filesystems without hard links: rename, but only onto nothing. */
 	if ((error == EPERM || error == ENOTSUP || error == ENOSYS) &&

@@ -10,7 +10,9 @@ The program may close every descriptor while a profile is being written, heappro
 own included (closing_races, preloaded before heapprof, does what generated programs
 did, once each): as the exit's profile is written, with /dev/null opened in the lowest
 numbers after, and then in the number of heapprof's start directory; while libdw and zlib are loaded; before the program's file is read for
-its symbols. The temporary file's descriptor is at the top of the table, so the
+its symbols; between the link of the peak profile, whose name a file already has, and
+heapprof's look at that file (torture seed 1081: "a file that heapprof did not write
+is in the way"). The temporary file's descriptor is at the top of the table, so the
 profile goes into none of the program's files, and each of the three is tried again.
 Before, the profile was lost ("Bad file descriptor"), or had no symbols or no
 compression from then on.

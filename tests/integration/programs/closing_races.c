@@ -12,7 +12,11 @@
    - the first dlopen of libdw.so.1 and of libz.so.1 fails, as when the loader's
      descriptor is closed while it reads the library;
    - the first open of the program's own file fails with EBADF, as when it is closed
-     before it is read. */
+     before it is read;
+   - the first time the peak profile is linked into place, its link is made and then
+     the directory's descriptor closed and "File exists" returned, as when the program
+     closes every descriptor between heapprof's link of a profile it wrote before and
+     its look at the file in the way. */
 /* Both open and open64 are defined here: neither may be the other's alias. */
 #undef _FILE_OFFSET_BITS
 #include <dlfcn.h>
@@ -26,7 +30,7 @@
 
 #define PROGRAM_FILES 8
 
-static int written, program_opened, libdw_loaded, libz_loaded;
+static int written, program_opened, libdw_loaded, libz_loaded, peak_linked;
 
 static int is_temporary_profile(int fd)
 {
@@ -65,6 +69,21 @@ ssize_t write(int fd, const void *data, size_t length)
 		}
 	}
 	return next_write(fd, data, length);
+}
+
+int linkat(int from_directory, const char *from, int to_directory, const char *to, int flags)
+{
+	static int (*next_linkat)(int, const char *, int, const char *, int);
+	if (!next_linkat)
+		next_linkat = (int (*)(int, const char *, int, const char *, int))dlsym(RTLD_NEXT, "linkat");
+	int result = next_linkat(from_directory, from, to_directory, to, flags);
+	if (result == 0 && !peak_linked && strstr(to, ".peak.")) {
+		peak_linked = 1;
+		close(to_directory);
+		errno = EEXIST;
+		return -1;
+	}
+	return result;
 }
 
 void *dlopen(const char *name, int flags)
