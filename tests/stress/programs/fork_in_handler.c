@@ -91,6 +91,18 @@ int main(int argc, char **argv)
 		}
 		clean &= reap(&children, 0);
 	} while (seconds_since(&start) < seconds);
+	/* No handler, and so no fork, from here on. A child forked after the loop's last
+	   look at in_child (while it reaped, say) leaves now: going on, it would report
+	   its parent's children as its own. */
+	sigset_t alarm;
+	sigemptyset(&alarm);
+	sigaddset(&alarm, SIGALRM);
+	sigprocmask(SIG_BLOCK, &alarm, NULL);
+	if (in_child) {
+		for (int i = 0; i < 256; i++)
+			free(kept[i]);
+		exit(0);
+	}
 	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
 	clean &= reap(&children, 1);
