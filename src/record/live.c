@@ -1,6 +1,7 @@
 #include "live.h"
 
 #include <pthread.h>
+#include <sched.h>
 
 #include "arena.h"
 
@@ -24,6 +25,10 @@ struct entry {
    would hide a sampled block from free. */
 struct shard {
 	pthread_mutex_t lock;
+	/* Odd while the entries change: live_snapshot copies them without the lock,
+	   again if it changed meanwhile, so that a profile being built never holds a lock
+	   a sample needs (docs/design.md, "The endpoint"). */
+	_Atomic unsigned sequence;
 	struct entry *entries;
 	size_t capacity; /* a power of two */
 	size_t count;
@@ -83,6 +88,22 @@ static struct entry *find(struct entry *entries, size_t capacity, uintptr_t poin
 	return &entries[index];
 }
 
+/* Under the shard's lock, around a change to its entries. */
+static void begin_change(struct shard *shard)
+{
+	unsigned sequence = atomic_load_explicit(&shard->sequence, memory_order_relaxed);
+	atomic_store_explicit(&shard->sequence, sequence + 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+}
+
+static void end_change(struct shard *shard)
+{
+	unsigned sequence = atomic_load_explicit(&shard->sequence, memory_order_relaxed);
+	atomic_store_explicit(&shard->sequence, sequence + 1, memory_order_release);
+}
+
+/* The table outgrown stays mapped: a snapshot may be reading it. The tables a shard
+   has outgrown add up to less than the one it has. */
 static bool grow(struct shard *shard)
 {
 	size_t capacity = shard->capacity ? shard->capacity * 2 : INITIAL_SLOTS;
@@ -93,9 +114,12 @@ static bool grow(struct shard *shard)
 		if (shard->entries[i].pointer)
 			*find(entries, capacity, shard->entries[i].pointer) = shard->entries[i];
 	}
-	arena_unmap(shard->entries, shard->capacity * sizeof *entries);
-	shard->entries = entries;
-	shard->capacity = capacity;
+	begin_change(shard);
+	/* The table before its size: a snapshot that reads the new size reads the new
+	   table, and either table holds the old size. */
+	__atomic_store_n(&shard->entries, entries, __ATOMIC_RELAXED);
+	__atomic_store_n(&shard->capacity, capacity, __ATOMIC_RELEASE);
+	end_change(shard);
 	return true;
 }
 
@@ -118,6 +142,7 @@ bool live_insert(const void *pointer, struct live_block block, struct live_block
 	pthread_mutex_lock(&shard->lock);
 	if (2 * (shard->count + 1) <= shard->capacity || grow(shard)) {
 		struct entry *entry = find(shard->entries, shard->capacity, key);
+		begin_change(shard);
 		if (entry->pointer) {
 			*replaced = entry->block;
 			entry->block = block;
@@ -127,6 +152,7 @@ bool live_insert(const void *pointer, struct live_block block, struct live_block
 			/* Only once the entry exists: free may then find it. */
 			filter_add_locked(filter_slot(key));
 		}
+		end_change(shard);
 		inserted = true;
 	}
 	pthread_mutex_unlock(&shard->lock);
@@ -167,7 +193,9 @@ struct live_block live_remove(const void *pointer, bool wait)
 		for (size_t index = hash & mask; shard->entries[index].pointer; index = (index + 1) & mask) {
 			if (shard->entries[index].pointer == key) {
 				block = shard->entries[index].block;
+				begin_change(shard);
 				delete_at(shard, index);
+				end_change(shard);
 				filter_remove_locked(filter_slot(key));
 				break;
 			}
@@ -177,20 +205,61 @@ struct live_block live_remove(const void *pointer, bool wait)
 	return block;
 }
 
+/* Copies the shard's blocks after the `*count` already copied, without its lock;
+   false, with nothing counted, when its entries changed meanwhile. The entries are
+   read as atomics because a sample may be writing them. */
+static bool copy_unlocked(struct shard *shard, struct live_block *blocks, size_t capacity, size_t *count)
+{
+	unsigned before = atomic_load_explicit(&shard->sequence, memory_order_acquire);
+	if (before & 1)
+		return false;
+	size_t slots = __atomic_load_n(&shard->capacity, __ATOMIC_ACQUIRE);
+	const struct entry *entries = __atomic_load_n(&shard->entries, __ATOMIC_RELAXED);
+	size_t copied = *count;
+	for (size_t slot = 0; slot < slots; slot++) {
+		if (!__atomic_load_n(&entries[slot].pointer, __ATOMIC_RELAXED))
+			continue;
+		if (copied < capacity) {
+			blocks[copied].site = __atomic_load_n(&entries[slot].block.site, __ATOMIC_RELAXED);
+			blocks[copied].born = __atomic_load_n(&entries[slot].block.born, __ATOMIC_RELAXED);
+		}
+		copied++;
+	}
+	atomic_thread_fence(memory_order_acquire);
+	if (atomic_load_explicit(&shard->sequence, memory_order_relaxed) != before)
+		return false;
+	*count = copied;
+	return true;
+}
+
+/* A shard that changes on every try is copied under its lock. Between tries the
+   copying thread gives way, so that a thread changing the shard gets ahead. */
+#define SNAPSHOT_TRIES 64
+
+static void copy_locked(struct shard *shard, struct live_block *blocks, size_t capacity, size_t *count)
+{
+	pthread_mutex_lock(&shard->lock);
+	for (size_t slot = 0; slot < shard->capacity; slot++) {
+		if (!shard->entries[slot].pointer)
+			continue;
+		if (*count < capacity)
+			blocks[*count] = shard->entries[slot].block;
+		++*count;
+	}
+	pthread_mutex_unlock(&shard->lock);
+}
+
 size_t live_snapshot(struct live_block *blocks, size_t capacity)
 {
 	size_t count = 0;
 	for (unsigned i = 0; i < SHARD_COUNT; i++) {
-		struct shard *shard = &shards[i];
-		pthread_mutex_lock(&shard->lock);
-		for (size_t slot = 0; slot < shard->capacity; slot++) {
-			if (!shard->entries[slot].pointer)
-				continue;
-			if (count < capacity)
-				blocks[count] = shard->entries[slot].block;
-			count++;
+		unsigned tries = 0;
+		while (tries < SNAPSHOT_TRIES && !copy_unlocked(&shards[i], blocks, capacity, &count)) {
+			tries++;
+			sched_yield();
 		}
-		pthread_mutex_unlock(&shard->lock);
+		if (tries == SNAPSHOT_TRIES)
+			copy_locked(&shards[i], blocks, capacity, &count);
 	}
 	return count;
 }
@@ -198,11 +267,8 @@ size_t live_snapshot(struct live_block *blocks, size_t capacity)
 uint64_t live_count(void)
 {
 	uint64_t count = 0;
-	for (unsigned i = 0; i < SHARD_COUNT; i++) {
-		pthread_mutex_lock(&shards[i].lock);
-		count += shards[i].count;
-		pthread_mutex_unlock(&shards[i].lock);
-	}
+	for (unsigned i = 0; i < SHARD_COUNT; i++)
+		count += __atomic_load_n(&shards[i].count, __ATOMIC_RELAXED);
 	return count;
 }
 

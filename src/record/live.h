@@ -62,12 +62,12 @@ bool live_insert(const void *pointer, struct live_block block, struct live_block
 #define LIVE_BUSY ((struct site *)1)
 struct live_block live_remove(const void *pointer, bool wait);
 
-/* Copies up to `capacity` live blocks into `blocks`, each shard under its lock (so
-   the caller allocates nothing meanwhile); returns how many there were, which is
-   more than `capacity` when they did not fit. */
+/* Copies up to `capacity` live blocks into `blocks`, each shard as it was at one
+   moment, without its lock unless the shard changed on every try; returns how many
+   there were, which is more than `capacity` when they did not fit. */
 size_t live_snapshot(struct live_block *blocks, size_t capacity);
 
-/* Sampled blocks now live; takes every shard's lock in turn. */
+/* Sampled blocks now live, read without a lock. */
 uint64_t live_count(void);
 
 void live_lock_all(void);

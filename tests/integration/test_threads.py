@@ -5,7 +5,12 @@ estimates within 4.5 standard deviations of them, both ways.
 A thread never waits for another thread's sample: while one thread's sample holds the
 lock it takes first (held_sample holds it for up to 10 s), another samples the same
 stack and frees the first thread's sampled blocks. Before each thread sampled into a
-shard of its own, the other thread waited out the hold."""
+shard of its own, the other thread waited out the hold.
+
+Nor does it wait for a profile being built: while the endpoint answers a request,
+every lock its thread takes is held until a thread allocating and freeing at rate 1
+has got through 200 more operations. Before the request copied the live table
+without its shards' locks, the allocating thread waited out the hold (10 s)."""
 from harness import *
 
 SIZE = 96  # threads.c's BLOCK_SIZE
@@ -34,4 +39,10 @@ with scratch_dir() as directory:
     check_exact(os.path.join(directory, "held.pb.gz"),
                 {"churn": dict(alloc_objects=2001, alloc_space=2 * blocks + 5000,
                                inuse_objects=1001, inuse_space=blocks + 5000)})
+with scratch_dir() as directory:
+    socket_path = os.path.join(directory, "heapprof.sock")
+    result = run([program("held_sample"), "request", socket_path], cwd=directory,
+                 env={"HEAPPROF_RATE": "1", "HEAPPROF_HTTP": "unix:" + socket_path, "HEAPPROF_OUT": "request.pb.gz"})
+    check(result.returncode == 0 and result.stdout == "answered, not held up\n",
+          f"request: status {result.returncode}: {result.stdout!r} {result.stderr!r}")
 print("threads: ok")

@@ -1,6 +1,7 @@
 #include "record/live.h"
 
 #include <pthread.h>
+#include <string.h>
 
 #include "check.h"
 
@@ -318,6 +319,77 @@ static void test_slot_churn_keeps_live_block_visible(void)
 	CHECK(!live_maybe_sampled((void *)mine));
 }
 
+#define STABLE_BLOCKS 2000
+#define CHANGING_BLOCKS 6000
+#define SNAPSHOTS 300
+#define CHANGING_BORN 1000000
+
+struct changer {
+	uintptr_t base;
+	_Atomic bool stop;
+};
+
+/* Inserts and removes enough blocks to grow shards and shift entries in them. */
+static void *change_blocks(void *argument)
+{
+	struct changer *changer = argument;
+	struct live_block replaced;
+	while (!atomic_load(&changer->stop)) {
+		for (uint64_t i = 0; i < CHANGING_BLOCKS; i++)
+			CHECK(live_insert((void *)(changer->base + i * 96),
+					  (struct live_block){&sites[1], CHANGING_BORN + i}, &replaced));
+		for (uint64_t i = 0; i < CHANGING_BLOCKS; i++)
+			CHECK(live_remove((void *)(changer->base + i * 96), true).site == &sites[1]);
+	}
+	return NULL;
+}
+
+/* Each block seen once, whatever the samples do to the shards meanwhile: a snapshot
+   copies a shard without its lock and again when the shard changed. */
+static void check_snapshot(struct live_block *blocks, size_t capacity)
+{
+	static bool seen[STABLE_BLOCKS];
+	memset(seen, 0, sizeof seen);
+	size_t count = live_snapshot(blocks, capacity);
+	CHECK(count <= capacity);
+	size_t stable = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (blocks[i].site == &sites[0]) {
+			CHECK(blocks[i].born < STABLE_BLOCKS && !seen[blocks[i].born]);
+			seen[blocks[i].born] = true;
+			stable++;
+		} else {
+			CHECK(blocks[i].site == &sites[1]);
+			CHECK(blocks[i].born >= CHANGING_BORN &&
+			      blocks[i].born < CHANGING_BORN + CHANGING_BLOCKS);
+		}
+	}
+	CHECK_UINT(stable, STABLE_BLOCKS);
+}
+
+static void test_snapshot_while_changing(void)
+{
+	uintptr_t stable_base = 0x7f1000000000;
+	struct live_block replaced;
+	for (uint64_t i = 0; i < STABLE_BLOCKS; i++)
+		CHECK(live_insert((void *)(stable_base + i * 80), (struct live_block){&sites[0], i},
+				  &replaced));
+	struct changer changers[2] = {{0x7f2000000000, false}, {0x7f3000000000, false}};
+	pthread_t threads[2];
+	for (int i = 0; i < 2; i++)
+		CHECK(pthread_create(&threads[i], NULL, change_blocks, &changers[i]) == 0);
+	enum { CAPACITY = STABLE_BLOCKS + 2 * CHANGING_BLOCKS + 16 };
+	static struct live_block blocks[CAPACITY];
+	for (int i = 0; i < SNAPSHOTS; i++)
+		check_snapshot(blocks, CAPACITY);
+	for (int i = 0; i < 2; i++) {
+		atomic_store(&changers[i].stop, true);
+		CHECK(pthread_join(threads[i], NULL) == 0);
+	}
+	for (uint64_t i = 0; i < STABLE_BLOCKS; i++)
+		CHECK(live_remove((void *)(stable_base + i * 80), true).born == i);
+}
+
 int main(void)
 {
 	CHECK_UINT(live_count(), 0);
@@ -332,6 +404,7 @@ int main(void)
 	test_address_given_out_again();
 	test_birth_and_snapshot();
 	test_slot_churn_keeps_live_block_visible();
+	test_snapshot_while_changing();
 	CHECK_UINT(live_count(), 0);
 	return 0;
 }
