@@ -88,6 +88,26 @@ static struct entry *find(struct entry *entries, size_t capacity, uintptr_t poin
 	return &entries[index];
 }
 
+/* Under the shard's lock, the writes live_snapshot may read meanwhile: atomic, as its
+   reads are, or the copy would race with them (ThreadSanitizer reports it). */
+static void store_block(struct entry *entry, struct live_block block)
+{
+	__atomic_store_n(&entry->block.site, block.site, __ATOMIC_RELAXED);
+	__atomic_store_n(&entry->block.born, block.born, __ATOMIC_RELAXED);
+}
+
+static void store_entry(struct entry *entry, struct entry from)
+{
+	__atomic_store_n(&entry->pointer, from.pointer, __ATOMIC_RELAXED);
+	store_block(entry, from.block);
+}
+
+/* Read by live_count without the lock. */
+static void add_count(struct shard *shard, size_t delta)
+{
+	__atomic_store_n(&shard->count, shard->count + delta, __ATOMIC_RELAXED);
+}
+
 /* Under the shard's lock, around a change to its entries. */
 static void begin_change(struct shard *shard)
 {
@@ -145,10 +165,10 @@ bool live_insert(const void *pointer, struct live_block block, struct live_block
 		begin_change(shard);
 		if (entry->pointer) {
 			*replaced = entry->block;
-			entry->block = block;
+			store_block(entry, block);
 		} else {
-			*entry = (struct entry){key, block};
-			shard->count++;
+			store_entry(entry, (struct entry){key, block});
+			add_count(shard, 1);
 			/* Only once the entry exists: free may then find it. */
 			filter_add_locked(filter_slot(key));
 		}
@@ -167,12 +187,12 @@ static void delete_at(struct shard *shard, size_t hole)
 		size_t home = hash_pointer(shard->entries[index].pointer) & mask;
 		/* Move the entry into the hole unless its home lies cyclically in (hole, index]. */
 		if (((index - home) & mask) >= ((index - hole) & mask)) {
-			shard->entries[hole] = shard->entries[index];
+			store_entry(&shard->entries[hole], shard->entries[index]);
 			hole = index;
 		}
 	}
-	shard->entries[hole] = (struct entry){0, {NULL, 0}};
-	shard->count--;
+	store_entry(&shard->entries[hole], (struct entry){0, {NULL, 0}});
+	add_count(shard, (size_t)-1);
 }
 
 static int lock(pthread_mutex_t *mutex, bool wait)

@@ -345,7 +345,10 @@ static void *change_blocks(void *argument)
 }
 
 /* Each block seen once, whatever the samples do to the shards meanwhile: a snapshot
-   copies a shard without its lock and again when the shard changed. */
+   copies a shard without its lock and again when the shard changed. The count, read
+   without the locks too, is within what the table can hold meanwhile. Under
+   ThreadSanitizer (scripts/test.sh), every write a snapshot or the count may meet
+   must be atomic. */
 static void check_snapshot(struct live_block *blocks, size_t capacity)
 {
 	static bool seen[STABLE_BLOCKS];
@@ -365,6 +368,8 @@ static void check_snapshot(struct live_block *blocks, size_t capacity)
 		}
 	}
 	CHECK_UINT(stable, STABLE_BLOCKS);
+	uint64_t live = live_count();
+	CHECK(live >= STABLE_BLOCKS && live <= STABLE_BLOCKS + 2 * CHANGING_BLOCKS);
 }
 
 static void test_snapshot_while_changing(void)
