@@ -9,11 +9,12 @@
 
 #define SHARD_COUNT 64
 #define INITIAL_SLOTS 256
-/* A thread's sites and stacks go to the shard it is given at its first sample, in
-   turn, so that two threads that sample the same stack never wait for each other's
-   sample: a lock whose holder is preempted holds its waiter for a scheduler tick
-   (docs/performance.md, "The endpoint under a scraper"). Threads share a shard only
-   when more than SHARD_COUNT of them sample. */
+/* A thread's sites and stacks go to the shard it is given, in turn, at its first
+   sample or first new lifetime count, so that two threads that sample the same stack
+   never wait for each other's sample: a lock whose holder is preempted holds its
+   waiter for a scheduler tick (docs/performance.md, "The endpoint under a scraper").
+   A shard is never given back, so threads share one once more than SHARD_COUNT have
+   been given one, exited threads included. */
 static atomic_uint next_thread_shard;
 /* The thread's shard plus one; 0 until it has one. */
 static __thread uint8_t thread_shard TLS_MODEL;
