@@ -88,7 +88,8 @@ static int fetch_profile(const char *path)
 	strncpy(address.sun_path, path, sizeof address.sun_path - 1);
 	if (client < 0 || connect(client, (struct sockaddr *)&address, sizeof address) != 0)
 		return 0;
-	static const char request[] = "GET /debug/pprof/heap HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+	static const char request[] =
+		"GET /debug/pprof/heap HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
 	int ok = write(client, request, sizeof request - 1) == (ssize_t)(sizeof request - 1);
 	char head[16] = {0};
 	ok = ok && read(client, head, sizeof head - 1) > 0 && strncmp(head, "HTTP/1.1 200", 12) == 0;
@@ -116,6 +117,7 @@ int main(int argc, char **argv)
 	atomic_store(&requesting, 0);
 	atomic_store(&allocating, 0);
 	pthread_join(allocator, NULL);
-	printf("%s, %s\n", answered ? "answered" : "not answered", atomic_load(&held_up) ? "held up" : "not held up");
+	printf("%s, %s\n", answered ? "answered" : "not answered",
+	       atomic_load(&held_up) ? "held up" : "not held up");
 	return !answered || atomic_load(&held_up);
 }
