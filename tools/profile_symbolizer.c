@@ -243,7 +243,7 @@ static bool symbolize_mapping(struct rewrite *rw, const struct profile *prof, si
 		const struct profile_location *l = &prof->locations[i];
 		Perftools__Profiles__Location *location = rw->message->location[i];
 		struct lookup_context lookup = {rw, NULL, 0, 0, false, false};
-		symbolizer_lookup(rw->symbolizer, l->address, add_frame, &lookup);
+		symbolizer_lookup(rw->symbolizer, mapping->start, l->address, add_frame, &lookup);
 		if (!lookup.n_lines) {
 			stats->locations_unresolved++;
 			continue;

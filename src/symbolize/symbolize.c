@@ -22,6 +22,8 @@ struct unit_functions {
 
 /* What the symbolizer keeps per module, in the module's userdata slot. */
 struct module_data {
+	Dwfl_Module *module;
+	uint64_t start;      /* of the mapping it was added for */
 	bool embedded_dwarf; /* the module's own file carries DWARF */
 	bool symbols_tried, has_symbols;
 	struct symbol_table table;
@@ -185,6 +187,8 @@ bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uin
 		struct module_data *data = calloc(1, sizeof *data);
 		if (!data)
 			return false;
+		data->module = module;
+		data->start = start;
 		data->embedded_dwarf = embedded_dwarf;
 		data->next = symbolizer->modules;
 		symbolizer->modules = data;
@@ -569,15 +573,28 @@ static unsigned inlined_frames(struct symbolizer *symbolizer, Dwfl_Module *modul
 	return frames;
 }
 
-static unsigned lookup_uncached(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
-				void *context)
+/* The module added for the mapping at `start`; libdw's module at `pc` for a mapping
+   not added. Not libdw's first: one library loaded, unloaded and loaded again at
+   another address is two modules whose images overlap, and libdw answers an address
+   of the first with the second, where it lies in data (torture seed 2033). */
+static Dwfl_Module *module_of(struct symbolizer *symbolizer, uint64_t start, uint64_t pc)
+{
+	for (struct module_data *data = symbolizer->modules; data; data = data->next) {
+		if (data->start == start)
+			return data->module;
+	}
+	return symbolizer->dw->dwfl_addrmodule(symbolizer->dwfl, pc);
+}
+
+static unsigned lookup_uncached(struct symbolizer *symbolizer, uint64_t start, uint64_t pc,
+				symbolize_callback *callback, void *context)
 {
 	const struct libdw_api *dw = symbolizer->dw;
 	if (symbolizer->reporting) {
 		dw->dwfl_report_end(symbolizer->dwfl, NULL, NULL);
 		symbolizer->reporting = false;
 	}
-	Dwfl_Module *module = dw->dwfl_addrmodule(symbolizer->dwfl, pc);
+	Dwfl_Module *module = module_of(symbolizer, start, pc);
 	if (!module)
 		return 0;
 	struct module_data *data = module_data_of(symbolizer, module);
@@ -609,19 +626,19 @@ static void add_to_entry(void *context, const struct symbolized_frame *frame)
 	filling->failed |= !frame_cache_add(filling->entry, frame);
 }
 
-unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
-			   void *context)
+unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t start, uint64_t pc,
+			   symbolize_callback *callback, void *context)
 {
 	const struct frame_cache_entry *known = frame_cache_find(&symbolizer->frames, pc);
 	if (known)
 		return frame_cache_replay(known, callback, context);
 	struct entry_filling filling = {frame_cache_entry_create(pc), false};
 	if (filling.entry)
-		lookup_uncached(symbolizer, pc, add_to_entry, &filling);
+		lookup_uncached(symbolizer, start, pc, add_to_entry, &filling);
 	if (!filling.entry || filling.failed) {
 		if (filling.entry)
 			frame_cache_entry_free(filling.entry);
-		return lookup_uncached(symbolizer, pc, callback, context);
+		return lookup_uncached(symbolizer, start, pc, callback, context);
 	}
 	unsigned count = frame_cache_replay(filling.entry, callback, context);
 	frame_cache_store(&symbolizer->frames, filling.entry);

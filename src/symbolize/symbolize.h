@@ -39,11 +39,12 @@ void symbolizer_without_function_index(struct symbolizer *symbolizer);
 bool symbolizer_add_mapping(struct symbolizer *symbolizer, const char *path, uint64_t start, uint64_t limit,
 			    uint64_t file_offset);
 
-/* Calls `callback` for each frame at `pc`, innermost inlined function first, the
-   function containing pc last. Returns the number of frames (0: nothing known).
-   What is found is kept: an address is looked up in libdw once per symbolizer, so
-   a mapping must not be replaced by another at the same addresses. */
-unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t pc, symbolize_callback *callback,
-			   void *context);
+/* Calls `callback` for each frame at `pc` of the mapping added at `start`, innermost
+   inlined function first, the function containing pc last. Returns the number of
+   frames (0: nothing known). What is found is kept: an address is looked up in libdw
+   once per symbolizer, so a mapping must not be replaced by another at the same
+   addresses. */
+unsigned symbolizer_lookup(struct symbolizer *symbolizer, uint64_t start, uint64_t pc,
+			   symbolize_callback *callback, void *context);
 
 #endif

@@ -497,7 +497,7 @@ static unsigned name_frames(const struct module *module, uint64_t pc, symbolize_
 	if (!options.symbolize)
 		return 0;
 	struct symbolizer *symbolizer = symbolizer_for(module);
-	return symbolizer ? symbolizer_lookup(symbolizer, pc, callback, context) : 0;
+	return symbolizer ? symbolizer_lookup(symbolizer, module->start, pc, callback, context) : 0;
 }
 
 /* Symbolizes `pc` in `module` into Line entries of `location`; the number of frames. */

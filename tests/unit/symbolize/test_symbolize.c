@@ -53,10 +53,18 @@ static void collect_frame(void *context, const struct symbolized_frame *frame)
 	copy->start_line = frame->start_line;
 }
 
+struct text_segment {
+	uintptr_t start, limit;
+	uint64_t file_offset;
+};
+
+/* The program's own, as add_own_executable adds it. */
+static struct text_segment text;
+
 static struct frames look_up(uintptr_t pc)
 {
 	struct frames frames = {0};
-	unsigned count = symbolizer_lookup(symbolizer, pc, collect_frame, &frames);
+	unsigned count = symbolizer_lookup(symbolizer, text.start, pc, collect_frame, &frames);
 	CHECK_UINT(count, frames.count);
 	return frames;
 }
@@ -77,11 +85,6 @@ static void check_frames(uintptr_t pc, const struct expected_frame *expected, un
 		}
 	}
 }
-
-struct text_segment {
-	uintptr_t start, limit;
-	uint64_t file_offset;
-};
 
 /* The executable segment of the main program, as modules.c would describe it. */
 static int find_text_segment(struct dl_phdr_info *info, size_t size, void *data)
@@ -111,10 +114,8 @@ static void add_own_executable(void)
 	ssize_t length = readlink("/proc/self/exe", executable_path, sizeof executable_path - 1);
 	CHECK(length > 0);
 	executable_path[length] = '\0';
-	struct text_segment segment = {0};
-	CHECK(dl_iterate_phdr(find_text_segment, &segment) == 1);
-	CHECK(symbolizer_add_mapping(symbolizer, executable_path, segment.start, segment.limit,
-				     segment.file_offset));
+	CHECK(dl_iterate_phdr(find_text_segment, &text) == 1);
+	CHECK(symbolizer_add_mapping(symbolizer, executable_path, text.start, text.limit, text.file_offset));
 }
 
 static void find_fixture_sources(void)
@@ -219,6 +220,24 @@ static void test_cpp_template(void)
 	check_frames(fixture_capture.pc, expected, 1);
 }
 
+/* The program's file added again a page higher, as a library unloaded and loaded
+   again elsewhere is: the two images overlap, and libdw's module for an address of
+   the first mapping is the second. An address of the first mapping looked up after
+   is still named from the first (torture seed 2033: it had no name). */
+static void test_same_file_mapped_again(void)
+{
+	struct symbolizer *reloaded = symbolizer_create(libdw_api_load());
+	CHECK(reloaded);
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	CHECK(symbolizer_add_mapping(reloaded, executable_path, text.start, text.limit, text.file_offset));
+	CHECK(symbolizer_add_mapping(reloaded, executable_path, text.start + page, text.limit + page,
+				     text.file_offset));
+	struct frames frames = {0};
+	CHECK_UINT(symbolizer_lookup(reloaded, text.start, fixture_capture.pc, collect_frame, &frames), 1);
+	CHECK_STR(frames.frame[0].function, "static_function");
+	symbolizer_destroy(reloaded);
+}
+
 static void test_unknown_addresses(void)
 {
 	for (int round = 0; round < 2; round++) {
@@ -265,7 +284,7 @@ static void test_function_index_agrees(void)
 	unsigned deepest = 0;
 	for (uintptr_t pc = segment.start; pc < segment.limit; pc++) {
 		struct frames indexed = look_up(pc), scanned = {0};
-		symbolizer_lookup(reference, pc, collect_frame, &scanned);
+		symbolizer_lookup(reference, segment.start, pc, collect_frame, &scanned);
 		if (!same_frames(&indexed, &scanned))
 			CHECK_FAILED("at %#lx: %u frames with the index, %u without; innermost %s / %s",
 				     (unsigned long)pc, indexed.count, scanned.count,
@@ -459,6 +478,7 @@ int main(void)
 	CHECK(symbolizer);
 	add_own_executable();
 	test_static_function();
+	test_same_file_mapped_again();
 	test_inlined_functions();
 	test_cloned_function();
 	test_cpp_method();
