@@ -8,8 +8,16 @@
 #include "thread_state.h"
 
 #define SHARD_COUNT 64
-#define SHARD_SHIFT 58 /* 64 - log2(SHARD_COUNT) */
 #define INITIAL_SLOTS 256
+/* A thread's sites and stacks go to the shard it is given, in turn, at its first
+   sample or first new lifetime count, so that two threads that sample the same stack
+   never wait for each other's sample: a lock whose holder is preempted holds its
+   waiter for a scheduler tick (docs/performance.md, "The endpoint under a scraper").
+   A shard is never given back, so threads share one once more than SHARD_COUNT have
+   been given one, exited threads included. */
+static atomic_uint next_thread_shard;
+/* The thread's shard plus one; 0 until it has one. */
+static __thread uint8_t thread_shard TLS_MODEL;
 /* Per-thread memos of recently used sites and stacks. A hot allocation site costs no
    lock; a new size at a known stack skips the stack table. Each entry keeps its keys,
    so a miss is decided without touching the shared site it names. */
@@ -170,6 +178,7 @@ static struct stack *intern_stack(struct shard *shard, const struct stack_key *k
 		return NULL;
 	stack->hash = key->hash;
 	stack->depth = key->depth;
+	stack->shard = (uint8_t)(shard - shards);
 	memcpy(stack->pcs, key->pcs, key->depth * sizeof *key->pcs);
 	fill(table, slot, key->hash, stack);
 	counter_add(&shard->stack_count, 1); /* one writer: the lock holder */
@@ -213,13 +222,22 @@ static struct site *record_locked(struct shard *shard, struct stack *stack, size
 	return site;
 }
 
-/* Stacks and their sites share the shard chosen by the stack hash's top bits (the
-   tables use the low bits), so one lock covers both. `stack` is the interned stack
-   when the caller knows it. */
+static struct shard *own_shard(void)
+{
+	if (!thread_shard) {
+		unsigned turn = atomic_fetch_add_explicit(&next_thread_shard, 1, memory_order_relaxed);
+		thread_shard = (uint8_t)(turn % SHARD_COUNT + 1);
+	}
+	return &shards[thread_shard - 1];
+}
+
+/* Stacks and their sites share the thread's shard, so one lock covers both. `stack`
+   is the interned stack when the caller knows it: the thread's memo only holds
+   stacks of its own shard. */
 static struct site *record(const struct stack_key *key, struct stack *stack, size_t size, size_t rate,
 			   const char *thread)
 {
-	struct shard *shard = &shards[key->hash >> SHARD_SHIFT];
+	struct shard *shard = own_shard();
 	struct site *site = NULL;
 	pthread_mutex_lock(&shard->lock);
 	if (!stack)
@@ -275,33 +293,42 @@ static struct lifetime_count *lifetime_at(const struct site *site, uint64_t buck
 	return count && count->bucket == bucket ? count : NULL;
 }
 
-/* The link before which a count at `bucket` belongs; the shard's lock held. */
-static _Atomic(struct lifetime_count *) *lifetime_link(struct site *site, uint64_t bucket)
+/* The site's count at `spare`'s bucket: `spare`, linked in before the first count of a
+   longer bucket, or the count another thread linked in first. Without a lock: counts
+   are only ever inserted, so a failed exchange resumes from the same link. */
+static struct lifetime_count *link_lifetime(struct site *site, struct lifetime_count *spare)
 {
 	_Atomic(struct lifetime_count *) *link = &site->lifetimes;
-	struct lifetime_count *count;
-	while ((count = atomic_load_explicit(link, memory_order_relaxed)) && count->bucket < bucket)
-		link = &count->next;
-	return link;
+	for (;;) {
+		struct lifetime_count *count = atomic_load_explicit(link, memory_order_acquire);
+		if (count && count->bucket < spare->bucket) {
+			link = &count->next;
+			continue;
+		}
+		if (count && count->bucket == spare->bucket)
+			return count;
+		atomic_init(&spare->next, count);
+		/* Release: a free walking the list sees the node whole. */
+		if (atomic_compare_exchange_weak_explicit(link, &count, spare, memory_order_release,
+							  memory_order_relaxed))
+			return spare;
+	}
 }
 
-/* The site's count at `bucket`, created under its shard's lock (whose arena it comes
-   from); NULL when the lock was not free and `wait` false, or memory ran out. */
+/* The site's count at `bucket`, made in the freeing thread's own shard's arena, not the
+   site's, whose lock the site's thread holds while it samples. NULL when that lock was
+   not free and `wait` false, or memory ran out. */
 static struct lifetime_count *add_lifetime(struct site *site, uint64_t bucket, bool wait)
 {
-	struct shard *shard = &shards[site->stack->hash >> SHARD_SHIFT];
+	struct shard *shard = own_shard();
 	if ((wait ? pthread_mutex_lock(&shard->lock) : pthread_mutex_trylock(&shard->lock)) != 0)
 		return NULL;
-	struct lifetime_count *count = lifetime_at(site, bucket);
-	if (!count && (count = arena_alloc(&shard->arena, sizeof *count))) {
-		_Atomic(struct lifetime_count *) *link = lifetime_link(site, bucket);
-		count->bucket = bucket;
-		atomic_init(&count->next, atomic_load_explicit(link, memory_order_relaxed));
-		/* Release: a free walking the list without the lock sees the node whole. */
-		atomic_store_explicit(link, count, memory_order_release);
-	}
+	struct lifetime_count *spare = arena_alloc(&shard->arena, sizeof *spare);
 	pthread_mutex_unlock(&shard->lock);
-	return count;
+	if (!spare)
+		return NULL;
+	spare->bucket = bucket;
+	return link_lifetime(site, spare);
 }
 
 /* Release: a dump that sees the lifetime sees the free counted before it (ages.c). */
@@ -333,8 +360,7 @@ struct site *sites_first(void)
 
 struct site *sites_next(const struct site *site)
 {
-	return site->next_site ? site->next_site
-			       : first_from((unsigned)(site->stack->hash >> SHARD_SHIFT) + 1);
+	return site->next_site ? site->next_site : first_from((unsigned)site->stack->shard + 1);
 }
 
 struct sites_counts sites_counts(void)

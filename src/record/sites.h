@@ -18,6 +18,7 @@ struct stack {
 	/* Set once every pc is known to lie in a module the profile will describe
 	   (recorder.c): a stack seen again needs no check. */
 	_Atomic bool modules_known;
+	uint8_t shard; /* whose arena and tables hold it (sites.c) */
 	uintptr_t pcs[];
 };
 
@@ -48,7 +49,7 @@ struct site {
 	struct site *next_site; /* the next older site of its shard (sites.c) */
 	/* Its frees by lifetime, shortest bucket first, so that the frees of short-lived
 	   blocks, the most frequent, find their count in a step or two; nodes are
-	   inserted in order under the shard's lock and never removed. */
+	   inserted in order, without a lock, and never removed. */
 	_Atomic(struct lifetime_count *) lifetimes;
 };
 
@@ -59,9 +60,9 @@ struct site *sites_record_alloc(const uintptr_t *pcs, unsigned depth, size_t siz
 				const char *thread);
 
 /* Counts one free of a block of `site` that lived `lifetime` (a bucket). The first
-   free at a bucket takes the site's shard lock, or with `wait` false only tries it:
-   a free that cannot wait (a signal handler's, inside the profiler) is then counted
-   without its lifetime, which the profile shows as 0. */
+   free at a bucket takes the freeing thread's shard lock, or with `wait` false only
+   tries it: a free that cannot wait (a signal handler's, inside the profiler) is then
+   counted without its lifetime, which the profile shows as 0. */
 void sites_record_free(struct site *site, uint64_t lifetime, bool wait);
 
 /* Every site created so far: for (site = sites_first(); site; site = sites_next(site)).

@@ -1,7 +1,10 @@
 #include "describe.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "common/hash_map.h"
 #include "record/sampler.h"
 
 static const char *const sample_types[] = {"alloc_objects", "alloc_space", "inuse_objects", "inuse_space"};
@@ -53,6 +56,45 @@ static void print_site(struct pprof_buffer *text, const struct ranked_site *rank
 	}
 }
 
+/* A stack and size, whichever threads' sites and rates it was sampled in: each thread
+   keeps sites of its own (record/sites.c), and a person reads a row per stack. */
+struct rows {
+	struct hash_map map;
+	struct ranked_site *rows; /* by the map's index; `site` is the first one seen */
+	size_t capacity;
+};
+
+static bool same_row(const void *context, const void *key, uint32_t index)
+{
+	const struct site *site = key, *first = ((const struct rows *)context)->rows[index].site;
+	return first->size == site->size && first->stack->depth == site->stack->depth &&
+	       memcmp(first->stack->pcs, site->stack->pcs, site->stack->depth * sizeof *site->stack->pcs) ==
+		       0;
+}
+
+/* Adds the site's values to its row; false when out of memory. */
+static bool add_to_row(struct rows *rows, const struct site *site, const uint64_t values[4])
+{
+	uint64_t hash = hash_map_hash_u64(site->stack->hash ^ site->size * 0x9e3779b97f4a7c15ULL);
+	bool added;
+	uint32_t index = hash_map_add(&rows->map, hash, same_row, rows, site, &added);
+	if (index == HASH_MAP_ABSENT)
+		return false;
+	if (added && index >= rows->capacity) {
+		size_t capacity = rows->capacity ? 2 * rows->capacity : 256;
+		struct ranked_site *grown = realloc(rows->rows, capacity * sizeof *grown);
+		if (!grown)
+			return false;
+		rows->rows = grown;
+		rows->capacity = capacity;
+	}
+	if (added)
+		rows->rows[index] = (struct ranked_site){.site = site};
+	for (unsigned i = 0; i < 4; i++)
+		rows->rows[index].values[i] += values[i];
+	return true;
+}
+
 void describe_top_sites(struct pprof_buffer *text, const struct profile_request *request,
 			unsigned sample_index, unsigned count)
 {
@@ -60,12 +102,20 @@ void describe_top_sites(struct pprof_buffer *text, const struct profile_request 
 	unsigned ranked_count = 0;
 	if (count > DESCRIBE_MAX_SITES)
 		count = DESCRIBE_MAX_SITES;
-	uint64_t sampled;
+	struct rows rows = {.capacity = 0};
+	uint64_t values[4], sampled;
 	for (const struct site *site = sites_first(); site && count; site = sites_next(site)) {
-		struct ranked_site candidate = {.site = site};
-		if (profile_site_values(site, request, candidate.values, &sampled))
-			rank(ranked, &ranked_count, count, sample_index, &candidate);
+		if (profile_site_values(site, request, values, &sampled) &&
+		    !add_to_row(&rows, site, values)) {
+			pprof_printf(text, "# out of memory\n");
+			break;
+		}
 	}
+	/* A row the map has but whose array could not grow is the failed one. */
+	for (uint32_t i = 0; i < rows.map.count && i < rows.capacity; i++)
+		rank(ranked, &ranked_count, count, sample_index, &rows.rows[i]);
+	hash_map_free(&rows.map);
+	free(rows.rows);
 	pprof_printf(text,
 		     "# the %u sites with the most %s, estimated from samples taken every %" PRIu64
 		     " bytes on average\n",

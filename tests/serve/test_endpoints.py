@@ -60,6 +60,22 @@ def check_text(address):
               f"{name}?debug=1 does not list the most {order} first: {ranked}")
 
 
+def check_threads_in_one_row(directory):
+    """Each thread samples into sites of its own: ?debug=1 still shows a stack and size
+    that eight threads allocated at as one row, with all their blocks."""
+    program = Program(dict(EXACT, HEAPPROF_OUT=os.path.join(directory, "pool.pb.gz")))
+    try:
+        program.command("pool 8 50 3000")
+        body = request(program.address(), "/debug/pprof/heap?debug=1").text()
+        rows = re.split(r"^(?=\d+ bytes in )", body, flags=re.M)
+        pool = [row for row in rows if "pool_work" in row]
+        check(len(pool) == 1 and pool[0].startswith("1200000 bytes in 400 objects in use"),
+              f"pool_work's rows:\n{''.join(pool)}")
+        program.finish()
+    finally:
+        program.kill()
+
+
 def check_profiles(address, directory):
     heap = save_profile(address, "/debug/pprof/heap", os.path.join(directory, "heap.pb.gz"))
     check(rows(heap, "inuse_space").get("keep_work") == 100 * 4096, f"heap: {rows(heap, 'inuse_space')}")
@@ -186,6 +202,7 @@ def check_ipv6(directory):
 
 with scratch_dir() as directory:
     check_ipv6(directory)
+    check_threads_in_one_row(directory)
     env = dict(EXACT, HEAPPROF_DUMP_SIGNAL="SIGUSR2", HEAPPROF_OUT=os.path.join(directory, "dump.%n.pb.gz"))
     program = Program(env)
     try:

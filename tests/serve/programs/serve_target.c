@@ -1,6 +1,8 @@
 /* A program to serve profiles from: it reads commands from stdin, one a line, and
    answers each with "done <command>" on stdout, until stdin closes.
      keep N SIZE     allocates N blocks of SIZE bytes in keep_work and keeps them
+     pool T N SIZE   T threads each allocate N blocks of SIZE bytes in pool_work and
+                     keep them
      window N SIZE   the same in window_work
      release         frees every block kept so far
      churn MS        allocates and frees in churn_work for MS milliseconds
@@ -14,6 +16,7 @@
      exit STATUS     exits with STATUS
    With arguments, each is run as a command before stdin is read. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +45,38 @@ __attribute__((noinline)) static void keep_work(long count, long size)
 __attribute__((noinline)) static void window_work(long count, long size)
 {
 	KEEP(count, size);
+}
+
+struct pool_job {
+	long count, size;
+	void **blocks;
+};
+
+__attribute__((noinline)) static void pool_work(struct pool_job *job)
+{
+	for (long i = 0; i < job->count; i++) {
+		job->blocks[i] = malloc((size_t)job->size);
+		memset(job->blocks[i], 1, (size_t)job->size);
+	}
+}
+
+static void *pool_thread(void *job)
+{
+	pool_work(job);
+	return NULL;
+}
+
+/* The blocks are kept, apart from kept[], and never freed. */
+static void pool(long threads, long count, long size)
+{
+	pthread_t ids[64];
+	struct pool_job jobs[64];
+	for (long t = 0; t < threads && t < 64; t++) {
+		jobs[t] = (struct pool_job){count, size, calloc((size_t)count, sizeof(void *))};
+		pthread_create(&ids[t], NULL, pool_thread, &jobs[t]);
+	}
+	for (long t = 0; t < threads && t < 64; t++)
+		pthread_join(ids[t], NULL);
 }
 
 static double seconds_now(void)
@@ -101,8 +136,11 @@ static void run(char *line)
 	long first = 0, second = 0;
 	char copy[256];
 	snprintf(copy, sizeof copy, "%s", line);
+	long third = 0;
 	if (sscanf(line, "keep %ld %ld", &first, &second) == 2) {
 		keep_work(first, second);
+	} else if (sscanf(line, "pool %ld %ld %ld", &first, &second, &third) == 3) {
+		pool(first, second, third);
 	} else if (sscanf(line, "window %ld %ld", &first, &second) == 2) {
 		window_work(first, second);
 	} else if (strncmp(line, "release", 7) == 0) {

@@ -4,8 +4,11 @@
 
 #include "check.h"
 
-#define THREADS 8
+/* More threads than shards (64): some share one and race in it. */
+#define THREADS 72
+#define SHARDS 64
 #define SHARED_STACKS 3000
+#define BUCKETS 40
 #define ROUNDS 4
 /* The sampling rate of every site but test_rate_is_part_of_the_site's. */
 #define RATE 4096
@@ -211,8 +214,9 @@ static void shared_stack(uintptr_t index, uintptr_t stack[2])
 	stack[1] = 0x7f0000;
 }
 
-/* Every thread walks the same new stacks in the same order, so they race to create
-   each site and to grow the tables, while also counting on a stack of their own. */
+/* Every thread walks the same new stacks in the same order, so that threads sharing a
+   shard race to create each site and to grow the tables, while also counting on a
+   stack of their own. */
 static void *record_concurrently(void *argument)
 {
 	uintptr_t thread = (uintptr_t)argument;
@@ -233,6 +237,20 @@ static void *record_concurrently(void *argument)
 	return NULL;
 }
 
+/* Each shared stack's allocations and frees over every thread's site for it. */
+static void sum_shared(uint64_t allocs[SHARED_STACKS], uint64_t frees[SHARED_STACKS])
+{
+	for (const struct site *site = sites_first(); site; site = sites_next(site)) {
+		uintptr_t index = site->stack->pcs[0] - 0x700000;
+		if (site->stack->depth != 2 || site->stack->pcs[1] != 0x7f0000 || index >= SHARED_STACKS)
+			continue;
+		allocs[index] += site->alloc_objects;
+		frees[index] += site->free_objects;
+	}
+}
+
+/* A thread samples into a shard of its own, so threads sampling the same stacks make
+   a site each, until they outnumber the shards and share. */
 static void test_concurrent_recording(void)
 {
 	struct sites_counts before = sites_counts();
@@ -244,21 +262,64 @@ static void test_concurrent_recording(void)
 		CHECK(pthread_join(threads[i], NULL) == 0);
 	pthread_barrier_destroy(&start_together);
 
-	CHECK_UINT(sites_counts().stacks, before.stacks + SHARED_STACKS + THREADS);
-	CHECK_UINT(sites_counts().sites, before.sites + SHARED_STACKS + THREADS);
+	/* Consecutive threads take consecutive shards: THREADS of them cover all SHARDS. */
+	CHECK_UINT(sites_counts().stacks, before.stacks + SHARDS * SHARED_STACKS + THREADS);
+	CHECK_UINT(sites_counts().sites, before.sites + SHARDS * SHARED_STACKS + THREADS);
 	CHECK_UINT(listed_count(), sites_counts().sites);
+	static uint64_t allocs[SHARED_STACKS], frees[SHARED_STACKS];
+	sum_shared(allocs, frees);
 	for (uintptr_t index = 0; index < SHARED_STACKS; index++) {
-		uintptr_t stack[2];
-		shared_stack(index, stack);
-		struct site *shared = sites_record_alloc(stack, 2, 64, RATE, NULL);
-		CHECK_UINT(shared->alloc_objects, THREADS * ROUNDS + 1);
-		CHECK_UINT(shared->free_objects, THREADS * ROUNDS / 2);
+		CHECK_UINT(allocs[index], THREADS * ROUNDS);
+		CHECK_UINT(frees[index], THREADS * ROUNDS / 2);
 	}
 	for (size_t i = 0; i < THREADS; i++) {
 		CHECK_UINT(own_sites[i]->alloc_objects, ROUNDS * SHARED_STACKS);
 		CHECK_UINT(times_listed(own_sites[i]), 1);
 		for (size_t j = 0; j < i; j++)
 			CHECK(own_sites[i] != own_sites[j]);
+	}
+}
+
+#define FREED_SITES 200
+static struct site *freed_sites[FREED_SITES];
+
+/* For each site in turn, every thread counts a free at every bucket from the same
+   moment and in the same order, so that they race to link each bucket's count. */
+static void *free_concurrently(void *argument)
+{
+	(void)argument;
+	for (unsigned i = 0; i < FREED_SITES; i++) {
+		pthread_barrier_wait(&start_together);
+		for (uint64_t bucket = 0; bucket < BUCKETS; bucket++)
+			sites_record_free(freed_sites[i], bucket, true);
+	}
+	return NULL;
+}
+
+/* A site's list of lifetime counts is linked without a lock: each bucket once, in
+   order, every free counted at its bucket. */
+static void test_concurrent_lifetimes(void)
+{
+	for (uintptr_t i = 0; i < FREED_SITES; i++) {
+		uintptr_t stack[] = {0x40a000 + i, 0x40b000};
+		freed_sites[i] = sites_record_alloc(stack, 2, 64, RATE, NULL);
+	}
+	pthread_t threads[THREADS];
+	CHECK(pthread_barrier_init(&start_together, NULL, THREADS) == 0);
+	for (uintptr_t i = 0; i < THREADS; i++)
+		CHECK(pthread_create(&threads[i], NULL, free_concurrently, (void *)i) == 0);
+	for (size_t i = 0; i < THREADS; i++)
+		CHECK(pthread_join(threads[i], NULL) == 0);
+	pthread_barrier_destroy(&start_together);
+
+	for (unsigned i = 0; i < FREED_SITES; i++) {
+		uint64_t bucket = 0;
+		for (const struct lifetime_count *count = freed_sites[i]->lifetimes; count;
+		     count = count->next)
+			CHECK_UINT(count->bucket, bucket++);
+		CHECK_UINT(bucket, BUCKETS);
+		for (bucket = 0; bucket < BUCKETS; bucket++)
+			CHECK_UINT(frees_at(freed_sites[i], bucket), THREADS);
 	}
 }
 
@@ -274,5 +335,6 @@ int main(void)
 	test_one_stack_many_sizes();
 	test_many_sites();
 	test_concurrent_recording();
+	test_concurrent_lifetimes();
 	return 0;
 }
