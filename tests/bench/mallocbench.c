@@ -20,8 +20,9 @@
    every 16 operations and FILE gets a line "THREAD START_NS LENGTH_NS WAITED"
    (CLOCK_MONOTONIC) for every interval of 100 us or more between two readings: the
    moments a thread made no progress (run.py scrape). WAITED is 1 when the thread gave
-   up the processor itself since the previous such interval (a voluntary context
-   switch: it waited, for a lock say), 0 when it was only preempted. */
+   up the processor itself within the interval (a voluntary context switch: it waited,
+   for a lock say), 0 when it was only preempted. For that each reading also asks the
+   kernel for the thread's count of such switches, a system call per 16 operations. */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -49,7 +50,7 @@ struct worker {
 	uint64_t checksum;
 	struct gap *gaps; /* NULL unless MALLOCBENCH_GAPS is set */
 	size_t gap_count;
-	long voluntary_switches; /* at the last gap */
+	long voluntary_switches; /* at the last reading */
 };
 
 static int64_t monotonic_nanos(void)
@@ -63,15 +64,14 @@ static int64_t monotonic_nanos(void)
 static void note_gap(struct worker *worker, int64_t *last)
 {
 	int64_t now = monotonic_nanos();
+	struct rusage usage;
+	getrusage(RUSAGE_THREAD, &usage);
 	if (now - *last >= GAP_REPORTED_NANOS && worker->gap_count < GAPS_KEPT) {
-		struct rusage usage;
-		getrusage(RUSAGE_THREAD, &usage);
 		bool waited = usage.ru_nvcsw > worker->voluntary_switches;
-		worker->voluntary_switches = usage.ru_nvcsw;
 		worker->gaps[worker->gap_count++] = (struct gap){*last, now - *last, waited};
-		now = monotonic_nanos();
 	}
-	*last = now;
+	worker->voluntary_switches = usage.ru_nvcsw;
+	*last = monotonic_nanos();
 }
 
 /* xorshift64*: the same sequence everywhere, independent of the allocator. */
