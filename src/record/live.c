@@ -225,8 +225,8 @@ struct live_block live_remove(const void *pointer, bool wait)
 	return block;
 }
 
-/* Copies the shard's blocks after the `*count` already copied, without its lock;
-   false, with nothing counted, when its entries changed meanwhile. The entries are
+/* Copies the shard's blocks after the `*count` already copied, without taking its
+   lock; false, with nothing counted, when its entries changed meanwhile. The entries are
    read as atomics because a sample may be writing them. */
 static bool copy_unlocked(struct shard *shard, struct live_block *blocks, size_t capacity, size_t *count)
 {
@@ -252,20 +252,15 @@ static bool copy_unlocked(struct shard *shard, struct live_block *blocks, size_t
 	return true;
 }
 
-/* A shard that changes on every try is copied under its lock. Between tries the
-   copying thread gives way, so that a thread changing the shard gets ahead. */
+/* A shard that changes on every try is copied under its lock, where the copy cannot
+   fail: its entries change only under the lock. Between tries the copying thread gives
+   way, so that a thread changing the shard gets ahead. */
 #define SNAPSHOT_TRIES 64
 
 static void copy_locked(struct shard *shard, struct live_block *blocks, size_t capacity, size_t *count)
 {
 	pthread_mutex_lock(&shard->lock);
-	for (size_t slot = 0; slot < shard->capacity; slot++) {
-		if (!shard->entries[slot].pointer)
-			continue;
-		if (*count < capacity)
-			blocks[*count] = shard->entries[slot].block;
-		++*count;
-	}
+	copy_unlocked(shard, blocks, capacity, count);
 	pthread_mutex_unlock(&shard->lock);
 }
 

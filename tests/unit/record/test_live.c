@@ -324,22 +324,18 @@ static void test_slot_churn_keeps_live_block_visible(void)
 #define SNAPSHOTS 300
 #define CHANGING_BORN 1000000
 
-struct changer {
-	uintptr_t base;
-	_Atomic bool stop;
-};
-
-/* Inserts and removes enough blocks to grow shards and shift entries in them. */
+/* Inserts and removes enough blocks from `pointer` on to grow shards and shift entries
+   in them. */
 static void *change_blocks(void *argument)
 {
-	struct changer *changer = argument;
+	struct churn *changer = argument;
 	struct live_block replaced;
 	while (!atomic_load(&changer->stop)) {
 		for (uint64_t i = 0; i < CHANGING_BLOCKS; i++)
-			CHECK(live_insert((void *)(changer->base + i * 96),
+			CHECK(live_insert((void *)(changer->pointer + i * 96),
 					  (struct live_block){&sites[1], CHANGING_BORN + i}, &replaced));
 		for (uint64_t i = 0; i < CHANGING_BLOCKS; i++)
-			CHECK(live_remove((void *)(changer->base + i * 96), true).site == &sites[1]);
+			CHECK(live_remove((void *)(changer->pointer + i * 96), true).site == &sites[1]);
 	}
 	return NULL;
 }
@@ -379,7 +375,7 @@ static void test_snapshot_while_changing(void)
 	for (uint64_t i = 0; i < STABLE_BLOCKS; i++)
 		CHECK(live_insert((void *)(stable_base + i * 80), (struct live_block){&sites[0], i},
 				  &replaced));
-	struct changer changers[2] = {{0x7f2000000000, false}, {0x7f3000000000, false}};
+	struct churn changers[2] = {{0x7f2000000000, false}, {0x7f3000000000, false}};
 	pthread_t threads[2];
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&threads[i], NULL, change_blocks, &changers[i]) == 0);

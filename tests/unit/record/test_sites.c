@@ -208,6 +208,18 @@ static void test_many_sites(void)
 static pthread_barrier_t start_together;
 static struct site *own_sites[THREADS];
 
+/* THREADS threads of `work`, each given its index, which may wait at start_together. */
+static void run_together(void *(*work)(void *))
+{
+	pthread_t threads[THREADS];
+	CHECK(pthread_barrier_init(&start_together, NULL, THREADS) == 0);
+	for (uintptr_t i = 0; i < THREADS; i++)
+		CHECK(pthread_create(&threads[i], NULL, work, (void *)i) == 0);
+	for (size_t i = 0; i < THREADS; i++)
+		CHECK(pthread_join(threads[i], NULL) == 0);
+	pthread_barrier_destroy(&start_together);
+}
+
 static void shared_stack(uintptr_t index, uintptr_t stack[2])
 {
 	stack[0] = 0x700000 + index;
@@ -254,13 +266,7 @@ static void sum_shared(uint64_t allocs[SHARED_STACKS], uint64_t frees[SHARED_STA
 static void test_concurrent_recording(void)
 {
 	struct sites_counts before = sites_counts();
-	pthread_t threads[THREADS];
-	CHECK(pthread_barrier_init(&start_together, NULL, THREADS) == 0);
-	for (uintptr_t i = 0; i < THREADS; i++)
-		CHECK(pthread_create(&threads[i], NULL, record_concurrently, (void *)i) == 0);
-	for (size_t i = 0; i < THREADS; i++)
-		CHECK(pthread_join(threads[i], NULL) == 0);
-	pthread_barrier_destroy(&start_together);
+	run_together(record_concurrently);
 
 	/* Consecutive threads take consecutive shards: THREADS of them cover all SHARDS. */
 	CHECK_UINT(sites_counts().stacks, before.stacks + SHARDS * SHARED_STACKS + THREADS);
@@ -304,13 +310,7 @@ static void test_concurrent_lifetimes(void)
 		uintptr_t stack[] = {0x40a000 + i, 0x40b000};
 		freed_sites[i] = sites_record_alloc(stack, 2, 64, RATE, NULL);
 	}
-	pthread_t threads[THREADS];
-	CHECK(pthread_barrier_init(&start_together, NULL, THREADS) == 0);
-	for (uintptr_t i = 0; i < THREADS; i++)
-		CHECK(pthread_create(&threads[i], NULL, free_concurrently, (void *)i) == 0);
-	for (size_t i = 0; i < THREADS; i++)
-		CHECK(pthread_join(threads[i], NULL) == 0);
-	pthread_barrier_destroy(&start_together);
+	run_together(free_concurrently);
 
 	for (unsigned i = 0; i < FREED_SITES; i++) {
 		uint64_t bucket = 0;
