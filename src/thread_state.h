@@ -9,8 +9,6 @@
 
 #define TLS_MODEL __attribute__((tls_model("initial-exec")))
 
-#define DEFERRED_FREES 16
-
 /* A value only its own thread writes and other threads may read: relaxed atomics,
    which compile to plain loads and stores on x86-64 (no lock prefix) yet are not
    data races. */
@@ -104,10 +102,6 @@ struct thread_state {
 	   which may be 16 KiB in all. Given at registration; NULL when there was no
 	   memory for one (its samples are then dropped). */
 	uintptr_t *capture_buffer;
-	/* Frees of sampled blocks that arrived while busy (a signal handler); completed,
-	   block release included, when the thread leaves the profiler. */
-	unsigned deferred_count;
-	void *deferred[DEFERRED_FREES];
 };
 
 extern __thread struct thread_state thread_state TLS_MODEL __attribute__((visibility("hidden")));

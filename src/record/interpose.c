@@ -35,7 +35,9 @@ SLOW_PATH bool interpose_free_slow(void *pointer)
 	if (bootstrap_owns(pointer) || !pointer)
 		return false;
 	thread_count_free(pointer);
-	return !live_maybe_sampled(pointer) || recorder_free(pointer);
+	if (live_maybe_sampled(pointer))
+		recorder_free(pointer);
+	return true;
 }
 
 EXPORT void free(void *pointer)

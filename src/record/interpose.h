@@ -45,9 +45,8 @@ static inline __attribute__((always_inline)) void *interpose_recorded(void *poin
 SLOW_PATH bool interpose_free_slow(void *pointer);
 
 /* Before a free releases `pointer`: counts the free and records it if the block was
-   sampled. True when the block goes to the allocator now; false for NULL, bootstrap
-   blocks and a free deferred until the thread leaves the profiler. The fast path is
-   a block the filter does not flag. The filter also flags NULL and bootstrap blocks,
+   sampled. True when the block goes to the allocator; false for NULL and bootstrap
+   blocks. The fast path is a block the filter does not flag. The filter also flags NULL and bootstrap blocks,
    and an unregistered thread's mask points every block at a flagged slot, so none of
    them needs a test of its own. */
 static inline bool interpose_may_release(void *pointer)

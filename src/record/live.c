@@ -2,27 +2,38 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <stddef.h>
 
 #include "arena.h"
 
 #define SHARD_COUNT 256
 #define INITIAL_SLOTS 64
 #define FILTER_SLOTS ((size_t)1 << LIVE_FILTER_BITS)
-/* A filter word covers 64 slots: 64 KiB of address space. */
-#define WORD_SHIFT (LIVE_SLOT_SHIFT + 6)
 /* Saturated counts stay set: a never-cleared slot only costs a lookup. */
 #define FILTER_STUCK 255
+/* A filter word's upper half counts the changes that flagged a slot in it. */
+#define FILTER_CHANGE ((uint64_t)1 << LIVE_WORD_SLOTS)
+/* A block's shard is chosen by its 64 KiB of address space, hashed: glibc gives each
+   thread's arena an aligned 64 MiB heap, so unhashed, threads' blocks at the same
+   offset in their heaps would meet in one shard. */
+#define SHARD_SHIFT 16
 
 struct entry {
 	uintptr_t pointer; /* 0: empty */
 	struct live_block block;
 };
 
-/* A shard holds the blocks of the filter words it owns, word w belonging to shard
-   w % SHARD_COUNT, so that its one lock covers both the blocks and the bits: a bit
-   must change together with its slot's count of sampled live blocks, or a count
-   decremented to zero, incremented by another thread and then cleared by the first
-   would hide a sampled block from free. */
+/* An insertion (with a site) or a removal (without) that found its shard's lock held,
+   left for the holder to apply (docs/design.md, "Free: was this pointer sampled?"). */
+struct queued {
+	/* The queue position the slot waits for, less the slot's index, so that zeroed
+	   memory is an empty queue: position p is free to claim at p, applicable at
+	   p + 1, and after it is applied, free again a lap later. */
+	_Atomic size_t turn;
+	uintptr_t pointer; /* 0: applied already, out of turn */
+	struct live_block block;
+};
+
 struct shard {
 	pthread_mutex_t lock;
 	/* Odd while the entries change: live_snapshot copies them without the lock,
@@ -32,10 +43,16 @@ struct shard {
 	struct entry *entries;
 	size_t capacity; /* a power of two */
 	size_t count;
+	/* Positions: the next to apply (written under the lock), the next to claim. */
+	_Atomic size_t queue_head, queue_tail;
+	struct queued queue[LIVE_QUEUE_SLOTS];
 } __attribute__((aligned(64)));
 
-_Atomic uint64_t live_filter[FILTER_SLOTS / 64];
-static uint8_t filter_counts[FILTER_SLOTS];
+_Atomic uint64_t live_filter[FILTER_SLOTS / LIVE_WORD_SLOTS];
+/* Per slot, the sampled blocks in it: counted when an insertion starts, so that its
+   free finds the slot flagged however late the insertion is applied; uncounted when an
+   entry is removed. */
+static _Atomic uint8_t filter_counts[FILTER_SLOTS];
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
@@ -53,30 +70,55 @@ static size_t filter_slot(uintptr_t pointer)
 
 static uint64_t slot_bit(size_t slot)
 {
-	return (uint64_t)1 << (slot % 64);
+	return (uint64_t)1 << (slot % LIVE_WORD_SLOTS);
 }
 
-/* Under the lock of the slot's shard. */
-static void filter_add_locked(size_t slot)
+static _Atomic uint64_t *filter_word(size_t slot)
 {
-	if (filter_counts[slot] == FILTER_STUCK)
-		return;
-	if (filter_counts[slot]++ == 0)
-		atomic_fetch_or_explicit(&live_filter[slot / 64], slot_bit(slot), memory_order_relaxed);
+	return &live_filter[slot / LIVE_WORD_SLOTS];
 }
 
-/* Under the lock of the slot's shard. */
-static void filter_remove_locked(size_t slot)
+/* Sets the slot's bit and counts a change in its word, even when the bit was set. */
+static void flag_slot(size_t slot)
 {
-	if (filter_counts[slot] == FILTER_STUCK || filter_counts[slot] == 0)
+	_Atomic uint64_t *word = filter_word(slot);
+	uint64_t bits = atomic_load(word);
+	while (!atomic_compare_exchange_weak(word, &bits, (bits | slot_bit(slot)) + FILTER_CHANGE))
+		;
+}
+
+static void filter_add(size_t slot)
+{
+	uint8_t count = atomic_load(&filter_counts[slot]);
+	while (count != FILTER_STUCK &&
+	       !atomic_compare_exchange_weak(&filter_counts[slot], &count, count + 1))
+		;
+	flag_slot(slot);
+}
+
+/* The last block out clears the bit, by a compare-and-swap on a word read before the
+   count was: a block counted in after that read flags the slot after counting, which
+   changes the word, so the clear fails and the count is read again. Without locks, so
+   that no thread waits for another's sample or free. */
+static void filter_remove(size_t slot)
+{
+	uint8_t count = atomic_load(&filter_counts[slot]);
+	do {
+		if (count == FILTER_STUCK || count == 0)
+			return;
+	} while (!atomic_compare_exchange_weak(&filter_counts[slot], &count, count - 1));
+	if (count > 1)
 		return;
-	if (--filter_counts[slot] == 0)
-		atomic_fetch_and_explicit(&live_filter[slot / 64], ~slot_bit(slot), memory_order_relaxed);
+	_Atomic uint64_t *word = filter_word(slot);
+	uint64_t bits = atomic_load(word);
+	while ((bits & slot_bit(slot)) && atomic_load(&filter_counts[slot]) == 0 &&
+	       !atomic_compare_exchange_weak(word, &bits, bits & ~slot_bit(slot)))
+		;
 }
 
 static struct shard *shard_of(uintptr_t pointer)
 {
-	return &shards[(pointer >> WORD_SHIFT) % SHARD_COUNT];
+	return &shards[hash_pointer(pointer >> SHARD_SHIFT) >> 56];
 }
 
 /* The entry of `pointer`, or the empty one where it belongs. */
@@ -145,38 +187,35 @@ static bool grow(struct shard *shard)
 
 void live_flag_forever(const void *pointer)
 {
-	struct shard *shard = shard_of((uintptr_t)pointer);
 	size_t slot = filter_slot((uintptr_t)pointer);
-	pthread_mutex_lock(&shard->lock);
-	filter_counts[slot] = FILTER_STUCK;
-	atomic_fetch_or_explicit(&live_filter[slot / 64], slot_bit(slot), memory_order_relaxed);
-	pthread_mutex_unlock(&shard->lock);
+	atomic_store(&filter_counts[slot], FILTER_STUCK);
+	flag_slot(slot);
 }
 
-bool live_insert(const void *pointer, struct live_block block, struct live_block *replaced)
+/* Under the lock. A block the table has no room for is counted as freed: its free
+   would not find it. */
+static void apply_insert(struct shard *shard, uintptr_t key, struct live_block block,
+			 live_count_free_fn *count_free, bool wait)
 {
-	uintptr_t key = (uintptr_t)pointer;
-	struct shard *shard = shard_of(key);
-	bool inserted = false;
-	*replaced = (struct live_block){NULL, 0};
-	pthread_mutex_lock(&shard->lock);
-	if (2 * (shard->count + 1) <= shard->capacity || grow(shard)) {
-		struct entry *entry = find(shard->entries, shard->capacity, key);
-		begin_change(shard);
-		if (entry->pointer) {
-			*replaced = entry->block;
-			store_block(entry, block);
-		} else {
-			store_entry(entry, (struct entry){key, block});
-			add_count(shard, 1);
-			/* Only once the entry exists: free may then find it. */
-			filter_add_locked(filter_slot(key));
-		}
-		end_change(shard);
-		inserted = true;
+	if (2 * (shard->count + 1) > shard->capacity && !grow(shard)) {
+		filter_remove(filter_slot(key));
+		count_free(block, wait);
+		return;
 	}
-	pthread_mutex_unlock(&shard->lock);
-	return inserted;
+	struct entry *entry = find(shard->entries, shard->capacity, key);
+	struct live_block replaced = entry->pointer ? entry->block : (struct live_block){NULL, 0};
+	begin_change(shard);
+	if (entry->pointer) {
+		store_block(entry, block);
+	} else {
+		store_entry(entry, (struct entry){key, block});
+		add_count(shard, 1);
+	}
+	end_change(shard);
+	if (replaced.site) {
+		filter_remove(filter_slot(key));
+		count_free(replaced, wait);
+	}
 }
 
 /* Backward-shift deletion keeps linear probing correct without tombstones. */
@@ -195,33 +234,170 @@ static void delete_at(struct shard *shard, size_t hole)
 	add_count(shard, (size_t)-1);
 }
 
-static int lock(pthread_mutex_t *mutex, bool wait)
+/* Under the lock. */
+static struct live_block apply_remove(struct shard *shard, uintptr_t key)
 {
-	return wait ? pthread_mutex_lock(mutex) : pthread_mutex_trylock(mutex);
-}
-
-struct live_block live_remove(const void *pointer, bool wait)
-{
-	uintptr_t key = (uintptr_t)pointer;
-	uint64_t hash = hash_pointer(key);
-	struct shard *shard = shard_of(key);
-	if (lock(&shard->lock, wait) != 0)
-		return (struct live_block){LIVE_BUSY, 0};
-	struct live_block block = {NULL, 0};
-	if (shard->capacity) {
-		size_t mask = shard->capacity - 1;
-		for (size_t index = hash & mask; shard->entries[index].pointer; index = (index + 1) & mask) {
-			if (shard->entries[index].pointer == key) {
-				block = shard->entries[index].block;
-				begin_change(shard);
-				delete_at(shard, index);
-				end_change(shard);
-				filter_remove_locked(filter_slot(key));
-				break;
-			}
+	if (!shard->capacity)
+		return (struct live_block){NULL, 0};
+	size_t mask = shard->capacity - 1;
+	for (size_t index = hash_pointer(key) & mask; shard->entries[index].pointer;
+	     index = (index + 1) & mask) {
+		if (shard->entries[index].pointer == key) {
+			struct live_block block = shard->entries[index].block;
+			begin_change(shard);
+			delete_at(shard, index);
+			end_change(shard);
+			filter_remove(filter_slot(key));
+			return block;
 		}
 	}
-	pthread_mutex_unlock(&shard->lock);
+	return (struct live_block){NULL, 0};
+}
+
+static void apply_queued(struct shard *shard, struct queued operation, live_count_free_fn *count_free,
+			 bool wait)
+{
+	if (!operation.pointer)
+		return;
+	if (operation.block.site) {
+		apply_insert(shard, operation.pointer, operation.block, count_free, wait);
+		return;
+	}
+	struct live_block block = apply_remove(shard, operation.pointer);
+	if (block.site)
+		count_free(block, wait);
+}
+
+/* The operation at `position`, once its thread has finished queueing it. */
+static struct queued *queued_at(struct shard *shard, size_t position)
+{
+	size_t index = position % LIVE_QUEUE_SLOTS;
+	struct queued *slot = &shard->queue[index];
+	size_t turn = atomic_load_explicit(&slot->turn, memory_order_acquire) + index;
+	return turn == position + 1 ? slot : NULL;
+}
+
+/* False when the queue is full. */
+static bool enqueue(struct shard *shard, uintptr_t key, struct live_block block)
+{
+	size_t tail = atomic_load_explicit(&shard->queue_tail, memory_order_relaxed);
+	for (;;) {
+		size_t index = tail % LIVE_QUEUE_SLOTS;
+		struct queued *slot = &shard->queue[index];
+		ptrdiff_t ahead =
+			(ptrdiff_t)(atomic_load_explicit(&slot->turn, memory_order_acquire) + index - tail);
+		if (ahead < 0)
+			return false; /* the slot still holds the operation a lap earlier */
+		if (ahead > 0) {
+			tail = atomic_load_explicit(&shard->queue_tail, memory_order_relaxed);
+		} else if (atomic_compare_exchange_weak_explicit(&shard->queue_tail, &tail, tail + 1,
+								 memory_order_relaxed,
+								 memory_order_relaxed)) {
+			slot->pointer = key;
+			slot->block = block;
+			atomic_store_explicit(&slot->turn, tail + 1 - index, memory_order_release);
+			return true;
+		}
+	}
+}
+
+/* Under the lock: applies the queue in order up to an operation still being queued
+   (its thread preempted between claiming the slot and filling it). */
+static void apply_queue(struct shard *shard, live_count_free_fn *count_free, bool wait)
+{
+	size_t head = atomic_load_explicit(&shard->queue_head, memory_order_relaxed);
+	for (struct queued *slot; (slot = queued_at(shard, head)); head++) {
+		struct queued operation = {.pointer = slot->pointer, .block = slot->block};
+		atomic_store_explicit(&slot->turn, head + LIVE_QUEUE_SLOTS - head % LIVE_QUEUE_SLOTS,
+				      memory_order_release);
+		atomic_store_explicit(&shard->queue_head, head + 1, memory_order_relaxed);
+		apply_queued(shard, operation, count_free, wait);
+	}
+}
+
+/* Under the lock, before the caller's own operation on `key`: one queued for the same
+   block behind an operation still being queued goes first, out of turn. It came
+   first: the block was freed, or handed out, only once it was queued. */
+static void apply_queued_for(struct shard *shard, uintptr_t key, live_count_free_fn *count_free, bool wait)
+{
+	size_t tail = atomic_load_explicit(&shard->queue_tail, memory_order_relaxed);
+	for (size_t position = atomic_load_explicit(&shard->queue_head, memory_order_relaxed);
+	     position != tail; position++) {
+		struct queued *slot = queued_at(shard, position);
+		if (slot && slot->pointer == key) {
+			struct queued operation = {.pointer = key, .block = slot->block};
+			slot->pointer = 0;
+			apply_queued(shard, operation, count_free, wait);
+		}
+	}
+}
+
+static bool queue_waiting(struct shard *shard)
+{
+	return queued_at(shard, atomic_load_explicit(&shard->queue_head, memory_order_relaxed)) != NULL;
+}
+
+/* Applies the queue and unlocks; then, should an operation have been queued after
+   that, locks again if the lock is free. A thread that queues tries the lock after
+   queueing, and the fences order the two tries: one of them sees the other's change. */
+static void unlock(struct shard *shard, live_count_free_fn *count_free, bool wait)
+{
+	do {
+		apply_queue(shard, count_free, wait);
+		pthread_mutex_unlock(&shard->lock);
+		atomic_thread_fence(memory_order_seq_cst);
+	} while (queue_waiting(shard) && pthread_mutex_trylock(&shard->lock) == 0);
+}
+
+/* The shard locked, else the operation queued (false) while another thread holds the
+   lock. Waits only for a full queue, and only when `wait` allows. */
+static bool lock_or_enqueue(struct shard *shard, uintptr_t key, struct live_block block,
+			    live_count_free_fn *count_free, bool wait, bool *queued)
+{
+	*queued = false;
+	if (pthread_mutex_trylock(&shard->lock) == 0)
+		return true;
+	if (enqueue(shard, key, block)) {
+		*queued = true;
+		atomic_thread_fence(memory_order_seq_cst);
+		if (pthread_mutex_trylock(&shard->lock) == 0)
+			unlock(shard, count_free, wait);
+		return false;
+	}
+	return wait && pthread_mutex_lock(&shard->lock) == 0;
+}
+
+void live_insert(const void *pointer, struct live_block block, live_count_free_fn *count_free, bool wait)
+{
+	uintptr_t key = (uintptr_t)pointer;
+	struct shard *shard = shard_of(key);
+	bool queued;
+	/* Before the block is handed out: its free must find the slot flagged. */
+	filter_add(filter_slot(key));
+	if (!lock_or_enqueue(shard, key, block, count_free, wait, &queued)) {
+		if (!queued) {
+			filter_remove(filter_slot(key));
+			count_free(block, wait);
+		}
+		return;
+	}
+	apply_queue(shard, count_free, wait);
+	apply_queued_for(shard, key, count_free, wait);
+	apply_insert(shard, key, block, count_free, wait);
+	unlock(shard, count_free, wait);
+}
+
+struct live_block live_remove(const void *pointer, live_count_free_fn *count_free, bool wait)
+{
+	uintptr_t key = (uintptr_t)pointer;
+	struct shard *shard = shard_of(key);
+	bool queued;
+	if (!lock_or_enqueue(shard, key, (struct live_block){NULL, 0}, count_free, wait, &queued))
+		return (struct live_block){NULL, 0};
+	apply_queue(shard, count_free, wait);
+	apply_queued_for(shard, key, count_free, wait);
+	struct live_block block = apply_remove(shard, key);
+	unlock(shard, count_free, wait);
 	return block;
 }
 
@@ -254,7 +430,9 @@ static bool copy_unlocked(struct shard *shard, struct live_block *blocks, size_t
 
 /* A shard that changes on every try is copied under its lock, where the copy cannot
    fail: its entries change only under the lock. Between tries the copying thread gives
-   way, so that a thread changing the shard gets ahead. */
+   way, so that a thread changing the shard gets ahead. What was queued while it held
+   the lock is applied by the shard's next insertion or removal (the copying thread
+   counts no frees). */
 #define SNAPSHOT_TRIES 64
 
 static void copy_locked(struct shard *shard, struct live_block *blocks, size_t capacity, size_t *count)
@@ -297,4 +475,31 @@ void live_unlock_all(void)
 {
 	for (unsigned i = 0; i < SHARD_COUNT; i++)
 		pthread_mutex_unlock(&shards[i].lock);
+}
+
+void live_apply_queued(live_count_free_fn *count_free, bool wait)
+{
+	for (unsigned i = 0; i < SHARD_COUNT; i++) {
+		if (queue_waiting(&shards[i]) && pthread_mutex_trylock(&shards[i].lock) == 0)
+			unlock(&shards[i], count_free, wait);
+	}
+}
+
+/* A slot claimed by a thread the child does not have is never filled: it is marked
+   applied, or every operation queued behind it would wait for good. */
+void live_fork_child(void)
+{
+	for (unsigned i = 0; i < SHARD_COUNT; i++) {
+		struct shard *shard = &shards[i];
+		size_t tail = atomic_load_explicit(&shard->queue_tail, memory_order_relaxed);
+		for (size_t position = atomic_load_explicit(&shard->queue_head, memory_order_relaxed);
+		     position != tail; position++) {
+			struct queued *slot = &shard->queue[position % LIVE_QUEUE_SLOTS];
+			if (queued_at(shard, position))
+				continue;
+			slot->pointer = 0;
+			atomic_store_explicit(&slot->turn, position + 1 - position % LIVE_QUEUE_SLOTS,
+					      memory_order_release);
+		}
+	}
 }

@@ -10,18 +10,19 @@
 #include "sites.h"
 
 /* A filter over 1 KiB address slots, one bit each: free reads one word, shared and
-   read-mostly, to learn that a block was not sampled — no lock, no write. 2^18 bits
-   (32 KiB) cover 256 MiB before slots repeat. A slot of 1 KiB rather than 64 bytes
-   puts a heap's frees on an eighth as many cache lines (an 18 MiB heap touches 2 KiB
-   of filter, not all 32 KiB, which is the whole first-level cache), so fewer of them
-   miss (docs/performance.md, "The fast path"). The price is the sampled blocks'
-   neighbours in their slots, whose frees take the slow path: about slot/rate of all
-   frees, 0.2% at the default rate. */
+   read-mostly, to learn that a block was not sampled — no lock, no write. 2^18 slots
+   cover 256 MiB before slots repeat. A slot of 1 KiB rather than 64 bytes puts a
+   heap's frees on an eighth as many cache lines, so fewer of them miss
+   (docs/performance.md, "The fast path"). The price is the sampled blocks' neighbours
+   in their slots, whose frees take the slow path: about slot/rate of all frees, 0.2%
+   at the default rate. A word holds the bits of 32 slots; its upper half counts the
+   changes that set one, which lets a bit be cleared without a lock (live.c). */
 #define LIVE_FILTER_BITS 18
 #define LIVE_SLOT_SHIFT 10
 #define LIVE_SLOT_BYTES ((uintptr_t)1 << LIVE_SLOT_SHIFT)
+#define LIVE_WORD_SLOTS 32
 
-extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / 64]
+extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / LIVE_WORD_SLOTS]
 	__attribute__((visibility("hidden")));
 
 #define LIVE_FILTER_MASK (((uintptr_t)1 << LIVE_FILTER_BITS) - 1)
@@ -31,8 +32,8 @@ extern _Atomic uint64_t live_filter[((size_t)1 << LIVE_FILTER_BITS) / 64]
 static inline bool live_maybe_sampled_masked(const void *pointer, uintptr_t mask)
 {
 	uintptr_t slot = ((uintptr_t)pointer >> LIVE_SLOT_SHIFT) & mask;
-	uint64_t word = atomic_load_explicit(&live_filter[slot / 64], memory_order_relaxed);
-	return (word >> (slot % 64)) & 1;
+	uint64_t word = atomic_load_explicit(&live_filter[slot / LIVE_WORD_SLOTS], memory_order_relaxed);
+	return (word >> (slot % LIVE_WORD_SLOTS)) & 1;
 }
 
 static inline bool live_maybe_sampled(const void *pointer)
@@ -50,17 +51,28 @@ struct live_block {
 	uint64_t born;
 };
 
-/* False when out of memory (the sample is then not tracked for frees). An entry the
-   table already has for `pointer` is replaced, and its block stored in `*replaced`
-   (else a NULL site): the allocator gave the address out again, so the block it
-   described was freed without its entry removed (a free that could not wait for a
-   lock, recorder.c), and that free is yet to be counted. */
-bool live_insert(const void *pointer, struct live_block block, struct live_block *replaced);
+/* Counts the free of a sampled block: called by an insertion or removal for each block
+   it finds freed, its own caller's or one another thread queued. `wait` is the one the
+   insertion or removal was given. */
+typedef void live_count_free_fn(struct live_block block, bool wait);
 
-/* Removes the block and returns it; its site is NULL when it was not sampled.
-   With `wait` false, the site is LIVE_BUSY instead of blocking on a held lock. */
-#define LIVE_BUSY ((struct site *)1)
-struct live_block live_remove(const void *pointer, bool wait);
+/* An insertion or removal that finds its shard's lock held does not wait: it queues
+   itself for the holder, who applies it before unlocking (docs/design.md, "Free: was
+   this pointer sampled?"). With the queue full it waits for the lock, unless `wait`
+   is false (a thread interrupted inside heapprof, which may hold that lock): then the
+   insertion's block is counted as freed, and a removal leaves the entry behind. */
+#define LIVE_QUEUE_SLOTS 32
+
+/* Tracks `pointer` as sampled, its free to be counted through `count_free`. An entry
+   the table already has for `pointer` is replaced, and its block counted as freed:
+   the allocator gave the address out again, so the block it described was freed
+   without its entry removed (a removal that could neither wait nor queue). A block the
+   table has no room for is counted as freed at once. */
+void live_insert(const void *pointer, struct live_block block, live_count_free_fn *count_free, bool wait);
+
+/* Removes the block and returns it; its site is NULL when it was not sampled, or when
+   the removal was queued: its free is then counted by the thread that applies it. */
+struct live_block live_remove(const void *pointer, live_count_free_fn *count_free, bool wait);
 
 /* Copies up to `capacity` live blocks into `blocks`, each shard as it was at one
    moment, without its lock unless the shard changed on every try; returns how many
@@ -70,7 +82,13 @@ size_t live_snapshot(struct live_block *blocks, size_t capacity);
 /* Sampled blocks now live, read without a lock. */
 uint64_t live_count(void);
 
+/* Around fork: every shard locked, then unlocked without applying its queue. */
 void live_lock_all(void);
 void live_unlock_all(void);
+/* In a fork's child, with the shards locked: the slots threads were filling are
+   marked applied. */
+void live_fork_child(void);
+/* Applies what was queued while the shards were locked, each shard whose lock is free. */
+void live_apply_queued(live_count_free_fn *count_free, bool wait);
 
 #endif

@@ -7,7 +7,6 @@
 #include "labels.h"
 #include "live.h"
 #include "modules.h"
-#include "next_allocator.h"
 #include "options.h"
 #include "thread_registry.h"
 #include "thread_state.h"
@@ -45,18 +44,6 @@ static void record_free(struct live_block block, bool wait)
 	estimate_remove(block.site);
 }
 
-/* Releases blocks whose free arrived while the thread was busy. */
-static void release_deferred(struct thread_state *state)
-{
-	while (state->deferred_count) {
-		void *pointer = state->deferred[--state->deferred_count];
-		struct live_block block = live_remove(pointer, true);
-		if (block.site)
-			record_free(block, true);
-		next.free(pointer);
-	}
-}
-
 /* Marks the thread busy; returns whether it already was (a nested call, from a signal
    handler that interrupted the profiler). */
 static bool enter(struct thread_state *state)
@@ -68,11 +55,8 @@ static bool enter(struct thread_state *state)
 
 static void leave(struct thread_state *state, bool nested)
 {
-	if (nested)
-		return;
-	if (state->deferred_count)
-		release_deferred(state);
-	state->busy = false;
+	if (!nested)
+		state->busy = false;
 }
 
 static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_t *pcs, unsigned depth)
@@ -84,11 +68,10 @@ static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_
 		modules_notice(pcs, depth);
 		atomic_store_explicit(&site->stack->modules_known, true, memory_order_relaxed);
 	}
-	struct live_block replaced;
-	if (site && live_insert(pointer, (struct live_block){site, now}, &replaced))
+	if (site) {
+		live_insert(pointer, (struct live_block){site, now}, record_free, true);
 		dump_thread_count_allocation(estimate_add(site));
-	if (site && replaced.site)
-		record_free(replaced, true);
+	}
 }
 
 uintptr_t *recorder_begin(struct recording *recording)
@@ -112,30 +95,16 @@ void recorder_alloc(struct recording *recording, void *pointer, size_t size, siz
 	errno = recording->saved_errno;
 }
 
-bool recorder_free(void *pointer)
+void recorder_free(void *pointer)
 {
 	struct thread_state *state = &thread_state;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	struct live_block block = live_remove(pointer, !nested);
-	if (block.site == LIVE_BUSY) {
-		/* Interrupted inside the profiler, maybe holding this very lock: hold the
-		   block until the thread leaves, so its address cannot be reused first. */
-		if (state->deferred_count < DEFERRED_FREES) {
-			state->deferred[state->deferred_count++] = pointer;
-			errno = saved_errno;
-			return false;
-		}
-		/* No room: the program's memory comes first. The block goes back now with
-		   its entry still in the table; the free is counted when the address is
-		   freed again or sampled again (live_insert). */
-		block.site = NULL;
-	}
+	struct live_block block = live_remove(pointer, record_free, !nested);
 	if (block.site)
 		record_free(block, !nested);
 	leave(state, nested);
 	errno = saved_errno;
-	return true;
 }
 
 struct live_block recorder_detach(void *pointer)
@@ -143,11 +112,9 @@ struct live_block recorder_detach(void *pointer)
 	struct thread_state *state = &thread_state;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	struct live_block block = live_remove(pointer, !nested);
+	struct live_block block = live_remove(pointer, record_free, !nested);
 	leave(state, nested);
 	errno = saved_errno;
-	if (block.site == LIVE_BUSY)
-		block.site = NULL;
 	return block;
 }
 
@@ -170,10 +137,7 @@ void recorder_reattach(void *pointer, struct live_block block)
 		return;
 	int saved_errno = errno;
 	bool nested = enter(state);
-	struct live_block replaced;
-	live_insert(pointer, block, &replaced);
-	if (replaced.site)
-		record_free(replaced, !nested);
+	live_insert(pointer, block, record_free, !nested);
 	leave(state, nested);
 	errno = saved_errno;
 }
@@ -188,28 +152,42 @@ static void wait_for_recording(struct thread_state *state)
 		sched_yield();
 }
 
+/* The live table's locks before the sites': a thread holding a shard of the live table
+   counts the frees it applies, which may take its shard of sites. */
 void recorder_fork_prepare(void)
 {
 	atomic_store_explicit(&fork_waiting, true, memory_order_relaxed);
 	atomic_thread_fence(memory_order_seq_cst);
 	thread_registry_for_each(wait_for_recording);
 	modules_lock();
-	sites_lock_all();
 	live_lock_all();
+	sites_lock_all();
+}
+
+/* What other threads queued in the live table while the fork held its locks. */
+static void apply_queued(void)
+{
+	struct thread_state *state = &thread_state;
+	bool nested = enter(state);
+	live_apply_queued(record_free, !nested);
+	leave(state, nested);
 }
 
 void recorder_fork_parent(void)
 {
-	live_unlock_all();
 	sites_unlock_all();
+	live_unlock_all();
 	modules_unlock();
 	atomic_store_explicit(&fork_waiting, false, memory_order_relaxed);
+	apply_queued();
 }
 
 void recorder_fork_child(void)
 {
-	live_unlock_all();
+	live_fork_child();
 	sites_unlock_all();
+	live_unlock_all();
 	modules_unlock();
 	atomic_store_explicit(&fork_waiting, false, memory_order_relaxed);
+	apply_queued();
 }

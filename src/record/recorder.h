@@ -26,9 +26,9 @@ void recorder_alloc(struct recording *recording, void *pointer, size_t size, siz
 		    const uintptr_t *pcs, unsigned depth);
 
 /* For a block the live filter flagged, before it is released: counts the free if it
-   was sampled. Returns false when the release must wait (the thread was interrupted
-   inside the profiler; the block is released when it leaves). Keeps errno. */
-bool recorder_free(void *pointer);
+   was sampled, now or, when another thread holds the live table's shard, once that
+   thread has applied it. Keeps errno. */
+void recorder_free(void *pointer);
 
 /* For realloc: detaches a flagged block's sample without counting a free yet.
    Returns it; its site is NULL when the block was not sampled. */

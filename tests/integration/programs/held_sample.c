@@ -1,26 +1,35 @@
-/* One thread's sample holds heapprof's lock while another thread samples the same
-   stack and frees the first thread's sampled blocks: the second must not wait for the
-   first. A lock a sample holds for a microsecond is held for a scheduler tick when
-   its holder is preempted, and every thread that needed it waits that long (issue
-   #14: allocating threads blocked for milliseconds while a request was answered).
+/* One thread holds heapprof's lock while another thread does what would need it: the
+   second must not wait for the first. A lock held for a microsecond is held for a
+   scheduler tick when its holder is preempted, and every thread that needed it waits
+   that long (issue #14: allocating threads blocked for milliseconds while a request
+   was answered).
 
-   The program exports pthread_mutex_lock, so that heapprof's calls reach it. The
-   holder's first lock after it arms the hold is the one its next sample takes first
-   (with HEAPPROF_UNWIND=fp nothing else locks before it): that sample is of a size
-   the stack has not had, so it makes a new site. The lock is held until the other
-   thread has done all its work, or for HOLD_SECONDS.
+   - `sample`: the holder's sample holds its first lock while the other thread samples
+     the same stack and frees the holder's sampled blocks. The holder's sample is of a
+     size the stack has not had, so it makes a new site.
+   - `free`: the holder's free of a sampled block holds its first lock (the live table's
+     shard of the block) while the other thread frees FREED_WHILE_HELD sampled blocks of
+     the same 64 KiB, which heapprof keeps in that shard.
 
-   Without heapprof no lock is taken, and the holder holds nothing, just after its
-   allocation. Prints "not held up" when the other thread finished within the hold,
-   else "held up" and exits with 1. At HEAPPROF_RATE=1 every allocation is sampled.
+   The program exports pthread_mutex_lock and pthread_mutex_trylock, so that heapprof's
+   calls reach it. The holder's first lock after it arms the hold is the one held (with
+   HEAPPROF_UNWIND=fp nothing else locks before it), until the other thread has done
+   all its work, or for HOLD_SECONDS.
 
-   usage: held_sample */
+   Without heapprof no lock is taken, and the holder holds nothing. Prints the blocks
+   and bytes still allocated and "not held up" when the other thread finished within
+   the hold, else "held up" and exits with 1. At HEAPPROF_RATE=1 every allocation is
+   sampled.
+
+   usage: held_sample sample|free */
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Far above what the other thread's work takes, even on a loaded machine. */
@@ -29,9 +38,13 @@
 #define FIRST_SIZE 100
 /* A size the stack has not had before. */
 #define HOLDING_SIZE 5000
+/* Fewer than heapprof queues for one shard (LIVE_QUEUE_SLOTS). */
+#define FREED_WHILE_HELD 8
 
 int real_pthread_mutex_lock(pthread_mutex_t *mutex);
 __asm__(".symver real_pthread_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
+int real_pthread_mutex_trylock(pthread_mutex_t *mutex);
+__asm__(".symver real_pthread_mutex_trylock, __pthread_mutex_trylock@GLIBC_2.2.5");
 
 static __thread int is_holder;
 static atomic_int armed;
@@ -52,12 +65,21 @@ static void hold(void)
 	}
 }
 
-int pthread_mutex_lock(pthread_mutex_t *mutex)
+static int hold_if_armed(int result)
 {
-	int result = real_pthread_mutex_lock(mutex);
-	if (is_holder && atomic_exchange(&armed, 0))
+	if (result == 0 && is_holder && atomic_exchange(&armed, 0))
 		hold();
 	return result;
+}
+
+int pthread_mutex_lock(pthread_mutex_t *mutex)
+{
+	return hold_if_armed(real_pthread_mutex_lock(mutex));
+}
+
+int pthread_mutex_trylock(pthread_mutex_t *mutex)
+{
+	return hold_if_armed(real_pthread_mutex_trylock(mutex));
 }
 
 struct job {
@@ -68,6 +90,9 @@ struct job {
 
 static void *holder_blocks[BLOCKS], *other_blocks[BLOCKS], *holding_block;
 static const int holder_role = 1;
+static int free_mode;
+/* free mode: the 64 KiB of the block whose free holds the lock. */
+static uintptr_t held_space;
 
 /* Both threads allocate here, called from the same place, so that their samples have
    one stack. */
@@ -83,6 +108,15 @@ static struct job next_holder_job(unsigned step)
 	is_holder = 1;
 	if (step == 0)
 		return (struct job){BLOCKS, FIRST_SIZE, holder_blocks};
+	if (step == 1 && free_mode) {
+		held_space = (uintptr_t)holder_blocks[0] >> 16;
+		atomic_store(&armed, 1);
+		free(holder_blocks[0]);
+		holder_blocks[0] = NULL;
+		if (atomic_exchange(&armed, 0))
+			hold();
+		return (struct job){0, 0, NULL};
+	}
 	if (step == 1) {
 		atomic_store(&armed, 1);
 		return (struct job){1, HOLDING_SIZE, &holding_block};
@@ -92,20 +126,39 @@ static struct job next_holder_job(unsigned step)
 	return (struct job){0, 0, NULL};
 }
 
-/* The other thread's: once the lock is held, the same sizes at the same stack; then
-   it frees the holder's blocks, the first free of each of the holder's sites. */
+/* free mode: the holder's blocks in the held block's 64 KiB. */
+static void free_neighbours(void)
+{
+	unsigned freed = 0;
+	for (unsigned i = 1; i < BLOCKS && freed < FREED_WHILE_HELD; i++) {
+		if ((uintptr_t)holder_blocks[i] >> 16 == held_space) {
+			free(holder_blocks[i]);
+			holder_blocks[i] = NULL;
+			freed++;
+		}
+	}
+}
+
+/* The other thread's: once the lock is held, in sample mode, the same sizes at the
+   same stack, then it frees the holder's blocks, the first free of each of the
+   holder's sites; in free mode, a few of the holder's blocks. */
 static struct job next_other_job(unsigned step)
 {
 	if (step == 0) {
 		while (sem_wait(&holding) != 0)
 			;
-		return (struct job){BLOCKS, FIRST_SIZE, other_blocks};
+		if (free_mode)
+			free_neighbours();
+		else
+			return (struct job){BLOCKS, FIRST_SIZE, other_blocks};
 	}
 	if (step == 1) {
-		for (unsigned i = 0; i < BLOCKS; i++)
+		for (unsigned i = 0; i < BLOCKS; i++) {
 			free(holder_blocks[i]);
-		sem_post(&released);
+			holder_blocks[i] = NULL;
+		}
 	}
+	sem_post(&released);
 	return (struct job){0, 0, NULL};
 }
 
@@ -119,8 +172,22 @@ static void *run(void *holder)
 	}
 }
 
-int main(void)
+/* The blocks still allocated, and their bytes. */
+static void count_kept(size_t *blocks, size_t *bytes)
 {
+	*blocks = holding_block != NULL;
+	*bytes = holding_block ? HOLDING_SIZE : 0;
+	for (unsigned i = 0; i < BLOCKS; i++) {
+		*blocks += (holder_blocks[i] != NULL) + (other_blocks[i] != NULL);
+		*bytes += (FIRST_SIZE + i) * ((holder_blocks[i] != NULL) + (other_blocks[i] != NULL));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 || (strcmp(argv[1], "sample") != 0 && strcmp(argv[1], "free") != 0))
+		return 2;
+	free_mode = strcmp(argv[1], "free") == 0;
 	sem_init(&holding, 0, 0);
 	sem_init(&released, 0, 0);
 	pthread_t holder, other;
@@ -129,10 +196,9 @@ int main(void)
 		return 2;
 	pthread_join(holder, NULL);
 	pthread_join(other, NULL);
-	size_t kept = 0;
-	for (unsigned i = 0; i < BLOCKS; i++)
-		kept += other_blocks[i] != NULL;
-	printf("%zu blocks kept, %s\n", kept + (holding_block != NULL),
+	size_t blocks, bytes;
+	count_kept(&blocks, &bytes);
+	printf("%zu blocks of %zu bytes kept, %s\n", blocks, bytes,
 	       atomic_load(&held_up) ? "held up" : "not held up");
 	return atomic_load(&held_up);
 }

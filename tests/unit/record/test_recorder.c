@@ -2,23 +2,11 @@
 
 #include "check.h"
 #include "record/live.h"
-#include "record/next_allocator.h"
 #include "record/sampler.h"
 #include "record/thread_registry.h"
 #include "write/dump_thread.h"
 
-#define BLOCKS (DEFERRED_FREES + 4)
-
-/* The allocator heapprof would forward to: here it only counts what it is given. */
-static unsigned released;
-
-static void count_release(void *pointer)
-{
-	(void)pointer;
-	released++;
-}
-
-struct next_allocator next = {.free = count_release};
+#define BLOCKS (LIVE_QUEUE_SLOTS + 4)
 
 void dump_thread_count_allocation(uint64_t bytes)
 {
@@ -42,44 +30,37 @@ static struct site *record_sample(void *pointer)
 	return sites_first();
 }
 
-/* A signal handler frees more sampled blocks than the deferred list holds while its
-   thread is inside heapprof holding the live table's locks. The first frees wait in
-   the list and are completed when the thread leaves; the rest go back to the
-   allocator at once with their entries left in the table, and each such free is
-   counted when its address is sampled again. */
-static void test_more_deferred_frees_than_room(void)
+/* A signal handler frees sampled blocks while its thread, inside heapprof, holds the
+   live table's locks (here a fork's, as the forking thread would). Each free returns at
+   once: the first are queued and counted when the locks' holder applies the queue; the
+   rest, beyond the queue's room, leave their entries, and each such free is counted
+   when its address is sampled again. */
+static void test_frees_while_locked(void)
 {
 	struct site *site = NULL;
 	for (unsigned i = 0; i < BLOCKS; i++)
 		site = record_sample(block(i));
 	CHECK_UINT(site->alloc_objects, BLOCKS);
 
+	recorder_fork_prepare();
 	thread_state.busy = true; /* interrupted inside heapprof */
-	live_lock_all();
-	unsigned released_at_once = 0;
 	for (unsigned i = 0; i < BLOCKS; i++)
-		released_at_once += recorder_free(block(i));
-	live_unlock_all();
-	CHECK_UINT(released_at_once, BLOCKS - DEFERRED_FREES);
-	CHECK_UINT(thread_state.deferred_count, DEFERRED_FREES);
-	CHECK_UINT(released, 0);
-
-	/* Leaving heapprof, as the interrupted code would. */
+		recorder_free(block(i));
 	thread_state.busy = false;
-	CHECK(recorder_free(block(BLOCKS)));
-	CHECK_UINT(released, DEFERRED_FREES);
-	CHECK_UINT(site->free_objects, DEFERRED_FREES);
-	CHECK_UINT(live_count(), BLOCKS - DEFERRED_FREES);
+	CHECK_UINT(site->free_objects, 0);
+	recorder_fork_parent();
+	CHECK_UINT(site->free_objects, LIVE_QUEUE_SLOTS);
+	CHECK_UINT(live_count(), BLOCKS - LIVE_QUEUE_SLOTS);
 
-	/* The allocator hands the released addresses out again, and they are sampled. */
-	for (unsigned i = DEFERRED_FREES; i < BLOCKS; i++)
+	/* The allocator hands the addresses out again, and they are sampled. */
+	for (unsigned i = LIVE_QUEUE_SLOTS; i < BLOCKS; i++)
 		record_sample(block(i));
-	CHECK_UINT(site->alloc_objects, 2 * BLOCKS - DEFERRED_FREES);
+	CHECK_UINT(site->alloc_objects, 2 * BLOCKS - LIVE_QUEUE_SLOTS);
 	CHECK_UINT(site->free_objects, BLOCKS);
-	CHECK_UINT(live_count(), BLOCKS - DEFERRED_FREES);
-	for (unsigned i = DEFERRED_FREES; i < BLOCKS; i++)
-		CHECK(recorder_free(block(i)));
-	CHECK_UINT(site->free_objects, 2 * BLOCKS - DEFERRED_FREES);
+	CHECK_UINT(live_count(), BLOCKS - LIVE_QUEUE_SLOTS);
+	for (unsigned i = LIVE_QUEUE_SLOTS; i < BLOCKS; i++)
+		recorder_free(block(i));
+	CHECK_UINT(site->free_objects, 2 * BLOCKS - LIVE_QUEUE_SLOTS);
 	CHECK_UINT(live_count(), 0);
 }
 
@@ -87,6 +68,6 @@ int main(void)
 {
 	sampler_set_rate(1);
 	thread_registry_add(&thread_state);
-	test_more_deferred_frees_than_room();
+	test_frees_while_locked();
 	return 0;
 }

@@ -242,6 +242,14 @@ static unsigned sum_samples(const struct pprof_buffer *profile, uint64_t size, u
 #define SECOND 1000000000ULL
 
 /* A site sampled at 512 KiB with blocks of three ages and frees of two lifetimes. */
+/* The blocks inserted here are new addresses, none freed. */
+static void no_free(struct live_block block, bool wait)
+{
+	(void)block;
+	(void)wait;
+	CHECK(false);
+}
+
 static struct site *split_site(void)
 {
 	static const uintptr_t stack[] = {0x7000, 0x8000};
@@ -251,9 +259,8 @@ static struct site *split_site(void)
 	for (unsigned i = 0; i < sizeof ages / sizeof ages[0]; i++) {
 		site = sites_record_alloc(stack, 2, SPLIT_SIZE, SPLIT_RATE, NULL);
 		CHECK(site);
-		struct live_block replaced;
-		CHECK(live_insert((void *)(0x7f0000500000 + 64 * (uintptr_t)i),
-				  (struct live_block){site, now - ages[i] * SECOND}, &replaced));
+		live_insert((void *)(0x7f0000500000 + 64 * (uintptr_t)i),
+			    (struct live_block){site, now - ages[i] * SECOND}, no_free, true);
 	}
 	for (unsigned i = 0; i < 5; i++) {
 		CHECK(sites_record_alloc(stack, 2, SPLIT_SIZE, SPLIT_RATE, NULL) == site);
@@ -313,9 +320,8 @@ static struct site *many_parts_site(void)
 	for (uint64_t age = 0; age <= 100; age++) {
 		site = sites_record_alloc(stack, 2, UNSPLIT_SIZE, SPLIT_RATE, NULL);
 		CHECK(site);
-		struct live_block replaced;
-		CHECK(live_insert((void *)(0x7f0000600000 + 64 * (uintptr_t)age),
-				  (struct live_block){site, now - age * SECOND}, &replaced));
+		live_insert((void *)(0x7f0000600000 + 64 * (uintptr_t)age),
+			    (struct live_block){site, now - age * SECOND}, no_free, true);
 	}
 	for (uint64_t lifetime = 1; lifetime <= 45; lifetime++) {
 		CHECK(sites_record_alloc(stack, 2, UNSPLIT_SIZE, SPLIT_RATE, NULL) == site);
