@@ -100,6 +100,7 @@ __attribute__((constructor)) static void heapprof_start(void)
 		unwind_load();
 	modules_refresh();
 	thread_registry_start(estimate_publish_all);
+	recorder_start();
 	pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
 	helper_thread_watch_initial();
 	/* Registered now, after libc's own exit work and before the program's: the

@@ -87,13 +87,16 @@ static void flag_slot(size_t slot)
 		;
 }
 
+/* Only a block that takes the count from zero must count a change: a clear that could
+   race with any other block found a count above zero. */
 static void filter_add(size_t slot)
 {
 	uint8_t count = atomic_load(&filter_counts[slot]);
 	while (count != FILTER_STUCK &&
 	       !atomic_compare_exchange_weak(&filter_counts[slot], &count, count + 1))
 		;
-	flag_slot(slot);
+	if (count == 0 || !(atomic_load(filter_word(slot)) & slot_bit(slot)))
+		flag_slot(slot);
 }
 
 /* The last block out clears the bit, by a compare-and-swap on a word read before the
@@ -430,16 +433,22 @@ static bool copy_unlocked(struct shard *shard, struct live_block *blocks, size_t
 
 /* A shard that changes on every try is copied under its lock, where the copy cannot
    fail: its entries change only under the lock. Between tries the copying thread gives
-   way, so that a thread changing the shard gets ahead. What was queued while it held
-   the lock is applied by the shard's next insertion or removal (the copying thread
-   counts no frees). */
+   way, so that a thread changing the shard gets ahead. Holding the lock, the copying
+   thread applies what was queued meanwhile, as any holder does. */
 #define SNAPSHOT_TRIES 64
+
+static live_count_free_fn *copy_count_free;
+
+void live_start(live_count_free_fn *count_free)
+{
+	copy_count_free = count_free;
+}
 
 static void copy_locked(struct shard *shard, struct live_block *blocks, size_t capacity, size_t *count)
 {
 	pthread_mutex_lock(&shard->lock);
 	copy_unlocked(shard, blocks, capacity, count);
-	pthread_mutex_unlock(&shard->lock);
+	unlock(shard, copy_count_free, true);
 }
 
 size_t live_snapshot(struct live_block *blocks, size_t capacity)
@@ -479,6 +488,8 @@ void live_unlock_all(void)
 
 void live_apply_queued(live_count_free_fn *count_free, bool wait)
 {
+	/* The unlocks before it, as in unlock(). */
+	atomic_thread_fence(memory_order_seq_cst);
 	for (unsigned i = 0; i < SHARD_COUNT; i++) {
 		if (queue_waiting(&shards[i]) && pthread_mutex_trylock(&shards[i].lock) == 0)
 			unlock(&shards[i], count_free, wait);

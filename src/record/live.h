@@ -74,9 +74,15 @@ void live_insert(const void *pointer, struct live_block block, live_count_free_f
    the removal was queued: its free is then counted by the thread that applies it. */
 struct live_block live_remove(const void *pointer, live_count_free_fn *count_free, bool wait);
 
+/* The function that counts the frees a copy of the table applies (live_snapshot): set
+   once at start-up, before any copy. */
+void live_start(live_count_free_fn *count_free);
+
 /* Copies up to `capacity` live blocks into `blocks`, each shard as it was at one
    moment, without its lock unless the shard changed on every try; returns how many
-   there were, which is more than `capacity` when they did not fit. */
+   there were, which is more than `capacity` when they did not fit. A shard copied
+   under its lock has its queue applied, and the frees found counted, by the copying
+   thread. */
 size_t live_snapshot(struct live_block *blocks, size_t capacity);
 
 /* Sampled blocks now live, read without a lock. */

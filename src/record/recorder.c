@@ -74,6 +74,11 @@ static void record_alloc(void *pointer, size_t size, size_t rate, const uintptr_
 	}
 }
 
+void recorder_start(void)
+{
+	live_start(record_free);
+}
+
 uintptr_t *recorder_begin(struct recording *recording)
 {
 	struct thread_state *state = &thread_state;

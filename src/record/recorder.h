@@ -9,6 +9,9 @@
 
 #include "live.h"
 
+/* At start-up: the live table's copies count the frees they apply as a free does. */
+void recorder_start(void);
+
 /* A sampled allocation is recorded in two calls with the stack capture between them,
    made by the allocation entry's slow path itself (unwind_capture says why):
    recorder_begin marks the thread busy, so that what the unwinder allocates is not

@@ -8,13 +8,16 @@
      the same stack and frees the holder's sampled blocks. The holder's sample is of a
      size the stack has not had, so it makes a new site.
    - `free`: the holder's free of a sampled block holds its first lock (the live table's
-     shard of the block) while the other thread frees FREED_WHILE_HELD sampled blocks of
-     the same 64 KiB, which heapprof keeps in that shard.
+     shard of the block) at its last moment, about to be unlocked, while the other
+     thread frees FREED_WHILE_HELD sampled blocks of the same 64 KiB, which heapprof
+     keeps in that shard. Those frees are queued after the holder applied the queue, so
+     the holder must look again once it has unlocked, or they are never counted.
 
-   The program exports pthread_mutex_lock and pthread_mutex_trylock, so that heapprof's
-   calls reach it. The holder's first lock after it arms the hold is the one held (with
-   HEAPPROF_UNWIND=fp nothing else locks before it), until the other thread has done
-   all its work, or for HOLD_SECONDS.
+   The program exports pthread_mutex_lock, _trylock and _unlock, so that heapprof's
+   calls reach them. The holder's first lock after it arms the hold is the one held
+   (with HEAPPROF_UNWIND=fp nothing else locks before it): from its taking in sample
+   mode, up to its unlocking in free mode, until the other thread has done all its
+   work, or for HOLD_SECONDS.
 
    Without heapprof no lock is taken, and the holder holds nothing. Prints the blocks
    and bytes still allocated and "not held up" when the other thread finished within
@@ -45,6 +48,8 @@ int real_pthread_mutex_lock(pthread_mutex_t *mutex);
 __asm__(".symver real_pthread_mutex_lock, __pthread_mutex_lock@GLIBC_2.2.5");
 int real_pthread_mutex_trylock(pthread_mutex_t *mutex);
 __asm__(".symver real_pthread_mutex_trylock, __pthread_mutex_trylock@GLIBC_2.2.5");
+int real_pthread_mutex_unlock(pthread_mutex_t *mutex);
+__asm__(".symver real_pthread_mutex_unlock, __pthread_mutex_unlock@GLIBC_2.2.5");
 
 static __thread int is_holder;
 static atomic_int armed;
@@ -65,21 +70,30 @@ static void hold(void)
 	}
 }
 
-static int hold_if_armed(int result)
+static int free_mode;
+
+/* Holds at a lock's taking (sample mode) or at its unlocking (free mode). */
+static int hold_if_armed(int result, int unlocking)
 {
-	if (result == 0 && is_holder && atomic_exchange(&armed, 0))
+	if (result == 0 && is_holder && unlocking == free_mode && atomic_exchange(&armed, 0))
 		hold();
 	return result;
 }
 
 int pthread_mutex_lock(pthread_mutex_t *mutex)
 {
-	return hold_if_armed(real_pthread_mutex_lock(mutex));
+	return hold_if_armed(real_pthread_mutex_lock(mutex), 0);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *mutex)
 {
-	return hold_if_armed(real_pthread_mutex_trylock(mutex));
+	return hold_if_armed(real_pthread_mutex_trylock(mutex), 0);
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *mutex)
+{
+	hold_if_armed(0, 1);
+	return real_pthread_mutex_unlock(mutex);
 }
 
 struct job {
@@ -90,7 +104,6 @@ struct job {
 
 static void *holder_blocks[BLOCKS], *other_blocks[BLOCKS], *holding_block;
 static const int holder_role = 1;
-static int free_mode;
 /* free mode: the 64 KiB of the block whose free holds the lock. */
 static uintptr_t held_space;
 

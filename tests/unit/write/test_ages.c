@@ -163,6 +163,7 @@ static void test_old_freed_meanwhile(void)
 
 int main(void)
 {
+	live_start(count_free);
 	test_parts();
 	test_old_freed_meanwhile();
 	puts("ages: ok");

@@ -1,0 +1,310 @@
+/* The live table's queue at the moments that matter, which no amount of contention
+   reaches reliably: a slot claimed and not yet filled, a holder about to unlock, a
+   queuing thread between its failed try and its queueing. live.c is included here so
+   that its shards can be reached, with its trylock and unlock calls routed through
+   hooks that stop a thread at a chosen call until the test lets it go. */
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+
+#include "check.h"
+
+static int hooked_trylock(pthread_mutex_t *mutex);
+static int hooked_unlock(pthread_mutex_t *mutex);
+#define pthread_mutex_trylock hooked_trylock
+#define pthread_mutex_unlock hooked_unlock
+#include "record/live.c"
+#undef pthread_mutex_trylock
+#undef pthread_mutex_unlock
+
+/* A stop: the next call of its kind on `mutex` posts `reached` and waits for `resume`. */
+struct stop {
+	pthread_mutex_t *_Atomic mutex;
+	sem_t reached, resume;
+};
+
+static struct stop before_unlock, after_failed_try;
+
+static void stop_if_armed(struct stop *stop, pthread_mutex_t *mutex)
+{
+	pthread_mutex_t *armed = mutex;
+	if (atomic_compare_exchange_strong(&stop->mutex, &armed, NULL)) {
+		sem_post(&stop->reached);
+		while (sem_wait(&stop->resume) != 0)
+			;
+	}
+}
+
+static int hooked_trylock(pthread_mutex_t *mutex)
+{
+	int result = pthread_mutex_trylock(mutex);
+	if (result != 0)
+		stop_if_armed(&after_failed_try, mutex);
+	return result;
+}
+
+static int hooked_unlock(pthread_mutex_t *mutex)
+{
+	stop_if_armed(&before_unlock, mutex);
+	return pthread_mutex_unlock(mutex);
+}
+
+static void arm(struct stop *stop, struct shard *shard)
+{
+	atomic_store(&stop->mutex, &shard->lock);
+}
+
+static void wait_reached(struct stop *stop)
+{
+	while (sem_wait(&stop->reached) != 0)
+		;
+}
+
+static struct site sites[3];
+static _Atomic unsigned counted;
+
+static void count_free(struct live_block block, bool wait)
+{
+	(void)block;
+	(void)wait;
+	atomic_fetch_add(&counted, 1);
+}
+
+static void *remove_block(void *pointer)
+{
+	return live_remove(pointer, count_free, true).site;
+}
+
+static void on_other_thread(void *(*run)(void *), void *argument)
+{
+	pthread_t thread;
+	CHECK(pthread_create(&thread, NULL, run, argument) == 0);
+	CHECK(pthread_join(thread, NULL) == 0);
+}
+
+static void insert(uintptr_t pointer, struct site *site)
+{
+	live_insert((void *)pointer, (struct live_block){site, 0}, count_free, true);
+}
+
+/* A slot claimed by a thread preempted before it fills it: the position is taken, the
+   turn not given. Returns the position. */
+static size_t claim_slot(struct shard *shard)
+{
+	return atomic_fetch_add(&shard->queue_tail, 1);
+}
+
+static void fill_slot(struct shard *shard, size_t position, uintptr_t pointer)
+{
+	struct queued *slot = &shard->queue[position % LIVE_QUEUE_SLOTS];
+	slot->pointer = pointer;
+	slot->block = (struct live_block){NULL, 0};
+	atomic_store_explicit(&slot->turn, position + 1 - position % LIVE_QUEUE_SLOTS, memory_order_release);
+}
+
+/* A block's removal queued behind a slot still being filled, then the address handed
+   out again and sampled: the sample applies the removal first, out of turn, or the
+   removal, applied later in turn, would take the new block's entry. */
+static void test_out_of_turn(void)
+{
+	const uintptr_t pointer = 0x7f5600000080;
+	struct shard *shard = shard_of(pointer);
+	insert(pointer, &sites[0]);
+	unsigned before = counted;
+	pthread_mutex_lock(&shard->lock);
+	size_t unfilled = claim_slot(shard);
+	on_other_thread(remove_block, (void *)pointer);
+	pthread_mutex_unlock(&shard->lock);
+	CHECK_UINT(counted, before);
+	insert(pointer, &sites[2]);
+	CHECK_UINT(counted, before + 1);
+	fill_slot(shard, unfilled, pointer + 32);
+	live_apply_queued(count_free, true);
+	CHECK(live_maybe_sampled((void *)pointer));
+	CHECK(remove_block((void *)pointer) == &sites[2]);
+	CHECK_UINT(counted, before + 1);
+	CHECK(!live_maybe_sampled((void *)pointer));
+}
+
+static void *insert_first_site(void *pointer)
+{
+	insert((uintptr_t)pointer, &sites[1]);
+	return NULL;
+}
+
+/* An insertion queued while a fork held the lock, left queued by the fork's unlock: it
+   is flagged in the filter before the allocation returns, and a removal that takes the
+   lock applies it before its own. */
+static void test_remove_after_queued_insert(void)
+{
+	const uintptr_t pointer = 0x7f57000000c0;
+	struct shard *shard = shard_of(pointer);
+	uint64_t live = live_count();
+	pthread_mutex_lock(&shard->lock);
+	on_other_thread(insert_first_site, (void *)pointer);
+	CHECK(live_maybe_sampled((void *)pointer));
+	pthread_mutex_unlock(&shard->lock);
+	CHECK(remove_block((void *)pointer) == &sites[1]);
+	CHECK_UINT(live_count(), live);
+	CHECK(!live_maybe_sampled((void *)pointer));
+}
+
+static void *fill_queue(void *first)
+{
+	for (uintptr_t i = 1; i <= LIVE_QUEUE_SLOTS; i++)
+		CHECK(live_remove((char *)first + 16 * i, count_free, false).site == NULL);
+	return NULL;
+}
+
+static void *insert_without_waiting(void *pointer)
+{
+	live_insert(pointer, (struct live_block){&sites[2], 0}, count_free, false);
+	return NULL;
+}
+
+/* An insertion that may not wait, with the queue full: its block is counted as freed
+   at once, and its slot is not left flagged. */
+static void test_insertion_dropped(void)
+{
+	const uintptr_t pointer = 0x7f5800000100;
+	struct shard *shard = shard_of(pointer);
+	unsigned before = counted;
+	pthread_mutex_lock(&shard->lock);
+	on_other_thread(fill_queue, (void *)pointer);
+	on_other_thread(insert_without_waiting, (void *)pointer);
+	CHECK_UINT(counted, before + 1);
+	pthread_mutex_unlock(&shard->lock);
+	live_apply_queued(count_free, true);
+	CHECK_UINT(counted, before + 1);
+	CHECK(!live_maybe_sampled((void *)pointer));
+}
+
+static void *remove_other(void *pointer)
+{
+	remove_block(pointer);
+	return NULL;
+}
+
+/* A removal queued after the holder applied the queue, while it still holds the lock
+   (the queuing thread's second try fails too): the holder looks again once unlocked. */
+static void test_holder_looks_again(void)
+{
+	const uintptr_t pointer = 0x7f5a00000080, holders = 0x7f5a00000040;
+	struct shard *shard = shard_of(pointer);
+	insert(pointer, &sites[0]);
+	unsigned before = counted;
+	arm(&before_unlock, shard);
+	pthread_t holder;
+	CHECK(pthread_create(&holder, NULL, remove_other, (void *)holders) == 0);
+	wait_reached(&before_unlock);
+	on_other_thread(remove_block, (void *)pointer);
+	CHECK_UINT(counted, before);
+	sem_post(&before_unlock.resume);
+	CHECK(pthread_join(holder, NULL) == 0);
+	CHECK_UINT(counted, before + 1);
+	CHECK(!live_maybe_sampled((void *)pointer));
+}
+
+/* The holder unlocks between a thread's failed try and its queueing, and finds nothing
+   queued: the queuing thread tries the lock again and applies its own removal. */
+static void test_queuer_tries_again(void)
+{
+	const uintptr_t pointer = 0x7f5b00000080;
+	struct shard *shard = shard_of(pointer);
+	insert(pointer, &sites[0]);
+	unsigned before = counted;
+	pthread_mutex_lock(&shard->lock);
+	arm(&after_failed_try, shard);
+	pthread_t queuer;
+	CHECK(pthread_create(&queuer, NULL, remove_other, (void *)pointer) == 0);
+	wait_reached(&after_failed_try);
+	unlock(shard, count_free, true);
+	sem_post(&after_failed_try.resume);
+	CHECK(pthread_join(queuer, NULL) == 0);
+	CHECK_UINT(counted, before + 1);
+	CHECK(!live_maybe_sampled((void *)pointer));
+}
+
+/* In a fork's child, a slot a thread of the parent had claimed is never filled: the
+   child marks it applied, and what was queued behind it is applied. */
+static void test_fork_child_skips_unfilled(void)
+{
+	const uintptr_t pointer = 0x7f5c00000080;
+	struct shard *shard = shard_of(pointer);
+	insert(pointer, &sites[0]);
+	unsigned before = counted;
+	live_lock_all();
+	claim_slot(shard);
+	on_other_thread(remove_block, (void *)pointer);
+	live_fork_child();
+	live_unlock_all();
+	live_apply_queued(count_free, true);
+	CHECK_UINT(counted, before + 1);
+	CHECK(!live_maybe_sampled((void *)pointer));
+	CHECK(!queue_waiting(shard));
+}
+
+static void *take_snapshot(void *unused)
+{
+	(void)unused;
+	static struct live_block blocks[64];
+	return (void *)(uintptr_t)live_snapshot(blocks, 64);
+}
+
+/* A shard that changes on every try is copied under its lock; a free queued while the
+   copying thread holds it is applied, and counted, by that thread. */
+static void test_locked_copy_applies_queue(void)
+{
+	const uintptr_t pointer = 0x7f5d00000080;
+	struct shard *shard = shard_of(pointer);
+	insert(pointer, &sites[0]);
+	unsigned before = counted;
+	unsigned sequence = atomic_load(&shard->sequence);
+	atomic_store(&shard->sequence, sequence | 1); /* a change forever under way */
+	arm(&before_unlock, shard);
+	pthread_t copier;
+	CHECK(pthread_create(&copier, NULL, take_snapshot, NULL) == 0);
+	wait_reached(&before_unlock);
+	atomic_store(&shard->sequence, sequence);
+	on_other_thread(remove_block, (void *)pointer);
+	CHECK_UINT(counted, before);
+	sem_post(&before_unlock.resume);
+	CHECK(pthread_join(copier, NULL) == 0);
+	CHECK_UINT(counted, before + 1);
+	CHECK(!live_maybe_sampled((void *)pointer));
+}
+
+/* A second block in a flagged slot writes nothing to the filter: the free fast path
+   reads that word. */
+static void test_second_block_leaves_word(void)
+{
+	const uintptr_t first = 0x7f5e00000000;
+	insert(first, &sites[0]);
+	uint64_t word = atomic_load(filter_word(filter_slot(first)));
+	insert(first + 64, &sites[0]);
+	CHECK(atomic_load(filter_word(filter_slot(first))) == word);
+	CHECK(remove_block((void *)first) == &sites[0]);
+	CHECK(live_maybe_sampled((void *)(first + 64)));
+	CHECK(remove_block((void *)(first + 64)) == &sites[0]);
+	CHECK(!live_maybe_sampled((void *)first));
+}
+
+int main(void)
+{
+	live_start(count_free);
+	struct stop *stops[] = {&before_unlock, &after_failed_try};
+	for (unsigned i = 0; i < 2; i++) {
+		sem_init(&stops[i]->reached, 0, 0);
+		sem_init(&stops[i]->resume, 0, 0);
+	}
+	test_out_of_turn();
+	test_remove_after_queued_insert();
+	test_insertion_dropped();
+	test_holder_looks_again();
+	test_queuer_tries_again();
+	test_fork_child_skips_unfilled();
+	test_locked_copy_applies_queue();
+	test_second_block_leaves_word();
+	CHECK_UINT(live_count(), 0);
+	return 0;
+}
