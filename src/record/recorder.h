@@ -34,7 +34,9 @@ void recorder_alloc(struct recording *recording, void *pointer, size_t size, siz
 void recorder_free(void *pointer);
 
 /* For realloc: detaches a flagged block's sample without counting a free yet.
-   Returns it; its site is NULL when the block was not sampled. */
+   Returns it; its site is NULL when the block was not sampled, or when the removal
+   was queued behind another thread's hold: the free is then counted by the thread
+   that applies it, even should the realloc fail (docs/accuracy.md). */
 struct live_block recorder_detach(void *pointer);
 /* The realloc went through: the old block is gone. */
 void recorder_detached_freed(struct live_block block);
