@@ -8,7 +8,13 @@ import time
 from harness import *
 
 
-def ended(mode, sent, preload, env, directory, preexec_fn=None):
+def default_stop_signals():
+    """The suite may run under nohup, which leaves SIGHUP ignored in every child."""
+    for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+
+
+def ended(mode, sent, preload, env, directory):
     """Runs stopping MODE, sends `sent` once it is ready (None: sends nothing) and
     returns (status, stdout, stderr)."""
     full_env = dict(os.environ, **env)
@@ -16,7 +22,7 @@ def ended(mode, sent, preload, env, directory, preexec_fn=None):
     if preload:
         full_env["LD_PRELOAD"] = LIB
     process = subprocess.Popen([program("stopping"), mode], cwd=directory, env=full_env, stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=preexec_fn)
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_stop_signals)
     lines = []
     while not lines or lines[-1] != "ready\n":
         line = process.stdout.readline()
@@ -35,11 +41,11 @@ def ended(mode, sent, preload, env, directory, preexec_fn=None):
     return process.returncode, "".join(lines) + rest, errors
 
 
-def check_same_end(mode, sent, expected_status, directory, with_profile=True, preexec_fn=None):
+def check_same_end(mode, sent, expected_status, directory, with_profile=True):
     out = os.path.join(directory, f"stop.{mode}.{int(sent or 0)}.pb.gz")
     env = {"HEAPPROF_RATE": "1", "HEAPPROF_OUT": out}
-    plain = ended(mode, sent, False, env, directory, preexec_fn)
-    profiled = ended(mode, sent, True, env, directory, preexec_fn)
+    plain = ended(mode, sent, False, env, directory)
+    profiled = ended(mode, sent, True, env, directory)
     check(plain[0] == expected_status, f"{mode} without heapprof: status {plain[0]}")
     check(profiled[0] == plain[0], f"{mode}, {sent}: status {profiled[0]} under heapprof, {plain[0]} without; "
           f"stderr {profiled[2]}")
