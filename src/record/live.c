@@ -11,8 +11,6 @@
 #define FILTER_SLOTS ((size_t)1 << LIVE_FILTER_BITS)
 /* Saturated counts stay set: a never-cleared slot only costs a lookup. */
 #define FILTER_STUCK 255
-/* A filter word's upper half counts the changes that flagged a slot in it. */
-#define FILTER_CHANGE ((uint64_t)1 << LIVE_WORD_SLOTS)
 /* A block's shard is chosen by its 64 KiB of address space, hashed: glibc gives each
    thread's arena an aligned 64 MiB heap, so unhashed, threads' blocks at the same
    offset in their heaps would meet in one shard. */
@@ -68,9 +66,17 @@ static size_t filter_slot(uintptr_t pointer)
 	return (pointer >> LIVE_SLOT_SHIFT) & LIVE_FILTER_MASK;
 }
 
+/* Where the slot's bit is: its word's lower half for even words, upper for odd ones
+   (live.h). */
 static uint64_t slot_bit(size_t slot)
 {
-	return (uint64_t)1 << (slot % LIVE_WORD_SLOTS);
+	return (uint64_t)1 << (slot % 64);
+}
+
+/* The half of the slot's word that counts its changes: the other one. */
+static uint64_t change_half(size_t slot)
+{
+	return slot & LIVE_WORD_SLOTS ? 0x00000000ffffffffULL : 0xffffffff00000000ULL;
 }
 
 static _Atomic uint64_t *filter_word(size_t slot)
@@ -82,8 +88,10 @@ static _Atomic uint64_t *filter_word(size_t slot)
 static void flag_slot(size_t slot)
 {
 	_Atomic uint64_t *word = filter_word(slot);
+	uint64_t half = change_half(slot), one = half & -half;
 	uint64_t bits = atomic_load(word);
-	while (!atomic_compare_exchange_weak(word, &bits, (bits | slot_bit(slot)) + FILTER_CHANGE))
+	while (!atomic_compare_exchange_weak(word, &bits,
+					     ((bits | slot_bit(slot)) & ~half) | ((bits + one) & half)))
 		;
 }
 

@@ -15,8 +15,11 @@
    heap's frees on an eighth as many cache lines, so fewer of them miss
    (docs/performance.md, "The fast path"). The price is the sampled blocks' neighbours
    in their slots, whose frees take the slow path: about slot/rate of all frees, 0.2%
-   at the default rate. A word holds the bits of 32 slots; its upper half counts the
-   changes that set one, which lets a bit be cleared without a lock (live.c). */
+   at the default rate. A word holds the bits of 32 slots, and in its other half a
+   count of the changes that set one, which lets a bit be cleared without a lock
+   (live.c). Slot s's bit is bit s % 64 of word s / 32 (the lower half of an even word,
+   the upper of an odd one), so the shift needs no mask: x86's takes its count modulo
+   64. */
 #define LIVE_FILTER_BITS 18
 #define LIVE_SLOT_SHIFT 10
 #define LIVE_SLOT_BYTES ((uintptr_t)1 << LIVE_SLOT_SHIFT)
@@ -33,7 +36,7 @@ static inline bool live_maybe_sampled_masked(const void *pointer, uintptr_t mask
 {
 	uintptr_t slot = ((uintptr_t)pointer >> LIVE_SLOT_SHIFT) & mask;
 	uint64_t word = atomic_load_explicit(&live_filter[slot / LIVE_WORD_SLOTS], memory_order_relaxed);
-	return (word >> (slot % LIVE_WORD_SLOTS)) & 1;
+	return (word >> (slot % 64)) & 1;
 }
 
 static inline bool live_maybe_sampled(const void *pointer)

@@ -289,6 +289,25 @@ static void test_second_block_leaves_word(void)
 	CHECK(!live_maybe_sampled((void *)first));
 }
 
+/* A word's count of changes wraps within its half, never into the slots' bits: the
+   upper half of an even word, the lower half of an odd one. */
+static void test_change_count_wraps(void)
+{
+	const uintptr_t base = 0x7f5f00000000;
+	for (uintptr_t odd = 0; odd < 2; odd++) {
+		const uintptr_t pointer = base + odd * LIVE_WORD_SLOTS * LIVE_SLOT_BYTES;
+		size_t slot = filter_slot(pointer);
+		CHECK((slot / LIVE_WORD_SLOTS) % 2 == odd);
+		_Atomic uint64_t *word = filter_word(slot);
+		atomic_store(word, change_half(slot)); /* the count at its largest, no bit set */
+		insert(pointer, &sites[0]);
+		CHECK(atomic_load(word) == slot_bit(slot));
+		CHECK(live_maybe_sampled((void *)pointer));
+		CHECK(remove_block((void *)pointer) == &sites[0]);
+		CHECK(atomic_load(word) == 0);
+	}
+}
+
 int main(void)
 {
 	live_start(count_free);
@@ -305,6 +324,7 @@ int main(void)
 	test_fork_child_skips_unfilled();
 	test_locked_copy_applies_queue();
 	test_second_block_leaves_word();
+	test_change_count_wraps();
 	CHECK_UINT(live_count(), 0);
 	return 0;
 }
