@@ -95,16 +95,16 @@ static void flag_slot(size_t slot)
 		;
 }
 
-/* Only a block that takes the count from zero must count a change: a clear that could
-   race with any other block found a count above zero. */
+/* Every block flags its slot, counting a change, even when the bit is set already: a
+   block that skipped it while the one that took the count from zero had yet to flag
+   the slot could have its bit cleared by a removal that read the count at zero. */
 static void filter_add(size_t slot)
 {
 	uint8_t count = atomic_load(&filter_counts[slot]);
 	while (count != FILTER_STUCK &&
 	       !atomic_compare_exchange_weak(&filter_counts[slot], &count, count + 1))
 		;
-	if (count == 0 || !(atomic_load(filter_word(slot)) & slot_bit(slot)))
-		flag_slot(slot);
+	flag_slot(slot);
 }
 
 /* The last block out clears the bit, by a compare-and-swap on a word read before the

@@ -1,8 +1,9 @@
-/* The live table's queue at the moments that matter, which no amount of contention
-   reaches reliably: a slot claimed and not yet filled, a holder about to unlock, a
-   queuing thread between its failed try and its queueing. live.c is included here so
-   that its shards can be reached, with its trylock and unlock calls routed through
-   hooks that stop a thread at a chosen call until the test lets it go. */
+/* The live table's queue and filter at the moments that matter, which no amount of
+   contention reaches reliably: a slot claimed and not yet filled, a holder about to
+   unlock, a queuing thread between its failed try and its queueing, a removal about to
+   clear a filter bit. live.c is included here so that its shards can be reached, with
+   its trylock and unlock calls, and its loads and compare-and-swaps of the filter,
+   routed through hooks that stop a thread at a chosen call until the test lets it go. */
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdatomic.h>
@@ -11,28 +12,48 @@
 
 static int hooked_trylock(pthread_mutex_t *mutex);
 static int hooked_unlock(pthread_mutex_t *mutex);
+static void hooked_access(const volatile void *object);
 #define pthread_mutex_trylock hooked_trylock
 #define pthread_mutex_unlock hooked_unlock
+#undef atomic_load
+#undef atomic_compare_exchange_weak
+#define atomic_load(object) (hooked_access(object), atomic_load_explicit(object, memory_order_seq_cst))
+#define atomic_compare_exchange_weak(object, expected, desired)                                 \
+	(hooked_access(object),                                                                 \
+	 atomic_compare_exchange_weak_explicit(object, expected, desired, memory_order_seq_cst, \
+					       memory_order_seq_cst))
 #include "record/live.c"
 #undef pthread_mutex_trylock
 #undef pthread_mutex_unlock
 
-/* A stop: the next call of its kind on `mutex` posts `reached` and waits for `resume`. */
+/* A stop: the next call of its kind on `object` (by `thread`, if set) posts `reached`
+   and waits for `resume`. */
 struct stop {
-	pthread_mutex_t *_Atomic mutex;
+	const volatile void *_Atomic object;
+	_Atomic bool any_thread;
+	_Atomic pthread_t thread;
 	sem_t reached, resume;
 };
 
-static struct stop before_unlock, after_failed_try;
+static struct stop before_unlock, after_failed_try, at_filter_word;
 
-static void stop_if_armed(struct stop *stop, pthread_mutex_t *mutex)
+static void stop_if_armed(struct stop *stop, const volatile void *object)
 {
-	pthread_mutex_t *armed = mutex;
-	if (atomic_compare_exchange_strong(&stop->mutex, &armed, NULL)) {
+	const volatile void *armed = object;
+	if (!atomic_load_explicit(&stop->any_thread, memory_order_acquire) &&
+	    !pthread_equal(atomic_load_explicit(&stop->thread, memory_order_acquire), pthread_self()))
+		return;
+	if (atomic_compare_exchange_strong_explicit(&stop->object, &armed, NULL, memory_order_seq_cst,
+						    memory_order_relaxed)) {
 		sem_post(&stop->reached);
 		while (sem_wait(&stop->resume) != 0)
 			;
 	}
+}
+
+static void hooked_access(const volatile void *object)
+{
+	stop_if_armed(&at_filter_word, object);
 }
 
 static int hooked_trylock(pthread_mutex_t *mutex)
@@ -51,7 +72,15 @@ static int hooked_unlock(pthread_mutex_t *mutex)
 
 static void arm(struct stop *stop, struct shard *shard)
 {
-	atomic_store(&stop->mutex, &shard->lock);
+	atomic_store_explicit(&stop->any_thread, true, memory_order_release);
+	atomic_store_explicit(&stop->object, &shard->lock, memory_order_release);
+}
+
+static void arm_for(struct stop *stop, pthread_t thread, const volatile void *object)
+{
+	atomic_store_explicit(&stop->any_thread, false, memory_order_release);
+	atomic_store_explicit(&stop->thread, thread, memory_order_release);
+	atomic_store_explicit(&stop->object, object, memory_order_release);
 }
 
 static void wait_reached(struct stop *stop)
@@ -274,21 +303,6 @@ static void test_locked_copy_applies_queue(void)
 	CHECK(!live_maybe_sampled((void *)pointer));
 }
 
-/* A second block in a flagged slot writes nothing to the filter: the free fast path
-   reads that word. */
-static void test_second_block_leaves_word(void)
-{
-	const uintptr_t first = 0x7f5e00000000;
-	insert(first, &sites[0]);
-	uint64_t word = atomic_load(filter_word(filter_slot(first)));
-	insert(first + 64, &sites[0]);
-	CHECK(atomic_load(filter_word(filter_slot(first))) == word);
-	CHECK(remove_block((void *)first) == &sites[0]);
-	CHECK(live_maybe_sampled((void *)(first + 64)));
-	CHECK(remove_block((void *)(first + 64)) == &sites[0]);
-	CHECK(!live_maybe_sampled((void *)first));
-}
-
 /* A word's count of changes wraps within its half, never into the slots' bits: the
    upper half of an even word, the lower half of an odd one. */
 static void test_change_count_wraps(void)
@@ -308,11 +322,68 @@ static void test_change_count_wraps(void)
 	}
 }
 
+static sem_t start_removal, start_insertion;
+
+static void *free_when_told(void *pointer)
+{
+	while (sem_wait(&start_removal) != 0)
+		;
+	if (live_maybe_sampled(pointer))
+		remove_block(pointer);
+	return NULL;
+}
+
+static void *insert_when_told(void *pointer)
+{
+	while (sem_wait(&start_insertion) != 0)
+		;
+	insert((uintptr_t)pointer, &sites[1]);
+	return NULL;
+}
+
+/* Three blocks of one slot: a removal takes the count to zero and is about to clear
+   the bit; a new block takes the count from zero and has yet to flag the slot; a second
+   new block is counted in above zero. The second must flag the slot too, or the clear
+   succeeds and the block is invisible to free, which then takes the fast path. */
+static void test_clear_races_new_blocks(void)
+{
+	const uintptr_t old = 0x7f6000000000, first = old + 64, second = old + 128;
+	_Atomic uint64_t *word = filter_word(filter_slot(old));
+	uint64_t live = live_count();
+	insert(old, &sites[0]);
+	pthread_t remover, inserter;
+	CHECK(pthread_create(&remover, NULL, free_when_told, (void *)old) == 0);
+	CHECK(pthread_create(&inserter, NULL, insert_when_told, (void *)first) == 0);
+	/* The removal stops at its compare-and-swap: its second access of the word. */
+	arm_for(&at_filter_word, remover, word);
+	sem_post(&start_removal);
+	wait_reached(&at_filter_word);
+	arm_for(&at_filter_word, remover, word);
+	sem_post(&at_filter_word.resume);
+	wait_reached(&at_filter_word);
+	/* The first new block stops before it flags the slot. */
+	arm_for(&at_filter_word, inserter, word);
+	sem_post(&start_insertion);
+	wait_reached(&at_filter_word);
+	insert(second, &sites[2]);
+	sem_post(&at_filter_word.resume);
+	CHECK(pthread_join(remover, NULL) == 0);
+	CHECK(live_maybe_sampled((void *)second));
+	CHECK(remove_block((void *)second) == &sites[2]);
+	sem_post(&at_filter_word.resume);
+	CHECK(pthread_join(inserter, NULL) == 0);
+	CHECK(remove_block((void *)first) == &sites[1]);
+	CHECK_UINT(live_count(), live);
+	CHECK(!live_maybe_sampled((void *)old));
+}
+
 int main(void)
 {
 	live_start(count_free);
-	struct stop *stops[] = {&before_unlock, &after_failed_try};
-	for (unsigned i = 0; i < 2; i++) {
+	struct stop *stops[] = {&before_unlock, &after_failed_try, &at_filter_word};
+	sem_init(&start_removal, 0, 0);
+	sem_init(&start_insertion, 0, 0);
+	for (unsigned i = 0; i < 3; i++) {
 		sem_init(&stops[i]->reached, 0, 0);
 		sem_init(&stops[i]->resume, 0, 0);
 	}
@@ -323,8 +394,8 @@ int main(void)
 	test_queuer_tries_again();
 	test_fork_child_skips_unfilled();
 	test_locked_copy_applies_queue();
-	test_second_block_leaves_word();
 	test_change_count_wraps();
+	test_clear_races_new_blocks();
 	CHECK_UINT(live_count(), 0);
 	return 0;
 }
