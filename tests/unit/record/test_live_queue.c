@@ -35,7 +35,8 @@ struct stop {
 	sem_t reached, resume;
 };
 
-static struct stop before_unlock, after_failed_try, at_filter_word;
+/* Two threads may stop at the filter word at once, each at a stop of its own. */
+static struct stop before_unlock, after_failed_try, remover_at_word, inserter_at_word;
 
 static void stop_if_armed(struct stop *stop, const volatile void *object)
 {
@@ -53,7 +54,8 @@ static void stop_if_armed(struct stop *stop, const volatile void *object)
 
 static void hooked_access(const volatile void *object)
 {
-	stop_if_armed(&at_filter_word, object);
+	stop_if_armed(&remover_at_word, object);
+	stop_if_armed(&inserter_at_word, object);
 }
 
 static int hooked_trylock(pthread_mutex_t *mutex)
@@ -355,22 +357,22 @@ static void test_clear_races_new_blocks(void)
 	CHECK(pthread_create(&remover, NULL, free_when_told, (void *)old) == 0);
 	CHECK(pthread_create(&inserter, NULL, insert_when_told, (void *)first) == 0);
 	/* The removal stops at its compare-and-swap: its second access of the word. */
-	arm_for(&at_filter_word, remover, word);
+	arm_for(&remover_at_word, remover, word);
 	sem_post(&start_removal);
-	wait_reached(&at_filter_word);
-	arm_for(&at_filter_word, remover, word);
-	sem_post(&at_filter_word.resume);
-	wait_reached(&at_filter_word);
+	wait_reached(&remover_at_word);
+	arm_for(&remover_at_word, remover, word);
+	sem_post(&remover_at_word.resume);
+	wait_reached(&remover_at_word);
 	/* The first new block stops before it flags the slot. */
-	arm_for(&at_filter_word, inserter, word);
+	arm_for(&inserter_at_word, inserter, word);
 	sem_post(&start_insertion);
-	wait_reached(&at_filter_word);
+	wait_reached(&inserter_at_word);
 	insert(second, &sites[2]);
-	sem_post(&at_filter_word.resume);
+	sem_post(&remover_at_word.resume);
 	CHECK(pthread_join(remover, NULL) == 0);
 	CHECK(live_maybe_sampled((void *)second));
 	CHECK(remove_block((void *)second) == &sites[2]);
-	sem_post(&at_filter_word.resume);
+	sem_post(&inserter_at_word.resume);
 	CHECK(pthread_join(inserter, NULL) == 0);
 	CHECK(remove_block((void *)first) == &sites[1]);
 	CHECK_UINT(live_count(), live);
@@ -380,10 +382,10 @@ static void test_clear_races_new_blocks(void)
 int main(void)
 {
 	live_start(count_free);
-	struct stop *stops[] = {&before_unlock, &after_failed_try, &at_filter_word};
+	struct stop *stops[] = {&before_unlock, &after_failed_try, &remover_at_word, &inserter_at_word};
 	sem_init(&start_removal, 0, 0);
 	sem_init(&start_insertion, 0, 0);
-	for (unsigned i = 0; i < 3; i++) {
+	for (unsigned i = 0; i < 4; i++) {
 		sem_init(&stops[i]->reached, 0, 0);
 		sem_init(&stops[i]->resume, 0, 0);
 	}
