@@ -72,6 +72,7 @@ static void after_fork_in_child(void)
 		thread_registry_unlock();
 	}
 	libunwind_pipe_fork_child();
+	unwind_fork_child();
 	helper_thread_fork_child();
 	output_forget_written();
 	stop_fork_child();

@@ -4,17 +4,30 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
 
+#include "descriptors.h"
 #include "libunwind_pipe.h"
+#include "loader_locks.h"
 #include "log.h"
 #include "options.h"
+#include "sampler.h"
 #include "thread_state.h"
 
-/* The thread heapprof started on: its stack is the process's. */
+/* The thread heapprof started on: its stack is the process's, which grows from
+   near initial_stack_top down to the stack limit. */
 static pthread_t initial_thread;
+static uintptr_t initial_stack_top, initial_stack_limit;
 
 int (*unwind_backtrace)(void **frames, int size);
+/* Whether a sample loads libunwind (loader_locks.c found the loader's locks at
+   start-up); whether one did or tried; and whether this process's load was under way on the thread that
+   forked (from a signal handler that interrupted it). */
+static bool load_at_sample;
+static atomic_bool load_tried, load_under_way;
 static uintptr_t own_text_start, own_text_end;
 
 /* The bounds of this library's executable segment, from its own program headers. */
@@ -40,12 +53,13 @@ static void find_own_text(void)
 	}
 }
 
-static void load_libunwind(void)
+/* Loads libunwind and returns its unw_backtrace, or NULL. */
+static int (*open_libunwind(void))(void **, int)
 {
-	void *library = dlopen("libunwind.so.8", RTLD_LAZY | RTLD_LOCAL);
+	void *library = descriptor_dlopen_local("libunwind.so.8");
 	if (!library) {
-		log_message("cannot load libunwind.so.8; samples will have no stacks");
-		return;
+		log_message("cannot load libunwind.so.8; samples will keep only their caller");
+		return NULL;
 	}
 	libunwind_pipe_guard(library);
 	typedef int (*caching_function)(void *address_space, int policy);
@@ -54,10 +68,16 @@ static void load_libunwind(void)
 	if (set_caching && address_space)
 		set_caching(*address_space, 2 /* UNW_CACHE_PER_THREAD */);
 	int (*backtrace)(void **, int) = (int (*)(void **, int))dlsym(library, "unw_backtrace");
-	if (!backtrace) {
-		log_message("libunwind.so.8 has no unw_backtrace; samples will have no stacks");
+	if (!backtrace)
+		log_message("libunwind.so.8 has no unw_backtrace; samples will keep only their caller");
+	return backtrace;
+}
+
+static void load_libunwind(void)
+{
+	int (*backtrace)(void **, int) = open_libunwind();
+	if (!backtrace)
 		return;
-	}
 	/* The first capture in a process sets up libunwind's caches: pay for it here,
 	   not inside the program's first sampled malloc. As deep as a capture: a shorter
 	   walk would leave more of libunwind's set-up to a sampled malloc. */
@@ -69,11 +89,20 @@ static void load_libunwind(void)
 void unwind_start(void)
 {
 	initial_thread = pthread_self();
+	/* The kernel writes the program's file name at the top of its stack. */
+	initial_stack_top = getauxval(AT_EXECFN);
+	if (!initial_stack_top)
+		initial_stack_top = (uintptr_t)__builtin_frame_address(0);
+	struct rlimit limit;
+	initial_stack_limit = getrlimit(RLIMIT_STACK, &limit) == 0 ? limit.rlim_cur : 0;
 	find_own_text();
+	load_at_sample = loader_locks_find();
 }
 
 void unwind_load(void)
 {
+	if (load_at_sample)
+		return;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct thread_state *state = &thread_state;
 	bool was_busy = state->busy;
@@ -144,6 +173,60 @@ bool unwind_stack_allows_libunwind(void)
 	if (here < state->stack_low || here >= state->stack_high)
 		return true;
 	return here - state->stack_low >= (state->libunwind_walked ? LIBUNWIND_STACK : LIBUNWIND_FIRST_STACK);
+}
+
+/* What loading libunwind writes below heapprof's slow path: dlopen, then the first
+   walk (docs/reliability.md, "The stack heapprof needs"). */
+#define LOADING_STACK (32 * 1024)
+
+static bool stack_allows_loading(void)
+{
+	struct thread_state *state = &thread_state;
+	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+	if (state->internal_signals_blocked)
+		return false;
+	/* On the process's stack, not an alternate signal stack, with room to its limit. */
+	if (pthread_equal(pthread_self(), initial_thread)) {
+		return here < initial_stack_top && initial_stack_limit >= LOADING_STACK &&
+		       initial_stack_top - here <= initial_stack_limit - LOADING_STACK;
+	}
+	if (!state->stack_high && !find_stack(state))
+		return false;
+	return here >= state->stack_low + LOADING_STACK && here < state->stack_high;
+}
+
+/* Every loader lock is held across dlopen: none is waited for, since a thread that
+   holds one may be waiting for this one, and none is held by this thread, whose loader
+   may be halfway through its own work (docs/design.md, "Loading libunwind"). */
+unsigned unwind_capture_loading(uintptr_t *pcs, unsigned max, uintptr_t caller)
+{
+	if (!load_at_sample || atomic_load_explicit(&load_tried, memory_order_relaxed) ||
+	    !stack_allows_loading() || !loader_locks_take())
+		return unwind_caller_only(pcs, caller);
+	struct sampler_counters counters;
+	sampler_save(&counters);
+	if (!atomic_load(&load_tried)) {
+		atomic_store(&load_under_way, true);
+		__atomic_store_n(&unwind_backtrace, open_libunwind(), __ATOMIC_RELEASE);
+		atomic_store(&load_tried, true);
+		atomic_store(&load_under_way, false);
+	}
+	loader_locks_release();
+	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
+	unsigned count = unwind_caller_only(pcs, caller);
+	if (backtrace) {
+		int walked = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
+		count = unwind_keep_program_frames(pcs, walked, max);
+	}
+	sampler_restore(&counters);
+	return count;
+}
+
+void unwind_fork_child(void)
+{
+	/* The child's loader may be halfway through that dlopen: no dlopen in it. */
+	if (atomic_load(&load_under_way))
+		atomic_store(&load_tried, true);
 }
 
 /* Follows saved frame pointers: [frame] is the caller's frame, [frame + 8] the return

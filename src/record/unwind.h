@@ -16,17 +16,30 @@
 /* What a capture may write: the frames wanted and heapprof's own above them. */
 #define UNWIND_BUFFER_FRAMES (OPTIONS_MAX_DEPTH + UNWIND_MAX_OWN_FRAMES)
 
-/* Finds this library's own code, which captures leave out. At start-up. */
+/* Finds this library's own code, which captures leave out, and the loader's locks.
+   At start-up. */
 void unwind_start(void);
 
-/* Loads libunwind with RTLD_LOCAL: linked as an ordinary dependency, its _Unwind_*
-   and backtrace would enter the program's global scope and take over C++ exception
-   handling. Only when a rate other than 0 is set (at start-up, or by the first
-   heapprof_set_rate that turns recording on): a process that never records never
-   maps libunwind and liblzma. It calls dlopen and pthread_once, so it runs outside
-   malloc and never in a signal handler (docs/design.md, "Loading libunwind"); a
-   second call returns at once. Without libunwind, samples have no stacks. */
+/* libunwind is loaded with RTLD_LOCAL: linked as an ordinary dependency, its
+   _Unwind_* and backtrace would enter the program's global scope and take over C++
+   exception handling. Where unwind_start found the loader's locks, the first sample
+   that may call dlopen loads it (unwind_capture_loading), and unwind_load does
+   nothing: a process that takes no sample never maps libunwind and liblzma.
+   Elsewhere unwind_load loads it when a rate other than 0 is set (at start-up, or by
+   the first heapprof_set_rate that turns recording on): it calls dlopen and
+   pthread_once, so it runs outside malloc and never in a signal handler
+   (docs/design.md, "Loading libunwind"); a second call returns at once. Without
+   libunwind, samples keep only their caller. */
 void unwind_load(void);
+
+/* unwind_capture before libunwind is loaded: loads it if no thread holds a lock of
+   the loader's and this thread's stack has room, then walks; otherwise keeps only
+   the caller. Never waits. What the load and the walk allocate on this thread is not
+   counted in its totals. */
+unsigned unwind_capture_loading(uintptr_t *pcs, unsigned max, uintptr_t caller);
+
+/* In a fork child. */
+void unwind_fork_child(void);
 
 /* libunwind's unw_backtrace; NULL until it is loaded, or when it could not be. */
 extern int (*unwind_backtrace)(void **frames, int size) __attribute__((visibility("hidden")));
@@ -43,6 +56,12 @@ unsigned unwind_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t call
    keeps only its caller. */
 bool unwind_stack_allows_libunwind(void);
 unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max);
+
+static inline unsigned unwind_caller_only(uintptr_t *pcs, uintptr_t caller)
+{
+	pcs[0] = caller - 1;
+	return caller ? 1 : 0;
+}
 
 /* Fills `pcs` with up to `max` return addresses, innermost first, each minus one so
    it falls inside the call instruction: `caller` (the allocation function's return
@@ -82,12 +101,10 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 			return count;
 	}
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
-	if (!backtrace)
-		return 0;
-	if (!unwind_stack_allows_libunwind()) {
-		pcs[0] = caller - 1;
-		return caller ? 1 : 0;
-	}
+	if (__builtin_expect(!backtrace, 0))
+		return unwind_capture_loading(pcs, max, caller);
+	if (!unwind_stack_allows_libunwind())
+		return unwind_caller_only(pcs, caller);
 	int count = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
 	return unwind_keep_program_frames(pcs, count, max);
 }
