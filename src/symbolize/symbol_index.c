@@ -219,7 +219,8 @@ const char *symbol_index_scan(const struct symbol_table *table, uint64_t pc, boo
 	uint64_t sized_reach = 0, label_start = 0;
 	for (int i = 1; i < table->count; i++) {
 		struct symbol_table_entry entry;
-		if (!symbol_table_get(table, i, &entry) || entry.start > pc)
+		if (symbol_table_starts_above(table, i, pc) || !symbol_table_get(table, i, &entry) ||
+		    entry.start > pc)
 			continue;
 		if (!entry.size) {
 			label_start = any_label && label_start > entry.start ? label_start : entry.start;

@@ -39,6 +39,16 @@ bool symbol_table_open(const struct libdw_api *dw, Dwfl_Module *module, struct s
    loaded section or is absolute, and is no section, file or thread-local symbol. */
 bool symbol_table_get(const struct symbol_table *table, int index, struct symbol_table_entry *entry);
 
+/* Whether symbol `index`, read in place, starts above `pc` as symbol_table_get would
+   give it; false where that needs symbol_table_get (absolute, common and
+   SHN_XINDEX symbols, whose start is not value plus bias). A scan for the symbol at
+   one address passes over most of a table with this alone. */
+static inline bool symbol_table_starts_above(const struct symbol_table *table, int index, uint64_t pc)
+{
+	return table->symbols && table->symbols[index].st_shndx < SHN_LORESERVE &&
+	       table->symbols[index].st_value + table->bias > pc;
+}
+
 void symbol_table_close(struct symbol_table *table);
 
 #endif
