@@ -43,7 +43,6 @@ struct shard {
 	size_t count;
 	/* Positions: the next to apply (written under the lock), the next to claim. */
 	_Atomic size_t queue_head, queue_tail;
-	struct queued queue[LIVE_QUEUE_SLOTS];
 } __attribute__((aligned(64)));
 
 _Atomic uint64_t live_filter[FILTER_SLOTS / LIVE_WORD_SLOTS];
@@ -54,6 +53,17 @@ static _Atomic uint8_t filter_counts[FILTER_SLOTS];
 static struct shard shards[SHARD_COUNT] = {
 	[0 ... SHARD_COUNT - 1] = {.lock = PTHREAD_MUTEX_INITIALIZER},
 };
+/* Apart from the shards: touched only when a shard is contended. Inside them, the
+   shards were 256 KiB that every dump (live_count) and fork (live_lock_all) read
+   page by page. */
+static struct queued queues[SHARD_COUNT][LIVE_QUEUE_SLOTS];
+
+_Static_assert(sizeof(struct shard) <= 128, "a dump and a fork read every shard: keep them few pages");
+
+static struct queued *queue_slot(const struct shard *shard, size_t position)
+{
+	return &queues[shard - shards][position % LIVE_QUEUE_SLOTS];
+}
 
 static uint64_t hash_pointer(uintptr_t pointer)
 {
@@ -279,11 +289,14 @@ static void apply_queued(struct shard *shard, struct queued operation, live_coun
 		count_free(block, wait);
 }
 
-/* The operation at `position`, once its thread has finished queueing it. */
+/* The operation at `position`, once its thread has finished queueing it. An empty
+   queue is seen from the shard's own positions, without reading a slot. */
 static struct queued *queued_at(struct shard *shard, size_t position)
 {
+	if (position == atomic_load_explicit(&shard->queue_tail, memory_order_relaxed))
+		return NULL;
 	size_t index = position % LIVE_QUEUE_SLOTS;
-	struct queued *slot = &shard->queue[index];
+	struct queued *slot = queue_slot(shard, position);
 	size_t turn = atomic_load_explicit(&slot->turn, memory_order_acquire) + index;
 	return turn == position + 1 ? slot : NULL;
 }
@@ -294,7 +307,7 @@ static bool enqueue(struct shard *shard, uintptr_t key, struct live_block block)
 	size_t tail = atomic_load_explicit(&shard->queue_tail, memory_order_relaxed);
 	for (;;) {
 		size_t index = tail % LIVE_QUEUE_SLOTS;
-		struct queued *slot = &shard->queue[index];
+		struct queued *slot = queue_slot(shard, tail);
 		ptrdiff_t ahead =
 			(ptrdiff_t)(atomic_load_explicit(&slot->turn, memory_order_acquire) + index - tail);
 		if (ahead < 0)
@@ -513,7 +526,7 @@ void live_fork_child(void)
 		size_t tail = atomic_load_explicit(&shard->queue_tail, memory_order_relaxed);
 		for (size_t position = atomic_load_explicit(&shard->queue_head, memory_order_relaxed);
 		     position != tail; position++) {
-			struct queued *slot = &shard->queue[position % LIVE_QUEUE_SLOTS];
+			struct queued *slot = queue_slot(shard, position);
 			if (queued_at(shard, position))
 				continue;
 			slot->pointer = 0;

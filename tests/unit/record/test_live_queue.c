@@ -127,7 +127,7 @@ static size_t claim_slot(struct shard *shard)
 
 static void fill_slot(struct shard *shard, size_t position, uintptr_t pointer)
 {
-	struct queued *slot = &shard->queue[position % LIVE_QUEUE_SLOTS];
+	struct queued *slot = queue_slot(shard, position);
 	slot->pointer = pointer;
 	slot->block = (struct live_block){NULL, 0};
 	atomic_store_explicit(&slot->turn, position + 1 - position % LIVE_QUEUE_SLOTS, memory_order_release);
