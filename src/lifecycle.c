@@ -43,6 +43,7 @@ static void before_fork(void)
 	dump_lock();
 	estimate_lock_snapshot();
 	recorder_fork_prepare();
+	unwind_fork_prepare();
 	thread_registry_lock();
 }
 

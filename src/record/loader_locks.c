@@ -98,3 +98,22 @@ void loader_locks_release(void)
 {
 	release(LOCKS);
 }
+
+bool loader_locks_take_objects(void)
+{
+	if (!loader_locks_take())
+		return false;
+	pthread_mutex_unlock(locks[TLS]);
+	pthread_mutex_unlock(locks[WRITE]);
+	return true;
+}
+
+void loader_locks_release_objects(void)
+{
+	pthread_mutex_unlock(locks[LOAD]);
+}
+
+bool loader_locks_objects_busy(void)
+{
+	return locks[LOAD] && __atomic_load_n(&locks[LOAD]->__data.__owner, __ATOMIC_RELAXED) != 0;
+}

@@ -16,4 +16,15 @@ bool loader_locks_find(void);
 bool loader_locks_take(void);
 void loader_locks_release(void);
 
+/* loader_locks_take, then the list's and the TLS lock let go: across a dlopen this
+   thread then holds what glibc's own dlopen holds across its allocations, the
+   objects' lock alone (it takes the other two for moments, allocating nothing), so
+   no new order of locks arises. */
+bool loader_locks_take_objects(void);
+void loader_locks_release_objects(void);
+
+/* Whether a thread holds the objects' lock (inside dlopen or dlclose): read as a fork
+   begins, since glibc gives the child that lock unheld, whatever the loader's state. */
+bool loader_locks_objects_busy(void);
+
 #endif

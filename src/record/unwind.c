@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <sys/auxv.h>
@@ -15,6 +16,7 @@
 #include "log.h"
 #include "options.h"
 #include "sampler.h"
+#include "signal_mask.h"
 #include "thread_state.h"
 
 /* The thread heapprof started on: its stack is the process's, which grows from
@@ -24,10 +26,10 @@ static uintptr_t initial_stack_top, initial_stack_limit;
 
 int (*unwind_backtrace)(void **frames, int size);
 /* Whether a sample loads libunwind (loader_locks.c found the loader's locks at
-   start-up); whether one did or tried; and whether this process's load was under way on the thread that
-   forked (from a signal handler that interrupted it). */
+   start-up); whether one did or tried; and whether a thread was inside dlopen or
+   dlclose as the last fork began. */
 static bool load_at_sample;
-static atomic_bool load_tried, load_under_way;
+static atomic_bool load_tried, loader_busy_at_fork;
 static uintptr_t own_text_start, own_text_end;
 
 /* The bounds of this library's executable segment, from its own program headers. */
@@ -183,9 +185,11 @@ static bool stack_allows_loading(void)
 {
 	struct thread_state *state = &thread_state;
 	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-	if (state->internal_signals_blocked)
+	stack_t alternate;
+	if (state->internal_signals_blocked || sigaltstack(NULL, &alternate) != 0 ||
+	    (alternate.ss_flags & SS_ONSTACK))
 		return false;
-	/* On the process's stack, not an alternate signal stack, with room to its limit. */
+	/* On the process's stack, with room to its limit. */
 	if (pthread_equal(pthread_self(), initial_thread)) {
 		return here < initial_stack_top && initial_stack_limit >= LOADING_STACK &&
 		       initial_stack_top - here <= initial_stack_limit - LOADING_STACK;
@@ -195,37 +199,61 @@ static bool stack_allows_loading(void)
 	return here >= state->stack_low + LOADING_STACK && here < state->stack_high;
 }
 
-/* Every loader lock is held across dlopen: none is waited for, since a thread that
-   holds one may be waiting for this one, and none is held by this thread, whose loader
-   may be halfway through its own work (docs/design.md, "Loading libunwind"). */
+/* With the objects' lock held, taken only where no thread held any lock of the
+   loader's: none is waited for, since a thread that holds one may be waiting for this
+   one, and none is held by this thread, whose loader may be halfway through its own
+   work (docs/design.md, "Loading libunwind"). What dlopen allocates is heapprof's and
+   never freed: not counted. */
+static void load_now(void)
+{
+	struct sampler_counters counters;
+	sampler_save(&counters);
+	if (loader_locks_take_objects()) {
+		if (!atomic_load(&load_tried)) {
+			__atomic_store_n(&unwind_backtrace, open_libunwind(), __ATOMIC_RELEASE);
+			atomic_store(&load_tried, true);
+		}
+		loader_locks_release_objects();
+	}
+	sampler_restore(&counters);
+}
+
 unsigned unwind_capture_loading(uintptr_t *pcs, unsigned max, uintptr_t caller)
 {
 	if (!load_at_sample || atomic_load_explicit(&load_tried, memory_order_relaxed) ||
-	    !stack_allows_loading() || !loader_locks_take())
+	    !stack_allows_loading())
 		return unwind_caller_only(pcs, caller);
-	struct sampler_counters counters;
-	sampler_save(&counters);
-	if (!atomic_load(&load_tried)) {
-		atomic_store(&load_under_way, true);
-		__atomic_store_n(&unwind_backtrace, open_libunwind(), __ATOMIC_RELEASE);
-		atomic_store(&load_tried, true);
-		atomic_store(&load_under_way, false);
-	}
-	loader_locks_release();
+	/* No handler on this thread meanwhile: one that forked would leave the child's
+	   loader halfway through the dlopen. */
+	uint64_t signals = signal_mask_block_asynchronous();
+	load_now();
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
 	unsigned count = unwind_caller_only(pcs, caller);
 	if (backtrace) {
+		/* A thread's first walk allocates libunwind's thread-local block, which glibc
+		   frees as the thread ends, counted then: counted now too, as on any thread,
+		   but on the initial thread, which never frees it. */
+		struct sampler_counters counters;
+		sampler_save(&counters);
 		int walked = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
 		count = unwind_keep_program_frames(pcs, walked, max);
+		if (pthread_equal(pthread_self(), initial_thread))
+			sampler_restore(&counters);
 	}
-	sampler_restore(&counters);
+	signal_mask_restore(signals);
 	return count;
+}
+
+void unwind_fork_prepare(void)
+{
+	atomic_store(&loader_busy_at_fork, !atomic_load(&load_tried) && loader_locks_objects_busy());
 }
 
 void unwind_fork_child(void)
 {
-	/* The child's loader may be halfway through that dlopen: no dlopen in it. */
-	if (atomic_load(&load_under_way))
+	/* The loader's state may be halfway through that thread's work, which the child
+	   will never finish: no dlopen in it. */
+	if (atomic_load(&loader_busy_at_fork))
 		atomic_store(&load_tried, true);
 }
 

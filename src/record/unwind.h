@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "libunwind_pipe.h"
+#include "lock_holders.h"
 #include "options.h"
 #include "thread_state.h"
 
@@ -33,12 +34,14 @@ void unwind_start(void);
 void unwind_load(void);
 
 /* unwind_capture before libunwind is loaded: loads it if no thread holds a lock of
-   the loader's and this thread's stack has room, then walks; otherwise keeps only
-   the caller. Never waits. What the load and the walk allocate on this thread is not
-   counted in its totals. */
+   the loader's and this thread's stack has room (not an alternate signal stack),
+   with signals blocked, then walks; otherwise keeps only the caller. Never waits.
+   What dlopen allocates on this thread is not counted in its totals. */
 unsigned unwind_capture_loading(uintptr_t *pcs, unsigned max, uintptr_t caller);
 
-/* In a fork child. */
+/* Around fork: a child whose parent had a thread inside dlopen or dlclose as the fork
+   began never loads libunwind, and its samples keep their caller. */
+void unwind_fork_prepare(void);
 void unwind_fork_child(void);
 
 /* libunwind's unw_backtrace; NULL until it is loaded, or when it could not be. */
@@ -100,6 +103,11 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 		if (count > 1 || count == max)
 			return count;
 	}
+	/* The loader's own allocations (a thread's dynamic TLS, inside dlopen) come with
+	   its per-thread state half updated, which libunwind's first use of its own TLS,
+	   or a dlopen, would update again under it. */
+	if (lock_holder_of(caller) == LOCK_HOLDER_LOADER)
+		return unwind_caller_only(pcs, caller);
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
 	if (__builtin_expect(!backtrace, 0))
 		return unwind_capture_loading(pcs, max, caller);

@@ -1,15 +1,23 @@
 /* When heapprof loads libunwind: at the first sample that no lock of the loader's
    holds up, never before, and never by waiting for the loader.
 
+   heapprof's dlopen of libunwind reaches this program's dlopen, exported, which notes
+   whether the program's signals were blocked meanwhile: a handler that forked then
+   would leave the child's loader halfway through the load.
+
    usage: lazy_unwind quiet
           lazy_unwind sampled
           lazy_unwind held LOADER_WAITER.so
+          lazy_unwind fork_held LOADER_WAITER.so
           lazy_unwind inside LOADER_WAITER.so
+          lazy_unwind altstack
    quiet allocates a few small blocks; sampled, 64 blocks of 64 KiB. held sets the rate
    to 1 while another thread loads LOADER_WAITER.so, whose constructor waits with the
    loader's lock held, and allocates; then again once the library is loaded. inside
    allocates in a dl_iterate_phdr callback and in LOADER_WAITER.so's constructor, with
-   the loader's locks held by this thread, then after. Prints whether libunwind was
+   the loader's locks held by this thread, then after. altstack allocates in a signal
+   handler running on an alternate stack inside main's frame, then after. Prints
+   whether libunwind was
    mapped at each step (stdout's buffer, itself an allocation, only once the steps
    are done), and for held whether the allocations waited for the loader. */
 #include <dlfcn.h>
@@ -17,9 +25,11 @@
 #include <link.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -49,6 +59,21 @@ static int libunwind_mapped(void)
 	close(fd);
 	maps[length] = 0;
 	return strstr(maps, "/libunwind.so") != NULL;
+}
+
+static int blocked_during_load = -1;
+
+void *dlopen(const char *name, int flags)
+{
+	static void *(*next)(const char *, int);
+	if (!next)
+		next = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+	if (name && strstr(name, "libunwind")) {
+		sigset_t mask;
+		pthread_sigmask(SIG_BLOCK, NULL, &mask);
+		blocked_during_load = sigismember(&mask, SIGUSR1) && sigismember(&mask, SIGTERM);
+	}
+	return next(name, flags);
 }
 
 static void keep(void *block, size_t size)
@@ -94,6 +119,18 @@ __attribute__((noinline)) static void in_constructor(void)
 		keep(malloc(3004), 3004);
 }
 
+__attribute__((noinline)) static void in_child(void)
+{
+	for (int i = 0; i < BLOCKS; i++)
+		keep(malloc(3006), 3006);
+}
+
+__attribute__((noinline)) static void in_handler(void)
+{
+	for (int i = 0; i < BLOCKS; i++)
+		keep(malloc(3007), 3007);
+}
+
 __attribute__((noinline)) static void after_loading(void)
 {
 	for (int i = 0; i < BLOCKS; i++)
@@ -133,7 +170,21 @@ static void *load(void *path)
 	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
 }
 
-static int held(const char *waiter)
+/* The child's allocations, and whether it then mapped libunwind; reported by its exit
+   status, since stdio's buffer is the parent's. */
+static int fork_and_allocate(void)
+{
+	pid_t child = fork();
+	if (child == 0) {
+		in_child();
+		exit(libunwind_mapped() ? 11 : 10);
+	}
+	int status = 0;
+	waitpid(child, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) - 10 : -1;
+}
+
+static int held(const char *waiter, int forking)
 {
 	holding = 1;
 	sem_init(&loading, 0, 0);
@@ -151,14 +202,44 @@ static int held(const char *waiter)
 	while_held();
 	double took = seconds() - started;
 	int mapped = libunwind_mapped();
+	int mapped_in_child = forking ? fork_and_allocate() : -1;
 	sem_post(&allocated);
 	void *library;
 	pthread_join(loader, &library);
 	after_held();
 	printf("libunwind while the loader's lock was held %d\n", mapped);
 	printf("the allocations %s the loader\n", took >= WAITED_SECONDS ? "waited for" : "did not wait for");
+	if (forking)
+		printf("libunwind in the child %d\n", mapped_in_child);
 	printf("libunwind after %d\n", libunwind_mapped());
 	return library ? 0 : 1;
+}
+
+static int mapped_in_handler = -1;
+
+static void handle(int signal)
+{
+	(void)signal;
+	in_handler();
+	mapped_in_handler = libunwind_mapped();
+}
+
+static int on_alternate_stack(void)
+{
+	char stack[64 * 1024];
+	stack_t alternate = {.ss_sp = stack, .ss_size = sizeof stack};
+	struct sigaction action = {.sa_handler = handle, .sa_flags = SA_ONSTACK};
+	if (sigaltstack(&alternate, NULL) != 0 || sigaction(SIGUSR1, &action, NULL) != 0)
+		return 1;
+	if (heapprof_set_rate)
+		heapprof_set_rate(1);
+	raise(SIGUSR1);
+	alternate.ss_flags = SS_DISABLE;
+	sigaltstack(&alternate, NULL);
+	after_loading();
+	printf("libunwind in the handler %d\n", mapped_in_handler);
+	printf("libunwind after %d\n", libunwind_mapped());
+	return 0;
 }
 
 static int iterating(struct dl_phdr_info *info, size_t size, void *data)
@@ -195,10 +276,15 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "sampled") == 0) {
 		large_blocks();
 		printf("libunwind %d\n", libunwind_mapped());
+		printf("signals blocked during the load %d\n", blocked_during_load);
 		return 0;
 	}
 	if (argc == 3 && strcmp(argv[1], "held") == 0)
-		return held(argv[2]);
+		return held(argv[2], 0);
+	if (argc == 3 && strcmp(argv[1], "fork_held") == 0)
+		return held(argv[2], 1);
+	if (argc == 2 && strcmp(argv[1], "altstack") == 0)
+		return on_alternate_stack();
 	if (argc == 3 && strcmp(argv[1], "inside") == 0)
 		return inside(argv[2]);
 	return 2;

@@ -2,7 +2,9 @@
    included: not in a dl_iterate_phdr callback, not in a constructor, not while
    another thread is in either. And what loader_locks.c found are the loader's own:
    while it holds them, another thread's dlopen, dl_iterate_phdr and pthread_create
-   (which sets up the new thread's TLS under the third) wait.
+   (which sets up the new thread's TLS under the third) wait; while it holds the
+   objects' lock alone, dlopen waits and dl_iterate_phdr does not. The objects' lock
+   is seen busy while a thread is in a constructor.
 
    usage: test_loader_locks FIXTURE.so */
 #include "record/loader_locks.h"
@@ -93,10 +95,12 @@ static void holders_elsewhere(const char *fixture)
 	pthread_create(&thread, NULL, load, (void *)fixture);
 	sem_wait(&entered);
 	CHECK(!loader_locks_take());
+	CHECK(loader_locks_objects_busy());
 	sem_post(&leave);
 	pthread_join(thread, &result);
 	CHECK(result != NULL);
 	dlclose(result);
+	CHECK(!loader_locks_objects_busy());
 }
 
 static void holders_here(const char *fixture)
@@ -164,6 +168,25 @@ static void the_loader_waits(void)
 	}
 }
 
+/* Holding the objects' lock alone: dlopen waits, dl_iterate_phdr goes through. */
+static void the_objects_lock_alone(void)
+{
+	CHECK(loader_locks_take_objects());
+	atomic_store(&done, 0);
+	pthread_t thread;
+	pthread_create(&thread, NULL, call, (void *)1);
+	pthread_join(thread, NULL);
+	CHECK(atomic_load(&done));
+	atomic_store(&done, 0);
+	pthread_create(&thread, NULL, call, (void *)0);
+	nanosleep(&(struct timespec){0, BLOCKED_NANOS}, NULL);
+	if (atomic_load(&done))
+		CHECK_FAILED("dlopen did not wait for the objects' lock");
+	loader_locks_release_objects();
+	pthread_join(thread, NULL);
+	CHECK(atomic_load(&done));
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2)
@@ -183,6 +206,7 @@ int main(int argc, char **argv)
 	holders_here(argv[1]);
 	holders_elsewhere(argv[1]);
 	the_loader_waits();
+	the_objects_lock_alone();
 	/* Nothing was left held. */
 	CHECK(take_and_release());
 	printf("loader_locks: ok\n");
