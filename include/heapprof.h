@@ -12,10 +12,10 @@ extern "C" {
 #endif
 
 /* Mean bytes between samples: 0 stops recording, 1 records every allocation.
-   Applies to every thread from its next sampling decision. Async-signal-safe and
-   lock-free with glibc 2.34 or later. With another C library, in a process started
+   Applies to every thread from its next sampling decision. In a process started
    with HEAPPROF_RATE=0, the first call that turns recording on loads the stack
-   unwinder (dlopen): make it where dlopen may be called, not from a signal handler. */
+   unwinder (dlopen): make it where dlopen may be called, not from a signal handler.
+   Every other call is async-signal-safe. */
 void heapprof_set_rate(size_t bytes);
 size_t heapprof_get_rate(void);
 

@@ -14,8 +14,7 @@
 
 EXPORT void heapprof_set_rate(size_t bytes)
 {
-	/* Before the rate, where libunwind is not loaded by a sample: no thread samples
-	   before libunwind is there to capture. */
+	/* Before the rate: no thread samples before libunwind is there to capture. */
 	if (bytes)
 		unwind_load();
 	sampler_set_rate(bytes);

@@ -43,7 +43,6 @@ static void before_fork(void)
 	dump_lock();
 	estimate_lock_snapshot();
 	recorder_fork_prepare();
-	unwind_fork_prepare();
 	thread_registry_lock();
 }
 
@@ -73,7 +72,6 @@ static void after_fork_in_child(void)
 		thread_registry_unlock();
 	}
 	libunwind_pipe_fork_child();
-	unwind_fork_child();
 	helper_thread_fork_child();
 	output_forget_written();
 	stop_fork_child();

@@ -79,19 +79,18 @@ static uint32_t gnu_hash_of_name(const char *name)
 	return hash;
 }
 
-static bool defined(const struct dynamic_tables *tables, uint32_t index, const char *name, unsigned char type)
+static bool defined_function(const struct dynamic_tables *tables, uint32_t index, const char *name)
 {
 	const ElfW(Sym) *symbol = &tables->symbols[index];
 	unsigned char binding = ELF64_ST_BIND(symbol->st_info);
 	/* The hidden bit marks a version other than the default. */
-	return symbol->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(symbol->st_info) == type &&
+	return symbol->st_shndx != SHN_UNDEF && ELF64_ST_TYPE(symbol->st_info) == STT_FUNC &&
 	       (binding == STB_GLOBAL || binding == STB_WEAK) &&
 	       !(tables->versions && (tables->versions[index] & 0x8000)) &&
 	       strcmp(tables->strings + symbol->st_name, name) == 0;
 }
 
-/* The object's own definition of `name` of this type, its default version. */
-static const ElfW(Sym) *definition(const struct dl_phdr_info *info, const char *name, unsigned char type)
+void *loaded_object_function(const struct dl_phdr_info *info, const char *name)
 {
 	struct dynamic_tables tables = dynamic_tables_of(info);
 	if (!tables.gnu_hash)
@@ -105,26 +104,11 @@ static const ElfW(Sym) *definition(const struct dl_phdr_info *info, const char *
 		return NULL;
 	for (;; index++) {
 		uint32_t chained = table.chain[index - table.first_symbol];
-		if ((chained | 1) == (hash | 1) && defined(&tables, index, name, type))
-			return &tables.symbols[index];
+		if ((chained | 1) == (hash | 1) && defined_function(&tables, index, name))
+			return (void *)(info->dlpi_addr + tables.symbols[index].st_value);
 		if (chained & 1)
 			return NULL;
 	}
-}
-
-void *loaded_object_function(const struct dl_phdr_info *info, const char *name)
-{
-	const ElfW(Sym) *symbol = definition(info, name, STT_FUNC);
-	return symbol ? (void *)(info->dlpi_addr + symbol->st_value) : NULL;
-}
-
-void *loaded_object_data(const struct dl_phdr_info *info, const char *name, size_t *size)
-{
-	const ElfW(Sym) *symbol = definition(info, name, STT_OBJECT);
-	if (!symbol)
-		return NULL;
-	*size = symbol->st_size;
-	return (void *)(info->dlpi_addr + symbol->st_value);
 }
 
 /* How many symbols the table has: one past the end of the last bucket's chain. */

@@ -23,9 +23,6 @@ bool loaded_object_holds(const struct dl_phdr_info *info, uintptr_t address);
    it has none, or no GNU hash table to find it by. */
 void *loaded_object_function(const struct dl_phdr_info *info, const char *name);
 
-/* The same for a data object, and its size in `size`. */
-void *loaded_object_data(const struct dl_phdr_info *info, const char *name, size_t *size);
-
 /* Whether the loader keeps the object until the process ends: it is marked
    NODELETE (libc++), or defines symbols of STB_GNU_UNIQUE binding, which glibc
    keeps loaded once one is bound (libstdc++, whose own code binds them). */

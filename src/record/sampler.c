@@ -127,34 +127,6 @@ size_t sampler_take(size_t size)
 	return sampled_at;
 }
 
-void sampler_save(struct sampler_counters *saved)
-{
-	struct thread_state *state = &thread_state;
-	*saved = (struct sampler_counters){
-		.alloc_objects = counter_get(&state->alloc_objects),
-		.free_objects = counter_get(&state->free_objects),
-		.bytes_before_interval = counter_get(&state->bytes_before_interval),
-		.interval_length = counter_get(&state->interval_length),
-		.bytes_until_sample = counter_get(&state->bytes_until_sample),
-		.random_state = state->random_state,
-		.interval_rate = state->interval_rate,
-		.rate_generation = state->rate_generation,
-	};
-}
-
-void sampler_restore(const struct sampler_counters *saved)
-{
-	struct thread_state *state = &thread_state;
-	counter_set(&state->alloc_objects, saved->alloc_objects);
-	counter_set(&state->free_objects, saved->free_objects);
-	counter_set(&state->bytes_before_interval, saved->bytes_before_interval);
-	counter_set(&state->interval_length, saved->interval_length);
-	counter_set(&state->bytes_until_sample, saved->bytes_until_sample);
-	state->random_state = saved->random_state;
-	state->interval_rate = saved->interval_rate;
-	state->rate_generation = saved->rate_generation;
-}
-
 size_t sampler_decide(size_t size)
 {
 	return sampler_skip(size) ? 0 : sampler_take(size);

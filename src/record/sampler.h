@@ -61,16 +61,4 @@ double sampler_unsampling_scale(double average_size, size_t rate);
 /* A uniform 64-bit draw from this thread's generator. */
 uint64_t sampler_random(void);
 
-/* This thread's counts and countdown, saved and put back around work of heapprof's
-   own on a program's thread whose allocations the totals must not show (loading
-   libunwind at a sample): as if they had not happened. */
-struct sampler_counters {
-	uint64_t alloc_objects, free_objects, bytes_before_interval, interval_length, bytes_until_sample,
-		random_state;
-	size_t interval_rate;
-	uint32_t rate_generation;
-};
-void sampler_save(struct sampler_counters *saved);
-void sampler_restore(const struct sampler_counters *saved);
-
 #endif

@@ -4,32 +4,17 @@
 #include <elf.h>
 #include <link.h>
 #include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stddef.h>
-#include <sys/auxv.h>
-#include <sys/resource.h>
 
-#include "descriptors.h"
 #include "libunwind_pipe.h"
-#include "loader_locks.h"
 #include "log.h"
 #include "options.h"
-#include "sampler.h"
-#include "signal_mask.h"
 #include "thread_state.h"
 
-/* The thread heapprof started on: its stack is the process's, which grows from
-   near initial_stack_top down to the stack limit. */
+/* The thread heapprof started on: its stack is the process's. */
 static pthread_t initial_thread;
-static uintptr_t initial_stack_top, initial_stack_limit;
 
 int (*unwind_backtrace)(void **frames, int size);
-/* Whether a sample loads libunwind (loader_locks.c found the loader's locks at
-   start-up); whether one did or tried; and whether a thread was inside dlopen or
-   dlclose as the last fork began. */
-static bool load_at_sample;
-static atomic_bool load_tried, loader_busy_at_fork;
 static uintptr_t own_text_start, own_text_end;
 
 /* The bounds of this library's executable segment, from its own program headers. */
@@ -55,13 +40,12 @@ static void find_own_text(void)
 	}
 }
 
-/* Loads libunwind and returns its unw_backtrace, or NULL. */
-static int (*open_libunwind(void))(void **, int)
+static void load_libunwind(void)
 {
-	void *library = descriptor_dlopen_local("libunwind.so.8");
+	void *library = dlopen("libunwind.so.8", RTLD_LAZY | RTLD_LOCAL);
 	if (!library) {
-		log_message("cannot load libunwind.so.8; samples will keep only their caller");
-		return NULL;
+		log_message("cannot load libunwind.so.8; samples will have no stacks");
+		return;
 	}
 	libunwind_pipe_guard(library);
 	typedef int (*caching_function)(void *address_space, int policy);
@@ -70,16 +54,10 @@ static int (*open_libunwind(void))(void **, int)
 	if (set_caching && address_space)
 		set_caching(*address_space, 2 /* UNW_CACHE_PER_THREAD */);
 	int (*backtrace)(void **, int) = (int (*)(void **, int))dlsym(library, "unw_backtrace");
-	if (!backtrace)
-		log_message("libunwind.so.8 has no unw_backtrace; samples will keep only their caller");
-	return backtrace;
-}
-
-static void load_libunwind(void)
-{
-	int (*backtrace)(void **, int) = open_libunwind();
-	if (!backtrace)
+	if (!backtrace) {
+		log_message("libunwind.so.8 has no unw_backtrace; samples will have no stacks");
 		return;
+	}
 	/* The first capture in a process sets up libunwind's caches: pay for it here,
 	   not inside the program's first sampled malloc. As deep as a capture: a shorter
 	   walk would leave more of libunwind's set-up to a sampled malloc. */
@@ -91,20 +69,11 @@ static void load_libunwind(void)
 void unwind_start(void)
 {
 	initial_thread = pthread_self();
-	/* The kernel writes the program's file name at the top of its stack. */
-	initial_stack_top = getauxval(AT_EXECFN);
-	if (!initial_stack_top)
-		initial_stack_top = (uintptr_t)__builtin_frame_address(0);
-	struct rlimit limit;
-	initial_stack_limit = getrlimit(RLIMIT_STACK, &limit) == 0 ? limit.rlim_cur : 0;
 	find_own_text();
-	load_at_sample = loader_locks_find();
 }
 
 void unwind_load(void)
 {
-	if (load_at_sample)
-		return;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct thread_state *state = &thread_state;
 	bool was_busy = state->busy;
@@ -175,86 +144,6 @@ bool unwind_stack_allows_libunwind(void)
 	if (here < state->stack_low || here >= state->stack_high)
 		return true;
 	return here - state->stack_low >= (state->libunwind_walked ? LIBUNWIND_STACK : LIBUNWIND_FIRST_STACK);
-}
-
-/* What loading libunwind writes below heapprof's slow path: dlopen, then the first
-   walk (docs/reliability.md, "The stack heapprof needs"). */
-#define LOADING_STACK (32 * 1024)
-
-static bool stack_allows_loading(void)
-{
-	struct thread_state *state = &thread_state;
-	uintptr_t here = (uintptr_t)__builtin_frame_address(0);
-	stack_t alternate;
-	if (state->internal_signals_blocked || sigaltstack(NULL, &alternate) != 0 ||
-	    (alternate.ss_flags & SS_ONSTACK))
-		return false;
-	/* On the process's stack, with room to its limit. */
-	if (pthread_equal(pthread_self(), initial_thread)) {
-		return here < initial_stack_top && initial_stack_limit >= LOADING_STACK &&
-		       initial_stack_top - here <= initial_stack_limit - LOADING_STACK;
-	}
-	if (!state->stack_high && !find_stack(state))
-		return false;
-	return here >= state->stack_low + LOADING_STACK && here < state->stack_high;
-}
-
-/* With the objects' lock held, taken only where no thread held any lock of the
-   loader's: none is waited for, since a thread that holds one may be waiting for this
-   one, and none is held by this thread, whose loader may be halfway through its own
-   work (docs/design.md, "Loading libunwind"). What dlopen allocates is heapprof's and
-   never freed: not counted. */
-static void load_now(void)
-{
-	struct sampler_counters counters;
-	sampler_save(&counters);
-	if (loader_locks_take_objects()) {
-		if (!atomic_load(&load_tried)) {
-			__atomic_store_n(&unwind_backtrace, open_libunwind(), __ATOMIC_RELEASE);
-			atomic_store(&load_tried, true);
-		}
-		loader_locks_release_objects();
-	}
-	sampler_restore(&counters);
-}
-
-unsigned unwind_capture_loading(uintptr_t *pcs, unsigned max, uintptr_t caller)
-{
-	if (!load_at_sample || atomic_load_explicit(&load_tried, memory_order_relaxed) ||
-	    !stack_allows_loading())
-		return unwind_caller_only(pcs, caller);
-	/* No handler on this thread meanwhile: one that forked would leave the child's
-	   loader halfway through the dlopen. */
-	uint64_t signals = signal_mask_block_asynchronous();
-	load_now();
-	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
-	unsigned count = unwind_caller_only(pcs, caller);
-	if (backtrace) {
-		/* A thread's first walk allocates libunwind's thread-local block, which glibc
-		   frees as the thread ends, counted then: counted now too, as on any thread,
-		   but on the initial thread, which never frees it. */
-		struct sampler_counters counters;
-		sampler_save(&counters);
-		int walked = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
-		count = unwind_keep_program_frames(pcs, walked, max);
-		if (pthread_equal(pthread_self(), initial_thread))
-			sampler_restore(&counters);
-	}
-	signal_mask_restore(signals);
-	return count;
-}
-
-void unwind_fork_prepare(void)
-{
-	atomic_store(&loader_busy_at_fork, !atomic_load(&load_tried) && loader_locks_objects_busy());
-}
-
-void unwind_fork_child(void)
-{
-	/* The loader's state may be halfway through that thread's work, which the child
-	   will never finish: no dlopen in it. */
-	if (atomic_load(&loader_busy_at_fork))
-		atomic_store(&load_tried, true);
 }
 
 /* Follows saved frame pointers: [frame] is the caller's frame, [frame + 8] the return

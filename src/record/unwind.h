@@ -17,32 +17,17 @@
 /* What a capture may write: the frames wanted and heapprof's own above them. */
 #define UNWIND_BUFFER_FRAMES (OPTIONS_MAX_DEPTH + UNWIND_MAX_OWN_FRAMES)
 
-/* Finds this library's own code, which captures leave out, and the loader's locks.
-   At start-up. */
+/* Finds this library's own code, which captures leave out. At start-up. */
 void unwind_start(void);
 
-/* libunwind is loaded with RTLD_LOCAL: linked as an ordinary dependency, its
-   _Unwind_* and backtrace would enter the program's global scope and take over C++
-   exception handling. Where unwind_start found the loader's locks, the first sample
-   that may call dlopen loads it (unwind_capture_loading), and unwind_load does
-   nothing: a process that takes no sample never maps libunwind and liblzma.
-   Elsewhere unwind_load loads it when a rate other than 0 is set (at start-up, or by
-   the first heapprof_set_rate that turns recording on): it calls dlopen and
-   pthread_once, so it runs outside malloc and never in a signal handler
-   (docs/design.md, "Loading libunwind"); a second call returns at once. Without
-   libunwind, samples keep only their caller. */
+/* Loads libunwind with RTLD_LOCAL: linked as an ordinary dependency, its _Unwind_*
+   and backtrace would enter the program's global scope and take over C++ exception
+   handling. Only when a rate other than 0 is set (at start-up, or by the first
+   heapprof_set_rate that turns recording on): a process that never records never
+   maps libunwind and liblzma. It calls dlopen and pthread_once, so it runs outside
+   malloc and never in a signal handler (docs/design.md, "Loading libunwind"); a
+   second call returns at once. Without libunwind, samples have no stacks. */
 void unwind_load(void);
-
-/* unwind_capture before libunwind is loaded: loads it if no thread holds a lock of
-   the loader's and this thread's stack has room (not an alternate signal stack),
-   with signals blocked, then walks; otherwise keeps only the caller. Never waits.
-   What dlopen allocates on this thread is not counted in its totals. */
-unsigned unwind_capture_loading(uintptr_t *pcs, unsigned max, uintptr_t caller);
-
-/* Around fork: a child whose parent had a thread inside dlopen or dlclose as the fork
-   began never loads libunwind, and its samples keep their caller. */
-void unwind_fork_prepare(void);
-void unwind_fork_child(void);
 
 /* libunwind's unw_backtrace; NULL until it is loaded, or when it could not be. */
 extern int (*unwind_backtrace)(void **frames, int size) __attribute__((visibility("hidden")));
@@ -59,12 +44,6 @@ unsigned unwind_with_frame_pointers(uintptr_t *pcs, unsigned max, uintptr_t call
    keeps only its caller. */
 bool unwind_stack_allows_libunwind(void);
 unsigned unwind_keep_program_frames(uintptr_t *pcs, int count, unsigned max);
-
-static inline unsigned unwind_caller_only(uintptr_t *pcs, uintptr_t caller)
-{
-	pcs[0] = caller - 1;
-	return caller ? 1 : 0;
-}
 
 /* Fills `pcs` with up to `max` return addresses, innermost first, each minus one so
    it falls inside the call instruction: `caller` (the allocation function's return
@@ -103,16 +82,21 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 		if (count > 1 || count == max)
 			return count;
 	}
-	/* The loader's own allocations (a thread's dynamic TLS, inside dlopen) come with
-	   its per-thread state half updated, which libunwind's first use of its own TLS,
-	   or a dlopen, would update again under it. */
-	if (lock_holder_of(caller) == LOCK_HOLDER_LOADER)
-		return unwind_caller_only(pcs, caller);
+	/* The loader's own allocations (a thread's first use of a library's thread-local
+	   data) come with that thread's table of blocks half updated, which libunwind's
+	   first use of its own thread-local data on the thread would update again under
+	   it (docs/design.md, "Loading libunwind"). */
+	if (lock_holder_of(caller) == LOCK_HOLDER_LOADER) {
+		pcs[0] = caller - 1;
+		return caller ? 1 : 0;
+	}
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
-	if (__builtin_expect(!backtrace, 0))
-		return unwind_capture_loading(pcs, max, caller);
-	if (!unwind_stack_allows_libunwind())
-		return unwind_caller_only(pcs, caller);
+	if (!backtrace)
+		return 0;
+	if (!unwind_stack_allows_libunwind()) {
+		pcs[0] = caller - 1;
+		return caller ? 1 : 0;
+	}
 	int count = unwind_walk(backtrace, (void **)pcs, (int)(max + UNWIND_MAX_OWN_FRAMES));
 	return unwind_keep_program_frames(pcs, count, max);
 }

@@ -12,7 +12,6 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <time.h>
 
 #define HOLD_SECONDS 20
@@ -42,12 +41,6 @@ static void *load(void *path)
 	return dlopen(path, RTLD_NOW | RTLD_LOCAL);
 }
 
-/* A block of the program's own, outside the loader: at rate 1 its sample loads
-   libunwind, so that the plugin's samples below have their stacks (a sample taken
-   while another thread holds the loader's lock keeps only its caller:
-   test_lazy_unwind.py). */
-static void *volatile first_block;
-
 static double seconds(void)
 {
 	struct timespec now;
@@ -65,7 +58,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", dlerror());
 		return 1;
 	}
-	first_block = malloc(64);
 	sem_init(&loading, 0, 0);
 	sem_init(&allocated, 0, 0);
 	pthread_t loader;
