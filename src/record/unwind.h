@@ -82,18 +82,15 @@ static inline __attribute__((always_inline)) unsigned unwind_capture(uintptr_t *
 		if (count > 1 || count == max)
 			return count;
 	}
-	/* The loader's own allocations (a thread's first use of a library's thread-local
-	   data) come with that thread's table of blocks half updated, which libunwind's
-	   first use of its own thread-local data on the thread would update again under
-	   it (docs/design.md, "Loading libunwind"). */
-	if (lock_holder_of(caller) == LOCK_HOLDER_LOADER) {
-		pcs[0] = caller - 1;
-		return caller ? 1 : 0;
-	}
 	int (*backtrace)(void **, int) = __atomic_load_n(&unwind_backtrace, __ATOMIC_ACQUIRE);
 	if (!backtrace)
 		return 0;
-	if (!unwind_stack_allows_libunwind()) {
+	/* The loader's own allocations (a thread's first use of a library's thread-local
+	   data) come with that thread's table of blocks half updated, which libunwind's
+	   first use of its own thread-local data on the thread would update again under
+	   it (docs/design.md, "Loading libunwind"). Those, and samples on a stack without
+	   room for the walk, keep their caller. */
+	if (lock_holder_of(caller) == LOCK_HOLDER_LOADER || !unwind_stack_allows_libunwind()) {
 		pcs[0] = caller - 1;
 		return caller ? 1 : 0;
 	}
