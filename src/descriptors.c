@@ -16,7 +16,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "signal_mask.h"
 #include "thread_state.h"
 
 /* A program's files take the lowest free numbers and reach the top last. No higher
@@ -73,6 +72,11 @@ static void wait_for_closes(void)
 	}
 }
 
+/* A signal's bit in the kernel's signal set. Windows leave unblocked glibc's own
+   signals (cancellation, and the one setuid sends every thread) and the ones a fault
+   raises, which blocked would end the process instead of reaching its handler. */
+#define SIGNAL_BIT(signal) ((uint64_t)1 << ((signal)-1))
+
 /* What a window changes on its thread, to restore. */
 struct window {
 	uint64_t signal_mask;
@@ -83,7 +87,10 @@ struct window {
    for the window its own thread holds; and cancellation, which would leave it open. */
 static void window_open(struct window *window)
 {
-	window->signal_mask = signal_mask_block_asynchronous();
+	uint64_t blocked =
+		~(SIGNAL_BIT(32) | SIGNAL_BIT(33) | SIGNAL_BIT(SIGSEGV) | SIGNAL_BIT(SIGBUS) |
+		  SIGNAL_BIT(SIGILL) | SIGNAL_BIT(SIGFPE) | SIGNAL_BIT(SIGTRAP) | SIGNAL_BIT(SIGSYS));
+	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &blocked, &window->signal_mask, sizeof blocked);
 	atomic_store(&windows_process, getpid());
 	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &window->cancel_state);
 	own_windows++;
@@ -97,7 +104,7 @@ static void window_close(struct window *window)
 		futex_wake_all(&windows);
 	own_windows--;
 	pthread_setcancelstate(window->cancel_state, NULL);
-	signal_mask_restore(window->signal_mask);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &window->signal_mask, NULL, sizeof window->signal_mask);
 }
 
 static void close_done(void)

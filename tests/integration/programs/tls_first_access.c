@@ -1,11 +1,11 @@
 /* A thread's first use of thread-local data in a library loaded after the thread
    started: glibc's __tls_get_addr allocates the block, and grows the thread's table
    of blocks (its dtv) when many libraries were loaded meanwhile, calling malloc with
-   that table half updated. A sample there must neither load libunwind nor walk with
-   it: libunwind's own first use of its thread-local data on the thread would grow the
-   same table again under glibc, which then writes to the table it freed.
+   that table half updated. A sample there must not walk with libunwind, whose own
+   first use of its thread-local data on the thread would grow the same table again
+   under glibc, which then writes to the table it freed.
 
-   usage: tls_first_access COUNT LIBRARY... (each a copy of tls_holder.so)
+   usage: tls_first_access LIBRARY... (each a copy of tls_holder.so)
    Prints what the thread wrote to its block, read back. */
 #include <dlfcn.h>
 #include <pthread.h>
